@@ -1,0 +1,126 @@
+# webscale: build, boot, test, debug.
+#
+#   make run     build the ISO and boot it in QEMU; the serial console is this terminal
+#   make test    every test (host unit tests, in-kernel suites, console, GDB); last line "N passed, N failed"
+#   make gdb     QEMU paused in the background, GDB in front, stopped at kmain
+#   make qemu-gdb  QEMU paused here, waiting for GDB from a second terminal
+#   make iso | kernel | clean
+#
+# Both run and test first install what is missing (tools/setup.sh).
+# The cross compiler is Debian's i686-linux-gnu-gcc; CROSS= picks another prefix.
+
+CROSS   ?= i686-linux-gnu-
+CC      := $(CROSS)gcc
+NM      := $(CROSS)nm
+OBJDUMP := $(CROSS)objdump
+HOSTCC  ?= gcc
+QEMU    ?= qemu-system-i386
+PYTHON  ?= python3
+
+B  := build
+HZ ?= 1000
+
+CFLAGS := -std=gnu11 -march=i386 -m32 -ffreestanding -fno-pie -fno-pic \
+          -fno-stack-protector -nostdlib -fno-omit-frame-pointer \
+          -fno-asynchronous-unwind-tables -fno-unwind-tables \
+          -mgeneral-regs-only -mpreferred-stack-boundary=2 \
+          -O2 -g -Wall -Wextra -Wno-unused-parameter \
+          -I. -Ikernel/include -DHZ=$(HZ)
+ifeq ($(WERROR),1)
+CFLAGS += -Werror
+endif
+LDFLAGS := -m32 -nostdlib -static -no-pie -Wl,-T,linker.ld -Wl,--build-id=none \
+           -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+
+GUEST_SRCS := $(wildcard boot/*.c boot/*.S kernel/*.c kernel/*.S kernel/lib/*.c \
+                         drivers/*.c user/*.c tests/kernel/*.c)
+GUEST_OBJS := $(patsubst %,$(B)/%.o,$(basename $(GUEST_SRCS)))
+
+QEMU_MACHINE := -cpu 486 -m 32 -no-reboot \
+                -device isa-debug-exit,iobase=0xf4,iosize=1
+ifeq ($(DEBUG),int)
+QEMU_MACHINE += -d int,cpu_reset
+endif
+# QEMU leaves with (v << 1) | 1 when the kernel writes v to isa-debug-exit;
+# `halt` writes 0, so 1 means a clean exit.
+QEMU_STATUS := rc=$$?; if [ $$rc -eq 1 ]; then exit 0; fi; exit $$rc
+
+.PHONY: all kernel iso run run-kernel test host-tests gdb qemu-gdb clean setup
+all: kernel
+
+setup:
+	@./tools/setup.sh
+
+kernel: setup $(B)/kernel.elf
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(GUEST_OBJS:.o=.d)
+
+# Two links: the first has an empty symbol table; its symbols go into the
+# second. .ksyms lies after .text (linker.ld), so no function moves, and
+# mksyms --check proves it.
+$(B)/kernel.elf: $(GUEST_OBJS) linker.ld tools/mksyms.py
+	$(PYTHON) tools/mksyms.py --empty > $(B)/ksyms0.S
+	$(CC) $(CFLAGS) -c $(B)/ksyms0.S -o $(B)/ksyms0.o
+	$(CC) $(LDFLAGS) -o $(B)/kernel.pass1.elf $(GUEST_OBJS) $(B)/ksyms0.o $$($(CC) -m32 -print-libgcc-file-name)
+	$(NM) -n $(B)/kernel.pass1.elf > $(B)/kernel.pass1.sym
+	$(PYTHON) tools/mksyms.py < $(B)/kernel.pass1.sym > $(B)/ksyms.S
+	$(CC) $(CFLAGS) -c $(B)/ksyms.S -o $(B)/ksyms.o
+	$(CC) $(LDFLAGS) -o $@ $(GUEST_OBJS) $(B)/ksyms.o $$($(CC) -m32 -print-libgcc-file-name)
+	$(NM) -n $@ > $(B)/kernel.sym
+	$(PYTHON) tools/mksyms.py --check $(B)/kernel.pass1.sym $(B)/kernel.sym
+	$(OBJDUMP) -d -S --no-show-raw-insn $@ > $(B)/kernel.asm
+	grub-file --is-x86-multiboot $@
+
+iso: setup $(B)/webscale.iso
+
+$(B)/webscale.iso: $(B)/kernel.elf boot/grub.cfg
+	@mkdir -p $(B)/iso/boot/grub
+	cp $(B)/kernel.elf $(B)/iso/boot/kernel.elf
+	cp boot/grub.cfg $(B)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(B)/iso 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+
+run: setup $(B)/webscale.iso
+	@echo "webscale: booting build/webscale.iso in QEMU. Quit with Ctrl-A X, or type 'halt'."
+	@$(QEMU) $(QEMU_MACHINE) -nographic -serial mon:stdio -cdrom $(B)/webscale.iso; $(QEMU_STATUS)
+
+# The same kernel without GRUB: faster to start, what the tests use.
+# APPEND="run=threads 4 3" passes a kernel command line.
+run-kernel: kernel
+	@echo "webscale: booting build/kernel.elf in QEMU. Quit with Ctrl-A X, or type 'halt'."
+	@$(QEMU) $(QEMU_MACHINE) -nographic -serial mon:stdio -kernel $(B)/kernel.elf \
+		-append "$(APPEND)"; $(QEMU_STATUS)
+
+# ---- host-side unit tests of the pure modules, with sanitizers ----
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -fno-builtin -I. -Ikernel/include
+HOST_TESTS := $(patsubst tests/host/%.c,$(B)/host/%,$(wildcard tests/host/test_*.c))
+HOST_LIB := kernel/lib/format.c kernel/lib/ring.c kernel/lib/heap.c
+
+$(B)/host/%: tests/host/%.c $(HOST_LIB) $(wildcard kernel/lib/*.h kernel/include/webscale/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(HOST_LIB)
+
+host-tests: $(HOST_TESTS)
+
+test: setup kernel host-tests
+	$(PYTHON) tests/run.py $(TESTS)
+
+# ---- GDB ----
+GDB_PORT = $(shell $(PYTHON) tools/freeport.py)
+
+gdb: kernel
+	@$(PYTHON) tools/gdb/launch.py --mode both --append "$(APPEND)"
+
+qemu-gdb: kernel
+	@$(PYTHON) tools/gdb/launch.py --mode qemu --append "$(APPEND)"
+
+clean:
+	rm -rf $(B)

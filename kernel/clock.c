@@ -1,0 +1,67 @@
+/* Monotonic time from the PIT alone: whole ticks counted by the IRQ 0
+ * handler, plus how far the current tick has run, read from the latched
+ * counter. Resolution is one PIT input clock (1/1193182 s = 838 ns); no
+ * TSC needed, which a 386 does not have. */
+#include <webscale/time.h>
+#include "drivers/pic.h"
+#include "drivers/pit.h"
+#include "kernel/clock.h"
+#include "kernel/sched.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+
+static volatile uint64_t ticks;
+static uint32_t hz = HZ;
+static uint32_t reload;          /* PIT input clocks per tick */
+static uint64_t last_ns;         /* keeps clock_ns monotonic */
+
+static void pit_irq(void *arg)
+{
+    (void)arg;
+    ticks++;
+    sched_tick();
+}
+
+void clock_init(uint32_t rate)
+{
+    hz = rate;
+    reload = pit_init(rate);
+    irq_register(IRQ_PIT, pit_irq, NULL, "pit");
+}
+
+static uint64_t input_clocks_to_ns(uint64_t c)
+{
+    return (c / PIT_INPUT_HZ) * NS_PER_S + (c % PIT_INPUT_HZ) * NS_PER_S / PIT_INPUT_HZ;
+}
+
+uint64_t clock_ns(void)
+{
+    uint32_t f = irq_save();
+    uint32_t count = pit_read_counter();
+    uint64_t t = ticks;
+    /* The counter may have wrapped after the last counted tick, with its
+     * IRQ still pending because interrupts are off here. A high count read
+     * with IRQ 0 pending means the wrap came first: count that tick. */
+    if ((pic_read_irr() & (1u << IRQ_PIT)) && count > reload / 2)
+        t++;
+    if (count > reload)        /* not programmed yet */
+        count = reload;
+    uint64_t ns = input_clocks_to_ns(t * reload + (reload - count));
+    if (ns < last_ns)
+        ns = last_ns;
+    last_ns = ns;
+    irq_restore(f);
+    return ns;
+}
+
+uint64_t clock_ticks(void)
+{
+    uint32_t f = irq_save();
+    uint64_t t = ticks;
+    irq_restore(f);
+    return t;
+}
+
+uint32_t clock_hz(void) { return hz; }
+uint32_t clock_tick_ns(void) { return (uint32_t)input_clocks_to_ns(reload); }
+uint32_t clock_resolution_ns(void) { return (uint32_t)(NS_PER_S / PIT_INPUT_HZ); }

@@ -1,0 +1,37 @@
+/* The serial console (COM1) as threads see it. */
+#ifndef WEBSCALE_CONSOLE_H
+#define WEBSCALE_CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONSOLE_CTRL_C 0x03
+
+/* Blocking: sleep until at least one byte is there, return up to n. */
+int console_read(void *buf, size_t n);
+/* Non-blocking: return what is there now, or -E_WOULDBLOCK. */
+int console_read_nonblock(void *buf, size_t n);
+/* Blocking: returns only when all n bytes are in the output ring. */
+int console_write(const void *buf, size_t n);
+/* Non-blocking: queue what fits, return how many, or -E_WOULDBLOCK. */
+int console_write_nonblock(const void *buf, size_t n);
+void console_puts(const char *s);
+
+/* Ctrl-C: the driver does not pass it on as data; it sets this flag and
+ * wakes readers, so a running demo can stop and the shell can cancel. */
+int console_interrupted(void);
+void console_clear_interrupt(void);
+
+/* Raw mode passes every byte, 0x03 included, through as data. */
+void console_set_raw(int on);
+
+struct console_stats {
+    uint64_t rx_bytes, tx_bytes;
+    uint32_t rx_irqs, tx_irqs;
+    uint32_t rx_stalls;      /* times the RX ring filled and input was paused */
+    uint32_t overruns;       /* bytes the UART itself reported lost */
+    uint32_t interrupts;     /* Ctrl-C presses */
+};
+void console_get_stats(struct console_stats *s);
+
+#endif

@@ -1,0 +1,15 @@
+/* Error codes returned (negated) by kernel calls: 0 or more is success. */
+#ifndef WEBSCALE_ERRNO_H
+#define WEBSCALE_ERRNO_H
+
+#define E_NOMEM      12   /* out of memory */
+#define E_INVAL      22   /* bad argument */
+#define E_WOULDBLOCK 11   /* a non-blocking call could not proceed now */
+#define E_TIMEDOUT  110
+#define E_INTR        4   /* interrupted (Ctrl-C) */
+#define E_NOENT       2   /* no such thing */
+#define E_BUSY       16
+
+const char *ws_strerror(int err);   /* accepts err or -err */
+
+#endif

@@ -1,0 +1,73 @@
+/* Intrusive circular doubly-linked lists: O(1) insert and remove, no
+ * allocation. A struct list is the head; a struct list_node lives inside
+ * the element. Pure: compiles on the host too. */
+#ifndef WEBSCALE_LIST_H
+#define WEBSCALE_LIST_H
+
+#include <stddef.h>
+
+struct list_node {
+    struct list_node *prev, *next;
+};
+
+struct list {
+    struct list_node head;
+};
+
+#define container_of(ptr, type, member) \
+    ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define LIST_INIT(name) { { &(name).head, &(name).head } }
+
+static inline void list_init(struct list *l)
+{
+    l->head.prev = l->head.next = &l->head;
+}
+
+static inline int list_empty(const struct list *l)
+{
+    return l->head.next == &l->head;
+}
+
+static inline void list_insert_before(struct list_node *pos, struct list_node *n)
+{
+    n->prev = pos->prev;
+    n->next = pos;
+    pos->prev->next = n;
+    pos->prev = n;
+}
+
+static inline void list_push_back(struct list *l, struct list_node *n)
+{
+    list_insert_before(&l->head, n);
+}
+
+static inline void list_push_front(struct list *l, struct list_node *n)
+{
+    list_insert_before(l->head.next, n);
+}
+
+static inline void list_remove(struct list_node *n)
+{
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->prev = n->next = n;
+}
+
+static inline struct list_node *list_first(const struct list *l)
+{
+    return list_empty(l) ? NULL : l->head.next;
+}
+
+static inline struct list_node *list_pop_front(struct list *l)
+{
+    struct list_node *n = list_first(l);
+    if (n)
+        list_remove(n);
+    return n;
+}
+
+#define list_for_each(pos, l) \
+    for ((pos) = (l)->head.next; (pos) != &(l)->head; (pos) = (pos)->next)
+
+#endif

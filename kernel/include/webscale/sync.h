@@ -1,0 +1,82 @@
+/* Blocking synchronisation for threads: wait queues, mutexes, counting
+ * semaphores, condition variables and bounded message queues.
+ *
+ * Waiters sleep (they do not spin) and are woken in FIFO order. On one core
+ * every operation is made atomic by turning interrupts off for its few
+ * instructions, so they are safe against preemption and against interrupt
+ * handlers (which may only use the non-blocking calls: *_try*, *_up,
+ * *_signal). Each object counts how often it was contended. */
+#ifndef WEBSCALE_SYNC_H
+#define WEBSCALE_SYNC_H
+
+#include <stdint.h>
+#include <webscale/list.h>
+#include <webscale/thread.h>
+
+struct waitq {
+    struct list waiters;
+    const char *name;        /* shown in ps as what a thread waits on */
+};
+
+#define WAITQ_INIT(q, n) { LIST_INIT((q).waiters), (n) }
+
+void waitq_init(struct waitq *q, const char *name);
+
+struct sync_stats {
+    uint32_t ops;            /* acquisitions / downs / waits / sends */
+    uint32_t contended;      /* how many of those had to sleep */
+    uint64_t wait_ns;        /* time spent asleep in total */
+};
+
+struct mutex {
+    thread_t *owner;
+    struct waitq q;
+    struct sync_stats stats;
+};
+
+void mutex_init(struct mutex *m, const char *name);
+void mutex_lock(struct mutex *m);
+int mutex_trylock(struct mutex *m);   /* 0 or -E_WOULDBLOCK */
+void mutex_unlock(struct mutex *m);   /* hands the lock to the first waiter */
+int mutex_held(const struct mutex *m);
+
+struct semaphore {
+    int32_t count;
+    struct waitq q;
+    struct sync_stats stats;
+};
+
+void sem_init(struct semaphore *s, int32_t count, const char *name);
+void sem_down(struct semaphore *s);
+int sem_trydown(struct semaphore *s); /* 0 or -E_WOULDBLOCK */
+void sem_up(struct semaphore *s);     /* IRQ-safe */
+
+struct condvar {
+    struct waitq q;
+    struct sync_stats stats;
+};
+
+void cond_init(struct condvar *c, const char *name);
+/* Atomically release m and sleep; m is held again on return. */
+void cond_wait(struct condvar *c, struct mutex *m);
+void cond_signal(struct condvar *c);    /* wake the longest waiter */
+void cond_broadcast(struct condvar *c); /* wake them all */
+
+/* A bounded FIFO of fixed-size messages in a buffer the caller provides
+ * (capacity * msg_size bytes). */
+struct msgqueue {
+    uint8_t *buf;
+    uint32_t msg_size, capacity;
+    uint32_t head, count;
+    struct waitq not_empty, not_full;
+    struct sync_stats stats;
+};
+
+int mq_init(struct msgqueue *q, void *buf, uint32_t msg_size, uint32_t capacity,
+            const char *name);
+void mq_send(struct msgqueue *q, const void *msg);   /* sleeps while full */
+void mq_recv(struct msgqueue *q, void *msg);         /* sleeps while empty */
+int mq_trysend(struct msgqueue *q, const void *msg); /* 0 or -E_WOULDBLOCK; IRQ-safe */
+int mq_tryrecv(struct msgqueue *q, void *msg);       /* 0 or -E_WOULDBLOCK; IRQ-safe */
+
+#endif

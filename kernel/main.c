@@ -1,0 +1,73 @@
+/* kmain: bring the machine up in dependency order, start the first
+ * thread (the shell, or the test runner), then become the idle thread. */
+#include <webscale/kprintf.h>
+#include <webscale/system.h>
+#include <webscale/thread.h>
+#include <webscale/time.h>
+#include "boot/gdt.h"
+#include "drivers/pic.h"
+#include "drivers/uart16550.h"
+#include "kernel/clock.h"
+#include "kernel/cmdline.h"
+#include "kernel/ktest.h"
+#include "kernel/mem.h"
+#include "kernel/multiboot.h"
+#include "kernel/sched.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+
+#define ONE_MIB 0x100000u
+#define SHELL_STACK 16384
+
+/* user/shell.c */
+void shell_main(void *arg);
+
+static void start_tests(void *arg)
+{
+    ktest_run(arg);
+}
+
+void kmain(uint32_t magic, struct multiboot_info *mbi)
+{
+    gdt_init();
+    uart_init_early();
+    kprintf("\nwebscale: booting\n");
+    if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
+        panic("not loaded by a multiboot loader (eax = %#x)", magic);
+    cmdline_init(mbi->flags & MULTIBOOT_INFO_CMDLINE ? (const char *)mbi->cmdline : "");
+    if (!(mbi->flags & MULTIBOOT_INFO_MEMORY))
+        panic("the boot loader did not say how much memory there is");
+    uint32_t mem_top = ONE_MIB + mbi->mem_upper * 1024u;
+
+    idt_init();
+    pic_init();
+    mem_init(mem_top);
+    cpu_detect();
+    sched_init();
+    clock_init(HZ);
+    uart_init_irq();
+    sti();
+
+    struct mem_stats ms;
+    mem_get_stats(&ms);
+    kprintf("webscale: %u KiB RAM, %u KiB heap, CPU: %s, PIT %u Hz, slice %u ms\n",
+            mem_top / 1024, (unsigned)(ms.total / 1024), cpu_description(), clock_hz(),
+            sched_slice_ms());
+    if (kernel_cmdline()[0])
+        kprintf("webscale: command line '%s'\n", kernel_cmdline());
+
+    static char spec[64];
+    thread_t *first;
+    if (kernel_cmdline_get("test", spec, sizeof spec) >= 0)
+        first = thread_create_ex("ktest", start_tests, spec, SHELL_STACK, THREAD_DETACHED);
+    else
+        first = thread_create_ex("shell", shell_main, NULL, SHELL_STACK, THREAD_DETACHED);
+    if (!first)
+        panic("no memory for the first thread");
+
+    /* The idle thread: runs only when nothing else can, and halts the CPU
+     * until the next interrupt. A wake-up in an IRQ handler sets
+     * need_resched, and the IRQ tail switches away from here. */
+    for (;;)
+        sti_hlt();
+}

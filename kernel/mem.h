@@ -1,0 +1,11 @@
+/* Kernel heap internals (the public side is webscale/system.h). */
+#ifndef KERNEL_MEM_H
+#define KERNEL_MEM_H
+
+#include <stdint.h>
+
+void mem_init(uint32_t mem_top);
+/* Walk the heap and check every tag: 0 when consistent. */
+int mem_check(void);
+
+#endif

@@ -1,0 +1,74 @@
+/* panic, power-off, error strings. */
+#include <webscale/errno.h>
+#include <webscale/kprintf.h>
+#include <webscale/system.h>
+#include "drivers/uart16550.h"
+#include "kernel/sched.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+
+/* QEMU's isa-debug-exit device: writing v makes QEMU exit with (v << 1) | 1.
+ * [QEMU hw/misc/debugexit.c] The launchers map 1 back to 0. */
+#define DEBUG_EXIT_PORT 0xF4
+#define PANIC_EXIT_STATUS 0x7F   /* QEMU exits with 255 */
+
+static int in_panic;
+
+void system_poweroff(int status)
+{
+    uart_flush_polled();
+    cli();
+    outb(DEBUG_EXIT_PORT, (uint8_t)status);
+    /* Not under QEMU with isa-debug-exit: just stop. */
+    for (;;)
+        __asm__ volatile("hlt");
+}
+
+static int panic_exits(void)
+{
+    char v[8];
+    if (kernel_cmdline_get("test", v, sizeof v) >= 0)
+        return 1;
+    return kernel_cmdline_get("panic", v, sizeof v) >= 0 && v[0] == 'e';
+}
+
+void panic(const char *fmt, ...)
+{
+    cli();
+    if (in_panic++) {
+        /* A panic while panicking: do not try anything clever. */
+        system_poweroff(PANIC_EXIT_STATUS);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    kprintf("\n*** PANIC in thread '%s': ", current ? current->name : "?");
+    kvprintf(fmt, ap);
+    va_end(ap);
+    kprintf("\n    backtrace of the panic call:\n");
+    backtrace_print((uint32_t)__builtin_return_address(0), read_ebp());
+    if (panic_exits()) {
+        kprintf("*** QEMU exits (status %d)\n", (PANIC_EXIT_STATUS << 1) | 1);
+        system_poweroff(PANIC_EXIT_STATUS);
+    }
+    kprintf("*** System halted. Quit QEMU with Ctrl-A X (or attach GDB: make gdb).\n");
+    uart_flush_polled();
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+const char *ws_strerror(int err)
+{
+    if (err < 0)
+        err = -err;
+    switch (err) {
+    case 0: return "success";
+    case E_NOMEM: return "out of memory";
+    case E_INVAL: return "invalid argument";
+    case E_WOULDBLOCK: return "would block";
+    case E_TIMEDOUT: return "timed out";
+    case E_INTR: return "interrupted";
+    case E_NOENT: return "no such entry";
+    case E_BUSY: return "busy";
+    }
+    return "unknown error";
+}

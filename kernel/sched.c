@@ -1,0 +1,335 @@
+/* The scheduler: one run queue, round robin, O(1) pick and wake.
+ *
+ * Every switch goes through schedule(), whether the thread yielded,
+ * blocked, ended or was preempted. Preemption never happens inside an
+ * interrupt handler: the PIT handler (sched_tick) only sets need_resched,
+ * and the common IRQ tail in trap.c calls sched_preempt() after the EOI,
+ * as the last thing before returning to the interrupted thread. */
+#include <webscale/errno.h>
+#include <webscale/kprintf.h>
+#include <webscale/system.h>
+#include <webscale/time.h>
+#include "kernel/sched.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+
+struct thread *current;
+struct thread *idle_thread;
+volatile int need_resched;
+volatile int sched_busy;
+
+/* For the GDB helpers (tools/gdb/): who switched to whom, and why. */
+struct thread *sched_prev;
+volatile enum switch_reason sched_last_reason;
+volatile uint64_t sched_switch_count;
+
+static struct list runq = LIST_INIT(runq);
+static uint32_t runq_len;
+static struct list sleepers = LIST_INIT(sleepers);   /* by wake_at */
+
+static uint32_t slice_ms = SCHED_SLICE_MS_DEFAULT;
+static uint32_t slice_ticks = 1;
+static uint32_t slice_left = 1;
+static int preemptive = 1;
+
+static uint64_t last_switch_ns;
+static struct sched_stats stats;
+static int16_t tick_owner[SCHED_HISTORY];
+
+static void runq_push(struct thread *t)
+{
+    list_push_back(&runq, &t->link);
+    runq_len++;
+}
+
+static struct thread *runq_pop(void)
+{
+    struct list_node *n = list_pop_front(&runq);
+    if (!n)
+        return NULL;
+    runq_len--;
+    return container_of(n, struct thread, link);
+}
+
+static void update_slice_ticks(void)
+{
+    uint32_t t = (uint32_t)(((uint64_t)slice_ms * clock_hz() + 999) / 1000);
+    slice_ticks = t ? t : 1;
+}
+
+void sched_init(void)
+{
+    thread_init_idle();
+    update_slice_ticks();
+    slice_left = slice_ticks;
+}
+
+/* A stack that overflowed has trampled its sentinel. The thread cannot be
+ * trusted to run again: report and end it here, before it is switched out
+ * for good. */
+static int check_stack(struct thread *t)
+{
+    if (t->magic != THREAD_MAGIC)
+        panic("scheduler: thread %p has a bad magic word %#x", (void *)t, t->magic);
+    if (*(uint32_t *)t->stack == STACK_SENTINEL)
+        return 0;
+    if (t == idle_thread)
+        panic("scheduler: the idle thread's stack overflowed");
+    kprintf("\n*** stack overflow in thread '%s' (id %d): sentinel at %p is %#x, "
+            "stack is %u bytes at %p\n",
+            t->name, t->id, (void *)t->stack, *(uint32_t *)t->stack, t->stack_size,
+            (void *)t->stack);
+    kprintf("*** thread '%s' killed\n", t->name);
+    if (t->state == THREAD_READY)
+        runq_len--;
+    if (t->state == THREAD_READY || t->state == THREAD_BLOCKED ||
+        t->state == THREAD_SLEEPING)
+        list_remove(&t->link);
+    t->exit_code = THREAD_KILLED;
+    t->state = THREAD_DEAD;
+    waitq_wake_all(&t->joiners);
+    return 1;
+}
+
+void schedule(enum switch_reason why)
+{
+    struct thread *prev = current;
+
+    sched_busy = 1;
+    if (check_stack(prev))
+        why = SWITCH_EXIT;
+
+    struct thread *next = runq_pop();
+    if (!next)
+        next = idle_thread;
+    need_resched = 0;
+    slice_left = slice_ticks;
+    if (next == prev) {
+        prev->state = THREAD_RUNNING;
+        sched_busy = 0;
+        return;
+    }
+
+    uint64_t now = clock_ns();
+    prev->cpu_ns += now - last_switch_ns;
+    last_switch_ns = now;
+    if (prev != idle_thread) {
+        if (why == SWITCH_PREEMPT)
+            prev->involuntary++;
+        else if (why != SWITCH_EXIT)
+            prev->voluntary++;
+    }
+    stats.switches++;
+    stats.by_reason[why]++;
+    sched_switch_count++;
+
+    next->state = THREAD_RUNNING;
+    current = next;
+    sched_prev = prev;
+    sched_last_reason = why;
+    switch_context(&prev->ctx, next->ctx);
+    /* We are prev again, resumed by somebody else's schedule(). */
+    sched_finish_switch();
+}
+
+void sched_finish_switch(void)
+{
+    if (sched_prev->state == THREAD_DEAD)
+        thread_reap(sched_prev);
+    sched_busy = 0;
+}
+
+void sched_wake(struct thread *t)
+{
+    t->state = THREAD_READY;
+    t->wait_on = NULL;
+    runq_push(t);
+    if (current == idle_thread)
+        need_resched = 1;
+}
+
+void sched_tick(void)
+{
+    tick_owner[clock_ticks() % SCHED_HISTORY] = (int16_t)current->id;
+
+    if (!list_empty(&sleepers)) {
+        uint64_t now = clock_ns();
+        struct list_node *n;
+        while ((n = list_first(&sleepers)) != NULL) {
+            struct thread *t = container_of(n, struct thread, link);
+            if (t->wake_at > now)
+                break;
+            list_remove(n);
+            sched_wake(t);
+        }
+    }
+
+    if (current == idle_thread) {
+        if (runq_len)
+            need_resched = 1;
+    } else if (--slice_left == 0) {
+        if (preemptive && runq_len)
+            need_resched = 1;
+        slice_left = slice_ticks;
+    }
+}
+
+void sched_preempt(void)
+{
+    if (sched_busy)
+        return;
+    if (current == idle_thread) {
+        schedule(SWITCH_YIELD);
+    } else if (preemptive) {
+        current->state = THREAD_READY;
+        runq_push(current);
+        schedule(SWITCH_PREEMPT);
+    } else {
+        need_resched = 0;
+    }
+}
+
+int sched_can_sleep(void)
+{
+    return irq_nesting == 0 && !sched_busy && current != idle_thread;
+}
+
+void thread_yield(void)
+{
+    uint32_t f = irq_save();
+    if (runq_len) {
+        current->state = THREAD_READY;
+        runq_push(current);
+        schedule(SWITCH_YIELD);
+    }
+    irq_restore(f);
+}
+
+void thread_sleep_ns(uint64_t ns)
+{
+    if (!sched_can_sleep())
+        panic("thread_sleep: called where sleeping is impossible (IRQ or idle)");
+    if (ns == 0) {
+        thread_yield();
+        return;
+    }
+    uint64_t deadline = clock_ns() + ns;
+    uint32_t f = irq_save();
+    struct thread *t = current;
+    t->wake_at = deadline;
+    t->state = THREAD_SLEEPING;
+    t->wait_on = "sleep";
+    /* Keep the list sorted; equal deadlines wake in the order they slept. */
+    struct list_node *pos = sleepers.head.prev;
+    while (pos != &sleepers.head &&
+           container_of(pos, struct thread, link)->wake_at > deadline)
+        pos = pos->prev;
+    list_insert_before(pos->next, &t->link);
+    schedule(SWITCH_BLOCK);
+    irq_restore(f);
+}
+
+void thread_sleep_ms(uint32_t ms)
+{
+    thread_sleep_ns((uint64_t)ms * NS_PER_MS);
+}
+
+/* ---- wait queues ---- */
+
+void waitq_init(struct waitq *q, const char *name)
+{
+    list_init(&q->waiters);
+    q->name = name;
+}
+
+void waitq_sleep(struct waitq *q)
+{
+    if (!sched_can_sleep())
+        panic("waitq_sleep(%s): called where sleeping is impossible", q->name);
+    struct thread *t = current;
+    t->state = THREAD_BLOCKED;
+    t->wait_on = q->name;
+    list_push_back(&q->waiters, &t->link);
+    schedule(SWITCH_BLOCK);
+}
+
+struct thread *waitq_first(struct waitq *q)
+{
+    struct list_node *n = list_first(&q->waiters);
+    return n ? container_of(n, struct thread, link) : NULL;
+}
+
+int waitq_wake_one(struct waitq *q)
+{
+    struct list_node *n = list_pop_front(&q->waiters);
+    if (!n)
+        return 0;
+    sched_wake(container_of(n, struct thread, link));
+    return 1;
+}
+
+int waitq_wake_all(struct waitq *q)
+{
+    int n = 0;
+    while (waitq_wake_one(q))
+        n++;
+    return n;
+}
+
+/* ---- knobs and counters ---- */
+
+int sched_set_slice_ms(uint32_t ms)
+{
+    if (ms == 0 || ms > SCHED_SLICE_MS_MAX)
+        return -E_INVAL;
+    uint32_t f = irq_save();
+    slice_ms = ms;
+    update_slice_ticks();
+    if (slice_left > slice_ticks)
+        slice_left = slice_ticks;
+    irq_restore(f);
+    return 0;
+}
+
+uint32_t sched_slice_ms(void) { return slice_ms; }
+
+void sched_set_preemptive(int on) { preemptive = on != 0; }
+int sched_preemptive(void) { return preemptive; }
+
+void sched_get_stats(struct sched_stats *s)
+{
+    uint32_t f = irq_save();
+    *s = stats;
+    s->idle_ns = idle_thread->cpu_ns;
+    if (current == idle_thread)
+        s->idle_ns += clock_ns() - last_switch_ns;
+    s->runnable = runq_len;
+    irq_restore(f);
+}
+
+/* CPU time of the running thread includes the part of its current turn. */
+uint64_t sched_running_ns(void)
+{
+    return clock_ns() - last_switch_ns;
+}
+
+const char *sched_reason_name(enum switch_reason r)
+{
+    static const char *const names[SWITCH_REASONS] = {
+        [SWITCH_YIELD] = "yield",
+        [SWITCH_PREEMPT] = "preempt",
+        [SWITCH_BLOCK] = "block",
+        [SWITCH_EXIT] = "exit",
+    };
+    return (unsigned)r < SWITCH_REASONS ? names[r] : "?";
+}
+
+uint64_t sched_tick_history(int16_t out[SCHED_HISTORY])
+{
+    uint32_t f = irq_save();
+    uint64_t now = clock_ticks();
+    for (int i = 0; i < SCHED_HISTORY; i++)
+        out[i] = tick_owner[(now + 1 + i) % SCHED_HISTORY];
+    irq_restore(f);
+    return now;
+}

@@ -1,0 +1,226 @@
+/* Mutex, semaphore, condition variable and message queue, built on wait
+ * queues (sched.c).
+ *
+ * On one core, turning interrupts off makes a short sequence atomic: no
+ * timer can preempt it and no handler can run in the middle. Each
+ * operation does that for a few instructions, never while it sleeps:
+ * waitq_sleep switches to another thread, which runs with its own
+ * interrupt state.
+ *
+ * Wake-ups are FIFO, and the mutex and semaphore hand the resource
+ * directly to the first waiter, so a thread that just released cannot
+ * take it back before the waiter runs (no barging, no starvation). */
+#include <webscale/errno.h>
+#include <webscale/string.h>
+#include <webscale/system.h>
+#include <webscale/time.h>
+#include "kernel/sched.h"
+#include "kernel/x86.h"
+
+/* Sleep on q and add the time asleep to the object's statistics. */
+static void sleep_counted(struct waitq *q, struct sync_stats *st)
+{
+    uint64_t t0 = clock_ns();
+    st->contended++;
+    waitq_sleep(q);
+    st->wait_ns += clock_ns() - t0;
+}
+
+/* ---- mutex ---- */
+
+void mutex_init(struct mutex *m, const char *name)
+{
+    m->owner = NULL;
+    waitq_init(&m->q, name);
+    memset(&m->stats, 0, sizeof m->stats);
+}
+
+void mutex_lock(struct mutex *m)
+{
+    uint32_t f = irq_save();
+    m->stats.ops++;
+    if (m->owner == current)
+        panic("mutex '%s': locked twice by thread '%s'", m->q.name, current->name);
+    if (m->owner)
+        sleep_counted(&m->q, &m->stats);   /* mutex_unlock makes us the owner */
+    else
+        m->owner = current;
+    irq_restore(f);
+}
+
+int mutex_trylock(struct mutex *m)
+{
+    int r = -E_WOULDBLOCK;
+    uint32_t f = irq_save();
+    if (!m->owner) {
+        m->owner = current;
+        m->stats.ops++;
+        r = 0;
+    }
+    irq_restore(f);
+    return r;
+}
+
+void mutex_unlock(struct mutex *m)
+{
+    uint32_t f = irq_save();
+    if (m->owner != current)
+        panic("mutex '%s': unlocked by '%s' but owned by '%s'", m->q.name,
+              current->name, m->owner ? m->owner->name : "nobody");
+    m->owner = waitq_first(&m->q);
+    waitq_wake_one(&m->q);
+    irq_restore(f);
+}
+
+int mutex_held(const struct mutex *m) { return m->owner == current; }
+
+/* ---- counting semaphore ---- */
+
+void sem_init(struct semaphore *s, int32_t count, const char *name)
+{
+    s->count = count;
+    waitq_init(&s->q, name);
+    memset(&s->stats, 0, sizeof s->stats);
+}
+
+void sem_down(struct semaphore *s)
+{
+    uint32_t f = irq_save();
+    s->stats.ops++;
+    if (s->count > 0)
+        s->count--;
+    else
+        sleep_counted(&s->q, &s->stats);   /* sem_up hands us its unit */
+    irq_restore(f);
+}
+
+int sem_trydown(struct semaphore *s)
+{
+    int r = -E_WOULDBLOCK;
+    uint32_t f = irq_save();
+    if (s->count > 0) {
+        s->count--;
+        s->stats.ops++;
+        r = 0;
+    }
+    irq_restore(f);
+    return r;
+}
+
+void sem_up(struct semaphore *s)
+{
+    uint32_t f = irq_save();
+    if (!waitq_wake_one(&s->q))
+        s->count++;
+    irq_restore(f);
+}
+
+/* ---- condition variable ---- */
+
+void cond_init(struct condvar *c, const char *name)
+{
+    waitq_init(&c->q, name);
+    memset(&c->stats, 0, sizeof c->stats);
+}
+
+void cond_wait(struct condvar *c, struct mutex *m)
+{
+    uint32_t f = irq_save();
+    c->stats.ops++;
+    /* Interrupts stay off from the unlock until we are on c's queue, so a
+     * signal between the two cannot be lost. */
+    mutex_unlock(m);
+    sleep_counted(&c->q, &c->stats);
+    mutex_lock(m);
+    irq_restore(f);
+}
+
+void cond_signal(struct condvar *c)
+{
+    uint32_t f = irq_save();
+    waitq_wake_one(&c->q);
+    irq_restore(f);
+}
+
+void cond_broadcast(struct condvar *c)
+{
+    uint32_t f = irq_save();
+    waitq_wake_all(&c->q);
+    irq_restore(f);
+}
+
+/* ---- bounded message queue ---- */
+
+int mq_init(struct msgqueue *q, void *buf, uint32_t msg_size, uint32_t capacity,
+            const char *name)
+{
+    if (!buf || msg_size == 0 || capacity == 0)
+        return -E_INVAL;
+    q->buf = buf;
+    q->msg_size = msg_size;
+    q->capacity = capacity;
+    q->head = q->count = 0;
+    waitq_init(&q->not_empty, name);
+    waitq_init(&q->not_full, name);
+    memset(&q->stats, 0, sizeof q->stats);
+    return 0;
+}
+
+static void mq_put(struct msgqueue *q, const void *msg)
+{
+    uint32_t slot = (q->head + q->count) % q->capacity;
+    memcpy(q->buf + slot * q->msg_size, msg, q->msg_size);
+    q->count++;
+    q->stats.ops++;
+    waitq_wake_one(&q->not_empty);
+}
+
+static void mq_take(struct msgqueue *q, void *msg)
+{
+    memcpy(msg, q->buf + q->head * q->msg_size, q->msg_size);
+    q->head = (q->head + 1) % q->capacity;
+    q->count--;
+    waitq_wake_one(&q->not_full);
+}
+
+void mq_send(struct msgqueue *q, const void *msg)
+{
+    uint32_t f = irq_save();
+    while (q->count == q->capacity)
+        sleep_counted(&q->not_full, &q->stats);
+    mq_put(q, msg);
+    irq_restore(f);
+}
+
+void mq_recv(struct msgqueue *q, void *msg)
+{
+    uint32_t f = irq_save();
+    while (q->count == 0)
+        sleep_counted(&q->not_empty, &q->stats);
+    mq_take(q, msg);
+    irq_restore(f);
+}
+
+int mq_trysend(struct msgqueue *q, const void *msg)
+{
+    int r = -E_WOULDBLOCK;
+    uint32_t f = irq_save();
+    if (q->count < q->capacity) {
+        mq_put(q, msg);
+        r = 0;
+    }
+    irq_restore(f);
+    return r;
+}
+
+int mq_tryrecv(struct msgqueue *q, void *msg)
+{
+    int r = -E_WOULDBLOCK;
+    uint32_t f = irq_save();
+    if (q->count > 0) {
+        mq_take(q, msg);
+        r = 0;
+    }
+    irq_restore(f);
+    return r;
+}

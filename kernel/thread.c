@@ -1,0 +1,221 @@
+/* Thread life: create, start, exit, join, and what ps shows of them.
+ *
+ * A new thread's stack is built to look exactly like the stack of a thread
+ * that paused inside switch_context, so the first switch to it needs no
+ * special case: switch_context pops four zero registers and "returns" into
+ * thread_start(fn, arg), which runs fn and then exits. */
+#include <webscale/errno.h>
+#include <webscale/kprintf.h>
+#include <webscale/string.h>
+#include <webscale/system.h>
+#include <webscale/time.h>
+#include "kernel/sched.h"
+#include "kernel/x86.h"
+
+extern uint8_t boot_stack[], boot_stack_top[];
+
+static struct list all_threads = LIST_INIT(all_threads);
+static int next_id = 1;
+static struct thread idle_struct;
+
+#define STACK_MIN 1024
+
+static void thread_start(thread_fn fn, void *arg)
+{
+    sched_finish_switch();
+    sti();
+    fn(arg);
+    thread_exit(0);
+}
+
+/* The stack of a new thread, top down:
+ *
+ *     arg            <- thread_start's second argument
+ *     fn             <- its first argument
+ *     0              <- its return address: none, so backtraces stop here
+ *     eip = thread_start  \
+ *     ebp = 0              |
+ *     ebx = 0              |  struct context, as switch_context pushed it
+ *     esi = 0              |
+ *     edi = 0             /   <- t->ctx
+ */
+struct context *thread_initial_context(uint8_t *stack_top, thread_fn fn, void *arg)
+{
+    uint32_t *sp = (uint32_t *)stack_top;
+    *--sp = (uint32_t)arg;
+    *--sp = (uint32_t)fn;
+    *--sp = 0;
+    struct context *c = (struct context *)sp - 1;
+    memset(c, 0, sizeof *c);
+    c->eip = (uint32_t)thread_start;
+    return c;
+}
+
+void thread_init_idle(void)
+{
+    struct thread *t = &idle_struct;
+    t->magic = THREAD_MAGIC;
+    t->id = 0;
+    strlcpy(t->name, "idle", sizeof t->name);
+    t->stack = boot_stack;
+    t->stack_size = boot_stack_top - boot_stack;
+    t->state = THREAD_RUNNING;
+    waitq_init(&t->joiners, "join");
+    /* Mark the part of the boot stack not yet used, for the high-water mark. */
+    uint8_t *esp = (uint8_t *)read_ebp() - 256;
+    memset(boot_stack, STACK_FILL, esp - boot_stack);
+    *(uint32_t *)boot_stack = STACK_SENTINEL;
+    list_push_back(&all_threads, &t->all);
+    idle_thread = current = t;
+}
+
+thread_t *thread_create_ex(const char *name, thread_fn fn, void *arg,
+                           uint32_t stack_size, unsigned flags)
+{
+    if (!fn || stack_size < STACK_MIN)
+        return NULL;
+    stack_size = (stack_size + 15) & ~15u;
+
+    struct thread *t = kzalloc(sizeof *t);
+    if (!t)
+        return NULL;
+    uint8_t *stack = kmalloc_aligned(stack_size, 16);
+    if (!stack) {
+        kfree(t);
+        return NULL;
+    }
+    memset(stack, STACK_FILL, stack_size);
+    *(uint32_t *)stack = STACK_SENTINEL;
+
+    t->magic = THREAD_MAGIC;
+    strlcpy(t->name, name ? name : "?", sizeof t->name);
+    t->stack = stack;
+    t->stack_size = stack_size;
+    t->flags = (uint8_t)flags;
+    waitq_init(&t->joiners, "join");
+    t->ctx = thread_initial_context(stack + stack_size, fn, arg);
+
+    uint32_t f = irq_save();
+    t->id = next_id++;
+    list_push_back(&all_threads, &t->all);
+    sched_wake(t);
+    irq_restore(f);
+    return t;
+}
+
+thread_t *thread_create(const char *name, thread_fn fn, void *arg)
+{
+    return thread_create_ex(name, fn, arg, THREAD_STACK_DEFAULT, 0);
+}
+
+/* Interrupts off. Wakes the joiners; the stack is freed after the switch. */
+static void __attribute__((noreturn)) thread_end(int code)
+{
+    struct thread *t = current;
+    if (t == idle_thread)
+        panic("the idle thread tried to exit");
+    t->exit_code = code;
+    t->state = THREAD_DEAD;
+    t->wait_on = NULL;
+    waitq_wake_all(&t->joiners);
+    schedule(SWITCH_EXIT);
+    panic("a dead thread was scheduled");
+}
+
+void thread_exit(int code)
+{
+    cli();
+    thread_end(code);
+}
+
+void thread_kill_current(void)
+{
+    cli();
+    thread_end(THREAD_KILLED);
+}
+
+void thread_reap(struct thread *t)
+{
+    kfree(t->stack);
+    t->stack = NULL;
+    if (t->flags & THREAD_DETACHED) {
+        list_remove(&t->all);
+        t->magic = 0;
+        kfree(t);
+    }
+}
+
+int thread_join(thread_t *t)
+{
+    if (!t || t->magic != THREAD_MAGIC || t == current || t == idle_thread ||
+        (t->flags & THREAD_DETACHED))
+        return -E_INVAL;
+    uint32_t f = irq_save();
+    while (t->state != THREAD_DEAD)
+        waitq_sleep(&t->joiners);
+    int code = t->exit_code;
+    list_remove(&t->all);
+    t->magic = 0;
+    irq_restore(f);
+    kfree(t);
+    return code;
+}
+
+thread_t *thread_current(void) { return current; }
+int thread_id(const thread_t *t) { return t->id; }
+const char *thread_name(const thread_t *t) { return t->name; }
+
+void thread_stack_bounds(const struct thread *t, uint32_t *lo, uint32_t *hi)
+{
+    *lo = (uint32_t)t->stack;
+    *hi = (uint32_t)t->stack + t->stack_size;
+}
+
+uint32_t thread_stack_used(const struct thread *t)
+{
+    if (!t->stack)
+        return 0;
+    uint32_t i = sizeof(uint32_t);   /* skip the sentinel */
+    while (i < t->stack_size && t->stack[i] == STACK_FILL)
+        i++;
+    return t->stack_size - i;
+}
+
+static const char *state_name(int s)
+{
+    switch (s) {
+    case THREAD_RUNNING: return "running";
+    case THREAD_READY: return "ready";
+    case THREAD_BLOCKED: return "blocked";
+    case THREAD_SLEEPING: return "sleeping";
+    case THREAD_DEAD: return "dead";
+    }
+    return "?";
+}
+
+int thread_snapshot(struct thread_info *out, int max)
+{
+    int n = 0;
+    uint32_t f = irq_save();
+    struct list_node *pos;
+    list_for_each(pos, &all_threads) {
+        struct thread *t = container_of(pos, struct thread, all);
+        if (n < max) {
+            struct thread_info *i = &out[n];
+            i->id = t->id;
+            strlcpy(i->name, t->name, sizeof i->name);
+            i->state = state_name(t->state);
+            i->wait_on = t->wait_on ? t->wait_on : "";
+            i->cpu_ns = t->cpu_ns + (t == current ? sched_running_ns() : 0);
+            i->voluntary = t->voluntary;
+            i->involuntary = t->involuntary;
+            i->stack_size = t->stack_size;
+            i->stack_used = thread_stack_used(t);
+            i->is_current = t == current;
+            i->is_idle = t == idle_thread;
+        }
+        n++;
+    }
+    irq_restore(f);
+    return n;
+}

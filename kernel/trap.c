@@ -1,0 +1,175 @@
+/* The IDT, the common C entry for every interrupt and exception, and the
+ * one IRQ tail that every hardware interrupt goes through: handler, EOI,
+ * then (and only then) a possible switch to another thread.
+ * [Intel SDM vol. 3A, chapter 6 "Interrupt and Exception Handling"] */
+#include <webscale/kprintf.h>
+#include <webscale/system.h>
+#include "boot/gdt.h"
+#include "drivers/pic.h"
+#include "kernel/sched.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+
+#define IDT_ENTRIES 256
+#define NUM_VECTORS 48                 /* 32 exceptions + 16 IRQs */
+#define IDT_INTERRUPT_GATE_32 0x8E     /* present, ring 0, 32-bit interrupt gate */
+
+struct idt_entry {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t zero;
+    uint8_t type_attr;
+    uint16_t offset_hi;
+} __attribute__((packed));
+
+struct idt_ptr {
+    uint16_t limit;
+    uint32_t base;
+} __attribute__((packed));
+
+static struct idt_entry idt[IDT_ENTRIES];
+extern uint32_t trap_vectors[NUM_VECTORS];
+
+volatile int irq_nesting;
+
+struct irq_slot {
+    irq_handler_fn fn;
+    void *arg;
+    const char *name;
+    uint64_t count;
+};
+static struct irq_slot irqs[PIC_NUM_IRQS];
+static uint32_t spurious_irqs;
+
+static const char *const exception_names[32] = {
+    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+    "#BR bound range exceeded", "#UD invalid opcode", "#NM device not available",
+    "#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
+    "#NP segment not present", "#SS stack-segment fault", "#GP general protection",
+    "#PF page fault", "reserved 15", "#MF x87 floating-point error",
+    "#AC alignment check", "#MC machine check", "#XM SIMD floating-point",
+    "#VE virtualization", "#CP control protection", "reserved 22", "reserved 23",
+    "reserved 24", "reserved 25", "reserved 26", "reserved 27", "reserved 28",
+    "reserved 29", "reserved 30", "reserved 31",
+};
+
+void idt_init(void)
+{
+    for (int v = 0; v < NUM_VECTORS; v++) {
+        uint32_t off = trap_vectors[v];
+        idt[v].offset_lo = off & 0xFFFF;
+        idt[v].offset_hi = off >> 16;
+        idt[v].selector = SEG_KCODE;
+        idt[v].zero = 0;
+        /* Interrupt gates clear IF: handlers run with interrupts off and
+         * never nest, which keeps the IRQ tail simple. */
+        idt[v].type_attr = IDT_INTERRUPT_GATE_32;
+    }
+    struct idt_ptr p = { sizeof idt - 1, (uint32_t)idt };
+    __asm__ volatile("lidt %0" : : "m"(p));
+}
+
+void irq_register(int irq, irq_handler_fn fn, void *arg, const char *name)
+{
+    uint32_t f = irq_save();
+    irqs[irq].fn = fn;
+    irqs[irq].arg = arg;
+    irqs[irq].name = name;
+    pic_unmask(irq);
+    irq_restore(f);
+}
+
+void irq_get_stats(struct irq_stats out[16], uint32_t *spurious)
+{
+    for (int i = 0; i < PIC_NUM_IRQS; i++) {
+        out[i].name = irqs[i].name;
+        out[i].count = irqs[i].count;
+    }
+    *spurious = spurious_irqs;
+}
+
+/* The common IRQ tail. Every hardware interrupt passes here, so no path
+ * can forget the EOI, and preemption happens in exactly one place. */
+static void irq_dispatch(struct trapframe *tf)
+{
+    int irq = tf->vector - PIC_IRQ_BASE;
+    if ((irq == IRQ_SPURIOUS_MASTER || irq == IRQ_SPURIOUS_SLAVE) && pic_is_spurious(irq)) {
+        spurious_irqs++;
+        return;
+    }
+    struct irq_slot *s = &irqs[irq];
+    irq_nesting++;
+    s->count++;
+    if (s->fn)
+        s->fn(s->arg);
+    irq_nesting--;
+    pic_eoi(irq);
+    if (need_resched)
+        sched_preempt();
+}
+
+void backtrace_print(uint32_t eip, uint32_t ebp)
+{
+    uint32_t lo = 0, hi = 0;
+    if (current)
+        thread_stack_bounds(current, &lo, &hi);
+    for (int depth = 0; depth < 16 && eip; depth++) {
+        uint32_t off = 0;
+        const char *name = ksym_lookup(eip, &off);
+        kprintf("      #%d %08x %s+%#x\n", depth, eip, name ? name : "?", off);
+        /* Follow the frame-pointer chain only while it stays on this stack. */
+        if (ebp < lo || ebp + 8 > hi || (ebp & 3))
+            break;
+        uint32_t *frame = (uint32_t *)ebp;
+        eip = frame[1];
+        uint32_t next = frame[0];
+        if (next <= ebp)
+            break;
+        ebp = next;
+    }
+}
+
+void trap_report(const struct trapframe *tf)
+{
+    uint32_t off = 0;
+    const char *fn = ksym_lookup(tf->eip, &off);
+    const char *what = tf->vector < 32 ? exception_names[tf->vector] : "interrupt";
+    kprintf("\n*** CPU exception %u (%s) in thread '%s' (id %d)%s\n", tf->vector, what,
+            current ? current->name : "?", current ? current->id : -1,
+            irq_nesting ? " inside an IRQ handler" : "");
+    kprintf("    error code %#010x   eip %08x <%s+%#x>   eflags %08x\n", tf->err, tf->eip,
+            fn ? fn : "?", off, tf->eflags);
+    kprintf("    eax %08x  ebx %08x  ecx %08x  edx %08x\n", tf->eax, tf->ebx, tf->ecx,
+            tf->edx);
+    /* The interrupted code's esp is just above the three words the CPU pushed. */
+    kprintf("    esi %08x  edi %08x  ebp %08x  esp %08x\n", tf->esi, tf->edi, tf->ebp,
+            (uint32_t)&tf->eflags + 4);
+    if (tf->vector == 14)
+        kprintf("    cr2 %08x (the address that faulted)\n", read_cr2());
+    kprintf("    backtrace:\n");
+    backtrace_print(tf->eip, tf->ebp);
+}
+
+static void exception(struct trapframe *tf)
+{
+    /* A fault in an IRQ handler, in the scheduler, or with no thread to
+     * blame leaves the kernel in an unknown state: stop everything. */
+    if (irq_nesting || sched_busy || !current || current == idle_thread) {
+        trap_report(tf);
+        panic("CPU exception %u in %s", tf->vector,
+              irq_nesting ? "an IRQ handler" : sched_busy ? "the scheduler" : "the idle thread");
+    }
+    trap_report(tf);
+    kprintf("*** thread '%s' killed; the others go on\n", current->name);
+    thread_kill_current();
+}
+
+void trap(struct trapframe *tf)
+{
+    if (tf->vector >= PIC_IRQ_BASE && tf->vector < PIC_IRQ_BASE + PIC_NUM_IRQS)
+        irq_dispatch(tf);
+    else if (tf->vector < 32)
+        exception(tf);
+    else
+        panic("trap: unexpected vector %u", tf->vector);
+}

@@ -1,0 +1,34 @@
+/* Interrupts and exceptions: the IDT, the common entry, the IRQ tail. */
+#ifndef KERNEL_TRAP_H
+#define KERNEL_TRAP_H
+
+#include <stdint.h>
+
+/* What alltraps (vectors.S) leaves on the stack: pushal's registers, the
+ * vector and error code the stub pushed, then what the CPU pushed. No ring
+ * change, so the CPU pushed no esp/ss. */
+struct trapframe {
+    uint32_t edi, esi, ebp, esp_pushal, ebx, edx, ecx, eax;
+    uint32_t vector;
+    uint32_t err;
+    uint32_t eip, cs, eflags;
+};
+
+typedef void (*irq_handler_fn)(void *arg);
+
+void idt_init(void);
+/* Register the handler of one IRQ line and unmask it. Handlers run with
+ * interrupts off, must be short, and never block. */
+void irq_register(int irq, irq_handler_fn fn, void *arg, const char *name);
+
+/* Depth of interrupt handling: > 0 inside an IRQ handler. */
+extern volatile int irq_nesting;
+
+void trap(struct trapframe *tf);
+
+/* Print the exception report: vector, error code, registers, thread,
+ * backtrace. Used by both the thread-killing path and panic. */
+void trap_report(const struct trapframe *tf);
+void backtrace_print(uint32_t eip, uint32_t ebp);
+
+#endif

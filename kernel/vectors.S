@@ -1,0 +1,82 @@
+/* The entry points of all 48 interrupt vectors and the common path.
+ *
+ * Each stub makes the stack look the same (a fake error code where the CPU
+ * pushes none, then the vector number) and jumps to alltraps, which saves
+ * the general registers and calls trap(struct trapframe *) in trap.c.
+ * [Intel SDM vol. 3A, 6.13 "Error code"; 6.15 table 6-1 for which vectors
+ * push one] */
+
+    .cfi_sections .debug_frame
+
+.macro STUB n
+    .globl vector\n
+vector\n:
+    pushl $0
+    pushl $\n
+    jmp alltraps
+.endm
+
+.macro STUB_ERR n
+    .globl vector\n
+vector\n:
+    pushl $\n
+    jmp alltraps
+.endm
+
+    .text
+    .irp n, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
+    STUB \n
+    .endr
+    /* the CPU pushes an error code for these */
+    .irp n, 8,10,11,12,13,14,17,21,29,30
+    STUB_ERR \n
+    .endr
+    /* IRQ 0-15, remapped by the PIC to vectors 32-47 */
+    .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+    STUB \n
+    .endr
+
+/* Stack on entry: vector, error code, eip, cs, eflags. The CFI describes
+ * it as a signal frame so GDB's backtrace continues into the interrupted
+ * code. */
+    .globl alltraps
+    .type alltraps, @function
+alltraps:
+    .cfi_startproc simple
+    .cfi_signal_frame
+    .cfi_def_cfa %esp, 20
+    .cfi_offset %eip, -12
+    pushal
+    .cfi_adjust_cfa_offset 32
+    .cfi_offset %eax, -24
+    .cfi_offset %ecx, -28
+    .cfi_offset %edx, -32
+    .cfi_offset %ebx, -36
+    .cfi_offset %ebp, -44
+    .cfi_offset %esi, -48
+    .cfi_offset %edi, -52
+    pushl %esp                  /* struct trapframe * */
+    .cfi_adjust_cfa_offset 4
+    call trap
+    addl $4, %esp
+    .cfi_adjust_cfa_offset -4
+    .globl trapret
+trapret:
+    popal
+    .cfi_adjust_cfa_offset -32
+    addl $8, %esp               /* vector and error code */
+    .cfi_adjust_cfa_offset -8
+    iret
+    .cfi_endproc
+    .size alltraps, . - alltraps
+
+    .section .rodata
+    .balign 4
+    .globl trap_vectors
+trap_vectors:
+    .long vector0, vector1, vector2, vector3, vector4, vector5, vector6, vector7
+    .long vector8, vector9, vector10, vector11, vector12, vector13, vector14, vector15
+    .long vector16, vector17, vector18, vector19, vector20, vector21, vector22, vector23
+    .long vector24, vector25, vector26, vector27, vector28, vector29, vector30, vector31
+    .long vector32, vector33, vector34, vector35, vector36, vector37, vector38, vector39
+    .long vector40, vector41, vector42, vector43, vector44, vector45, vector46, vector47

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Installs what webscale needs to build, boot, test and debug, if it is missing.
+# Called by `make run`, `make test` and friends before anything else.
+# Debian/Ubuntu: apt-get as root, sudo otherwise; if neither works, print the
+# exact command and stop.
+set -eu
+
+# command-or-file : Debian package that provides it
+NEEDS="
+i686-linux-gnu-gcc:gcc-i686-linux-gnu
+i686-linux-gnu-ld:binutils-i686-linux-gnu
+qemu-system-i386:qemu-system-x86
+qemu-img:qemu-utils
+grub-mkrescue:grub-common
+grub-file:grub-common
+/usr/lib/grub/i386-pc/multiboot.mod:grub-pc-bin
+xorriso:xorriso
+mformat:mtools
+gdb:gdb
+python3:python3
+gcc:gcc
+"
+
+missing=""
+for pair in $NEEDS; do
+    what=${pair%%:*}
+    pkg=${pair#*:}
+    case "$what" in
+        /*) [ -e "$what" ] && continue ;;
+        *) command -v "$what" >/dev/null 2>&1 && continue ;;
+    esac
+    case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
+done
+
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+echo "webscale: missing packages:$missing"
+if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive $cmd
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive $cmd
+else
+    echo "webscale: cannot install them myself (not root, no password-less sudo)."
+    echo "Run this, then try again:"
+    echo "    sudo apt-get update && sudo $cmd"
+    exit 1
+fi

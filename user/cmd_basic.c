@@ -1,0 +1,121 @@
+/* ps, uptime, sched, mem, irqs, halt: looking at the machine. */
+#include <webscale/console.h>
+#include <webscale/errno.h>
+#include <webscale/kprintf.h>
+#include <webscale/sched.h>
+#include <webscale/string.h>
+#include <webscale/system.h>
+#include <webscale/thread.h>
+#include <webscale/time.h>
+#include "user/commands.h"
+#include "user/shell.h"
+
+#define PS_MAX 64
+
+int cmd_ps(int argc, char **argv)
+{
+    static struct thread_info info[PS_MAX];
+    int n = thread_snapshot(info, PS_MAX);
+    kprintf("  ID NAME             STATE    WAITS ON         CPU ms      VOLUNTARY INVOLUNTARY "
+            "STACK used/size bytes\n");
+    for (int i = 0; i < n && i < PS_MAX; i++) {
+        struct thread_info *t = &info[i];
+        char cpu[24];
+        shell_fmt_milli(cpu, sizeof cpu, t->cpu_ns / NS_PER_US);
+        kprintf("%c%3d %-16s %-8s %-14s %10s %12u %11u %6u/%u\n", t->is_current ? '*' : ' ',
+                t->id, t->name, t->state, t->wait_on, cpu, t->voluntary, t->involuntary,
+                t->stack_used, t->stack_size);
+    }
+    if (n > PS_MAX)
+        kprintf("(%d more threads not shown)\n", n - PS_MAX);
+    kprintf("* = running now (this shell). idle runs hlt when nothing else can run.\n");
+    return 0;
+}
+
+int cmd_uptime(int argc, char **argv)
+{
+    struct sched_stats s;
+    sched_get_stats(&s);
+    uint64_t now = clock_ns();
+    char up[32];
+    shell_fmt_milli(up, sizeof up, now / NS_PER_MS);
+    uint64_t idle_permille = now ? s.idle_ns * 1000 / now : 0;
+    kprintf("up %s s (%llu ticks at %u Hz), %llu context switches "
+            "(%llu yield, %llu preempt, %llu block, %llu exit), idle %llu.%llu %%\n",
+            up, (unsigned long long)clock_ticks(), clock_hz(), (unsigned long long)s.switches,
+            (unsigned long long)s.by_reason[SWITCH_YIELD],
+            (unsigned long long)s.by_reason[SWITCH_PREEMPT],
+            (unsigned long long)s.by_reason[SWITCH_BLOCK],
+            (unsigned long long)s.by_reason[SWITCH_EXIT],
+            (unsigned long long)idle_permille / 10, (unsigned long long)idle_permille % 10);
+    return 0;
+}
+
+int cmd_sched(int argc, char **argv)
+{
+    const struct shell_cmd *self = shell_find("sched");
+    if (argc == 1) {
+        kprintf("scheduler: round robin, %s, slice %u ms, PIT %u Hz (one tick = %u ns)\n",
+                sched_preemptive() ? "preemptive" : "cooperative", sched_slice_ms(),
+                clock_hz(), clock_tick_ns());
+        return 0;
+    }
+    if (strcmp(argv[1], "slice") == 0) {
+        uint32_t ms;
+        if (argc != 3)
+            return shell_usage(self);
+        if (shell_parse_uint("sched slice", "MS", argv[2], 1, SCHED_SLICE_MS_MAX, &ms) < 0)
+            return 1;
+        sched_set_slice_ms(ms);
+        kprintf("time slice is now %u ms\n", ms);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "preempt") == 0) {
+        sched_set_preemptive(1);
+        kprintf("preemptive: the PIT takes the CPU from a thread after its slice\n");
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "coop") == 0) {
+        sched_set_preemptive(0);
+        kprintf("cooperative: a thread keeps the CPU until it yields, blocks or ends\n");
+        return 0;
+    }
+    kprintf("sched: unknown setting '%s'\n", argv[1]);
+    return shell_usage(self);
+}
+
+int cmd_mem(int argc, char **argv)
+{
+    struct mem_stats m;
+    mem_get_stats(&m);
+    kprintf("heap: %u bytes, %u used, %u free (largest free block %u bytes); "
+            "%u allocations, %u frees, %u refused\n",
+            (unsigned)m.total, (unsigned)m.used, (unsigned)(m.total - m.used),
+            (unsigned)m.largest_free, m.allocs, m.frees, m.failures);
+    return 0;
+}
+
+int cmd_irqs(int argc, char **argv)
+{
+    struct irq_stats irq[16];
+    uint32_t spurious;
+    irq_get_stats(irq, &spurious);
+    for (int i = 0; i < 16; i++)
+        if (irq[i].name || irq[i].count)
+            kprintf("  IRQ %2d %-8s %llu interrupts\n", i, irq[i].name ? irq[i].name : "-",
+                    (unsigned long long)irq[i].count);
+    kprintf("  spurious IRQ 7/15: %u\n", spurious);
+    struct console_stats c;
+    console_get_stats(&c);
+    kprintf("  serial: %llu bytes in, %llu bytes out, %u RX and %u TX interrupts, "
+            "%u RX pauses (ring full), %u overruns, %u Ctrl-C\n",
+            (unsigned long long)c.rx_bytes, (unsigned long long)c.tx_bytes, c.rx_irqs,
+            c.tx_irqs, c.rx_stalls, c.overruns, c.interrupts);
+    return 0;
+}
+
+int cmd_halt(int argc, char **argv)
+{
+    kprintf("halting: QEMU exits now.\n");
+    system_poweroff(0);
+}

@@ -1,0 +1,138 @@
+/* threads N [SECONDS]: the talk's "threads vs cores", live.
+ *
+ * N threads each count as fast as they can and never yield. On one core
+ * only one of them runs at any moment; the PIT takes the CPU away at the
+ * end of every time slice. Every second this prints how much each thread
+ * counted, its share of the CPU, how often it was preempted, and a
+ * timeline of who held the CPU at each of the last ticks. */
+#include <webscale/console.h>
+#include <webscale/kprintf.h>
+#include <webscale/sched.h>
+#include <webscale/string.h>
+#include <webscale/system.h>
+#include <webscale/thread.h>
+#include <webscale/time.h>
+#include "user/commands.h"
+#include "user/shell.h"
+
+#define THREADS_MAX 26          /* one letter each in the timeline */
+#define TIMELINE_TICKS 80
+#define SECONDS_MAX 3600
+
+struct counter {
+    volatile uint32_t count;
+    volatile int stop;
+    thread_t *t;
+    int id;
+    uint64_t last_cpu_ns, last_count;
+    uint32_t last_invol;
+};
+
+static void count_forever(void *arg)
+{
+    struct counter *c = arg;
+    while (!c->stop)
+        c->count++;
+}
+
+static struct thread_info *find(struct thread_info *info, int n, int id)
+{
+    for (int i = 0; i < n; i++)
+        if (info[i].id == id)
+            return &info[i];
+    return NULL;
+}
+
+static char letter_for(struct counter *c, int n, int id, int shell_id)
+{
+    for (int i = 0; i < n; i++)
+        if (c[i].id == id)
+            return (char)('A' + i);
+    if (id == 0)
+        return '.';
+    return id == shell_id ? 's' : '?';
+}
+
+static void print_timeline(struct counter *c, int n, int shell_id)
+{
+    static int16_t hist[SCHED_HISTORY];
+    char line[TIMELINE_TICKS + 1];
+    sched_tick_history(hist);
+    for (int i = 0; i < TIMELINE_TICKS; i++)
+        line[i] = letter_for(c, n, hist[SCHED_HISTORY - TIMELINE_TICKS + i], shell_id);
+    line[TIMELINE_TICKS] = 0;
+    kprintf("  last %d ticks (1 char = 1 tick = %u us; . = idle, s = this shell):\n  %s\n",
+            TIMELINE_TICKS, clock_tick_ns() / 1000, line);
+}
+
+int cmd_threads(int argc, char **argv)
+{
+    static struct counter c[THREADS_MAX];
+    static struct thread_info info[THREADS_MAX + 16];
+    uint32_t n, seconds = 0;
+
+    if (argc < 2 || argc > 3)
+        return shell_usage(shell_find("threads"));
+    if (shell_parse_uint("threads", "N", argv[1], 1, THREADS_MAX, &n) < 0)
+        return 1;
+    if (argc == 3 && shell_parse_uint("threads", "SECONDS", argv[2], 1, SECONDS_MAX, &seconds) < 0)
+        return 1;
+
+    uint32_t created = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        char name[THREAD_NAME_MAX];
+        memset(&c[i], 0, sizeof c[i]);
+        ksnprintf(name, sizeof name, "count%c", 'A' + i);
+        c[i].t = thread_create(name, count_forever, &c[i]);
+        if (!c[i].t) {
+            kprintf("threads: no memory for thread %u of %u\n", i + 1, n);
+            break;
+        }
+        c[i].id = thread_id(c[i].t);
+        created++;
+    }
+    int shell_id = thread_id(thread_current());
+    kprintf("%u counting threads on one core; %s, slice %u ms, PIT %u Hz. %s\n", created,
+            sched_preemptive() ? "preemptive" : "cooperative (they will never give the CPU back!)",
+            sched_slice_ms(), clock_hz(), seconds ? "" : "Ctrl-C stops.");
+
+    uint64_t start = clock_ns(), last = start;
+    for (uint32_t sec = 1; created && (!seconds || sec <= seconds); sec++) {
+        if (shell_sleep_until(start + sec * NS_PER_S))
+            break;
+        uint64_t now = clock_ns();
+        int ni = thread_snapshot(info, THREADS_MAX + 16);
+        if (ni > THREADS_MAX + 16)
+            ni = THREADS_MAX + 16;
+        kprintf("[%u s] thread    counted     CPU share   preempted   (this second)\n", sec);
+        for (uint32_t i = 0; i < created; i++) {
+            struct thread_info *t = find(info, ni, c[i].id);
+            uint32_t count = c[i].count;
+            uint64_t cpu = t ? t->cpu_ns : 0;
+            uint32_t invol = t ? t->involuntary : 0;
+            uint64_t share = (cpu - c[i].last_cpu_ns) * 1000 / (now - last);
+            kprintf("      %c %-7s %10u   %3llu.%llu %%   %6u\n", 'A' + i,
+                    t ? t->name : "?", count - (uint32_t)c[i].last_count,
+                    (unsigned long long)share / 10, (unsigned long long)share % 10,
+                    invol - c[i].last_invol);
+            c[i].last_cpu_ns = cpu;
+            c[i].last_count = count;
+            c[i].last_invol = invol;
+        }
+        print_timeline(c, created, shell_id);
+        last = now;
+    }
+
+    for (uint32_t i = 0; i < created; i++)
+        c[i].stop = 1;
+    uint64_t total_switches = 0;
+    for (uint32_t i = 0; i < created; i++) {
+        total_switches += c[i].last_invol;
+        thread_join(c[i].t);
+    }
+    uint64_t ms = (clock_ns() - start) / NS_PER_MS;
+    kprintf("%u threads ran for %llu ms and were preempted %llu times in all. One core runs one "
+            "thread at a time:\nthey took turns, each getting about 1/%u of it.\n",
+            created, (unsigned long long)ms, (unsigned long long)total_switches, created + 0);
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* The command table: one line of help each. */
+#include <webscale/string.h>
+#include "user/shell.h"
+#include "user/commands.h"
+
+const struct shell_cmd shell_commands[] = {
+    { "help", "", "list the commands", cmd_help },
+    { "ps", "", "every thread: state, CPU time, switches, stack high-water", cmd_ps },
+    { "uptime", "", "time since boot, context switches, idle share", cmd_uptime },
+    { "threads", "N [SECONDS]", "N threads count on one core: shares, switches, timeline", cmd_threads },
+    { "sched", "[slice MS | preempt | coop]", "show or change the scheduler", cmd_sched },
+    { "mem", "", "heap usage", cmd_mem },
+    { "irqs", "", "interrupt counts per line, serial statistics", cmd_irqs },
+    { "halt", "", "power off (QEMU exits with status 0)", cmd_halt },
+};
+const int shell_ncommands = sizeof shell_commands / sizeof shell_commands[0];
+
+int cmd_help(int argc, char **argv)
+{
+    for (int i = 0; i < shell_ncommands; i++) {
+        const struct shell_cmd *c = &shell_commands[i];
+        char usage[48];
+        ksnprintf(usage, sizeof usage, "%s %s", c->name, c->args);
+        kprintf("  %-34s %s\n", usage, c->help);
+    }
+    kprintf("Keys: Backspace, Ctrl-U (line), Ctrl-W (word), Up/Down (history), "
+            "Ctrl-C (stop). Quit QEMU: Ctrl-A X.\n");
+    return 0;
+}
+
+const struct shell_cmd *shell_find(const char *name)
+{
+    for (int i = 0; i < shell_ncommands; i++)
+        if (strcmp(shell_commands[i].name, name) == 0)
+            return &shell_commands[i];
+    return 0;
+}

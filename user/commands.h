@@ -1,0 +1,18 @@
+#ifndef USER_COMMANDS_H
+#define USER_COMMANDS_H
+
+#include <webscale/kprintf.h>
+
+int cmd_help(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_uptime(int argc, char **argv);
+int cmd_threads(int argc, char **argv);
+int cmd_sched(int argc, char **argv);
+int cmd_mem(int argc, char **argv);
+int cmd_irqs(int argc, char **argv);
+int cmd_halt(int argc, char **argv);
+
+/* The command's own table entry, for its usage line. */
+const struct shell_cmd *shell_find(const char *name);
+
+#endif

@@ -1,0 +1,310 @@
+/* The shell: a prompt on the serial console, a line editor, history.
+ *
+ * Editing keys: printable characters insert at the end; Backspace/DEL
+ * erase one; Ctrl-U erases the line; Ctrl-W the last word; Up/Down walk
+ * the history; Ctrl-C abandons the line (and stops a running command).
+ * Other control bytes are dropped and counted; a line longer than
+ * SHELL_LINE_MAX-1 is refused as a whole when Enter comes, never cut. */
+#include <webscale/console.h>
+#include <webscale/errno.h>
+#include <webscale/kprintf.h>
+#include <webscale/string.h>
+#include <webscale/system.h>
+#include <webscale/thread.h>
+#include <webscale/time.h>
+#include "user/shell.h"
+
+#define PROMPT "webscale> "
+#define HISTORY 16
+#define KEY_ESC 0x1B
+#define KEY_BS 0x08
+#define KEY_DEL 0x7F
+#define KEY_CTRL_U 0x15
+#define KEY_CTRL_W 0x17
+
+static char history[HISTORY][SHELL_LINE_MAX];
+static int hist_count;   /* lines stored, at most HISTORY */
+static int hist_next;    /* slot the next line goes to */
+
+struct editor {
+    char line[SHELL_LINE_MAX];
+    int len;
+    int too_long;        /* typed past the end: refuse at Enter */
+    int dropped;         /* control bytes we did not understand */
+    int esc;             /* 0, 1 after ESC, 2 after ESC [ */
+    int hist_pos;        /* 0 = the line being typed, k = k-th newest */
+    char saved[SHELL_LINE_MAX];   /* the line being typed, while browsing history */
+};
+
+static void out(const char *s, int n) { console_write(s, n); }
+static void outs(const char *s) { out(s, strlen(s)); }
+
+static void erase_chars(int n)
+{
+    while (n-- > 0)
+        outs("\b \b");
+}
+
+static void set_line(struct editor *e, const char *s)
+{
+    erase_chars(e->len);
+    strlcpy(e->line, s, sizeof e->line);
+    e->len = strlen(e->line);
+    out(e->line, e->len);
+}
+
+static void history_add(const char *s)
+{
+    if (!s[0])
+        return;
+    int newest = (hist_next + HISTORY - 1) % HISTORY;
+    if (hist_count && strcmp(history[newest], s) == 0)
+        return;
+    strlcpy(history[hist_next], s, SHELL_LINE_MAX);
+    hist_next = (hist_next + 1) % HISTORY;
+    if (hist_count < HISTORY)
+        hist_count++;
+}
+
+static void history_move(struct editor *e, int dir)
+{
+    int pos = e->hist_pos + dir;
+    if (pos < 0 || pos > hist_count)
+        return;
+    if (e->hist_pos == 0)
+        strlcpy(e->saved, e->line, sizeof e->saved);
+    e->hist_pos = pos;
+    if (pos == 0)
+        set_line(e, e->saved);
+    else
+        set_line(e, history[(hist_next + HISTORY - pos) % HISTORY]);
+    e->too_long = 0;
+}
+
+/* Feed one byte; returns 1 when the line is complete. */
+static int edit(struct editor *e, uint8_t c)
+{
+    if (e->esc == 1) {
+        e->esc = c == '[' ? 2 : 0;
+        return 0;
+    }
+    if (e->esc == 2) {
+        if (c >= 0x40 && c <= 0x7E) {       /* final byte of a CSI sequence */
+            e->esc = 0;
+            if (c == 'A')
+                history_move(e, +1);
+            else if (c == 'B')
+                history_move(e, -1);
+        }
+        return 0;
+    }
+    switch (c) {
+    case '\r':
+    case '\n':
+        outs("\r\n");
+        return 1;
+    case KEY_BS:
+    case KEY_DEL:
+        if (e->len > 0) {
+            e->len--;
+            erase_chars(1);
+        }
+        return 0;
+    case KEY_CTRL_U:
+        erase_chars(e->len);
+        e->len = 0;
+        e->too_long = 0;
+        return 0;
+    case KEY_CTRL_W: {
+        int n = e->len;
+        while (n > 0 && e->line[n - 1] == ' ')
+            n--;
+        while (n > 0 && e->line[n - 1] != ' ')
+            n--;
+        erase_chars(e->len - n);
+        e->len = n;
+        return 0;
+    }
+    case KEY_ESC:
+        e->esc = 1;
+        return 0;
+    case '\t':
+        c = ' ';
+        break;
+    }
+    if (c < 0x20 || c > 0x7E) {
+        e->dropped++;
+        return 0;
+    }
+    if (e->len >= SHELL_LINE_MAX - 1) {
+        e->too_long = 1;                 /* keep reading until Enter */
+        return 0;
+    }
+    e->line[e->len++] = (char)c;
+    out((char *)&c, 1);
+    return 0;
+}
+
+/* Bytes read from the console but not yet edited: a paste may hold
+ * several lines, and what follows an Enter belongs to the next one. */
+static uint8_t inbuf[64];
+static int in_pos, in_len;
+
+/* Read one line; returns 0, or -E_INTR after Ctrl-C. */
+static int read_line(struct editor *e)
+{
+    static int last_was_cr;
+    e->len = 0;
+    e->too_long = e->dropped = e->esc = e->hist_pos = 0;
+    for (;;) {
+        if (in_pos == in_len) {
+            int n = console_read(inbuf, sizeof inbuf);
+            if (n == -E_INTR) {
+                console_clear_interrupt();
+                outs("^C\r\n");
+                return -E_INTR;
+            }
+            in_pos = 0;
+            in_len = n > 0 ? n : 0;
+            continue;
+        }
+        uint8_t c = inbuf[in_pos++];
+        /* CR LF is one Enter, not two. */
+        if (c == '\n' && last_was_cr) {
+            last_was_cr = 0;
+            continue;
+        }
+        last_was_cr = c == '\r';
+        if (edit(e, c)) {
+            e->line[e->len] = 0;
+            return 0;
+        }
+    }
+}
+
+static int split_args(char *line, char **argv)
+{
+    int argc = 0;
+    char *p = line;
+    for (;;) {
+        while (*p == ' ')
+            *p++ = 0;
+        if (!*p)
+            break;
+        if (argc == SHELL_MAX_ARGS)
+            return -1;
+        argv[argc++] = p;
+        while (*p && *p != ' ')
+            p++;
+    }
+    argv[argc] = NULL;
+    return argc;
+}
+
+int shell_execute(char *line)
+{
+    char *argv[SHELL_MAX_ARGS + 1];
+    int argc = split_args(line, argv);
+    if (argc < 0) {
+        kprintf("error: more than %d words on one line\n", SHELL_MAX_ARGS);
+        return 1;
+    }
+    if (argc == 0)
+        return 0;
+    for (int i = 0; i < shell_ncommands; i++) {
+        const struct shell_cmd *c = &shell_commands[i];
+        if (strcmp(argv[0], c->name) == 0) {
+            console_clear_interrupt();
+            int r = c->run(argc, argv);
+            if (console_interrupted()) {
+                console_clear_interrupt();
+                kprintf("(stopped by Ctrl-C)\n");
+            }
+            return r;
+        }
+    }
+    kprintf("%s: unknown command (type 'help' for the list)\n", argv[0]);
+    return 1;
+}
+
+int shell_parse_uint(const char *cmd, const char *what, const char *s, uint32_t lo,
+                     uint32_t hi, uint32_t *out_v)
+{
+    uint64_t v = 0;
+    const char *p = s;
+    if (!*p)
+        goto bad;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            goto bad;
+        v = v * 10 + (uint64_t)(*p - '0');
+        if (v > hi)
+            goto bad;
+    }
+    if (v < lo)
+        goto bad;
+    *out_v = (uint32_t)v;
+    return 0;
+bad:
+    kprintf("%s: %s must be a whole number from %u to %u, not '%s'\n", cmd, what, lo, hi, s);
+    return -1;
+}
+
+int shell_usage(const struct shell_cmd *c)
+{
+    kprintf("usage: %s %s\n", c->name, c->args);
+    return 1;
+}
+
+int shell_sleep_until(uint64_t deadline_ns)
+{
+    for (;;) {
+        if (console_interrupted())
+            return 1;
+        uint64_t now = clock_ns();
+        if (now >= deadline_ns)
+            return 0;
+        uint64_t left = deadline_ns - now;
+        /* Short naps, so Ctrl-C is noticed within 100 ms; the deadline is
+         * absolute, so waiting for the CPU after each nap does not add up. */
+        thread_sleep_ns(left < 100 * NS_PER_MS ? left : 100 * NS_PER_MS);
+    }
+}
+
+int shell_sleep_interruptible(uint32_t ms)
+{
+    return shell_sleep_until(clock_ns() + (uint64_t)ms * NS_PER_MS);
+}
+
+void shell_fmt_milli(char *buf, int size, uint64_t v)
+{
+    ksnprintf(buf, size, "%llu.%03llu", (unsigned long long)(v / 1000),
+              (unsigned long long)(v % 1000));
+}
+
+void shell_main(void *arg)
+{
+    static struct editor e;
+    static char autorun[SHELL_LINE_MAX];
+
+    kprintf("\nwebscale: is it web scale? Let's measure. Type 'help'.\n");
+    if (kernel_cmdline_get("run", autorun, sizeof autorun) > 0) {
+        kprintf("%s%s\n", PROMPT, autorun);
+        history_add(autorun);
+        shell_execute(autorun);
+    }
+    for (;;) {
+        outs(PROMPT);
+        if (read_line(&e) < 0)
+            continue;
+        if (e.too_long) {
+            kprintf("error: line too long (at most %d characters); ignored\n",
+                    SHELL_LINE_MAX - 1);
+            continue;
+        }
+        if (e.dropped)
+            kprintf("(dropped %d control byte%s)\n", e.dropped, e.dropped == 1 ? "" : "s");
+        history_add(e.line);
+        shell_execute(e.line);
+    }
+}

@@ -1,0 +1,37 @@
+/* The serial shell: line editing, history, and the command table.
+ * Commands live in user/cmd_*.c and see the kernel only through
+ * <webscale/...> headers. */
+#ifndef USER_SHELL_H
+#define USER_SHELL_H
+
+#include <stdint.h>
+
+#define SHELL_LINE_MAX 256     /* bytes, with the NUL */
+#define SHELL_MAX_ARGS 16
+
+struct shell_cmd {
+    const char *name;
+    const char *args;          /* usage, e.g. "N [SECONDS]" */
+    const char *help;          /* one line */
+    int (*run)(int argc, char **argv);   /* 0, or nonzero after printing an error */
+};
+
+extern const struct shell_cmd shell_commands[];
+extern const int shell_ncommands;
+
+void shell_main(void *arg);
+/* Run one command line as if typed. */
+int shell_execute(char *line);
+
+/* Helpers for commands. */
+/* Parse a decimal number in [lo, hi]; on error print "cmd: what must be ..." */
+int shell_parse_uint(const char *cmd, const char *what, const char *s, uint32_t lo,
+                     uint32_t hi, uint32_t *out);
+int shell_usage(const struct shell_cmd *c);
+/* Sleep ms, in short steps; returns 1 early if Ctrl-C was pressed. */
+int shell_sleep_interruptible(uint32_t ms);
+int shell_sleep_until(uint64_t deadline_ns);
+/* "12.345" from a value in thousandths. */
+void shell_fmt_milli(char *buf, int size, uint64_t thousandths);
+
+#endif
