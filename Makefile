@@ -21,7 +21,7 @@ B  := build
 HZ ?= 1000
 
 CFLAGS := -std=gnu11 -march=i386 -m32 -ffreestanding -fno-pie -fno-pic \
-          -fno-stack-protector -nostdlib -fno-omit-frame-pointer \
+          -fno-stack-protector -nostdlib -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
           -fno-asynchronous-unwind-tables -fno-unwind-tables \
           -mgeneral-regs-only -mpreferred-stack-boundary=2 \
           -O2 -g -Wall -Wextra -Wno-unused-parameter \

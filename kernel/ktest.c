@@ -26,10 +26,11 @@ static void run_case(void *arg)
     c->fn();
 }
 
-static int selected(const char *spec, const char *name)
+static int selected(const char *spec, const struct ktest_suite *s)
 {
     if (strcmp(spec, "all") == 0)
-        return 1;
+        return !s->scenario;
+    const char *name = s->name;
     size_t n = strlen(name);
     for (const char *p = spec; *p;) {
         const char *end = strchr(p, ',');
@@ -46,14 +47,14 @@ void ktest_run(const char *spec)
     int total = 0, failed = 0, num = 0;
     const struct ktest_suite *s;
     for (s = __ktest_suites_start; s < __ktest_suites_end; s++)
-        if (selected(spec, s->name))
+        if (selected(spec, s))
             total += s->ncases;
 
     kprintf("KTAP version 1\n1..%d\n", total);
     if (total == 0)
         kprintf("# no test suite matches '%s'\n", spec);
     for (s = __ktest_suites_start; s < __ktest_suites_end; s++) {
-        if (!selected(spec, s->name))
+        if (!selected(spec, s))
             continue;
         kprintf("# suite %s\n", s->name);
         for (int i = 0; i < s->ncases; i++) {

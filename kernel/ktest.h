@@ -19,12 +19,18 @@ struct ktest_suite {
     const char *name;
     const struct ktest_case *cases;
     int ncases;
+    int scenario;    /* driven by a tests/scenarios script: run only when named */
 };
 
-#define KTEST_SUITE(name_, cases_)                                              \
+#define KTEST_SUITE_(name_, cases_, scenario_)                                   \
     static const struct ktest_suite ktest_suite_##name_                        \
         __attribute__((used, section(".ktest_suites"), aligned(4))) = {         \
-            #name_, cases_, sizeof(cases_) / sizeof((cases_)[0])}
+            #name_, cases_, sizeof(cases_) / sizeof((cases_)[0]), scenario_}
+#define KTEST_SUITE(name_, cases_) KTEST_SUITE_(name_, cases_, 0)
+/* A suite that needs the host's side (serial input) or brings the kernel
+ * down on purpose (panics): a tests/scenarios script boots it by name and
+ * checks what it prints. test=all leaves it out. */
+#define KTEST_SCENARIO_SUITE(name_, cases_) KTEST_SUITE_(name_, cases_, 1)
 
 void ktest_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));

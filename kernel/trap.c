@@ -137,7 +137,7 @@ void trap_report(const struct trapframe *tf)
     kprintf("\n*** CPU exception %u (%s) in thread '%s' (id %d)%s\n", tf->vector, what,
             current ? current->name : "?", current ? current->id : -1,
             irq_nesting ? " inside an IRQ handler" : "");
-    kprintf("    error code %#010x   eip %08x <%s+%#x>   eflags %08x\n", tf->err, tf->eip,
+    kprintf("    error code 0x%08x   eip %08x <%s+%#x>   eflags %08x\n", tf->err, tf->eip,
             fn ? fn : "?", off, tf->eflags);
     kprintf("    eax %08x  ebx %08x  ecx %08x  edx %08x\n", tf->eax, tf->ebx, tf->ecx,
             tf->edx);

@@ -1,0 +1,11 @@
+/* Event loop internals: what boot and the PIT need from kernel/loop.c.
+ * The public API is <webscale/loop.h>. */
+#ifndef KERNEL_LOOP_H
+#define KERNEL_LOOP_H
+
+/* From the PIT's IRQ handler, every tick: wakes the loop when its first
+ * timer is due, and notices a callback that has run too long. A few
+ * compares per tick; the clock is read only when one of them says so. */
+void loop_tick(void);
+
+#endif

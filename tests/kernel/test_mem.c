@@ -1,0 +1,74 @@
+/* Running out of memory is an error for the caller, never corruption. */
+#include <webscale/string.h>
+#include <webscale/system.h>
+#include <webscale/thread.h>
+#include "kernel/ktest.h"
+#include "kernel/mem.h"
+
+#define BIG (64 * 1024)
+#define MAX_BLOCKS 1024
+
+static void test_kmalloc_exhaustion(void)
+{
+    static void *blocks[MAX_BLOCKS];
+    struct mem_stats before, after;
+    mem_get_stats(&before);
+    KT_ASSERT(kmalloc(64u * 1024 * 1024) == NULL);       /* more than RAM */
+    KT_ASSERT(kmalloc(0) == NULL);
+    int n = 0;
+    while (n < MAX_BLOCKS && (blocks[n] = kmalloc(BIG)) != NULL)
+        memset(blocks[n++], 0x5A, BIG);
+    /* 32 MiB of RAM holds a few hundred 64 KiB blocks, and then no more. */
+    KT_ASSERT(n > 300 && n < MAX_BLOCKS);
+    mem_get_stats(&after);
+    KT_ASSERT(after.failures >= before.failures + 3);
+    KT_ASSERT_EQ(mem_check(), 0);
+    /* While memory is short, creating a thread fails cleanly. */
+    void *small[64];
+    int m = 0;
+    while (m < 64 && (small[m] = kmalloc(1024)) != NULL)
+        m++;
+    KT_ASSERT(thread_create("nomem", (thread_fn)kfree, NULL) == NULL);
+    for (int i = 0; i < m; i++)
+        kfree(small[i]);
+    for (int i = 0; i < n; i++)
+        kfree(blocks[i]);
+    KT_ASSERT_EQ(mem_check(), 0);
+    mem_get_stats(&after);
+    KT_ASSERT_EQ(after.used, before.used);
+}
+
+static volatile int release;
+static void wait_for_release(void *arg)
+{
+    while (!release)
+        thread_sleep_ms(1);
+}
+
+/* Make threads until the heap says no; join them all; nothing leaks. */
+static void test_thread_exhaustion(void)
+{
+    static thread_t *t[8192];
+    struct mem_stats before, after;
+    mem_get_stats(&before);
+    release = 0;
+    int n = 0;
+    while (n < 8192 && (t[n] = thread_create("many", wait_for_release, NULL)) != NULL)
+        n++;
+    /* Each thread costs a 4 KiB stack plus its struct and two heap headers. */
+    KT_ASSERT(n > 5000 && n < 8192);
+    kprintf("# %d threads fit in %u bytes of heap: %u bytes each\n", n,
+            (unsigned)before.total, (unsigned)((before.total - before.used) / n));
+    release = 1;
+    for (int i = 0; i < n; i++)
+        KT_ASSERT_EQ(thread_join(t[i]), 0);
+    mem_get_stats(&after);
+    KT_ASSERT_EQ(after.used, before.used);
+    KT_ASSERT_EQ(mem_check(), 0);
+}
+
+static const struct ktest_case mem_cases[] = {
+    { "kmalloc_exhaustion", test_kmalloc_exhaustion },
+    { "thread_exhaustion", test_thread_exhaustion },
+};
+KTEST_SUITE(mem, mem_cases);

@@ -1,0 +1,253 @@
+/* Threads and the scheduler: preemption, yield, sleep accuracy, join,
+ * accounting, time slices, cooperative mode. Booted with test=sched under
+ * -icount shift=0, so these timings are exact instruction counts. */
+#include <webscale/errno.h>
+#include <webscale/sched.h>
+#include <webscale/string.h>
+#include <webscale/system.h>
+#include <webscale/thread.h>
+#include <webscale/time.h>
+#include "kernel/ktest.h"
+#include "tests/kernel/util.h"
+
+static volatile int stop;
+
+struct spinner {
+    volatile uint32_t count;
+};
+
+static void spin_count(void *arg)
+{
+    struct spinner *s = arg;
+    while (!stop)
+        s->count++;
+}
+
+/* A thread that never yields must not keep the CPU from the others:
+ * this very test thread gets to run again only if the PIT preempts it. */
+static void test_spinner_does_not_starve(void)
+{
+    struct spinner a = { 0 }, b = { 0 };
+    stop = 0;
+    thread_t *ta = thread_create("spinA", spin_count, &a);
+    thread_t *tb = thread_create("spinB", spin_count, &b);
+    KT_ASSERT(ta && tb);
+    uint64_t t0 = clock_ns();
+    thread_sleep_ms(100);
+    uint64_t slept = clock_ns() - t0;
+    struct thread_info ia, ib;
+    KT_ASSERT(kt_thread_info(thread_id(ta), &ia) == 0);
+    KT_ASSERT(kt_thread_info(thread_id(tb), &ib) == 0);
+    stop = 1;
+    KT_ASSERT_EQ(thread_join(ta), 0);
+    KT_ASSERT_EQ(thread_join(tb), 0);
+    KT_ASSERT(a.count > 0 && b.count > 0);
+    /* Both were preempted, about once per 10 ms slice each. */
+    KT_ASSERT_RANGE(ia.involuntary, 3, 10);
+    KT_ASSERT_RANGE(ib.involuntary, 3, 10);
+    /* Woken at the deadline's tick, we queue behind both spinners: at
+     * most two 10 ms slices plus a tick later (round robin, no boost). */
+    KT_ASSERT_RANGE(slept, 100 * NS_PER_MS, 122 * NS_PER_MS);
+    /* Fair shares: each spinner had 40-60 % of the 100 ms. */
+    KT_ASSERT_RANGE(ia.cpu_ns * 100 / slept, 40, 60);
+    KT_ASSERT_RANGE(ib.cpu_ns * 100 / slept, 40, 60);
+}
+
+static char yield_log[32];
+static volatile int yield_pos;
+
+static void yield_writer(void *arg)
+{
+    for (int i = 0; i < 5; i++) {
+        yield_log[yield_pos++] = *(const char *)arg;
+        thread_yield();
+    }
+}
+
+static void test_yield_alternates(void)
+{
+    memset(yield_log, 0, sizeof yield_log);
+    yield_pos = 0;
+    thread_t *a = thread_create("yieldA", yield_writer, "A");
+    thread_t *b = thread_create("yieldB", yield_writer, "B");
+    KT_ASSERT(a && b);
+    thread_join(a);
+    thread_join(b);
+    if (strcmp(yield_log, "ABABABABAB") != 0)
+        ktest_fail(__FILE__, __LINE__, "order was '%s'", yield_log);
+    struct thread_info self;
+    KT_ASSERT(kt_thread_info(thread_id(thread_current()), &self) == 0);
+}
+
+/* sleep_ms wakes within one tick of its deadline, never early. */
+static void test_sleep_accuracy(void)
+{
+    static const uint32_t ms[] = { 1, 2, 5, 17, 100, 250 };
+    uint32_t tick = clock_tick_ns();
+    for (unsigned i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        uint64_t t0 = clock_ns();
+        thread_sleep_ms(ms[i]);
+        uint64_t late = clock_ns() - t0 - ms[i] * NS_PER_MS;
+        KT_ASSERT(clock_ns() - t0 >= ms[i] * NS_PER_MS);
+        if (late > tick)
+            ktest_fail(__FILE__, __LINE__, "sleep_ms(%u) woke %llu ns late (tick %u ns)",
+                       ms[i], (unsigned long long)late, tick);
+    }
+}
+
+struct sleeper {
+    uint32_t ms;
+    int order;
+};
+static volatile int wake_counter;
+
+static void sleep_then_record(void *arg)
+{
+    struct sleeper *s = arg;
+    thread_sleep_ms(s->ms);
+    s->order = wake_counter++;
+}
+
+/* Sleepers wake in deadline order, not in the order they went to sleep. */
+static void test_sleepers_wake_in_deadline_order(void)
+{
+    struct sleeper s[4] = { { 40, 0 }, { 10, 0 }, { 30, 0 }, { 20, 0 } };
+    thread_t *t[4];
+    wake_counter = 0;
+    for (int i = 0; i < 4; i++)
+        KT_ASSERT((t[i] = thread_create("sleeper", sleep_then_record, &s[i])) != NULL);
+    for (int i = 0; i < 4; i++)
+        thread_join(t[i]);
+    KT_ASSERT_EQ(s[1].order, 0);
+    KT_ASSERT_EQ(s[3].order, 1);
+    KT_ASSERT_EQ(s[2].order, 2);
+    KT_ASSERT_EQ(s[0].order, 3);
+}
+
+static void exit_with(void *arg)
+{
+    thread_exit((int)(intptr_t)arg);
+}
+
+static void return_normally(void *arg) { (void)arg; }
+
+static void test_join_returns_exit_code(void)
+{
+    thread_t *a = thread_create("exit42", exit_with, (void *)42);
+    thread_t *b = thread_create("returns", return_normally, NULL);
+    KT_ASSERT(a && b);
+    KT_ASSERT_EQ(thread_join(a), 42);
+    KT_ASSERT_EQ(thread_join(b), 0);
+    KT_ASSERT_EQ(thread_join(thread_current()), -E_INVAL);
+    KT_ASSERT_EQ(thread_join(NULL), -E_INVAL);
+}
+
+/* A shorter slice means more preemptions of the same spinning work. */
+static void test_slice_is_settable(void)
+{
+    KT_ASSERT_EQ(sched_set_slice_ms(0), -E_INVAL);
+    KT_ASSERT_EQ(sched_set_slice_ms(SCHED_SLICE_MS_MAX + 1), -E_INVAL);
+    uint32_t invol[2];
+    static const uint32_t slices[2] = { 20, 2 };
+    for (int k = 0; k < 2; k++) {
+        KT_ASSERT_EQ(sched_set_slice_ms(slices[k]), 0);
+        KT_ASSERT_EQ(sched_slice_ms(), slices[k]);
+        struct spinner a = { 0 }, b = { 0 };
+        stop = 0;
+        thread_t *ta = thread_create("spinA", spin_count, &a);
+        thread_t *tb = thread_create("spinB", spin_count, &b);
+        thread_sleep_ms(200);
+        struct thread_info ia;
+        kt_thread_info(thread_id(ta), &ia);
+        invol[k] = ia.involuntary;
+        stop = 1;
+        thread_join(ta);
+        thread_join(tb);
+    }
+    sched_set_slice_ms(SCHED_SLICE_MS_DEFAULT);
+    /* 200 ms shared by two spinners: ~5 slices of 20 ms, ~50 of 2 ms each. */
+    KT_ASSERT_RANGE(invol[0], 3, 7);
+    KT_ASSERT_RANGE(invol[1], 40, 60);
+}
+
+static volatile int coop_ran;
+
+static void coop_marker(void *arg) { coop_ran = 1; }
+
+/* Cooperative mode: a thread keeps the CPU until it gives it up. */
+static void test_cooperative_mode(void)
+{
+    coop_ran = 0;
+    sched_set_preemptive(0);
+    thread_t *t = thread_create("marker", coop_marker, NULL);
+    uint64_t t0 = clock_ns();
+    while (clock_ns() - t0 < 30 * NS_PER_MS)
+        ;   /* three slices of busy work: no preemption may happen */
+    int ran_during_busy = coop_ran;
+    thread_yield();
+    int ran_after_yield = coop_ran;
+    sched_set_preemptive(1);
+    thread_join(t);
+    KT_ASSERT_EQ(ran_during_busy, 0);
+    KT_ASSERT_EQ(ran_after_yield, 1);
+}
+
+/* Per-thread accounting: a thread that sleeps uses almost no CPU and its
+ * switches are voluntary; the stack high-water mark is measured. */
+static void sleepy(void *arg)
+{
+    for (int i = 0; i < 10; i++)
+        thread_sleep_ms(5);
+    struct thread_info self;
+    kt_thread_info(thread_id(thread_current()), &self);
+    *(struct thread_info *)arg = self;
+}
+
+static void test_accounting(void)
+{
+    struct thread_info info;
+    thread_t *t = thread_create("sleepy", sleepy, &info);
+    KT_ASSERT(t);
+    thread_join(t);
+    KT_ASSERT_RANGE(info.voluntary, 10, 10);
+    KT_ASSERT_EQ(info.involuntary, 0);
+    KT_ASSERT(info.cpu_ns < 5 * NS_PER_MS);
+    KT_ASSERT_EQ(info.stack_size, THREAD_STACK_DEFAULT);
+    KT_ASSERT_RANGE(info.stack_used, 16, THREAD_STACK_DEFAULT - 256);
+    struct sched_stats s;
+    sched_get_stats(&s);
+    KT_ASSERT(s.switches >= s.by_reason[SWITCH_BLOCK] + s.by_reason[SWITCH_EXIT]);
+    KT_ASSERT(s.idle_ns > 0);
+}
+
+/* The clock is monotonic and has sub-tick resolution. */
+static void test_clock(void)
+{
+    uint64_t prev = clock_ns();
+    int distinct = 0;
+    uint64_t t0 = prev;
+    while (clock_ns() - t0 < 3 * NS_PER_MS) {
+        uint64_t now = clock_ns();
+        KT_ASSERT(now >= prev);
+        if (now != prev)
+            distinct++;
+        prev = now;
+    }
+    /* Far more distinct readings than the 3 ticks that passed. */
+    KT_ASSERT(distinct > 30);
+    KT_ASSERT_EQ(clock_hz(), 1000);
+    KT_ASSERT_RANGE(clock_tick_ns(), 999000, 1001000);
+}
+
+static const struct ktest_case sched_cases[] = {
+    { "spinner_does_not_starve", test_spinner_does_not_starve },
+    { "yield_alternates", test_yield_alternates },
+    { "sleep_accuracy", test_sleep_accuracy },
+    { "sleepers_wake_in_deadline_order", test_sleepers_wake_in_deadline_order },
+    { "join_returns_exit_code", test_join_returns_exit_code },
+    { "slice_is_settable", test_slice_is_settable },
+    { "cooperative_mode", test_cooperative_mode },
+    { "accounting", test_accounting },
+    { "clock", test_clock },
+};
+KTEST_SUITE(sched, sched_cases);

@@ -1,0 +1,229 @@
+/* Mutex, semaphore, condition variable, message queue: correctness under
+ * preemption and FIFO wake-up order. */
+#include <webscale/errno.h>
+#include <webscale/sched.h>
+#include <webscale/string.h>
+#include <webscale/sync.h>
+#include <webscale/thread.h>
+#include <webscale/time.h>
+#include "kernel/ktest.h"
+#include "tests/kernel/util.h"
+
+#define WORKERS 4
+#define ROUNDS 3000
+
+static volatile uint32_t shared;
+static struct mutex counter_lock;
+static int use_lock;
+
+/* A read-modify-write stretched out so that preemption lands inside it. */
+static void add_slowly(void *arg)
+{
+    for (int i = 0; i < ROUNDS; i++) {
+        if (use_lock)
+            mutex_lock(&counter_lock);
+        uint32_t v = shared;
+        for (volatile int d = 0; d < 50; d++)
+            ;
+        shared = v + 1;
+        if (use_lock)
+            mutex_unlock(&counter_lock);
+    }
+}
+
+static uint32_t run_adders(int lock)
+{
+    thread_t *t[WORKERS];
+    shared = 0;
+    use_lock = lock;
+    sched_set_slice_ms(1);     /* many preemptions */
+    for (int i = 0; i < WORKERS; i++)
+        t[i] = thread_create("adder", add_slowly, NULL);
+    for (int i = 0; i < WORKERS; i++)
+        thread_join(t[i]);
+    sched_set_slice_ms(SCHED_SLICE_MS_DEFAULT);
+    return shared;
+}
+
+/* Without the lock, preemption inside the critical section loses updates
+ * (this proves the test can fail); with it, the count is exact. */
+static void test_mutex_keeps_counter_exact(void)
+{
+    mutex_init(&counter_lock, "counter");
+    uint32_t unlocked = run_adders(0);
+    KT_ASSERT(unlocked < WORKERS * ROUNDS);
+    KT_ASSERT_EQ(run_adders(1), WORKERS * ROUNDS);
+    KT_ASSERT_EQ(counter_lock.stats.ops, WORKERS * ROUNDS);
+    KT_ASSERT(counter_lock.stats.contended > 0);
+    KT_ASSERT(counter_lock.stats.wait_ns > 0);
+    KT_ASSERT(counter_lock.owner == NULL);
+}
+
+/* Waiters are queued one by one, in a known order, then released. */
+static char order[8];
+static volatile int order_pos;
+
+struct waiter {
+    char name;
+    void (*wait)(void);
+};
+
+static void record_after(void *arg)
+{
+    struct waiter *w = arg;
+    w->wait();
+    order[order_pos++] = w->name;
+}
+
+static void spawn_waiters(struct waiter *w, int n, thread_t **t)
+{
+    memset(order, 0, sizeof order);
+    order_pos = 0;
+    for (int i = 0; i < n; i++) {
+        t[i] = thread_create("waiter", record_after, &w[i]);
+        thread_sleep_ms(2);    /* let it block before the next one comes */
+    }
+}
+
+static struct semaphore sem;
+static void sem_wait_fn(void) { sem_down(&sem); }
+
+static void test_semaphore_fifo(void)
+{
+    struct waiter w[3] = { { 'A', sem_wait_fn }, { 'B', sem_wait_fn }, { 'C', sem_wait_fn } };
+    thread_t *t[3];
+    sem_init(&sem, 0, "test sem");
+    KT_ASSERT_EQ(sem_trydown(&sem), -E_WOULDBLOCK);
+    spawn_waiters(w, 3, t);
+    KT_ASSERT_EQ(order_pos, 0);
+    for (int i = 0; i < 3; i++) {
+        sem_up(&sem);
+        thread_sleep_ms(1);
+    }
+    for (int i = 0; i < 3; i++)
+        thread_join(t[i]);
+    KT_ASSERT(strcmp(order, "ABC") == 0);
+    KT_ASSERT_EQ(sem.count, 0);
+    sem_up(&sem);
+    KT_ASSERT_EQ(sem_trydown(&sem), 0);
+    KT_ASSERT_EQ(sem.stats.contended, 3);
+}
+
+static struct mutex cv_lock;
+static struct condvar cv;
+static volatile int cv_go;
+
+static void cv_wait_fn(void)
+{
+    mutex_lock(&cv_lock);
+    while (!cv_go)
+        cond_wait(&cv, &cv_lock);
+    cv_go--;
+    mutex_unlock(&cv_lock);
+}
+
+static void test_condvar_fifo(void)
+{
+    struct waiter w[3] = { { 'X', cv_wait_fn }, { 'Y', cv_wait_fn }, { 'Z', cv_wait_fn } };
+    thread_t *t[3];
+    mutex_init(&cv_lock, "cv lock");
+    cond_init(&cv, "test cv");
+    cv_go = 0;
+    spawn_waiters(w, 3, t);
+    for (int i = 0; i < 3; i++) {
+        mutex_lock(&cv_lock);
+        cv_go++;
+        cond_signal(&cv);
+        mutex_unlock(&cv_lock);
+        thread_sleep_ms(1);
+    }
+    for (int i = 0; i < 3; i++)
+        thread_join(t[i]);
+    KT_ASSERT(strcmp(order, "XYZ") == 0);
+
+    /* broadcast wakes every waiter */
+    cv_go = 0;
+    spawn_waiters(w, 3, t);
+    mutex_lock(&cv_lock);
+    cv_go = 3;
+    cond_broadcast(&cv);
+    mutex_unlock(&cv_lock);
+    for (int i = 0; i < 3; i++)
+        thread_join(t[i]);
+    KT_ASSERT_EQ(order_pos, 3);
+}
+
+static struct mutex handoff;
+static void mutex_wait_fn(void)
+{
+    mutex_lock(&handoff);
+    mutex_unlock(&handoff);
+}
+
+/* The mutex is handed to the longest waiter: no barging. */
+static void test_mutex_fifo_handoff(void)
+{
+    struct waiter w[3] = { { '1', mutex_wait_fn }, { '2', mutex_wait_fn }, { '3', mutex_wait_fn } };
+    thread_t *t[3];
+    mutex_init(&handoff, "handoff");
+    mutex_lock(&handoff);
+    spawn_waiters(w, 3, t);
+    mutex_unlock(&handoff);
+    /* We released it; the first waiter owns it now, so we cannot retake it. */
+    KT_ASSERT_EQ(mutex_trylock(&handoff), -E_WOULDBLOCK);
+    for (int i = 0; i < 3; i++)
+        thread_join(t[i]);
+    KT_ASSERT(strcmp(order, "123") == 0);
+    KT_ASSERT_EQ(mutex_trylock(&handoff), 0);
+    mutex_unlock(&handoff);
+}
+
+#define MQ_CAP 4
+#define MQ_MSGS 2000
+static struct msgqueue mq;
+static uint32_t mq_buf[MQ_CAP];
+
+static void producer(void *arg)
+{
+    for (uint32_t i = 1; i <= MQ_MSGS; i++)
+        mq_send(&mq, &i);
+}
+
+static void test_message_queue(void)
+{
+    KT_ASSERT_EQ(mq_init(&mq, mq_buf, 0, MQ_CAP, "bad"), -E_INVAL);
+    KT_ASSERT_EQ(mq_init(&mq, mq_buf, sizeof(uint32_t), MQ_CAP, "test mq"), 0);
+    uint32_t v = 7;
+    KT_ASSERT_EQ(mq_tryrecv(&mq, &v), -E_WOULDBLOCK);
+    for (uint32_t i = 0; i < MQ_CAP; i++)
+        KT_ASSERT_EQ(mq_trysend(&mq, &i), 0);
+    KT_ASSERT_EQ(mq_trysend(&mq, &v), -E_WOULDBLOCK);
+    for (uint32_t i = 0; i < MQ_CAP; i++) {
+        KT_ASSERT_EQ(mq_tryrecv(&mq, &v), 0);
+        KT_ASSERT_EQ(v, i);
+    }
+
+    /* A producer faster than the consumer blocks on the full queue; every
+     * message arrives once, in order. */
+    thread_t *p = thread_create("producer", producer, NULL);
+    uint64_t sum = 0;
+    for (uint32_t i = 1; i <= MQ_MSGS; i++) {
+        mq_recv(&mq, &v);
+        KT_ASSERT_EQ(v, i);
+        sum += v;
+        if (i % 500 == 0)
+            thread_sleep_ms(1);
+    }
+    thread_join(p);
+    KT_ASSERT_EQ(sum, (uint64_t)MQ_MSGS * (MQ_MSGS + 1) / 2);
+    KT_ASSERT(mq.stats.contended > 0);
+}
+
+static const struct ktest_case sync_cases[] = {
+    { "mutex_keeps_counter_exact", test_mutex_keeps_counter_exact },
+    { "semaphore_fifo", test_semaphore_fifo },
+    { "condvar_fifo", test_condvar_fifo },
+    { "mutex_fifo_handoff", test_mutex_fifo_handoff },
+    { "message_queue", test_message_queue },
+};
+KTEST_SUITE(sync, sync_cases);

@@ -1,0 +1,13 @@
+/* Helpers shared by the in-kernel test suites. */
+#ifndef TESTS_KERNEL_UTIL_H
+#define TESTS_KERNEL_UTIL_H
+
+#include <webscale/thread.h>
+
+/* The snapshot of one thread by id; returns 0, or -1 if there is none. */
+int kt_thread_info(int id, struct thread_info *out);
+
+/* Spin (no yield, no sleep) until *flag becomes nonzero. */
+void kt_spin_until(volatile int *flag);
+
+#endif

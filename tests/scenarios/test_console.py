@@ -1,0 +1,145 @@
+"""The shell over the serial console: commands, errors, line editing,
+history, Ctrl-C, halt; a 1 MiB paste; a panic's report and exit status."""
+import os
+import random
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+from guest import Guest, check  # noqa: E402
+
+
+def boot(**kw):
+    g = Guest(**kw)
+    g.expect_prompt(60)
+    return g
+
+
+def test_help_lists_every_command():
+    with boot() as g:
+        out = g.command("help")
+        for cmd in ("help", "ps", "uptime", "threads", "sched", "halt"):
+            check(re.search(r"^\s+%s\b" % cmd, out, re.M), "help lacks %s:\n%s" % (cmd, out))
+
+
+def test_errors_are_one_line():
+    with boot() as g:
+        out = g.command("frobnicate now")
+        check("frobnicate: unknown command" in out, "no error for an unknown command:\n" + out)
+        out = g.command("threads")
+        check("usage: threads N [SECONDS]" in out, out)
+        out = g.command("threads 0")
+        check("threads: N must be a whole number from 1 to 26, not '0'" in out, out)
+        out = g.command("threads 99999999999999999999")
+        check("must be a whole number" in out, out)
+        out = g.command("sched slice 0")
+        check("MS must be a whole number from 1" in out, out)
+        out = g.command("sched turbo")
+        check("sched: unknown setting 'turbo'" in out, out)
+        # still alive and well
+        check("idle" in g.command("ps"), "ps after errors failed")
+
+
+def test_long_line_rejected_without_corruption():
+    with boot() as g:
+        g.sendline("x" * 1000)
+        g.expect(r"line too long \(at most 255 characters\); ignored")
+        g.expect_prompt()
+        out = g.command("uptime")
+        check(re.search(r"up \d+\.\d{3} s", out), "uptime after a long line:\n" + out)
+
+
+def test_line_editing_and_history():
+    with boot() as g:
+        # Backspace, Ctrl-U and Ctrl-W edit the line before Enter.
+        g.send("upt\x7fxx\x08\x08time\r")            # "upt" -> "up" -> "upxx" -> "up" + "time"
+        g.expect(r"up \d+\.\d{3} s")
+        g.expect_prompt()
+        g.send("garbage words\x15uptime\r")           # Ctrl-U drops the whole line
+        g.expect(r"up \d+\.\d{3} s")
+        g.expect_prompt()
+        g.send("sched slice bogus\x17\x17\x17sched\r")  # Ctrl-W three words
+        g.expect(r"scheduler: round robin")
+        g.expect_prompt()
+        # Up arrow twice brings back "uptime"; Enter runs it.
+        g.send("\x1b[A\x1b[A\r")
+        g.expect(r"up \d+\.\d{3} s")
+        g.expect_prompt()
+
+
+def test_garbage_bytes_are_dropped():
+    with boot() as g:
+        rnd = random.Random(7)
+        junk = bytes(rnd.choice(range(0x04, 0x20)) for _ in range(200))
+        junk = bytes(b for b in junk if b not in b"\r\n\x15\x17\x1b\x08\x7f\x09")
+        g.send(junk + b"uptime\r")
+        g.expect(r"\(dropped \d+ control bytes\)")
+        g.expect(r"up \d+\.\d{3} s")
+        g.expect_prompt()
+
+
+def test_threads_share_one_core():
+    with boot() as g:
+        out = g.command("threads 4 2", timeout=60)
+        # Every second, four threads with about a quarter of the CPU each.
+        shares = re.findall(r"^\s+([A-D]) count[A-D]\s+\d+\s+(\d+)\.\d %", out, re.M)
+        check(len(shares) == 8, "expected 4 threads x 2 seconds:\n" + out)
+        for letter, pct in shares:
+            check(18 <= int(pct) <= 32, "thread %s got %s %%:\n%s" % (letter, pct, out))
+        timeline = re.findall(r"^  ([A-Ds.?]{80})\r?$", out, re.M)
+        check(timeline and all(c in timeline[-1] for c in "ABCD"),
+              "timeline does not show all four threads:\n" + out)
+        check("4 threads ran for" in out, out)
+        # and they are gone afterwards
+        check("countA" not in g.command("ps"), "counting threads still listed by ps")
+
+
+def test_ctrl_c_stops_a_demo():
+    with boot() as g:
+        g.sendline("threads 2")
+        g.expect(r"\[1 s\]", 60)
+        g.send("\x03")
+        g.expect(r"2 threads ran for")
+        g.expect(r"stopped by Ctrl-C")
+        g.expect_prompt()
+        check("countA" not in g.command("ps"), "threads left behind after Ctrl-C")
+
+
+def test_sched_settings_live():
+    with boot() as g:
+        check("time slice is now 3 ms" in g.command("sched slice 3"), "slice not set")
+        check("slice 3 ms" in g.command("sched"), "slice not shown")
+        check("cooperative" in g.command("sched coop"), "coop")
+        check("preemptive" in g.command("sched preempt"), "preempt")
+
+
+def test_halt_exits_qemu_cleanly():
+    with boot() as g:
+        g.sendline("halt")
+        status = g.wait_exit(30)
+        check(status == 0, "halt gave exit status %r" % status, g)
+
+
+def test_paste_1mib_arrives_whole():
+    data = random.Random(1).randbytes(1024 * 1024)
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    with Guest(append="test=paste") as g:
+        g.expect(r"paste: ready for 1048576 bytes", 60)
+        g.send(data)
+        m = g.expect(r"paste: received (\d+) bytes, fnv1a ([0-9a-f]{8})", 240)
+        check(int(m.group(1)) == len(data), "wrong count", g)
+        check(int(m.group(2), 16) == h, "hash %s, expected %08x" % (m.group(2), h), g)
+        check(g.wait_exit(60) == 0, "paste suite failed", g)
+
+
+def test_exception_in_irq_handler_panics():
+    with Guest(append="test=panic_irq", icount=True) as g:
+        status = g.wait_exit(60)
+        out = g.output
+        check("CPU exception 0 (#DE divide error)" in out, "no exception report", g)
+        check("inside an IRQ handler" in out, "report does not say IRQ", g)
+        check("divide_in_irq" in out, "backtrace lacks the handler's name", g)
+        check("*** PANIC" in out, "no panic", g)
+        check(status == 0x7F, "exit status %r, expected 0x7f (panic)" % status, g)
