@@ -110,7 +110,7 @@ $(B)/host/%: tests/host/%.c $(HOST_LIB) $(wildcard kernel/lib/*.h kernel/include
 
 host-tests: $(HOST_TESTS)
 
-test: setup kernel host-tests
+test: setup kernel iso host-tests
 	$(PYTHON) tests/run.py $(TESTS)
 
 # ---- GDB ----

@@ -19,6 +19,7 @@ mformat:mtools
 gdb:gdb
 python3:python3
 gcc:gcc
+clang:clang
 "
 
 missing=""

@@ -29,10 +29,13 @@ class TestFailure(Exception):
     pass
 
 
-def machine_args(kernel=KERNEL, append="", icount=False, extra=()):
+def machine_args(kernel=KERNEL, append="", icount=False, extra=(), cdrom=None):
     args = [QEMU, "-cpu", "486", "-m", "32", "-no-reboot", "-display", "none",
-            "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=1",
-            "-kernel", kernel]
+            "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=1"]
+    if cdrom:
+        args += ["-cdrom", cdrom]
+    else:
+        args += ["-kernel", kernel]
     if append:
         args += ["-append", append]
     if icount:
@@ -41,8 +44,9 @@ def machine_args(kernel=KERNEL, append="", icount=False, extra=()):
 
 
 class Guest:
-    def __init__(self, append="", icount=False, extra=(), serial="stdio", kernel=KERNEL):
-        args = machine_args(kernel, append, icount, extra) + ["-serial", serial]
+    def __init__(self, append="", icount=False, extra=(), serial="stdio", kernel=KERNEL,
+                 cdrom=None):
+        args = machine_args(kernel, append, icount, extra, cdrom) + ["-serial", serial]
         self.args = args
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, start_new_session=True)

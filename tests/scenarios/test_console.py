@@ -143,3 +143,12 @@ def test_exception_in_irq_handler_panics():
         check("divide_in_irq" in out, "backtrace lacks the handler's name", g)
         check("*** PANIC" in out, "no panic", g)
         check(status == 0x7F, "exit status %r, expected 0x7f (panic)" % status, g)
+
+
+def test_tsc_only_when_cpuid_says():
+    with Guest() as g:                      # -cpu 486: QEMU reports no TSC
+        g.expect(r"CPU: ([^,]+, [^,]*TSC)", 60)
+        check("no TSC" in g.output, "a 486 must not use the TSC", g)
+    with Guest(extra=["-cpu", "pentium"]) as g:
+        m = g.expect(r"CPU: (CPUID, \w* ?TSC)", 60)
+        check(m.group(1) == b"CPUID, TSC", "a Pentium has a TSC", g)

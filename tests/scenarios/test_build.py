@@ -1,0 +1,77 @@
+"""The build's promises: a multiboot ELF without toolchain leftovers, a
+GRUB ISO that boots to the prompt, user/ code that uses only public
+headers, and a symbol table that names functions in backtraces."""
+import glob
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
+from guest import Guest, check  # noqa: E402
+
+ELF = os.path.join(ROOT, "build", "kernel.elf")
+ISO = os.path.join(ROOT, "build", "webscale.iso")
+
+
+def test_kernel_is_multiboot_without_notes():
+    check(subprocess.run(["grub-file", "--is-x86-multiboot", ELF]).returncode == 0,
+          "grub-file does not accept build/kernel.elf as multiboot")
+    sections = subprocess.run(["i686-linux-gnu-readelf", "-S", "-W", ELF], capture_output=True,
+                              text=True, check=True).stdout
+    for bad in (".note.gnu.property", ".comment", ".eh_frame"):
+        check(bad not in sections, "%s is in the kernel:\n%s" % (bad, sections))
+    check(re.search(r"\.ksyms\s", sections), "no .ksyms section")
+    for f in ("kernel.sym", "kernel.asm"):
+        check(os.path.getsize(os.path.join(ROOT, "build", f)) > 1000, "build/%s missing" % f)
+
+
+def test_iso_boots_to_prompt():
+    check(os.path.exists(ISO), "build/webscale.iso was not built")
+    with Guest(cdrom=ISO) as g:
+        g.expect(r"webscale> ", 120)
+        check("up " in g.command("uptime"), "uptime failed on the ISO boot", g)
+        g.sendline("halt")
+        check(g.wait_exit(30) == 0, "halt from the ISO boot", g)
+
+
+def test_user_code_uses_only_public_headers():
+    for path in glob.glob(os.path.join(ROOT, "user", "*.[ch]")):
+        for n, line in enumerate(open(path), 1):
+            m = re.match(r'\s*#\s*include\s*([<"])([^>"]+)', line)
+            if not m:
+                continue
+            ok = (m.group(1) == "<" and (m.group(2).startswith("webscale/") or
+                                         m.group(2) in ("stdint.h", "stddef.h", "stdarg.h",
+                                                        "stdbool.h"))) or \
+                 (m.group(1) == '"' and m.group(2).startswith("user/"))
+            check(ok, "%s:%d includes %s: user/ may use only <webscale/...>"
+                  % (os.path.relpath(path, ROOT), n, m.group(2)))
+
+
+def test_backtrace_names_functions():
+    # The fault suite prints exception reports; their backtraces must name
+    # the faulting function and its caller from the embedded symbol table.
+    with Guest(append="test=fault", icount=True) as g:
+        g.wait_exit(120)
+        out = g.output
+        check(re.search(r"#0 [0-9a-f]{8} divide_by_zero\+0x[0-9a-f]+", out), "no #0 frame", g)
+        check(re.search(r"#1 [0-9a-f]{8} thread_start\+0x[0-9a-f]+", out), "no #1 frame", g)
+
+
+def test_second_compiler_clang():
+    # A second compiler keeps the code from leaning on GCC's quirks.
+    flags = ["--target=i386-elf", "-march=i386", "-m32", "-ffreestanding", "-fno-pie",
+             "-fno-pic", "-fno-stack-protector", "-nostdlib", "-mgeneral-regs-only", "-O2",
+             "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror", "-I" + ROOT,
+             "-I" + os.path.join(ROOT, "kernel", "include"), "-DHZ=1000", "-c", "-o", os.devnull]
+    files = []
+    for pat in ("boot/*.[cS]", "kernel/*.[cS]", "kernel/lib/*.c", "drivers/*.c", "user/*.c",
+                "tests/kernel/*.c"):
+        files += sorted(glob.glob(os.path.join(ROOT, pat)))
+    check(len(files) > 20, "found only %d guest sources" % len(files))
+    for f in files:
+        p = subprocess.run(["clang"] + flags + [f], capture_output=True, text=True)
+        check(p.returncode == 0, "clang fails on %s:\n%s" % (os.path.relpath(f, ROOT), p.stderr))
