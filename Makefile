@@ -114,8 +114,8 @@ test: setup kernel iso host-tests
 	$(PYTHON) tests/run.py $(TESTS)
 
 # ---- GDB ----
-GDB_PORT = $(shell $(PYTHON) tools/freeport.py)
-
+# tools/gdb/launch.py picks a free 127.0.0.1 port per user (tools/freeport.py)
+# and passes gdb its script with -x. APPEND="run=threads 2" as for run-kernel.
 gdb: kernel
 	@$(PYTHON) tools/gdb/launch.py --mode both --append "$(APPEND)"
 

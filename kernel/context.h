@@ -13,6 +13,9 @@
 #define CONTEXT_EIP  16
 #define CONTEXT_SIZE 20
 
+/* A new thread starts at thread_entry + THREAD_ENTRY_FIRST (switch.S). */
+#define THREAD_ENTRY_FIRST 1
+
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>

@@ -45,6 +45,27 @@ switch_context:
     .cfi_endproc
     .size switch_context, . - switch_context
 
+/* A new thread's first switch "returns" here, after the nop (thread.c
+ * builds its stack): the nop stands for the call to switch_context that a
+ * new thread never made, so eip - 1, which GDB looks up for a caller, is
+ * inside this function. fn and arg are on the stack; the call gives
+ * thread_start(fn, arg), which never returns, a return address here, and
+ * the CFI marks eip undefined: GDB's backtrace ends here cleanly, also in
+ * the middle of the switch. */
+    .globl thread_entry
+    .type thread_entry, @function
+thread_entry:
+    .cfi_startproc
+    .cfi_undefined %eip
+    nop
+.Lthread_entry_first:
+    call thread_start
+    .cfi_endproc
+    .size thread_entry, . - thread_entry
+.if .Lthread_entry_first - thread_entry - THREAD_ENTRY_FIRST
+.error "THREAD_ENTRY_FIRST in context.h is wrong"
+.endif
+
 /* The pushes above must add up to the C layout. */
 .if CONTEXT_SIZE - 20
 .error "struct context does not match switch.S"

@@ -3,7 +3,8 @@
  * A new thread's stack is built to look exactly like the stack of a thread
  * that paused inside switch_context, so the first switch to it needs no
  * special case: switch_context pops four zero registers and "returns" into
- * thread_start(fn, arg), which runs fn and then exits. */
+ * thread_entry (switch.S), which calls thread_start(fn, arg): it runs fn
+ * and then exits. */
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
 #include <webscale/string.h>
@@ -20,7 +21,10 @@ static struct thread idle_struct;
 
 #define STACK_MIN 1024
 
-static void thread_start(thread_fn fn, void *arg)
+void thread_start(thread_fn fn, void *arg);   /* called only by thread_entry */
+void thread_entry(void);
+
+void thread_start(thread_fn fn, void *arg)
 {
     sched_finish_switch();
     sti();
@@ -32,8 +36,7 @@ static void thread_start(thread_fn fn, void *arg)
  *
  *     arg            <- thread_start's second argument
  *     fn             <- its first argument
- *     0              <- its return address: none, so backtraces stop here
- *     eip = thread_start  \
+ *     eip = thread_entry+1 \   (which calls thread_start)
  *     ebp = 0              |
  *     ebx = 0              |  struct context, as switch_context pushed it
  *     esi = 0              |
@@ -44,10 +47,9 @@ struct context *thread_initial_context(uint8_t *stack_top, thread_fn fn, void *a
     uint32_t *sp = (uint32_t *)stack_top;
     *--sp = (uint32_t)arg;
     *--sp = (uint32_t)fn;
-    *--sp = 0;
     struct context *c = (struct context *)sp - 1;
     memset(c, 0, sizeof *c);
-    c->eip = (uint32_t)thread_start;
+    c->eip = (uint32_t)thread_entry + THREAD_ENTRY_FIRST;
     return c;
 }
 

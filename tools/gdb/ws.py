@@ -1,0 +1,408 @@
+"""GDB commands for the webscale kernel: `ws threads`, `ws bt ID`,
+`ws switches [N]`, `ws trace [N]`, `ws loop`, `ws help`.
+
+`make gdb` loads this file with -x (tools/gdb/gdbinit.tmpl); by hand:
+`source tools/gdb/ws.py`. It only reads the kernel's memory through the
+symbols in build/kernel.elf: the list of every thread (all_threads in
+kernel/thread.c), struct thread (kernel/sched.h), the saved context at
+t->ctx (struct context in kernel/context.h: edi esi ebx ebp eip, the
+layout switch.S pushes), and what schedule() records for us: current,
+sched_prev, sched_last_reason. Nothing here writes to the guest.
+"""
+import gdb
+
+PTR = 4   # i386
+
+
+# ---------------------------------------------------------------- reading
+
+def var(name, file=None):
+    """A kernel variable, global or file-static."""
+    if file:
+        try:
+            return gdb.parse_and_eval("'%s'::%s" % (file, name))
+        except gdb.error:
+            pass
+    try:
+        return gdb.parse_and_eval(name)
+    except gdb.error:
+        sym = gdb.lookup_static_symbol(name)
+        if sym is None:
+            raise gdb.GdbError("ws: no symbol '%s' in the kernel (is build/kernel.elf loaded?)"
+                               % name)
+        return sym.value()
+
+
+def address_of(name):
+    return int(gdb.parse_and_eval("(unsigned int)&%s" % name))
+
+
+def u32(addr):
+    data = gdb.selected_inferior().read_memory(addr, PTR)
+    return int.from_bytes(bytes(data), "little")
+
+
+def cstr(ptr, size=64):
+    """The NUL-terminated string at a char * (or a char array's address)."""
+    addr = int(ptr)
+    if addr == 0:
+        return ""
+    try:
+        data = bytes(gdb.selected_inferior().read_memory(addr, size))
+    except gdb.MemoryError:
+        return "?"
+    return data.split(b"\0")[0].decode("latin-1")
+
+
+def tname(t):
+    return cstr(t["name"].address, t["name"].type.sizeof)
+
+
+def enum_names(type_name, prefix):
+    """{value: short name} of a C enum, e.g. THREAD_READY -> 'ready'."""
+    try:
+        t = gdb.lookup_type(type_name)
+    except gdb.error:
+        return {}
+    return {int(f.enumval): f.name[len(prefix):].lower() for f in t.fields()}
+
+
+def offset_of(type_name, field):
+    for f in gdb.lookup_type(type_name).fields():
+        if f.name == field:
+            return f.bitpos // 8
+    raise gdb.GdbError("ws: %s has no field %s" % (type_name, field))
+
+
+def list_nodes(head_value):
+    """The node addresses of a struct list, in order."""
+    head = int(head_value["head"].address)
+    node = int(head_value["head"]["next"])
+    seen = 0
+    while node != head and node and seen < 100000:
+        yield node
+        node = u32(node + PTR)        # struct list_node { prev, next }
+        seen += 1
+
+
+def thread_ptr(addr):
+    return gdb.Value(addr).cast(gdb.lookup_type("struct thread").pointer())
+
+
+def all_threads():
+    off = offset_of("struct thread", "all")
+    return [thread_ptr(n - off) for n in list_nodes(var("all_threads", "thread.c"))]
+
+
+def stack_bounds(t):
+    lo = int(t["stack"])
+    return lo, lo + int(t["stack_size"])
+
+
+def cpu_thread():
+    """The thread whose stack the CPU is on. Usually `current`; not during
+    the few instructions of schedule()/switch_context after `current` was
+    set to the next thread and before the stack swap."""
+    esp = int(gdb.parse_and_eval("(unsigned int)$esp"))
+    for t in all_threads():
+        lo, hi = stack_bounds(t)
+        if lo and lo <= esp < hi:
+            return t
+    return None
+
+
+def where(pc, is_return=False):
+    """'function+0x12 (file.c:34)' for an address."""
+    pc = int(pc)
+    if pc == 0:
+        return "0"
+    look = pc - 1 if is_return else pc
+    name, off, inlined = None, 0, []
+    try:
+        block = gdb.block_for_pc(look)
+        # Walk out of inlined blocks to the real function.
+        while block is not None and not block.is_static and not block.is_global:
+            if block.function is not None:
+                if name is not None:
+                    inlined.append(name)
+                name, off = block.function.name, pc - block.start
+            block = block.superblock
+    except RuntimeError:
+        pass
+    if name is None:    # assembly (switch.S, vectors.S): only an ELF symbol
+        text = gdb.execute("info symbol %#x" % pc, to_string=True).strip()
+        if not text.startswith("No symbol"):
+            parts = text.split(" in section")[0].split(" + ")
+            name = parts[0]
+            off = int(parts[1]) if len(parts) > 1 else 0
+    sal = gdb.find_pc_line(look)
+    line = ""
+    if sal.symtab is not None:
+        line = " (%s:%d)" % (sal.symtab.filename.split("/")[-1], sal.line)
+    if inlined:
+        line = " [inlined: %s]%s" % (" <- ".join(inlined), line)
+    return "%s+%#x%s" % (name or "??", off, line)
+
+
+def now_ns():
+    """Roughly the kernel's clock_ns(), from whole PIT ticks (it cannot
+    latch the PIT counter from here)."""
+    try:
+        ticks = int(var("ticks", "clock.c"))
+        reload = int(var("reload", "clock.c"))
+    except gdb.GdbError:
+        return None
+    return ticks * reload * 1000000000 // 1193182
+
+
+# ---------------------------------------------------------------- commands
+
+class Ws(gdb.Command):
+    """webscale kernel helpers. Type 'ws help'."""
+
+    def __init__(self):
+        super().__init__("ws", gdb.COMMAND_USER, gdb.COMPLETE_COMMAND, prefix=True)
+
+    def invoke(self, arg, from_tty):
+        gdb.execute("ws help")
+
+
+HELP = """\
+webscale GDB commands (tools/gdb/ws.py):
+  ws threads        every thread: id, name, state, what it waits on, saved eip/esp,
+                    CPU time, switches; * marks the running one (current)
+  ws bt ID          backtrace of thread ID; a paused thread is unwound from its saved
+                    context (t->ctx) without touching the running one
+  ws switches [N]   run until the next N context switches (default 1), print
+                    from -> to and why, and stay stopped at the last one
+  ws trace [N]      the last N records of the kernel's scheduling trace (default 20)
+  ws loop           the event loop: pending timers, queued events, watchers, callback now
+  ws help           this list
+Also: a hook-stop shows the next instruction at every stop; 'stepi' walks
+switch.S line by line and 'bt' works at each of its instructions."""
+
+
+class WsHelp(gdb.Command):
+    """List the webscale commands."""
+
+    def __init__(self):
+        super().__init__("ws help", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        print(HELP)
+
+
+def thread_row(t, cur, oncpu, states, now):
+    tid = int(t["id"])
+    state = states.get(int(t["state"]), "?")
+    wait_on = cstr(t["wait_on"]) or "-"
+    live = oncpu is not None and int(t) == int(oncpu)
+    if live:
+        eip = int(gdb.parse_and_eval("(unsigned int)$pc"))
+        esp = int(gdb.parse_and_eval("(unsigned int)$esp"))
+        at = where(eip) + " [live]"
+    elif int(t["stack"]) == 0 or int(t["ctx"]) == 0:
+        eip = esp = None
+        at = "-"
+    else:
+        ctx = int(t["ctx"])
+        esp = ctx
+        eip = u32(ctx + int(gdb.parse_and_eval("sizeof(struct context)")) - PTR)
+        at = where(eip, is_return=True)
+    cpu = int(t["cpu_ns"])
+    approx = " "
+    if int(t) == int(cur) and now is not None:
+        try:
+            last = int(var("last_switch_ns", "sched.c"))
+            if now > last:
+                cpu += now - last
+                approx = "~"
+        except gdb.GdbError:
+            pass
+    mark = "*" if int(t) == int(cur) else " "
+    if live and int(t) != int(cur):
+        mark = ">"
+    return "%s%3d %-15s %-8s %-10s %10s %10s %s%9.3f %7d %7d  %s" % (
+        mark, tid, tname(t), state, wait_on,
+        "%#010x" % eip if eip is not None else "-",
+        "%#010x" % esp if esp is not None else "-",
+        approx, cpu / 1e6, int(t["voluntary"]), int(t["involuntary"]), at)
+
+
+class WsThreads(gdb.Command):
+    """Every kernel thread, from the kernel's list of all threads."""
+
+    def __init__(self):
+        super().__init__("ws threads", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        states = enum_names("enum thread_state", "THREAD_")
+        cur = var("current")
+        oncpu = cpu_thread()
+        now = now_ns()
+        print("  ID NAME            STATE    WAITS ON          EIP        ESP     CPU ms"
+              "     VOL   INVOL  WHERE")
+        for t in all_threads():
+            print(thread_row(t, cur, oncpu, states, now))
+        print("* = current (the running thread). EIP/ESP of a paused thread: its saved "
+              "context at t->ctx;\n    it resumes where switch_context returns. "
+              "[live] = the CPU's own registers. ~ = includes its current turn.")
+        if oncpu is not None and int(oncpu) != int(cur):
+            print("> = mid-switch: current is already '%s', but the CPU still runs on "
+                  "'%s''s stack." % (tname(cur), tname(oncpu)))
+
+
+def find_thread(arg):
+    try:
+        want = int(arg, 0)
+    except ValueError:
+        want = None
+    for t in all_threads():
+        if int(t["id"]) == want or (want is None and tname(t) == arg):
+            return t
+    raise gdb.GdbError("ws: no thread %s (see 'ws threads')" % arg)
+
+
+def unwind_saved(t, limit=32):
+    """Frames of a paused thread from its struct context: a list of
+    (pc, text). Follows the ebp chain, and through an interrupt frame
+    (trapret) into the code the interrupt stopped."""
+    lo, hi = stack_bounds(t)
+    ctx = int(t["ctx"])
+    eip = u32(ctx + 16)                  # struct context: edi esi ebx ebp eip
+    ebp = u32(ctx + 12)
+    try:   # trap() returns into alltraps, just before the label trapret
+        irq_lo, irq_hi = address_of("alltraps"), address_of("trapret")
+    except gdb.error:
+        irq_lo = irq_hi = None
+    frames = [(eip, "in " + where(eip, is_return=True) +
+               "   <- switch_context returns here")]
+    while len(frames) < limit:
+        if not (lo <= ebp and ebp + 2 * PTR <= hi) or ebp & 3:
+            break
+        ret = u32(ebp + PTR)
+        nxt = u32(ebp)
+        if ret == 0:
+            break
+        if irq_lo is not None and irq_lo < ret <= irq_hi:
+            tf = u32(ebp + 2 * PTR)          # trap(struct trapframe *tf)
+            if not (lo <= tf < hi):
+                break
+            vector = u32(tf + 32)
+            what = "IRQ %d" % (vector - 32) if vector >= 32 else "exception"
+            frames.append((ret, "<interrupt: vector %d, %s; registers at %#x>"
+                           % (vector, what, tf)))
+            eip = u32(tf + 40)
+            frames.append((eip, "in " + where(eip) + "   <- interrupted here"))
+            ebp = u32(tf + 8)
+            continue
+        frames.append((ret, "in " + where(ret, is_return=True)))
+        if nxt <= ebp:
+            break
+        ebp = nxt
+    return frames
+
+
+class WsBt(gdb.Command):
+    """Backtrace of one thread: ws bt ID (or NAME)."""
+
+    def __init__(self):
+        super().__init__("ws bt", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        arg = arg.strip()
+        if not arg:
+            raise gdb.GdbError("usage: ws bt ID")
+        t = find_thread(arg)
+        states = enum_names("enum thread_state", "THREAD_")
+        name = tname(t)
+        state = states.get(int(t["state"]), "?")
+        oncpu = cpu_thread()
+        if oncpu is not None and int(oncpu) == int(t):
+            print("thread %d '%s' is on the CPU: its backtrace is gdb's own:" %
+                  (int(t["id"]), name))
+            gdb.execute("bt")
+            return
+        if int(t["stack"]) == 0 or int(t["ctx"]) == 0:
+            print("thread %d '%s' (%s) has no stack any more." % (int(t["id"]), name, state))
+            return
+        wait_on = cstr(t["wait_on"])
+        print("thread %d '%s' (%s%s), unwound from its saved context at %#x:" % (
+            int(t["id"]), name, state, ", waits on " + wait_on if wait_on else "",
+            int(t["ctx"])))
+        for i, (pc, text) in enumerate(unwind_saved(t)):
+            print("#%-2d %#010x %s" % (i, pc, text))
+
+
+# ---------------------------------------------------------------- switches
+
+def describe(t):
+    return "%d %s" % (int(t["id"]), tname(t))
+
+
+class WsSwitches(gdb.Command):
+    """Run until the next N context switches: ws switches [N]."""
+
+    def __init__(self):
+        super().__init__("ws switches", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        n = int(arg.strip() or "1", 0)
+        if n < 1:
+            raise gdb.GdbError("usage: ws switches [N], N >= 1")
+        entry = address_of("switch_context")
+        reasons = enum_names("enum switch_reason", "SWITCH_")
+        states = enum_names("enum thread_state", "THREAD_")
+        bp = gdb.Breakpoint("*%#x" % entry, internal=True)
+        bp.silent = True
+        try:
+            for i in range(1, n + 1):
+                gdb.execute("continue", to_string=True)
+                pc = int(gdb.parse_and_eval("(unsigned int)$pc"))
+                if pc != entry:
+                    print("ws: stopped at %s, not at a switch; %d of %d reported" %
+                          (where(pc), i - 1, n))
+                    return
+                prev, nxt = var("sched_prev"), var("current")
+                why = reasons.get(int(var("sched_last_reason")), "?")
+                wait_on = cstr(prev["wait_on"])
+                pstate = states.get(int(prev["state"]), "?")
+                note = pstate + (" on " + wait_on if wait_on else "")
+                print("switch %d: %-18s -> %-18s %-8s (%s is now %s; switch #%d)" % (
+                    i, describe(prev), describe(nxt), why,
+                    tname(prev), note, int(var("sched_switch_count"))))
+        finally:
+            bp.delete()
+        print("stopped at the entry of switch_context, still on %s's stack; "
+              "'stepi' walks the switch." % tname(var("sched_prev")))
+
+
+# ---------------------------------------------------------------- trace, loop
+
+class WsTrace(gdb.Command):
+    """The last N scheduling trace records: ws trace [N]."""
+
+    def __init__(self):
+        super().__init__("ws trace", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        raise gdb.GdbError("ws trace: this kernel has no trace ring yet")
+
+
+class WsLoop(gdb.Command):
+    """The event loop's state."""
+
+    def __init__(self):
+        super().__init__("ws loop", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        raise gdb.GdbError("ws loop: this kernel has no event loop yet")
+
+
+Ws()
+WsHelp()
+WsThreads()
+WsBt()
+WsSwitches()
+WsTrace()
+WsLoop()
