@@ -135,3 +135,164 @@ python check_line("stop", oncpu=check_oncpu(), prev=int(gdb.parse_and_eval("sche
         s.expect(a["prev"] != a["next"], "a switch from a thread to itself")
         s.expect(b["oncpu"] == a["next"] and b["oncpu"] != a["oncpu"],
                  "the running thread did not change between the two stops")
+
+
+# -------------------------------------------------------------------- (b)
+
+WS_ROW = re.compile(r"^[*> ]\s*(\d+)\s+(\S+)\s+(running|ready|blocked|sleeping|dead)\b", re.M)
+PS_ROW = re.compile(r"^\s*\*?\s*(\d+) (\S+)\s+(running|ready|blocked|sleeping|dead)\b", re.M)
+
+
+def test_ws_threads_matches_ps():
+    """ws threads, stopped at the start of the kernel's own ps, lists the
+    same threads (id, name, state) that ps then prints."""
+    with Session("run=ps") as s:
+        s.run('''
+break cmd_ps
+continue
+ws threads
+''')
+        ws = set(WS_ROW.findall(s.out))
+        s.guest.expect(r"= running now", 30)
+        ps = set(PS_ROW.findall(s.guest.output))
+        s.expect(len(ps) >= 2, "could not read ps's table")
+        s.expect(ws == ps, "ws threads %s != ps %s" % (sorted(ws), sorted(ps)))
+        s.expect(re.search(r"^\*\s*\d+\s+shell\s", s.out, re.M),
+                 "the running thread (the shell, in ps) is not marked with *")
+
+
+# -------------------------------------------------------------------- (c)
+
+SWITCH = re.compile(r"^switch (\d+): (\d+) (\S+)\s+-> (\d+) (\S+)\s+(\w+)\s+\((.*)\)$", re.M)
+REASONS = {"yield", "preempt", "block", "exit"}
+
+
+def test_ws_switches_reports_three():
+    """ws switches 3: three switches, each from the thread the previous one
+    switched to, with a reason that fits the outgoing thread's new state;
+    the kernel's switch counter moved by exactly three; gdb stays stopped
+    at switch_context on the last outgoing thread's stack."""
+    with Session("run=threads 2") as s:
+        s.run('''
+break cmd_threads
+continue
+delete
+python check_line("before", count=int(gdb.parse_and_eval("sched_switch_count")))
+ws switches 3
+python check_line("after", count=int(gdb.parse_and_eval("sched_switch_count")), oncpu=check_oncpu(), at_switch=int(gdb.parse_and_eval("$pc == switch_context")))
+''')
+        sw = SWITCH.findall(s.out)
+        s.expect(len(sw) == 3, "expected 3 switch lines, got %d" % len(sw))
+        before, after = s.checks("before"), s.checks("after")
+        s.expect(before and after, "missing CHECK lines")
+        s.expect(int(after[0]["count"]) - int(before[0]["count"]) == 3,
+                 "sched_switch_count did not move by 3")
+        for i, (n, fid, fname, tid, tname, why, note) in enumerate(sw):
+            s.expect(fid != tid, "switch %s from a thread to itself" % n)
+            s.expect(why in REASONS, "switch %s: unknown reason %s" % (n, why))
+            if i:
+                s.expect(fid == sw[i - 1][3], "switch %s is not from the thread switch %d "
+                         "went to" % (n, i))
+            now = note.split(" is now ")[1] if " is now " in note else ""
+            if why == "preempt":
+                s.expect(now.startswith("ready"), "preempted, but %s" % note)
+            if why == "block":
+                s.expect(now.startswith(("sleeping", "blocked")), "blocked, but %s" % note)
+        s.expect(sw[0][2] == "shell" and sw[0][5] == "block",
+                 "the shell should go first, blocking in its 1 s sleep")
+        s.expect(after[0]["at_switch"] == "1" and after[0]["oncpu"] == sw[-1][1],
+                 "not stopped at switch_context on the last outgoing thread's stack")
+
+
+# -------------------------------------------------------------------- (d)
+
+def bt_block(out, tid):
+    m = re.search(r"^thread %s '.*\n((?:#.*\n?)+)" % tid, out, re.M)
+    return m.group(1) if m else ""
+
+
+def test_ws_bt_of_sleeping_and_preempted_threads():
+    """ws bt of the sleeping shell shows where it sleeps, down to
+    thread_entry; of a preempted counter, the interrupt that stopped it
+    and the loop it was in. The running thread is untouched."""
+    with Session("run=threads 2") as s:
+        s.run('''
+break cmd_threads
+continue
+delete
+ws switches 3
+python check_line("regs", pc=int(gdb.parse_and_eval("$pc")), esp=int(gdb.parse_and_eval("$esp")))
+ws bt shell
+ws bt countA
+python check_line("regs", pc=int(gdb.parse_and_eval("$pc")), esp=int(gdb.parse_and_eval("$esp")))
+''')
+        ids = {m[2]: m[1] for m in SWITCH.findall(s.out)}
+        ids.update({m[4]: m[3] for m in SWITCH.findall(s.out)})
+        s.expect("shell" in ids and "countA" in ids, "shell and countA not among the switches")
+        shell = bt_block(s.out, ids["shell"])
+        order = ["schedule", "thread_sleep_ns", "shell_sleep_until", "cmd_threads",
+                 "thread_start", "thread_entry"]
+        pos = [shell.find(" %s+" % f) for f in order]
+        s.expect(all(p >= 0 for p in pos) and pos == sorted(pos),
+                 "the shell's backtrace should go %s" % " <- ".join(order))
+        s.expect("waits on sleep" in s.out, "the shell should wait on sleep")
+        count = bt_block(s.out, ids["countA"])
+        s.expect("<interrupt: vector 32, IRQ 0" in count and " count_forever+" in count
+                 and " sched_preempt+" in count,
+                 "countA's backtrace should show the PIT interrupt in count_forever")
+        regs = s.checks("regs")
+        s.expect(len(regs) == 2 and regs[0] == regs[1], "ws bt moved the running thread")
+
+
+# -------------------------------------------------------------------- (e)
+
+STEP_SWITCHES = 4
+
+
+def test_stepi_through_switch_keeps_backtrace():
+    """stepi through switch_context, for switches into a new thread and into
+    a preempted one: at every instruction bt names the current function,
+    has no ?? frame, and ends at thread_entry or _start. The hook-stop
+    shows the next instruction."""
+    with Session("run=threads 2") as s:
+        s.run('''
+break cmd_threads
+continue
+delete
+ws switches 1
+stepi
+python
+import re
+steps = 0
+for k in range(%d):
+    if k:
+        gdb.execute("ws switches 1", to_string=True)
+    for i in range(40):
+        where = gdb.execute("x/i $pc", to_string=True)
+        fn = where.split("<")[1].split("+")[0].split(">")[0]
+        bt = gdb.execute("bt", to_string=True)
+        frames = [l for l in bt.splitlines() if l.startswith("#")]
+        # Frame 0 and the frames inlined at the same pc (they show no address).
+        same_pc = frames[:1] + [f for f in frames[1:]
+                                if not f.split(None, 1)[1].startswith("0x")][:8]
+        ok = (frames and any(fn + " " in f for f in same_pc) and "??" not in bt
+              and "Backtrace stopped" not in bt
+              and ("thread_entry" in frames[-1] or "_start" in frames[-1]))
+        steps += 1
+        if not ok:
+            check_line("bad", switch=k, step=i, fn=fn)
+            print(bt)
+        if not re.search(r"<switch_context[+>]", where):
+            break
+        gdb.execute("stepi", to_string=True)
+check_line("done", steps=steps)
+end
+''' % STEP_SWITCHES)
+        s.expect(not s.checks("bad"), "a backtrace went bad while stepping")
+        done = s.checks("done")
+        # 13 instructions in switch_context and the one it returns to; the
+        # first switch is entered one stepi late.
+        s.expect(done and int(done[0]["steps"]) == STEP_SWITCHES * 14 - 1,
+                 "stepped fewer instructions than %d switches have" % STEP_SWITCHES)
+        s.expect(re.search(r"^=> 0x[0-9a-f]+ <switch_context\+4>:", s.out, re.M),
+                 "no hook-stop x/i line after stepi")

@@ -192,10 +192,13 @@ class WsHelp(gdb.Command):
         print(HELP)
 
 
+def saved_eip(t):
+    return u32(int(t["ctx"]) + 16)       # struct context: edi esi ebx ebp eip
+
+
 def thread_row(t, cur, oncpu, states, now):
-    tid = int(t["id"])
+    """The columns of one thread for ws threads."""
     state = states.get(int(t["state"]), "?")
-    wait_on = cstr(t["wait_on"]) or "-"
     live = oncpu is not None and int(t) == int(oncpu)
     if live:
         eip = int(gdb.parse_and_eval("(unsigned int)$pc"))
@@ -205,12 +208,14 @@ def thread_row(t, cur, oncpu, states, now):
         eip = esp = None
         at = "-"
     else:
-        ctx = int(t["ctx"])
-        esp = ctx
-        eip = u32(ctx + int(gdb.parse_and_eval("sizeof(struct context)")) - PTR)
-        at = where(eip, is_return=True)
+        esp = int(t["ctx"])
+        eip = saved_eip(t)
+        if eip == address_of("thread_entry") + 1:
+            at = "thread_entry (new: has not run yet)"
+        else:
+            at = where(eip, is_return=True)
     cpu = int(t["cpu_ns"])
-    approx = " "
+    approx = ""
     if int(t) == int(cur) and now is not None:
         try:
             last = int(var("last_switch_ns", "sched.c"))
@@ -222,11 +227,24 @@ def thread_row(t, cur, oncpu, states, now):
     mark = "*" if int(t) == int(cur) else " "
     if live and int(t) != int(cur):
         mark = ">"
-    return "%s%3d %-15s %-8s %-10s %10s %10s %s%9.3f %7d %7d  %s" % (
-        mark, tid, tname(t), state, wait_on,
-        "%#010x" % eip if eip is not None else "-",
-        "%#010x" % esp if esp is not None else "-",
-        approx, cpu / 1e6, int(t["voluntary"]), int(t["involuntary"]), at)
+    return [mark + "%3d" % int(t["id"]), tname(t), state, cstr(t["wait_on"]) or "-",
+            "%#010x" % eip if eip is not None else "-",
+            "%#010x" % esp if esp is not None else "-",
+            "%s%.3f" % (approx, cpu / 1e6), str(int(t["voluntary"])),
+            str(int(t["involuntary"])), at]
+
+
+THREAD_COLUMNS = ["  ID", "NAME", "STATE", "WAITS ON", "EIP", "ESP", "CPU ms", "VOL", "INVOL",
+                  "WHERE IT RUNS / RESUMES"]
+RIGHT = {0, 6, 7, 8}
+
+
+def print_table(head, rows, right):
+    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+    for r in [head] + rows:
+        cells = [c.rjust(w) if i in right else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(r, widths))]
+        print("  ".join(cells).rstrip())
 
 
 class WsThreads(gdb.Command):
@@ -240,13 +258,11 @@ class WsThreads(gdb.Command):
         cur = var("current")
         oncpu = cpu_thread()
         now = now_ns()
-        print("  ID NAME            STATE    WAITS ON          EIP        ESP     CPU ms"
-              "     VOL   INVOL  WHERE")
-        for t in all_threads():
-            print(thread_row(t, cur, oncpu, states, now))
-        print("* = current (the running thread). EIP/ESP of a paused thread: its saved "
-              "context at t->ctx;\n    it resumes where switch_context returns. "
-              "[live] = the CPU's own registers. ~ = includes its current turn.")
+        rows = [thread_row(t, cur, oncpu, states, now) for t in all_threads()]
+        print_table(THREAD_COLUMNS, rows, RIGHT)
+        print("* = current, the running thread. A paused thread's EIP/ESP are its saved "
+              "context (t->ctx):\n    it resumes where switch_context returns. [live] = "
+              "the CPU's registers. ~ = with its current turn.")
         if oncpu is not None and int(oncpu) != int(cur):
             print("> = mid-switch: current is already '%s', but the CPU still runs on "
                   "'%s''s stack." % (tname(cur), tname(oncpu)))
@@ -269,7 +285,7 @@ def unwind_saved(t, limit=32):
     (trapret) into the code the interrupt stopped."""
     lo, hi = stack_bounds(t)
     ctx = int(t["ctx"])
-    eip = u32(ctx + 16)                  # struct context: edi esi ebx ebp eip
+    eip = saved_eip(t)
     ebp = u32(ctx + 12)
     try:   # trap() returns into alltraps, just before the label trapret
         irq_lo, irq_hi = address_of("alltraps"), address_of("trapret")
