@@ -6,6 +6,7 @@
 #include "drivers/pic.h"
 #include "drivers/pit.h"
 #include "kernel/clock.h"
+#include "kernel/loop.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
@@ -20,6 +21,7 @@ static void pit_irq(void *arg)
     (void)arg;
     ticks++;
     sched_tick();
+    loop_tick();
 }
 
 void clock_init(uint32_t rate)

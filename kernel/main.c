@@ -1,6 +1,7 @@
 /* kmain: bring the machine up in dependency order, start the first
  * thread (the shell, or the test runner), then become the idle thread. */
 #include <webscale/kprintf.h>
+#include <webscale/loop.h>
 #include <webscale/system.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
@@ -55,6 +56,9 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
             sched_slice_ms());
     if (kernel_cmdline()[0])
         kprintf("webscale: command line '%s'\n", kernel_cmdline());
+
+    if (loop_start() < 0)
+        panic("no memory for the event loop's threads");
 
     static char spec[64];
     thread_t *first;
