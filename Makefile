@@ -4,6 +4,7 @@
 #   make test    every test (host unit tests, in-kernel suites, console, GDB); last line "N passed, N failed"
 #   make gdb     QEMU paused in the background, GDB in front, stopped at kmain
 #   make qemu-gdb  QEMU paused here, waiting for GDB from a second terminal
+#   make bench   the performance goals of SPEC.md, measured in instructions under -icount
 #   make iso | kernel | clean
 #
 # Both run and test first install what is missing (tools/setup.sh).
@@ -45,7 +46,7 @@ endif
 # `halt` writes 0, so 1 means a clean exit.
 QEMU_STATUS := rc=$$?; if [ $$rc -eq 1 ]; then exit 0; fi; exit $$rc
 
-.PHONY: all kernel iso run run-kernel test host-tests gdb qemu-gdb clean setup
+.PHONY: all kernel iso run run-kernel test host-tests bench gdb qemu-gdb clean setup
 all: kernel
 
 setup:
@@ -112,6 +113,9 @@ host-tests: $(HOST_TESTS)
 
 test: setup kernel iso host-tests
 	$(PYTHON) tests/run.py $(TESTS)
+
+bench: setup kernel
+	$(PYTHON) tools/bench.py
 
 # ---- GDB ----
 # tools/gdb/launch.py picks a free 127.0.0.1 port per user (tools/freeport.py)

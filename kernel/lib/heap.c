@@ -157,12 +157,23 @@ void *heap_alloc_aligned(struct heap *h, size_t size, size_t align)
     return NULL;
 }
 
-static int is_block(const struct heap *h, const struct heap_block *want)
+/* Does b look like a real block? Its size must agree with both
+ * neighbours' tags. O(1), so kfree stays cheap with thousands of blocks;
+ * a wild pointer whose bytes happen to mimic two matching tags would get
+ * through, which a walk over all blocks would catch at O(n) per free. */
+static int plausible_block(const struct heap *h, const struct heap_block *b)
 {
-    for (struct heap_block *b = h->first; b != h->end; b = next_block(b))
-        if (b == want)
-            return 1;
-    return 0;
+    if ((uintptr_t)b < (uintptr_t)h->first || (uintptr_t)b >= (uintptr_t)h->end ||
+        ((uintptr_t)b & (HEAP_ALIGN - 1)))
+        return 0;
+    uint32_t size = bsize(b);
+    if (size < MIN_BLOCK || size > (uintptr_t)h->end - (uintptr_t)b ||
+        next_block(b)->prev_size != size)
+        return 0;
+    if (b->prev_size == 0)
+        return b == h->first;
+    const struct heap_block *prev = prev_block(b);
+    return (uintptr_t)prev >= (uintptr_t)h->first && bsize(prev) == b->prev_size;
 }
 
 int heap_free(struct heap *h, void *p)
@@ -170,9 +181,7 @@ int heap_free(struct heap *h, void *p)
     if (!p)
         return 0;
     struct heap_block *b = block_of(p);
-    /* Cheap checks first; the walk makes a wild pointer harmless. */
-    if ((uintptr_t)b < (uintptr_t)h->first || (uintptr_t)b >= (uintptr_t)h->end ||
-        ((uintptr_t)p & (HEAP_ALIGN - 1)) || !bused(b) || !is_block(h, b)) {
+    if (!plausible_block(h, b) || !bused(b)) {
         h->bad_frees++;
         return -1;
     }

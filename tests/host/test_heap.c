@@ -44,7 +44,11 @@ int main(void)
     CHECK(heap_free(&h, d) == -1);                    /* double free */
     CHECK(heap_free(&h, arena + 3) == -1);            /* not a block */
     CHECK(heap_free(&h, (char *)arena + ARENA + 64) == -1);
-    CHECK(h.bad_frees == 3);
+    void *e = heap_alloc(&h, 256);
+    memset(e, 0, 256);
+    CHECK(heap_free(&h, (char *)e + 64) == -1);      /* inside a payload */
+    CHECK(heap_free(&h, e) == 0);
+    CHECK(h.bad_frees == 4);
     CHECK(heap_check(&h) == 0);
 
     /* Exhaustion returns NULL; the heap stays whole. */
