@@ -86,3 +86,9 @@ uint16_t pic_read_irr(void)
     outb(PIC2_CMD, OCW3_READ_IRR);
     return inb(PIC1_CMD) | (inb(PIC2_CMD) << 8);
 }
+
+int pic_master_pending(int irq)
+{
+    outb(PIC1_CMD, OCW3_READ_IRR);
+    return (inb(PIC1_CMD) >> irq) & 1;
+}

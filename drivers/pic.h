@@ -23,5 +23,7 @@ void pic_eoi(int irq);
 int pic_is_spurious(int irq);
 /* Interrupt request register: lines asserted but not yet serviced. */
 uint16_t pic_read_irr(void);
+/* Is IRQ 0-7 requested but not yet serviced? (The master's IRR only.) */
+int pic_master_pending(int irq);
 
 #endif

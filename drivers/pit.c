@@ -8,13 +8,12 @@
 #include "drivers/pit.h"
 #include "kernel/x86.h"
 
-#define PIT_CH0  0x40
-#define PIT_CMD  0x43
+#define PIT_CH0  PIT_CH0_PORT
+#define PIT_CMD  PIT_CMD_PORT
 
 #define PIT_SEL_CH0      0x00
 #define PIT_ACCESS_LOHI  0x30   /* low byte then high byte */
 #define PIT_MODE_RATE    0x04   /* mode 2 */
-#define PIT_LATCH_CH0    0x00   /* counter latch command for channel 0 */
 
 uint32_t pit_init(uint32_t hz)
 {
@@ -23,12 +22,4 @@ uint32_t pit_init(uint32_t hz)
     outb(PIT_CH0, reload & 0xFF);
     outb(PIT_CH0, (reload >> 8) & 0xFF);
     return reload;
-}
-
-uint16_t pit_read_counter(void)
-{
-    outb(PIT_CMD, PIT_LATCH_CH0);
-    uint8_t lo = inb(PIT_CH0);
-    uint8_t hi = inb(PIT_CH0);
-    return lo | (hi << 8);
 }

@@ -20,7 +20,7 @@ static void pit_irq(void *arg)
 {
     (void)arg;
     ticks++;
-    sched_tick();
+    sched_tick(ticks);
     loop_tick();
 }
 
@@ -31,24 +31,32 @@ void clock_init(uint32_t rate)
     irq_register(IRQ_PIT, pit_irq, NULL, "pit");
 }
 
-static uint64_t input_clocks_to_ns(uint64_t c)
+uint64_t clock_raw_to_ns(uint64_t c)
 {
     return (c / PIT_INPUT_HZ) * NS_PER_S + (c % PIT_INPUT_HZ) * NS_PER_S / PIT_INPUT_HZ;
+}
+
+uint64_t clock_raw(void)
+{
+    if (!reload)
+        return 0;                /* before clock_init */
+    uint32_t count = pit_read_counter();
+    uint64_t t = ticks;
+    /* The counter may have wrapped after the last counted tick, with its
+     * IRQ still pending because interrupts are off here. A high count read
+     * with IRQ 0 pending means the wrap came first: count that tick. Only
+     * then is the PIC asked, so most reads cost three port accesses. */
+    if (count > reload / 2 && pic_master_pending(IRQ_PIT))
+        t++;
+    if (count > reload)
+        count = reload;
+    return t * reload + (reload - count);
 }
 
 uint64_t clock_ns(void)
 {
     uint32_t f = irq_save();
-    uint32_t count = pit_read_counter();
-    uint64_t t = ticks;
-    /* The counter may have wrapped after the last counted tick, with its
-     * IRQ still pending because interrupts are off here. A high count read
-     * with IRQ 0 pending means the wrap came first: count that tick. */
-    if ((pic_read_irr() & (1u << IRQ_PIT)) && count > reload / 2)
-        t++;
-    if (count > reload)        /* not programmed yet */
-        count = reload;
-    uint64_t ns = input_clocks_to_ns(t * reload + (reload - count));
+    uint64_t ns = clock_raw_to_ns(clock_raw());
     if (ns < last_ns)
         ns = last_ns;
     last_ns = ns;
@@ -65,5 +73,5 @@ uint64_t clock_ticks(void)
 }
 
 uint32_t clock_hz(void) { return hz; }
-uint32_t clock_tick_ns(void) { return (uint32_t)input_clocks_to_ns(reload); }
+uint32_t clock_tick_ns(void) { return (uint32_t)clock_raw_to_ns(reload); }
 uint32_t clock_resolution_ns(void) { return (uint32_t)(NS_PER_S / PIT_INPUT_HZ); }

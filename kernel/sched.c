@@ -9,6 +9,7 @@
 #include <webscale/kprintf.h>
 #include <webscale/system.h>
 #include <webscale/time.h>
+#include "kernel/clock.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
@@ -32,7 +33,7 @@ static uint32_t slice_ticks = 1;
 static uint32_t slice_left = 1;
 static int preemptive = 1;
 
-static uint64_t last_switch_ns;
+static uint64_t last_switch_raw;   /* clock_raw() at the last switch */
 static struct sched_stats stats;
 static int16_t tick_owner[SCHED_HISTORY];
 
@@ -110,16 +111,15 @@ void schedule(enum switch_reason why)
         return;
     }
 
-    uint64_t now = clock_ns();
-    prev->cpu_ns += now - last_switch_ns;
-    last_switch_ns = now;
+    uint64_t now = clock_raw();
+    prev->cpu_ns += clock_raw_delta_ns(now - last_switch_raw);
+    last_switch_raw = now;
     if (prev != idle_thread) {
         if (why == SWITCH_PREEMPT)
             prev->involuntary++;
         else if (why != SWITCH_EXIT)
             prev->voluntary++;
     }
-    stats.switches++;
     stats.by_reason[why]++;
     sched_switch_count++;
 
@@ -148,9 +148,9 @@ void sched_wake(struct thread *t)
         need_resched = 1;
 }
 
-void sched_tick(void)
+void sched_tick(uint64_t tick)
 {
-    tick_owner[clock_ticks() % SCHED_HISTORY] = (int16_t)current->id;
+    tick_owner[tick % SCHED_HISTORY] = (int16_t)current->id;
 
     if (!list_empty(&sleepers)) {
         uint64_t now = clock_ns();
@@ -300,9 +300,10 @@ void sched_get_stats(struct sched_stats *s)
 {
     uint32_t f = irq_save();
     *s = stats;
+    s->switches = sched_switch_count;
     s->idle_ns = idle_thread->cpu_ns;
     if (current == idle_thread)
-        s->idle_ns += clock_ns() - last_switch_ns;
+        s->idle_ns += sched_running_ns();
     s->runnable = runq_len;
     irq_restore(f);
 }
@@ -310,7 +311,10 @@ void sched_get_stats(struct sched_stats *s)
 /* CPU time of the running thread includes the part of its current turn. */
 uint64_t sched_running_ns(void)
 {
-    return clock_ns() - last_switch_ns;
+    uint32_t f = irq_save();
+    uint64_t d = clock_raw_delta_ns(clock_raw() - last_switch_raw);
+    irq_restore(f);
+    return d;
 }
 
 const char *sched_reason_name(enum switch_reason r)

@@ -49,7 +49,7 @@ extern volatile int need_resched;
 
 void sched_init(void);
 /* The PIT calls this every tick, from its IRQ handler. */
-void sched_tick(void);
+void sched_tick(uint64_t tick);
 /* The IRQ tail calls this when need_resched is set. */
 void sched_preempt(void);
 /* Give up the CPU. Interrupts off; current->state already says why and,
