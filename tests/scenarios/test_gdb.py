@@ -296,3 +296,32 @@ end
                  "stepped fewer instructions than %d switches have" % STEP_SWITCHES)
         s.expect(re.search(r"^=> 0x[0-9a-f]+ <switch_context\+4>:", s.out, re.M),
                  "no hook-stop x/i line after stepi")
+
+
+# -------------------------------------------------------------------- (f)
+
+LOOP_TIMER = re.compile(r"^  (\w+)\s+due at\s+([\d.]+) ms \((?:in|overdue by) [\d.]+ ms\), "
+                        r"(one-shot|every [\d.]+ ms), fired (\d+)", re.M)
+
+
+def test_ws_loop_shows_armed_timers():
+    """The loop suite arms eight one-shot timers (50, 10, 30, 20, 40, 10, 5,
+    25 ms). Stopped in the first callback, ws loop names it as running
+    and lists the seven still pending, in deadline order."""
+    with Session("test=loop") as s:
+        s.run('''
+break record_fire
+continue
+ws loop
+''')
+        s.expect(re.search(r"^event loop: thread \d+ 'loop', running", s.out, re.M),
+                 "ws loop does not show the loop thread running")
+        s.expect("running now: callback 'record_fire'" in s.out,
+                 "ws loop does not name the running callback")
+        timers = [t for t in LOOP_TIMER.findall(s.out) if t[0] == "record_fire"]
+        s.expect(len(timers) == 7, "expected 7 pending record_fire timers, got %d" % len(timers))
+        dues = [float(t[1]) for t in timers]
+        s.expect(dues == sorted(dues) and dues[-1] - dues[0] > 35,
+                 "timers not in deadline order over 10..50 ms: %s" % dues)
+        s.expect(all(t[2] == "one-shot" and t[3] == "0" for t in timers),
+                 "the pending timers should be one-shot and not fired yet")

@@ -405,14 +405,80 @@ class WsTrace(gdb.Command):
         raise gdb.GdbError("ws trace: this kernel has no trace ring yet")
 
 
+def ms(ns):
+    return "%.3f ms" % (ns / 1e6)
+
+
+def loop_nodes(lst, type_name):
+    off = offset_of(type_name, "link")
+    ptr = gdb.lookup_type(type_name).pointer()
+    return [gdb.Value(n - off).cast(ptr) for n in list_nodes(lst)]
+
+
 class WsLoop(gdb.Command):
-    """The event loop's state."""
+    """The event loop's state (kernel/loop.c): ws loop."""
 
     def __init__(self):
         super().__init__("ws loop", gdb.COMMAND_USER)
 
     def invoke(self, arg, from_tty):
-        raise gdb.GdbError("ws loop: this kernel has no event loop yet")
+        try:
+            L = var("L", "loop.c")
+        except gdb.GdbError:
+            raise gdb.GdbError("ws loop: this kernel has no event loop (kernel/loop.c)")
+        now = now_ns()
+        if now is None or now < int(L["now"]):
+            now = int(L["now"])
+        thread = L["thread"]
+        if int(thread):
+            t = thread.cast(gdb.lookup_type("struct thread").pointer())
+            states = enum_names("enum thread_state", "THREAD_")
+            wait_on = cstr(t["wait_on"])
+            print("event loop: thread %d '%s', %s%s; now ~%s since boot" % (
+                int(t["id"]), tname(t), states.get(int(t["state"]), "?"),
+                " on '%s'" % wait_on if wait_on else "", ms(now)))
+        else:
+            print("event loop: not started")
+        running = cstr(L["running"])
+        if running:
+            print("running now: callback '%s', for %s" % (running, ms(now - int(L["cb_start"]))))
+        else:
+            print("running now: no callback")
+
+        n = int(L["heap_n"])
+        timers = [L["heap"][i] for i in range(n)]
+        timers.sort(key=lambda t: (int(t["due_ns"]), int(t["seq"])))
+        print("timers pending: %d" % n)
+        for t in timers:
+            due = int(t["due_ns"])
+            period = int(t["period_ns"])
+            print("  %-24s due at %12s (%s)%s, fired %d%s" % (
+                cstr(t["name"]), ms(due), "in " + ms(due - now) if due >= now else
+                "overdue by " + ms(now - due),
+                ", every " + ms(period) if period else ", one-shot", int(t["fired"]),
+                ", missed %d" % int(t["missed"]) if int(t["missed"]) else ""))
+
+        head, tail = int(L["post_head"]), int(L["post_tail"])
+        size = int(L["ring"].type.sizeof // L["ring"][0].type.sizeof)
+        print("posted events queued: %d" % (head - tail))
+        for i in range(tail, head):
+            e = L["ring"][i & (size - 1)]
+            print("  %-24s arg %#x" % (cstr(e["name"]), int(e["arg"])))
+        calls = loop_nodes(L["calls"], "struct loop_call")
+        print("calls from threads queued: %d" % len(calls))
+        for c in calls:
+            print("  %s" % cstr(c["name"]))
+        work = loop_nodes(L["work"], "struct loop_call")
+        print("jobs for the worker pool: %d" % len(work))
+        for c in work:
+            print("  %s" % cstr(c["name"]))
+        sources = enum_names("enum loop_source", "LOOP_")
+        watchers = loop_nodes(L["watchers"], "struct loop_watcher")
+        print("watchers: %d" % len(watchers))
+        for w in watchers:
+            print("  %-24s %-16s %s, %d calls" % (
+                cstr(w["name"]), sources.get(int(w["source"]), "?"),
+                "active" if int(w["active"]) else "stopped", int(w["calls"])))
 
 
 Ws()
