@@ -4,6 +4,9 @@
 #   make test    every test (host unit tests, in-kernel suites, console, GDB); last line "N passed, N failed"
 #   make gdb     QEMU paused in the background, GDB in front, stopped at kmain
 #   make qemu-gdb  QEMU paused here, waiting for GDB from a second terminal
+#   make record DEMO="threads 2 3"   record a run (build/rec/NAME/, tools/rr.py)
+#   make replay [REC=NAME]   replay it paused under GDB; reverse-stepi works
+#   make replay-check [REC=NAME]   replay without GDB, diff the console
 #   make bench   the performance goals of SPEC.md, measured in instructions under -icount
 #   make iso | kernel | clean
 #
@@ -125,6 +128,21 @@ gdb: kernel
 
 qemu-gdb: kernel
 	@$(PYTHON) tools/gdb/launch.py --mode qemu --append "$(APPEND)"
+
+# ---- record and replay (QEMU's rr mode; tools/rr.py) ----
+# REC=NAME picks build/rec/NAME (default: the demo's words; the newest for
+# replay); RECORDED_KERNEL=1 replays a recording's own kernel copy even
+# though build/kernel.elf has changed since.
+RR_OPTS = $(if $(REC),--name "$(REC)") $(if $(RECORDED_KERNEL),--recorded-kernel)
+
+record: kernel
+	@$(PYTHON) tools/rr.py record --demo "$(DEMO)" $(if $(REC),--name "$(REC)")
+
+replay: kernel
+	@$(PYTHON) tools/rr.py replay $(RR_OPTS)
+
+replay-check: kernel
+	@$(PYTHON) tools/rr.py check $(RR_OPTS)
 
 clean:
 	rm -rf $(B)

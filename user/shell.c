@@ -288,10 +288,21 @@ void shell_main(void *arg)
     static char autorun[SHELL_LINE_MAX];
 
     kprintf("\nwebscale: is it web scale? Let's measure. Type 'help'.\n");
+    /* run=CMD1; CMD2: each command as if typed, one after the other;
+     * "run=threads 2 1; halt" makes a run that ends by itself. */
     if (kernel_cmdline_get("run", autorun, sizeof autorun) > 0) {
-        kprintf("%s%s\n", PROMPT, autorun);
-        history_add(autorun);
-        shell_execute(autorun);
+        char *cmd = autorun;
+        while (cmd) {
+            char *semi = strchr(cmd, ';');
+            if (semi)
+                *semi = 0;
+            while (*cmd == ' ')
+                cmd++;
+            kprintf("%s%s\n", PROMPT, cmd);
+            history_add(cmd);
+            shell_execute(cmd);
+            cmd = semi ? semi + 1 : NULL;
+        }
     }
     for (;;) {
         outs(PROMPT);
