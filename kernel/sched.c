@@ -11,6 +11,7 @@
 #include <webscale/time.h>
 #include "kernel/clock.h"
 #include "kernel/sched.h"
+#include "kernel/trace.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
@@ -127,6 +128,7 @@ void schedule(enum switch_reason why)
     current = next;
     sched_prev = prev;
     sched_last_reason = why;
+    trace_switch(now, prev->id, next->id, why);
     switch_context(&prev->ctx, next->ctx);
     /* We are prev again, resumed by somebody else's schedule(). */
     sched_finish_switch();

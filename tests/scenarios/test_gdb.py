@@ -325,3 +325,32 @@ ws loop
                  "timers not in deadline order over 10..50 ms: %s" % dues)
         s.expect(all(t[2] == "one-shot" and t[3] == "0" for t in timers),
                  "the pending timers should be one-shot and not fired yet")
+
+
+# -------------------------------------------------------------------- (g)
+
+TRACE_ROW = re.compile(r"^\s+(\d+)\s+([\d.]+)\s+(?:-|\d+)\s+(\d+) \S+\s+(\d+) \S+\s+(\w+)$", re.M)
+
+
+def test_ws_trace_matches_switches():
+    """The kernel's trace ring (kernel/trace.c) records every switch:
+    ws trace 3 decodes the same three switches ws switches 3 just saw,
+    in time order, numbered up to the kernel's switch count."""
+    with Session("run=threads 2") as s:
+        s.run('''
+break cmd_threads
+continue
+delete
+ws switches 3
+ws trace 3
+python check_line("count", switches=int(gdb.parse_and_eval("sched_switch_count")))
+''')
+        sw = [(m[1], m[3], m[5]) for m in SWITCH.findall(s.out)]
+        tr = TRACE_ROW.findall(s.out)
+        s.expect(len(sw) == 3 and len(tr) == 3, "expected 3 switches and 3 trace records")
+        s.expect([(t[2], t[3], t[4]) for t in tr] == sw,
+                 "trace %s != switches %s" % (tr, sw))
+        times = [float(t[1]) for t in tr]
+        s.expect(times == sorted(times), "trace times go backwards: %s" % times)
+        s.expect(int(tr[-1][0]) + 1 == int(s.checks("count")[0]["switches"]),
+                 "the last record is not the last switch")

@@ -144,15 +144,25 @@ def where(pc, is_return=False):
     return "%s+%#x%s" % (name or "??", off, line)
 
 
-def now_ns():
-    """Roughly the kernel's clock_ns(), from whole PIT ticks (it cannot
-    latch the PIT counter from here)."""
+PIT_INPUT_HZ = 1193182     # drivers/pit.h
+
+
+def raw_to_ns(raw):
+    return raw * 1000000000 // PIT_INPUT_HZ
+
+
+def now_raw():
+    """Roughly the kernel's clock_raw() (PIT input clocks since boot), from
+    whole ticks: gdb cannot latch the PIT counter."""
     try:
-        ticks = int(var("ticks", "clock.c"))
-        reload = int(var("reload", "clock.c"))
+        return int(var("ticks", "clock.c")) * int(var("reload", "clock.c"))
     except gdb.GdbError:
         return None
-    return ticks * reload * 1000000000 // 1193182
+
+
+def now_ns():
+    raw = now_raw()
+    return None if raw is None else raw_to_ns(raw)
 
 
 # ---------------------------------------------------------------- commands
@@ -218,9 +228,9 @@ def thread_row(t, cur, oncpu, states, now):
     approx = ""
     if int(t) == int(cur) and now is not None:
         try:
-            last = int(var("last_switch_ns", "sched.c"))
+            last = int(var("last_switch_raw", "sched.c"))
             if now > last:
-                cpu += now - last
+                cpu += raw_to_ns(now - last)
                 approx = "~"
         except gdb.GdbError:
             pass
@@ -257,7 +267,7 @@ class WsThreads(gdb.Command):
         states = enum_names("enum thread_state", "THREAD_")
         cur = var("current")
         oncpu = cpu_thread()
-        now = now_ns()
+        now = now_raw()
         rows = [thread_row(t, cur, oncpu, states, now) for t in all_threads()]
         print_table(THREAD_COLUMNS, rows, RIGHT)
         print("* = current, the running thread. A paused thread's EIP/ESP are its saved "
@@ -402,7 +412,30 @@ class WsTrace(gdb.Command):
         super().__init__("ws trace", gdb.COMMAND_USER)
 
     def invoke(self, arg, from_tty):
-        raise gdb.GdbError("ws trace: this kernel has no trace ring yet")
+        n = int(arg.strip() or "20", 0)
+        try:
+            ring = var("trace_ring")
+            count = int(var("trace_count"))
+        except gdb.GdbError:
+            raise gdb.GdbError("ws trace: this kernel has no trace ring (kernel/trace.c)")
+        size = ring.type.sizeof // ring[0].type.sizeof
+        n = max(0, min(n, count, size))
+        reasons = enum_names("enum switch_reason", "SWITCH_")
+        names = {int(t["id"]): tname(t) for t in all_threads()}
+        who = lambda i: "%d %s" % (i, names.get(i, "(gone)"))  # noqa: E731
+        print("trace: %d switches recorded; the last %d (the ring keeps %d):" %
+              (count, n, size))
+        print("   RECORD       TIME ms     +us  FROM               TO                 REASON")
+        prev = None
+        for k in range(count - n, count):
+            r = ring[k & (size - 1)]
+            ns = raw_to_ns(int(r["raw"]))
+            gap = "%7d" % ((ns - prev) // 1000) if prev is not None else "      -"
+            prev = ns
+            print("%9d  %12.3f %s  %-18s %-18s %s" % (
+                k, ns / 1e6, gap, who(int(r["from"])), who(int(r["to"])),
+                reasons.get(int(r["reason"]), "?")))
+        print("TIME: since boot (PIT clock, 838 ns resolution); +us: since the record above.")
 
 
 def ms(ns):

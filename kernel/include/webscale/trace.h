@@ -1,0 +1,22 @@
+/* The scheduling trace: the last TRACE_RECORDS context switches, each with
+ * its time, the two threads and the reason. The scheduler records them
+ * (kernel/trace.h); the shell's `trace` and GDB's `ws trace` read them. */
+#ifndef WEBSCALE_TRACE_H
+#define WEBSCALE_TRACE_H
+
+#include <stdint.h>
+
+#define TRACE_RECORDS 1024          /* a power of two: the ring wraps with a mask */
+
+struct trace_record {
+    uint64_t ns;        /* time of the switch since boot, as clock_ns() counts it */
+    uint64_t raw;       /* the same in PIT input clocks (838 ns each) */
+    int from, to;       /* thread ids */
+    int reason;         /* enum switch_reason (<webscale/sched.h>) */
+};
+
+/* Copy the newest records, at most max, oldest first; returns how many.
+ * *total (if not NULL) gets how many switches were ever recorded. */
+int trace_snapshot(struct trace_record *out, int max, uint64_t *total);
+
+#endif
