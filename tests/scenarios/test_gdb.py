@@ -112,6 +112,14 @@ class Session:
             os.unlink(self.gdbinit)
 
 
+# Boot with run=threads 2 and stop as the shell starts the demo.
+AT_THREADS_DEMO = """
+break cmd_threads
+continue
+delete
+"""
+
+
 # -------------------------------------------------------------------- (a)
 
 def test_break_on_switch_changes_thread():
@@ -173,11 +181,7 @@ def test_ws_switches_reports_three():
     the kernel's switch counter moved by exactly three; gdb stays stopped
     at switch_context on the last outgoing thread's stack."""
     with Session("run=threads 2") as s:
-        s.run('''
-break cmd_threads
-continue
-delete
-python check_line("before", count=int(gdb.parse_and_eval("sched_switch_count")))
+        s.run(AT_THREADS_DEMO + '''python check_line("before", count=int(gdb.parse_and_eval("sched_switch_count")))
 ws switches 3
 python check_line("after", count=int(gdb.parse_and_eval("sched_switch_count")), oncpu=check_oncpu(), at_switch=int(gdb.parse_and_eval("$pc == switch_context")))
 ''')
@@ -216,11 +220,7 @@ def test_ws_bt_of_sleeping_and_preempted_threads():
     thread_entry; of a preempted counter, the interrupt that stopped it
     and the loop it was in. The running thread is untouched."""
     with Session("run=threads 2") as s:
-        s.run('''
-break cmd_threads
-continue
-delete
-ws switches 3
+        s.run(AT_THREADS_DEMO + '''ws switches 3
 python check_line("regs", pc=int(gdb.parse_and_eval("$pc")), esp=int(gdb.parse_and_eval("$esp")))
 ws bt shell
 ws bt countA
@@ -255,11 +255,7 @@ def test_stepi_through_switch_keeps_backtrace():
     has no ?? frame, and ends at thread_entry or _start. The hook-stop
     shows the next instruction."""
     with Session("run=threads 2") as s:
-        s.run('''
-break cmd_threads
-continue
-delete
-ws switches 1
+        s.run(AT_THREADS_DEMO + '''ws switches 1
 stepi
 python
 import re
@@ -337,11 +333,7 @@ def test_ws_trace_matches_switches():
     ws trace 3 decodes the same three switches ws switches 3 just saw,
     in time order, numbered up to the kernel's switch count."""
     with Session("run=threads 2") as s:
-        s.run('''
-break cmd_threads
-continue
-delete
-ws switches 3
+        s.run(AT_THREADS_DEMO + '''ws switches 3
 ws trace 3
 python check_line("count", switches=int(gdb.parse_and_eval("sched_switch_count")))
 ''')
