@@ -8,6 +8,7 @@ const struct shell_cmd shell_commands[] = {
     { "ps", "", "every thread: state, CPU time, switches, stack high-water", cmd_ps },
     { "uptime", "", "time since boot, context switches, idle share", cmd_uptime },
     { "threads", "N [SECONDS]", "N threads count on one core: shares, switches, timeline", cmd_threads },
+    { "trace", "[MS]", "timeline of the last MS ms of context switches (default 100)", cmd_trace },
     { "sched", "[slice MS | preempt | coop]", "show or change the scheduler", cmd_sched },
     { "mem", "", "heap usage", cmd_mem },
     { "irqs", "", "interrupt counts per line, serial statistics", cmd_irqs },
