@@ -170,6 +170,8 @@ def main():
     ap.add_argument("--icount", action="store_true",
                     help="deterministic time: one instruction = 1 ns")
     args = ap.parse_args()
+    # A SIGTERM (timeout, a closed terminal) still runs the clean-ups.
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     if not os.path.exists(KERNEL):
         sys.exit("webscale: %s is missing; run 'make kernel' first" % KERNEL)
     sys.exit(mode_both(args) if args.mode == "both" else mode_qemu(args))
