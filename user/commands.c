@@ -12,6 +12,12 @@ const struct shell_cmd shell_commands[] = {
     { "sched", "[slice MS | preempt | coop]", "show or change the scheduler", cmd_sched },
     { "mem", "", "heap usage", cmd_mem },
     { "irqs", "", "interrupt counts per line, serial statistics", cmd_irqs },
+    { "loop", "[limit MS | echo [SECONDS] | reset]", "the event loop: timers, queues, lag, slowest callbacks", cmd_loop },
+    { "blocking", "[N] [MS]", "N slow requests: in a row, thread per request, event loop", cmd_blocking },
+    { "stall", "[MS]", "one blocking callback stalls every loop client; threads do not", cmd_stall },
+    { "spin", "[MS]", "a thread spins without yielding: try it after 'sched coop'", cmd_spin },
+    { "order", "[N]", "the same async requests finish in different orders", cmd_order },
+    { "cpu-vs-io", "[MS]", "CPU work over 1/2/4 threads vs IO waits in the loop", cmd_cpu_vs_io },
     { "halt", "", "power off (QEMU exits with status 0)", cmd_halt },
 };
 const int shell_ncommands = sizeof shell_commands / sizeof shell_commands[0];

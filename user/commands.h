@@ -12,6 +12,12 @@ int cmd_sched(int argc, char **argv);
 int cmd_mem(int argc, char **argv);
 int cmd_irqs(int argc, char **argv);
 int cmd_halt(int argc, char **argv);
+int cmd_loop(int argc, char **argv);
+int cmd_blocking(int argc, char **argv);
+int cmd_stall(int argc, char **argv);
+int cmd_spin(int argc, char **argv);
+int cmd_order(int argc, char **argv);
+int cmd_cpu_vs_io(int argc, char **argv);
 
 /* The command's own table entry, for its usage line. */
 const struct shell_cmd *shell_find(const char *name);

@@ -90,9 +90,10 @@ int loop_post_named(const char *name, loop_fn cb, void *arg);
 /* ---- bridges to threads ---- */
 
 /* Run fn(arg) on a worker thread, then done(arg) in the loop (libuv's
- * uv_queue_work). 0, or -E_NOMEM. */
+ * uv_queue_work). name is done's, as the loop's statistics show it.
+ * 0, or -E_NOMEM. */
 int loop_submit_work_named(const char *name, loop_fn fn, void *arg, loop_fn done);
-#define loop_submit_work(fn, arg, done) loop_submit_work_named(#fn, (fn), (arg), (done))
+#define loop_submit_work(fn, arg, done) loop_submit_work_named(#done, (fn), (arg), (done))
 /* From a thread: run fn(arg) in the loop and sleep until it has run.
  * From a loop callback it just calls fn. -E_INVAL from an IRQ handler. */
 int loop_call_and_wait_named(const char *name, loop_fn fn, void *arg);

@@ -1,0 +1,79 @@
+/* Helpers for the async demos (see demo.h). */
+#include <webscale/kprintf.h>
+#include <webscale/time.h>
+#include "user/demo.h"
+
+void demo_spin_ns(uint64_t ns)
+{
+    uint64_t end = clock_ns() + ns;
+    while (clock_ns() < end)
+        ;
+}
+
+/* Where demo_work's results go, so that no call of it is optimised away. */
+volatile uint32_t demo_sink;
+
+uint32_t demo_work(uint32_t iterations)
+{
+    uint32_t h = 2166136261u;           /* FNV-1a offset basis */
+    for (uint32_t i = 0; i < iterations; i++)
+        h = (h ^ (i & 0xFF)) * 16777619u;
+    demo_sink = h;
+    return h;
+}
+
+uint32_t demo_calibrate(uint32_t ms)
+{
+    const uint32_t probe = 100000;
+    uint64_t t0 = clock_ns();
+    demo_work(probe);
+    uint64_t took = clock_ns() - t0;
+    if (took == 0)
+        took = 1;
+    return (uint32_t)((uint64_t)ms * NS_PER_MS * probe / took);
+}
+
+void demo_sort(uint32_t *v, int n)
+{
+    /* Shell sort with Ciura's gaps: no recursion, fine for a few thousand. */
+    static const int gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
+    for (unsigned g = 0; g < sizeof gaps / sizeof gaps[0]; g++) {
+        int gap = gaps[g];
+        for (int i = gap; i < n; i++) {
+            uint32_t x = v[i];
+            int j = i;
+            for (; j >= gap && v[j - gap] > x; j -= gap)
+                v[j] = v[j - gap];
+            v[j] = x;
+        }
+    }
+}
+
+uint32_t demo_percentile(const uint32_t *sorted, int n, int permille)
+{
+    if (n <= 0)
+        return 0;
+    int i = (int)(((int64_t)n * permille + 999) / 1000) - 1;
+    if (i < 0)
+        i = 0;
+    if (i >= n)
+        i = n - 1;
+    return sorted[i];
+}
+
+static const char *thousandths(char *buf, int size, uint64_t v, const char *unit)
+{
+    ksnprintf(buf, size, "%llu.%03llu %s", (unsigned long long)(v / 1000),
+              (unsigned long long)(v % 1000), unit);
+    return buf;
+}
+
+const char *demo_ms(char *buf, int size, uint64_t ns)
+{
+    return thousandths(buf, size, ns / NS_PER_US, "ms");
+}
+
+const char *demo_us(char *buf, int size, uint64_t ns)
+{
+    return thousandths(buf, size, ns, "us");
+}
