@@ -115,7 +115,9 @@ void schedule(enum switch_reason why)
     uint64_t now = clock_raw();
     prev->cpu_ns += clock_raw_delta_ns(now - last_switch_raw);
     last_switch_raw = now;
-    if (prev != idle_thread) {
+    if (prev == idle_thread) {
+        prev->state = THREAD_READY;    /* runnable, though never queued */
+    } else {
         if (why == SWITCH_PREEMPT)
             prev->involuntary++;
         else if (why != SWITCH_EXIT)

@@ -152,3 +152,13 @@ def test_tsc_only_when_cpuid_says():
     with Guest(extra=["-cpu", "pentium"]) as g:
         m = g.expect(r"CPU: (CPUID, \w* ?TSC)", 60)
         check(m.group(1) == b"CPUID, TSC", "a Pentium has a TSC", g)
+
+
+def test_ps_shows_states():
+    with boot() as g:
+        out = g.command("ps")
+        # The shell runs ps, so it is the running one; idle is merely ready.
+        check(re.search(r"^\*\s*\d+ shell\s+running", out, re.M), "shell not running:\n" + out)
+        check(re.search(r"^\s+0 idle\s+ready", out, re.M), "idle not ready:\n" + out)
+        check(re.search(r"^\s+\d+ \S+\s+(blocked|sleeping)\s+\S", out, re.M),
+              "no waiting thread with what it waits on:\n" + out)
