@@ -40,6 +40,8 @@ struct loop_timer {
     uint32_t missed;          /* periods skipped because the loop was late */
 };
 
+/* Set up a stopped timer; never on an armed one (stop it first): the heap
+ * still points at it. */
 void loop_timer_init_named(struct loop_timer *t, const char *name, loop_fn cb, void *arg);
 #define loop_timer_init(t, cb, arg) loop_timer_init_named((t), #cb, (cb), (arg))
 /* Arm (or re-arm) t: first expiry after delay_ns, then every period_ns if
