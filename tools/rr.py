@@ -14,6 +14,7 @@
         ws_reverse.py loaded: continue, stepi, and reverse-stepi,
         reverse-continue, ws rswitch go backwards.
   check [--name N]   replay without gdb; the console must be byte-identical.
+  costs              slowdown of record and replay, log bytes per guest second.
 
 Without --name, replay and check take the newest recording. A recording
 replays only with the kernel it was made with: if build/kernel.elf has
@@ -354,6 +355,47 @@ def replay_gdb(d, meta):
     return rc
 
 
+# ---------------------------------------------------------------- costs
+
+def plain_args(meta):
+    """The recorded command line without rr: the same machine and shift."""
+    args = replay_args(meta)
+    i = args.index("-icount")
+    args[i + 1] = args[i + 1].split(",")[0]
+    i = args.index("-drive")          # the snapshot image: rr's alone
+    del args[i:i + 2]
+    return [a.replace("file:" + REPLAY_CONSOLE, "file:plain-console.txt") for a in args]
+
+
+def costs(short=1, long=6, out_root=None):
+    """What record and replay cost per guest second: 'threads 2 SHORT' and
+    'threads 2 LONG' each run plain (icount, no rr), recorded and replayed;
+    the differences divided by LONG - SHORT guest seconds leave out boot
+    and QEMU's start."""
+    out_root = out_root or os.path.join(BUILD, "rr-costs")
+    rows = {}
+    for secs in (short, long):
+        d = record("threads 2 %d" % secs, out_dir=os.path.join(out_root, str(secs)), echo=False)
+        d, meta = find_recording(rec_dir=d)
+        t0 = time.monotonic()
+        subprocess.run(plain_args(meta), cwd=d, check=False, stdout=subprocess.DEVNULL)
+        plain = time.monotonic() - t0
+        ok, msg = replay_check(d, meta, echo=False)
+        if not ok:
+            raise RRError(msg)
+        replay = float(re.search(r"replay ([0-9.]+) s", msg).group(1))
+        rows[secs] = (plain, meta["record_wall_s"], replay, meta["log_bytes"])
+        print("threads 2 %d: plain %.2f s, record %.2f s, replay %.2f s wall; log %d bytes"
+              % ((secs,) + rows[secs]))
+    span = long - short
+    dp, dr, dy, dl = (b - a for a, b in zip(rows[short], rows[long]))
+    print("per guest second (icount shift=%d, PIT %s): plain %.3f s, record %.3f s (%.1fx), "
+          "replay %.3f s (%.1fx) wall; log %.1f KB"
+          % (DEFAULT_SHIFT, "1000 Hz", dp / span, dr / span, dr / dp, dy / span, dy / dp,
+             dl / span / 1000))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -362,16 +404,22 @@ def main():
     r.add_argument("--shift", type=int, default=DEFAULT_SHIFT, help="icount shift")
     r.add_argument("--timeout", type=int, default=RECORD_TIMEOUT,
                    help="wall seconds before SIGTERM ends the recording")
+    c = sub.add_parser("costs", help="record/replay slowdown and log size per guest second")
+    c.add_argument("--short", type=int, default=1)
+    c.add_argument("--long", type=int, default=6)
     for name in ("replay", "check"):
         p = sub.add_parser(name)
         p.add_argument("--recorded-kernel", action="store_true",
                        help="replay the recorded kernel copy even if build/kernel.elf differs")
-    for p in sub.choices.values():
+    for p in (r, sub.choices["replay"], sub.choices["check"]):
         p.add_argument("--name", help="build/rec/NAME")
         p.add_argument("--dir", help="the recording's directory, anywhere")
         p.add_argument("--kernel", default=KERNEL, help="the kernel (default build/kernel.elf)")
     a = ap.parse_args()
     try:
+        if a.cmd == "costs":
+            costs(a.short, a.long)
+            return 0
         if a.cmd == "record":
             record(a.demo, a.name or None, a.dir, a.shift, a.kernel, a.timeout)
             return 0
