@@ -99,19 +99,25 @@ ws rswitch
 python out("rswitch_count", ev("sched_switch_count"))
 ws switches 2
 python out("forward_again_count", ev("sched_switch_count"))
+set exec-direction reverse
+ws switches 1
+set exec-direction forward
+python out("reverse_switches_count", ev("sched_switch_count"))
 '''
 
 WANT = {"third_at_entry": "True", "third_count": "3", "forward_on_new_stack": "True",
         "back_on_old_stack": "True", "back_esp_is_saved_ctx": "True", "back_at_swap": "True",
         "rc1_at_entry": "True", "rc1_count": "3", "rc2_at_entry": "True", "rc2_count": "2",
-        "rc2_same_threads": "True", "rswitch_count": "1", "forward_again_count": "3"}
+        "rc2_same_threads": "True", "rswitch_count": "1", "forward_again_count": "3",
+        "reverse_switches_count": "2"}
 
 
 def test_reverse_through_a_switch():
     """Continue to the third switch, stepi across the stack swap,
     reverse-stepi back (esp on the old thread's stack again), then
     reverse-continue to the start of this switch and to the one before
-    (sched_switch_count one less), ws rswitch to the first, forward again."""
+    (sched_switch_count one less), ws rswitch to the first, forward again
+    with ws switches, and ws switches backwards with exec-direction reverse."""
     d, meta = make_recording("gdb")
     proc = None
     try:

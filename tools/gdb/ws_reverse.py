@@ -113,6 +113,9 @@ HELP = """\
 Backwards, in a replay (make replay; tools/gdb/ws_reverse.py):
   ws rswitch        reverse-continue to the previous context switch; print from -> to
   ws rswitches [N]  go back N switches (default 1), newest first
+  set exec-direction reverse   then continue, stepi, and 'ws switches N' go
+                    backwards too (the same switches, printed newest first);
+                    'set exec-direction forward' turns back
   reverse-stepi, reverse-next, reverse-continue, reverse-finish: gdb's own; each
                     reloads QEMU's snapshot and replays up to the step before.
                     'monitor savevm NAME' here makes later steps back from here faster."""
