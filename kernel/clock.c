@@ -21,7 +21,7 @@ static void pit_irq(void *arg)
     (void)arg;
     ticks++;
     sched_tick(ticks);
-    loop_tick();
+    loop_tick(ticks);
 }
 
 void clock_init(uint32_t rate)
@@ -34,6 +34,15 @@ void clock_init(uint32_t rate)
 uint64_t clock_raw_to_ns(uint64_t c)
 {
     return (c / PIT_INPUT_HZ) * NS_PER_S + (c % PIT_INPUT_HZ) * NS_PER_S / PIT_INPUT_HZ;
+}
+
+uint64_t clock_tick_at_or_after(uint64_t ns)
+{
+    /* Tick k fires when the counter wraps for the k-th time, at raw time
+     * k * reload. Round up both ways: never early. */
+    uint64_t raw = (ns / NS_PER_S) * PIT_INPUT_HZ +
+                   ((ns % NS_PER_S) * PIT_INPUT_HZ + NS_PER_S - 1) / NS_PER_S;
+    return (raw + reload - 1) / reload;
 }
 
 uint64_t clock_raw(void)

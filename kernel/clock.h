@@ -21,6 +21,11 @@ void clock_init(uint32_t hz);
 uint64_t clock_raw(void);
 uint64_t clock_raw_to_ns(uint64_t clocks);
 
+/* The number of the first PIT tick at or after time ns (clock_ns time):
+ * timers compare deadlines with the tick count, not the clock, so the PIT
+ * handler needs no clock read. One division, when a deadline is set. */
+uint64_t clock_tick_at_or_after(uint64_t ns);
+
 /* ns per PIT input clock in 16.16 fixed point: 1e9 / 1193182 * 65536. */
 #define CLOCK_NS_PER_RAW_Q16 54925401u
 

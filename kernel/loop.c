@@ -25,6 +25,7 @@
 #include <webscale/system.h>
 #include <webscale/time.h>
 #include "drivers/uart16550.h"
+#include "kernel/clock.h"
 #include "kernel/loop.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
@@ -65,6 +66,7 @@ static struct {
     struct thread *owner;
     thread_t *thread;               /* the "loop" thread, if started */
     volatile int sleeping;
+    uint64_t wake_tick;             /* while sleeping: the tick of the first deadline */
     volatile int stop_req;
     struct waitq wake_q;
     loop_fn idle_hook;
@@ -112,6 +114,15 @@ static struct {
     .work = LIST_INIT(L.work),
     .stall_ms = LOOP_STALL_MS_DEFAULT,
 };
+
+/* Interrupts off. The tick at which loop_tick must wake the sleeping loop
+ * for its first timer: computed here, once, so that the PIT handler only
+ * compares two numbers. A timer stopped since only wakes the loop early,
+ * and it goes back to sleep. */
+static void note_first_deadline(void)
+{
+    L.wake_tick = L.heap_n ? clock_tick_at_or_after(L.heap[0]->due_ns) : UINT64_MAX;
+}
 
 static void wake_loop(void)
 {
@@ -194,7 +205,7 @@ static void run_cb(const char *name, loop_fn fn, void *arg)
     L.now = end;
 }
 
-void loop_tick(void)
+void loop_tick(uint64_t tick)
 {
     if (L.running) {
         if (L.cb_seq != L.tick_seq) {
@@ -215,7 +226,7 @@ void loop_tick(void)
         sem_up(&L.report_sem);   /* loopwatch prints, outside the IRQ */
         return;
     }
-    if (L.sleeping && L.heap_n && (int64_t)(clock_ns() - L.heap[0]->due_ns) >= 0)
+    if (L.sleeping && tick >= L.wake_tick)
         waitq_wake_one(&L.wake_q);
 }
 
@@ -391,6 +402,8 @@ int loop_timer_start(struct loop_timer *t, uint64_t delay_ns, uint64_t period_ns
     t->seq = L.timer_seq++;
     heap_set(L.heap_n++, t);
     sift_up(L.heap_n - 1);
+    if (L.heap[0] == t)
+        note_first_deadline();
     irq_restore(f);
     /* No wake-up needed: the next PIT tick compares the first deadline. */
     return 0;
@@ -716,6 +729,7 @@ static int iterate(void)
             run_cb("idle hook", L.idle_hook, L.idle_arg);
             continue;
         }
+        note_first_deadline();
         L.sleeping = 1;
         L.st.waits++;
         waitq_sleep(&L.wake_q);

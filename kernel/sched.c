@@ -27,7 +27,7 @@ volatile uint64_t sched_switch_count;
 
 static struct list runq = LIST_INIT(runq);
 static uint32_t runq_len;
-static struct list sleepers = LIST_INIT(sleepers);   /* by wake_at */
+static struct list sleepers = LIST_INIT(sleepers);   /* by wake_tick */
 
 static uint32_t slice_ms = SCHED_SLICE_MS_DEFAULT;
 static uint32_t slice_ticks = 1;
@@ -156,16 +156,13 @@ void sched_tick(uint64_t tick)
 {
     tick_owner[tick % SCHED_HISTORY] = (int16_t)current->id;
 
-    if (!list_empty(&sleepers)) {
-        uint64_t now = clock_ns();
-        struct list_node *n;
-        while ((n = list_first(&sleepers)) != NULL) {
-            struct thread *t = container_of(n, struct thread, link);
-            if (t->wake_at > now)
-                break;
-            list_remove(n);
-            sched_wake(t);
-        }
+    struct list_node *n;
+    while ((n = list_first(&sleepers)) != NULL) {
+        struct thread *t = container_of(n, struct thread, link);
+        if (t->wake_tick > tick)
+            break;
+        list_remove(n);
+        sched_wake(t);
     }
 
     if (current == idle_thread) {
@@ -217,16 +214,16 @@ void thread_sleep_ns(uint64_t ns)
         thread_yield();
         return;
     }
-    uint64_t deadline = clock_ns() + ns;
+    uint64_t wake = clock_tick_at_or_after(clock_ns() + ns);
     uint32_t f = irq_save();
     struct thread *t = current;
-    t->wake_at = deadline;
+    t->wake_tick = wake;
     t->state = THREAD_SLEEPING;
     t->wait_on = "sleep";
     /* Keep the list sorted; equal deadlines wake in the order they slept. */
     struct list_node *pos = sleepers.head.prev;
     while (pos != &sleepers.head &&
-           container_of(pos, struct thread, link)->wake_at > deadline)
+           container_of(pos, struct thread, link)->wake_tick > wake)
         pos = pos->prev;
     list_insert_before(pos->next, &t->link);
     schedule(SWITCH_BLOCK);

@@ -19,7 +19,7 @@ enum thread_state {
     THREAD_RUNNING,
     THREAD_READY,       /* on the run queue */
     THREAD_BLOCKED,     /* on some wait queue */
-    THREAD_SLEEPING,    /* on the sleep list until wake_at */
+    THREAD_SLEEPING,    /* on the sleep list until tick wake_tick */
     THREAD_DEAD,        /* ended; waiting to be joined */
 };
 
@@ -36,7 +36,7 @@ struct thread {
     uint32_t stack_size;
     const char *wait_on;        /* what a blocked thread waits for */
     uint64_t cpu_ns;
-    uint64_t wake_at;           /* ns, while sleeping */
+    uint64_t wake_tick;         /* while sleeping: the PIT tick that wakes it */
     uint32_t voluntary, involuntary;
     int exit_code;
     struct waitq joiners;
