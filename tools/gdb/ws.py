@@ -188,6 +188,9 @@ webscale GDB commands (tools/gdb/ws.py):
   ws trace [N]      the last N records of the kernel's scheduling trace (default 20)
   ws loop           the event loop: pending timers, queued events, watchers, callback now
   ws help           this list
+  ws rswitch, ws rswitches N, ws rhelp
+                    in a replay (make replay): back to the previous switch(es);
+                    tools/gdb/ws_reverse.py
 Also: a hook-stop shows the next instruction at every stop; 'stepi' walks
 switch.S line by line and 'bt' works at each of its instructions."""
 
