@@ -28,8 +28,14 @@ static void start_tests(void *arg)
     ktest_run(arg);
 }
 
+static uint64_t entry_cycles;
+
+uint64_t boot_entry_cycles(void) { return cpu_has_tsc() ? entry_cycles : 0; }
+
 void kmain(uint32_t magic, struct multiboot_info *mbi)
 {
+    cpu_detect();               /* first, so the TSC (if any) can time the boot */
+    entry_cycles = cpu_cycles();
     gdt_init();
     uart_init_early();
     kprintf("\nwebscale: booting\n");
@@ -43,7 +49,6 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
     idt_init();
     pic_init();
     mem_init(mem_top);
-    cpu_detect();
     sched_init();
     clock_init(HZ);
     uart_init_irq();
@@ -69,9 +74,5 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
     if (!first)
         panic("no memory for the first thread");
 
-    /* The idle thread: runs only when nothing else can, and halts the CPU
-     * until the next interrupt. A wake-up in an IRQ handler sets
-     * need_resched, and the IRQ tail switches away from here. */
-    for (;;)
-        sti_hlt();
+    sched_idle();
 }

@@ -143,6 +143,21 @@ void sched_finish_switch(void)
     sched_busy = 0;
 }
 
+void sched_idle(void)
+{
+    for (;;) {
+        cli();
+        /* Threads made ready from thread context (the first thread, here)
+         * go now; those woken by interrupts were switched to already by
+         * the IRQ tail. */
+        if (runq_len)
+            schedule(SWITCH_YIELD);
+        /* sti takes effect after the next instruction: an interrupt that
+         * arrives in between ends the hlt rather than being missed. */
+        sti_hlt();
+    }
+}
+
 void sched_wake(struct thread *t)
 {
     t->state = THREAD_READY;

@@ -48,6 +48,9 @@ extern struct thread *idle_thread;
 extern volatile int need_resched;
 
 void sched_init(void);
+/* Become the idle thread: give the CPU to any ready thread, else halt
+ * until the next interrupt. Never returns. */
+void sched_idle(void) __attribute__((noreturn));
 /* The PIT calls this every tick, from its IRQ handler. */
 void sched_tick(uint64_t tick);
 /* The IRQ tail calls this when need_resched is set. */

@@ -48,6 +48,12 @@ int cmd_uptime(int argc, char **argv)
             (unsigned long long)s.by_reason[SWITCH_BLOCK],
             (unsigned long long)s.by_reason[SWITCH_EXIT],
             (unsigned long long)idle_permille / 10, (unsigned long long)idle_permille % 10);
+    if (cpu_has_tsc())
+        kprintf("boot: %llu TSC cycles from kernel entry to the shell's first prompt "
+                "(instructions, under QEMU -icount shift=0)\n",
+                (unsigned long long)(shell_start_cycles - boot_entry_cycles()));
+    else
+        kprintf("boot: no TSC on this CPU to time it (try QEMU -cpu pentium)\n");
     return 0;
 }
 

@@ -282,11 +282,14 @@ void shell_fmt_milli(char *buf, int size, uint64_t v)
               (unsigned long long)(v % 1000));
 }
 
+uint64_t shell_start_cycles;
+
 void shell_main(void *arg)
 {
     static struct editor e;
     static char autorun[SHELL_LINE_MAX];
 
+    shell_start_cycles = cpu_cycles();
     kprintf("\nwebscale: is it web scale? Let's measure. Type 'help'.\n");
     /* run=CMD1; CMD2: each command as if typed, one after the other;
      * "run=threads 2 1; halt" makes a run that ends by itself. */

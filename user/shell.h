@@ -20,6 +20,8 @@ extern const struct shell_cmd shell_commands[];
 extern const int shell_ncommands;
 
 void shell_main(void *arg);
+/* cpu_cycles() when the shell started, just before its first prompt. */
+extern uint64_t shell_start_cycles;
 /* Run one command line as if typed. */
 int shell_execute(char *line);
 

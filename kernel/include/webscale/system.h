@@ -29,6 +29,10 @@ void system_poweroff(int status) __attribute__((noreturn));
 
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* cpu_cycles() at the first instruction of kmain: with a TSC, how long the
+ * boot took is cpu_cycles() - boot_entry_cycles() (without one, 0). */
+uint64_t boot_entry_cycles(void);
+
 /* The kernel command line (multiboot), and one key=value of it. */
 const char *kernel_cmdline(void);
 /* Copies the value of key into buf; returns its length, or -1 if absent. */
