@@ -3,6 +3,7 @@
 #include <webscale/console.h>
 #include <webscale/kprintf.h>
 #include <webscale/system.h>
+#include <webscale/thread.h>
 #include "kernel/ktest.h"
 #include "kernel/trap.h"
 
@@ -18,6 +19,9 @@ static void test_paste_1mib(void)
     uint32_t got = 0, hash = FNV_OFFSET;
     console_set_raw(1);
     kprintf("paste: ready for %u bytes\n", PASTE_BYTES);
+    /* Let the 4 KiB receive ring fill up first, so that the driver has to
+     * pause the UART (flow control) and resume it: nothing may be lost. */
+    thread_sleep_ms(200);
     while (got < PASTE_BYTES) {
         int n = console_read(buf, sizeof buf);
         KT_ASSERT(n > 0);

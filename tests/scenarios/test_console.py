@@ -128,8 +128,9 @@ def test_paste_1mib_arrives_whole():
     with Guest(append="test=paste") as g:
         g.expect(r"paste: ready for 1048576 bytes", 60)
         g.send(data)
-        m = g.expect(r"paste: received (\d+) bytes, fnv1a ([0-9a-f]{8})", 240)
+        m = g.expect(r"paste: received (\d+) bytes, fnv1a ([0-9a-f]{8}), (\d+) RX pauses", 240)
         check(int(m.group(1)) == len(data), "wrong count", g)
+        check(int(m.group(3)) > 0, "the receive ring never filled: flow control untested", g)
         check(int(m.group(2), 16) == h, "hash %s, expected %08x" % (m.group(2), h), g)
         check(g.wait_exit(60) == 0, "paste suite failed", g)
 
