@@ -7,6 +7,8 @@ const struct shell_cmd shell_commands[] = {
     { "help", "", "list the commands", cmd_help },
     { "ps", "", "every thread: state, CPU time, switches, stack high-water", cmd_ps },
     { "uptime", "", "time since boot, context switches, idle share", cmd_uptime },
+    { "top", "[SECONDS]", "ps, live: CPU share and switches of the last second", cmd_top },
+    { "latency", "", "the talk's speed-of-light table, measured now, and scaled", cmd_latency },
     { "threads", "N [SECONDS]", "N threads count on one core: shares, switches, timeline", cmd_threads },
     { "trace", "[MS]", "timeline of the last MS ms of context switches (default 100)", cmd_trace },
     { "sched", "[slice MS | preempt | coop]", "show or change the scheduler", cmd_sched },

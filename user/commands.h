@@ -8,6 +8,8 @@ int cmd_ps(int argc, char **argv);
 int cmd_uptime(int argc, char **argv);
 int cmd_threads(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_latency(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_sched(int argc, char **argv);
 int cmd_mem(int argc, char **argv);
 int cmd_irqs(int argc, char **argv);

@@ -1,39 +1,17 @@
 /* The kernel half of `make bench`: the costs SPEC.md sets goals for,
- * measured with rdtsc. tools/bench.py boots this with -cpu pentium (for
- * the TSC) and -icount shift=0, where one TSC tick is one guest
- * instruction: every figure is an exact instruction count. Each line
- * "bench NAME VALUE UNIT" is read by tools/bench.py. */
+ * measured with rdtsc by the same code as the shell's `latency`
+ * (kernel/measure.c), plus what only a benchmark needs (1000 threads,
+ * memory). tools/bench.py boots this with -cpu pentium (for the TSC) and
+ * -icount shift=0, where one TSC tick is one guest instruction: every
+ * figure is an exact instruction count. Each line "bench NAME VALUE UNIT"
+ * is read by tools/bench.py. */
+#include <webscale/measure.h>
 #include <webscale/sched.h>
-#include <webscale/sync.h>
 #include <webscale/system.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "kernel/ktest.h"
-#include "kernel/trap.h"
 #include "kernel/x86.h"
-
-#define SAMPLES 512
-
-static uint32_t samples[SAMPLES];
-static int nsamples;
-
-static void add_sample(uint64_t v)
-{
-    if (nsamples < SAMPLES)
-        samples[nsamples++] = (uint32_t)v;
-}
-
-/* The median: robust against the odd sample that a timer interrupt hit. */
-static uint32_t median(void)
-{
-    for (int i = 1; i < nsamples; i++)      /* insertion sort: 512 at most */
-        for (int j = i; j > 0 && samples[j - 1] > samples[j]; j--) {
-            uint32_t t = samples[j];
-            samples[j] = samples[j - 1];
-            samples[j - 1] = t;
-        }
-    return nsamples ? samples[nsamples / 2] : 0;
-}
 
 static void report(const char *name, uint32_t v, const char *unit)
 {
@@ -46,122 +24,36 @@ static void need_tsc(void)
         ktest_fail(__FILE__, __LINE__, "bench needs a TSC: boot with -cpu pentium");
 }
 
-/* ---- cooperative yield: rdtsc before thread_yield() in A, after it returns in B ---- */
-
-#define ROUNDS 400
-static volatile uint64_t t_yield;
-
-static void yield_a(void *arg)
+/* measure_* return thousandths of a cycle per event: whole instructions here. */
+static void report_measured(const char *name, uint64_t milli)
 {
-    for (int i = 0; i < ROUNDS; i++) {
-        t_yield = rdtsc();
-        thread_yield();
-    }
+    KT_ASSERT(milli > 0);
+    report(name, (uint32_t)((milli + 500) / 1000), "instructions");
 }
 
-static void yield_b(void *arg)
-{
-    for (int i = 0; i < ROUNDS; i++) {
-        thread_yield();
-        uint64_t now = rdtsc();
-        if (i > 0)
-            add_sample(now - t_yield);
-    }
-}
-
+/* The same measurements as `latency` (kernel/measure.c). */
 static void bench_yield(void)
 {
     need_tsc();
-    nsamples = 0;
-    thread_t *a = thread_create("yieldA", yield_a, NULL);
-    thread_t *b = thread_create("yieldB", yield_b, NULL);
-    thread_join(a);
-    thread_join(b);
-    report("yield_switch", median(), "instructions");
-}
-
-/* ---- preemption: the last rdtsc of the preempted thread to the first of the next ---- */
-
-static volatile uint64_t last_stamp;
-static volatile int last_owner;
-static volatile int spin_stop;
-
-static void stamp_spinner(void *arg)
-{
-    int me = (int)(intptr_t)arg;
-    while (!spin_stop) {
-        uint64_t now = rdtsc();
-        if (last_owner != me) {
-            if (last_owner)
-                add_sample(now - last_stamp);
-            last_owner = me;
-        }
-        last_stamp = now;
-    }
+    report_measured("yield_switch", measure_yield_switch(400));
 }
 
 static void bench_preempt(void)
 {
     need_tsc();
-    nsamples = 0;
-    last_owner = 0;
-    spin_stop = 0;
-    sched_set_slice_ms(1);
-    thread_t *a = thread_create("stampA", stamp_spinner, (void *)1);
-    thread_t *b = thread_create("stampB", stamp_spinner, (void *)2);
-    thread_sleep_ms(300);
-    spin_stop = 1;
-    thread_join(a);
-    thread_join(b);
-    sched_set_slice_ms(SCHED_SLICE_MS_DEFAULT);
-    report("preempt_switch", median(), "instructions");
+    report_measured("preempt_switch", measure_preempt_switch(300));
 }
-
-/* ---- an IRQ with an empty handler, raised by `int` ---- */
-
-static void empty_handler(void *arg) { }
 
 static void bench_irq_round_trip(void)
 {
     need_tsc();
-    nsamples = 0;
-    irq_register(5, empty_handler, NULL, "bench");
-    for (int i = 0; i < SAMPLES; i++) {
-        uint64_t t0 = rdtsc();
-        __asm__ volatile("int $0x25");
-        add_sample(rdtsc() - t0);
-    }
-    report("irq_round_trip", median(), "instructions");
-}
-
-/* ---- two threads hand a token back and forth through semaphores ---- */
-
-static struct semaphore ping, pong;
-#define TOKENS 2000
-
-static void ponger(void *arg)
-{
-    for (int i = 0; i < TOKENS; i++) {
-        sem_down(&ping);
-        sem_up(&pong);
-    }
+    report_measured("irq_round_trip", measure_irq_round_trip(512));
 }
 
 static void bench_semaphore_round_trip(void)
 {
     need_tsc();
-    sem_init(&ping, 0, "ping");
-    sem_init(&pong, 0, "pong");
-    thread_t *t = thread_create("ponger", ponger, NULL);
-    thread_sleep_ms(1);
-    uint64_t t0 = rdtsc();
-    for (int i = 0; i < TOKENS; i++) {
-        sem_up(&ping);
-        sem_down(&pong);
-    }
-    uint64_t per = (rdtsc() - t0) / TOKENS;
-    thread_join(t);
-    report("semaphore_round_trip", (uint32_t)per, "instructions");
+    report_measured("semaphore_round_trip", measure_semaphore_round_trip(2000));
 }
 
 /* ---- yield cost with 2 and with 1000 runnable threads ---- */

@@ -1,0 +1,468 @@
+/* The measurements behind `latency` and `make bench` (API and units in
+ * <webscale/measure.h>). They live in the kernel because they need what
+ * user/ may not touch: a software interrupt on a registered vector, rdtsc
+ * with interrupts off, the UART's ring, the scheduler's slice.
+ *
+ * The clock is cpu_cycles(): the TSC when there is one, else the PIT at
+ * 838 ns resolution. Most figures are far below 838 ns, so events are
+ * timed in batches long enough for the clock (BATCH_RESOLUTIONS clock
+ * steps at least), and of MEASURE_BATCHES batches the fastest is kept: a
+ * batch that a timer tick or another thread hit is only ever slower. */
+#include <webscale/loop.h>
+#include <webscale/measure.h>
+#include <webscale/sched.h>
+#include <webscale/sync.h>
+#include <webscale/thread.h>
+#include <webscale/time.h>
+#include "drivers/pic.h"
+#include "drivers/uart16550.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+
+#define BATCH_RESOLUTIONS 200      /* a batch spans >= 200 clock steps: <= 0.5 % error */
+#define BATCH_MIN_CYCLES 2000      /* with a TSC: rdtsc's own cost is noise */
+#define BATCH_MAX_EVENTS (1u << 20)
+#define INSNS_PER_TURN 10          /* the instruction loop: 8 adds, dec, jnz */
+#define TSC_CALIBRATE_NS (2 * NS_PER_MS)
+#define SERIAL_TIMEOUT_NS (100 * NS_PER_MS)
+
+typedef uint64_t (*batch_fn)(uint32_t n);   /* run n events, return the time taken */
+
+/* Per event, in thousandths of a clock unit: the fastest of
+ * MEASURE_BATCHES batches of at least reps events (more if the clock is
+ * too coarse for reps, at most max). */
+static uint64_t best_of_batches(batch_fn run, uint32_t reps, uint32_t max)
+{
+    uint64_t enough = cpu_has_tsc() ? BATCH_MIN_CYCLES
+                                    : (uint64_t)BATCH_RESOLUTIONS * clock_resolution_ns();
+    uint32_t n = reps ? reps : 1;
+    if (n > max)
+        n = max;
+    while (n < max && run(n) < enough)      /* also warms up what the batch touches */
+        n = n * 2 > max ? max : n * 2;
+    uint64_t best = ~0ull;
+    for (int i = 0; i < MEASURE_BATCHES; i++) {
+        uint64_t t = run(n);
+        /* 0: the batch failed, or the PIT clock stood still (clock_ns
+         * never goes back, so a read after a late tick can hold it) */
+        if (t && t < best)
+            best = t;
+    }
+    return best == ~0ull ? 0 : best * 1000 / n;
+}
+
+static uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
+/* ---- the clock ---- */
+
+static uint32_t tsc_per_us;
+
+static uint32_t calibrate_tsc(void)
+{
+    if (tsc_per_us)
+        return tsc_per_us;
+    /* Spin (no sleep: a wake-up would add a tick's jitter) for 2 ms of
+     * PIT time; its 838 ns resolution makes that 0.04 % exact. */
+    uint64_t n0 = clock_ns(), c0 = rdtsc(), n1;
+    while ((n1 = clock_ns()) - n0 < TSC_CALIBRATE_NS)
+        ;
+    uint64_t per_us = (rdtsc() - c0) * NS_PER_US / (n1 - n0);
+    tsc_per_us = per_us ? (uint32_t)per_us : 1;
+    return tsc_per_us;
+}
+
+void measure_clock(struct measure_clock *c)
+{
+    c->tsc = cpu_has_tsc();
+    c->unit = c->tsc ? "cycles" : "ns";
+    c->resolution = c->tsc ? 1 : clock_resolution_ns();
+    c->units_per_us = c->tsc ? calibrate_tsc() : NS_PER_US;
+}
+
+/* ---- one instruction, a call ---- */
+
+static uint64_t run_instructions(uint32_t turns)
+{
+    uint32_t n = turns, a = 0;
+    uint64_t t0 = cpu_cycles();
+    __asm__ volatile("1:\n\t"
+                     "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
+                     "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
+                     "decl %0\n\tjnz 1b"
+                     : "+r"(n), "+r"(a));
+    return cpu_cycles() - t0;
+}
+
+uint64_t measure_instruction(uint32_t reps)
+{
+    uint32_t turns = reps / INSNS_PER_TURN;
+    return best_of_batches(run_instructions, turns, BATCH_MAX_EVENTS) / INSNS_PER_TURN;
+}
+
+/* The loop around every other batch, measured alone to be subtracted. */
+static uint64_t run_empty_loop(uint32_t n)
+{
+    uint64_t t0 = cpu_cycles();
+    __asm__ volatile("1:\n\tdecl %0\n\tjnz 1b" : "+r"(n));
+    return cpu_cycles() - t0;
+}
+
+/* Called from asm, so it needs a global name; noinline and the empty asm
+ * keep it a real function. A leaf without locals compiles to a bare ret,
+ * so a call costs call + ret. */
+void measure_empty_function(void);
+__attribute__((noinline)) void measure_empty_function(void) { __asm__ volatile(""); }
+
+static uint64_t run_calls(uint32_t n)
+{
+    uint64_t t0 = cpu_cycles();
+    __asm__ volatile("1:\n\tcall measure_empty_function\n\tdecl %0\n\tjnz 1b"
+                     : "+r"(n) : : "eax", "ecx", "edx", "memory", "cc");
+    return cpu_cycles() - t0;
+}
+
+uint64_t measure_call(uint32_t reps)
+{
+    return minus(best_of_batches(run_calls, reps, BATCH_MAX_EVENTS),
+                 best_of_batches(run_empty_loop, reps, BATCH_MAX_EVENTS));
+}
+
+/* ---- an interrupt with an empty handler ---- */
+
+static void empty_irq_handler(void *arg) { }
+
+static uint64_t run_irqs(uint32_t n)
+{
+    uint64_t t0 = cpu_cycles();
+    __asm__ volatile("1:\n\tint %1\n\tdecl %0\n\tjnz 1b"
+                     : "+r"(n) : "i"(PIC_IRQ_BASE + MEASURE_IRQ) : "memory", "cc");
+    return cpu_cycles() - t0;
+}
+
+uint64_t measure_irq_round_trip(uint32_t reps)
+{
+    irq_register(MEASURE_IRQ, empty_irq_handler, NULL, "measure");
+    return minus(best_of_batches(run_irqs, reps, BATCH_MAX_EVENTS),
+                 best_of_batches(run_empty_loop, reps, BATCH_MAX_EVENTS));
+}
+
+/* ---- cooperative switch: two threads yield to each other ---- */
+
+static struct {
+    uint32_t n;
+    volatile uint64_t t0, t1;
+} yp;
+
+static void yield_first(void *arg)
+{
+    yp.t0 = cpu_cycles();
+    for (uint32_t i = 0; i < yp.n; i++)
+        thread_yield();
+}
+
+static void yield_second(void *arg)
+{
+    for (uint32_t i = 0; i < yp.n; i++)
+        thread_yield();
+    yp.t1 = cpu_cycles();
+}
+
+/* Each thread yields n/2 times. Between the two stamps lie all those
+ * yields and the first thread's exit: n/2 * 2 + 1 switches, scaled here
+ * to n so that the caller divides by n. */
+static uint64_t run_yields(uint32_t n)
+{
+    yp.n = n / 2 ? n / 2 : 1;
+    thread_t *a = thread_create("yieldA", yield_first, NULL);
+    thread_t *b = thread_create("yieldB", yield_second, NULL);
+    if (a)
+        thread_join(a);
+    if (b)
+        thread_join(b);
+    return a && b ? (yp.t1 - yp.t0) * n / (2 * yp.n + 1) : 0;
+}
+
+uint64_t measure_yield_switch(uint32_t reps)
+{
+    return best_of_batches(run_yields, reps, BATCH_MAX_EVENTS);
+}
+
+/* ---- preemptive switch: the PIT takes the CPU from a spinning thread ---- */
+
+#define PREEMPT_SAMPLES 512
+/* Without a TSC every stamp is rounded to 838 ns, and the tick that
+ * preempts always comes at a PIT clock edge: under -icount the phases
+ * lock and the rounding never averages out. So on the PIT clock each
+ * turn adds ~1000 instructions with interrupts on, and each slice starts
+ * with a random delay: the tick then lands at a random point of a turn
+ * longer than a PIT step. */
+#define PREEMPT_DITHER_TURNS 100
+
+static void spin_instructions(uint32_t turns)
+{
+    if (!turns)
+        return;
+    uint32_t a = 0;
+    __asm__ volatile("1:\n\t"
+                     "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
+                     "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
+                     "decl %0\n\tjnz 1b"
+                     : "+r"(turns), "+r"(a));
+}
+
+static struct {
+    volatile uint64_t last_stamp;
+    volatile int last_owner, stop;
+    uint32_t dither;                   /* PREEMPT_DITHER_TURNS on the PIT clock, else 0 */
+    uint32_t seed;
+    uint32_t cross[PREEMPT_SAMPLES];   /* stamp gaps across a switch */
+    uint32_t ncross;
+    uint64_t same_total;               /* stamp gaps within one thread: a loop turn */
+    uint32_t nsame;
+} pp;
+
+static void stamp_spinner(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    while (!pp.stop) {
+        /* Stamp and bookkeeping with interrupts off: a switch between them
+         * would leave a stale last_stamp behind. The tick lands elsewhere
+         * in the turn, at the same kind of point in both threads, so a
+         * gap across a switch is one loop turn plus the switch (exactly
+         * with a TSC, where the tick is taken at the sti; on average with
+         * the dither delay). */
+        uint32_t f = irq_save();
+        uint64_t now = cpu_cycles();
+        if (pp.last_owner != me) {
+            if (pp.last_owner && pp.ncross < PREEMPT_SAMPLES)
+                pp.cross[pp.ncross++] = (uint32_t)(now - pp.last_stamp);
+            pp.last_owner = me;
+            if (pp.dither) {
+                /* Shift this slice's turns by a random amount, so that
+                 * the next tick lands at a random point of a turn. */
+                pp.seed = pp.seed * 1103515245u + 12345u;   /* C's example LCG */
+                spin_instructions((pp.seed >> 16) % (2 * pp.dither));
+                now = cpu_cycles();
+            }
+        } else {
+            pp.same_total += now - pp.last_stamp;
+            pp.nsame++;
+        }
+        pp.last_stamp = now;
+        irq_restore(f);
+        spin_instructions(pp.dither);
+    }
+}
+
+static void sort_u32(uint32_t *v, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++)        /* insertion sort: 512 at most */
+        for (uint32_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            uint32_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+}
+
+uint64_t measure_preempt_switch(uint32_t ms)
+{
+    if (!sched_preemptive())
+        return 0;           /* cooperative: the spinners would never give the CPU back */
+    uint32_t slice = sched_slice_ms();
+    pp.last_owner = pp.stop = 0;
+    pp.ncross = pp.nsame = 0;
+    pp.same_total = 0;
+    pp.dither = cpu_has_tsc() ? 0 : PREEMPT_DITHER_TURNS;
+    sched_set_slice_ms(1);
+    thread_t *a = thread_create("stampA", stamp_spinner, (void *)1);
+    thread_t *b = thread_create("stampB", stamp_spinner, (void *)2);
+    thread_sleep_ms(ms);
+    pp.stop = 1;
+    if (a)
+        thread_join(a);
+    if (b)
+        thread_join(b);
+    sched_set_slice_ms(slice);
+    if (!a || !b || !pp.ncross || !pp.nsame)
+        return 0;
+
+    sort_u32(pp.cross, pp.ncross);
+    uint64_t median = pp.cross[pp.ncross / 2];
+    uint64_t gap;
+    if (cpu_has_tsc()) {
+        gap = median * 1000;      /* exact samples: the median drops the odd outlier */
+    } else {
+        /* Samples come in 838 ns steps: only their mean is finer than
+         * that. Leave out gaps in which another thread ran (the caller
+         * waking up, the event loop's timers). */
+        uint64_t limit = 2 * median + 2 * clock_resolution_ns(), sum = 0;
+        uint32_t used = 0;
+        for (uint32_t i = 0; i < pp.ncross; i++)
+            if (pp.cross[i] <= limit) {
+                sum += pp.cross[i];
+                used++;
+            }
+        gap = sum * 1000 / used;
+    }
+    return minus(gap, pp.same_total * 1000 / pp.nsame);
+}
+
+/* ---- the event loop ---- */
+
+static struct {
+    uint32_t n, seen;
+    volatile uint64_t t1;
+    struct semaphore done;
+} lp;
+
+static void latency_probe(void *arg)
+{
+    if (++lp.seen == lp.n) {
+        lp.t1 = cpu_cycles();
+        sem_up(&lp.done);
+    }
+}
+
+static uint64_t run_posts(uint32_t n)
+{
+    lp.n = n;
+    lp.seen = 0;
+    uint64_t t0 = cpu_cycles();
+    for (uint32_t i = 0; i < n; i++)
+        if (loop_post(latency_probe, NULL) < 0)
+            lp.n--;            /* the ring was full (someone else posts too) */
+    if (lp.n == 0)
+        return 0;
+    sem_down(&lp.done);
+    return lp.t1 - t0;
+}
+
+uint64_t measure_loop_dispatch(uint32_t reps)
+{
+    sem_init(&lp.done, 0, "measure loop");
+    if (loop_start() < 0)
+        return 0;
+    return best_of_batches(run_posts, reps, LOOP_POST_RING / 2);
+}
+
+static uint64_t run_loop_round_trips(uint32_t n)
+{
+    uint64_t t0 = cpu_cycles();
+    for (uint32_t i = 0; i < n; i++) {
+        lp.n = 1;
+        lp.seen = 0;
+        if (loop_post(latency_probe, NULL) < 0)
+            return 0;
+        sem_down(&lp.done);    /* the loop thread wakes, runs the probe, which wakes us */
+    }
+    return cpu_cycles() - t0;
+}
+
+uint64_t measure_loop_round_trip(uint32_t reps)
+{
+    sem_init(&lp.done, 0, "measure loop");
+    if (loop_start() < 0)
+        return 0;
+    return best_of_batches(run_loop_round_trips, reps, BATCH_MAX_EVENTS);
+}
+
+/* ---- sleep ---- */
+
+uint64_t measure_sleep_lateness(uint32_t reps)
+{
+    uint64_t late_ns = 0;
+    uint32_t n = reps ? reps : 1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t deadline = clock_ns() + NS_PER_MS;
+        thread_sleep_ms(1);
+        late_ns += minus(clock_ns(), deadline);
+    }
+    /* The deadline is PIT time: in TSC cycles at the measured rate. */
+    uint64_t per_us = cpu_has_tsc() ? calibrate_tsc() : NS_PER_US;
+    return late_ns * per_us / n;       /* late_ns / n ns, in thousandths of a unit */
+}
+
+/* ---- the serial line ---- */
+
+uint64_t measure_serial_byte(const char *text, size_t n, int polled)
+{
+    if (n == 0)
+        return 0;
+    uint64_t t0, t1;
+    if (polled) {
+        uint32_t f = irq_save();
+        uart_flush_polled();                 /* older output first, in order */
+        t0 = cpu_cycles();
+        uart_write(text, n, 0);              /* into the ring; interrupts are off */
+        uart_flush_polled();                 /* the CPU pushes each byte and spins */
+        t1 = cpu_cycles();
+        irq_restore(f);
+    } else {
+        uart_flush_polled();
+        size_t empty = uart_tx_space();
+        uint64_t give_up = clock_ns() + SERIAL_TIMEOUT_NS;
+        t0 = cpu_cycles();
+        console_write(text, n);
+        /* The "transmitter empty" interrupt moves the ring into the FIFO. */
+        while (uart_tx_space() < empty && clock_ns() < give_up)
+            ;
+        uart_flush_polled();                 /* the last FIFO load leaves the UART */
+        t1 = cpu_cycles();
+    }
+    return (t1 - t0) * 1000 / n;
+}
+
+/* ---- semaphore and mutex ---- */
+
+static struct semaphore ping, pong;
+static uint32_t tokens;
+
+static void ponger(void *arg)
+{
+    for (uint32_t i = 0; i < tokens; i++) {
+        sem_down(&ping);
+        sem_up(&pong);
+    }
+}
+
+static uint64_t run_tokens(uint32_t n)
+{
+    sem_init(&ping, 0, "ping");
+    sem_init(&pong, 0, "pong");
+    tokens = n;
+    thread_t *t = thread_create("ponger", ponger, NULL);
+    if (!t)
+        return 0;
+    thread_yield();          /* the ponger starts and waits on ping */
+    uint64_t t0 = cpu_cycles();
+    for (uint32_t i = 0; i < n; i++) {
+        sem_up(&ping);
+        sem_down(&pong);
+    }
+    uint64_t t1 = cpu_cycles();
+    thread_join(t);
+    return t1 - t0;
+}
+
+uint64_t measure_semaphore_round_trip(uint32_t reps)
+{
+    return best_of_batches(run_tokens, reps, BATCH_MAX_EVENTS);
+}
+
+static struct mutex pair_lock;
+
+static uint64_t run_mutex_pairs(uint32_t n)
+{
+    uint64_t t0 = cpu_cycles();
+    for (uint32_t i = 0; i < n; i++) {
+        mutex_lock(&pair_lock);
+        mutex_unlock(&pair_lock);
+    }
+    return cpu_cycles() - t0;
+}
+
+uint64_t measure_mutex_pair(uint32_t reps)
+{
+    mutex_init(&pair_lock, "measure");
+    return best_of_batches(run_mutex_pairs, reps, BATCH_MAX_EVENTS);
+}
