@@ -8,6 +8,16 @@
  * its FIFO is full. When a reader makes room the interrupt comes back on.
  * That is flow control, and it is why a 1 MiB paste loses nothing.
  *
+ * Flow control must not hide Ctrl-C: a demo that never reads the console
+ * would otherwise sit behind a full ring with the 0x03 held in the UART,
+ * unstoppable. So when the ring is full and nobody has read it for
+ * RX_STALE_NS, the next console_interrupted() (every demo polls it) turns
+ * the receive interrupt back on in "discard" mode: bytes that do not fit
+ * are dropped and counted (rx_dropped), and a Ctrl-C is still seen. Like a
+ * terminal's ISIG, a Ctrl-C also flushes the typeahead before it, so the
+ * shell does not go on to run a stopped demo's pasted junk. Any read ends
+ * discard mode. In raw mode 0x03 is data, and flow control is never lifted.
+ *
  * Transmit: writers queue into tx_ring; the "transmitter empty" interrupt
  * refills the FIFO 16 bytes at a time, and is switched off when the ring
  * runs dry.
@@ -21,6 +31,7 @@
 #include "kernel/sched.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
+#include <webscale/time.h>
 
 /* Register offsets from the base port [PC16550D table 2]. */
 #define UART_RBR 0   /* receiver buffer (read, DLAB=0) */
@@ -67,6 +78,9 @@
 #define UART_FIFO_SIZE 16
 #define UART_BAUD_DIVISOR 1   /* 115200 baud; QEMU does not pace to it anyway */
 
+/* A full ring nobody read for this long is typeahead, not a paste being read. */
+#define RX_STALE_NS (100 * NS_PER_MS)
+
 #define RX_RING_SIZE 4096
 #define TX_RING_SIZE 8192
 
@@ -79,6 +93,8 @@ static int irq_mode;
 static uint8_t ier;
 static volatile int interrupted;
 static int raw;
+static int rx_discard;          /* ring full and unread: drop, but watch for Ctrl-C */
+static uint64_t last_read_ns;   /* the last uart_read, blocking or not */
 static uart_notify_fn notify;
 static struct console_stats st;
 
@@ -131,7 +147,7 @@ static void rx_drain(void)
     while ((lsr = reg_read(UART_LSR)) & LSR_DR) {
         if (lsr & LSR_OE)
             st.overruns++;
-        if (ring_full(&rx_ring)) {
+        if (ring_full(&rx_ring) && !rx_discard) {
             /* Leave the rest in the UART: flow control, not loss. */
             set_ier(ier & ~IER_ERBFI);
             st.rx_stalls++;
@@ -142,9 +158,13 @@ static void rx_drain(void)
         if (c == CONSOLE_CTRL_C && !raw) {
             interrupted = 1;
             st.interrupts++;
+            /* Flush the typeahead; the ring has room again. */
+            rx_ring.tail = rx_ring.head;
+            rx_discard = 0;
             continue;
         }
-        ring_put(&rx_ring, c);
+        if (!ring_put(&rx_ring, c))
+            st.rx_dropped++;            /* discard mode: nobody reads */
     }
 }
 
@@ -267,6 +287,8 @@ int uart_read(void *buf, size_t n, int nonblock)
 {
     int r;
     uint32_t f = irq_save();
+    last_read_ns = clock_ns();
+    rx_discard = 0;             /* somebody reads: flow control again */
     for (;;) {
         if (interrupted && !raw) {
             r = -E_INTR;
@@ -299,7 +321,21 @@ int console_read(void *buf, size_t n) { return uart_read(buf, n, 0); }
 int console_read_nonblock(void *buf, size_t n) { return uart_read(buf, n, 1); }
 int console_write(const void *buf, size_t n) { return uart_write(buf, n, 0); }
 int console_write_nonblock(const void *buf, size_t n) { return uart_write(buf, n, 1); }
-int console_interrupted(void) { return interrupted; }
+/* Demos poll this while they do not read the console: if input is paused
+ * behind a ring nobody has read for RX_STALE_NS, take it again in discard
+ * mode, so that a Ctrl-C behind the typeahead is seen (see the top). */
+int console_interrupted(void)
+{
+    if (!interrupted && irq_mode && !raw && !(ier & IER_ERBFI)) {
+        uint32_t f = irq_save();
+        if (!(ier & IER_ERBFI) && clock_ns() - last_read_ns >= RX_STALE_NS) {
+            rx_discard = 1;
+            set_ier(ier | IER_ERBFI);
+        }
+        irq_restore(f);
+    }
+    return interrupted;
+}
 void console_clear_interrupt(void) { interrupted = 0; }
 void console_set_raw(int on) { raw = on; }
 

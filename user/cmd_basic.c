@@ -114,9 +114,9 @@ int cmd_irqs(int argc, char **argv)
     struct console_stats c;
     console_get_stats(&c);
     kprintf("  serial: %llu bytes in, %llu bytes out, %u RX and %u TX interrupts, "
-            "%u RX pauses (ring full), %u overruns, %u Ctrl-C\n",
+            "%u RX pauses (ring full), %u overruns, %u Ctrl-C, %u typeahead bytes dropped\n",
             (unsigned long long)c.rx_bytes, (unsigned long long)c.tx_bytes, c.rx_irqs,
-            c.tx_irqs, c.rx_stalls, c.overruns, c.interrupts);
+            c.tx_irqs, c.rx_stalls, c.overruns, c.interrupts, c.rx_dropped);
     return 0;
 }
 

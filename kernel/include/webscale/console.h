@@ -17,8 +17,11 @@ int console_write(const void *buf, size_t n);
 int console_write_nonblock(const void *buf, size_t n);
 void console_puts(const char *s);
 
-/* Ctrl-C: the driver does not pass it on as data; it sets this flag and
- * wakes readers, so a running demo can stop and the shell can cancel. */
+/* Ctrl-C: the driver does not pass it on as data; it sets this flag,
+ * discards the unread input before it (like a terminal) and wakes readers,
+ * so a running demo can stop and the shell can cancel. Poll
+ * console_interrupted() while not reading the console: it also lets a
+ * Ctrl-C through that waits behind more typeahead than the driver holds. */
 int console_interrupted(void);
 void console_clear_interrupt(void);
 
@@ -31,6 +34,7 @@ struct console_stats {
     uint32_t rx_stalls;      /* times the RX ring filled and input was paused */
     uint32_t overruns;       /* bytes the UART itself reported lost */
     uint32_t interrupts;     /* Ctrl-C presses */
+    uint32_t rx_dropped;     /* typeahead dropped: ring full, nobody reading it */
 };
 void console_get_stats(struct console_stats *s);
 
