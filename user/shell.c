@@ -31,7 +31,7 @@ struct editor {
     int len;
     int too_long;        /* typed past the end: refuse at Enter */
     int dropped;         /* control bytes we did not understand */
-    int esc;             /* 0, 1 after ESC, 2 after ESC [ */
+    int esc;             /* 0, 1 after ESC, 2 after ESC [, 3 after ESC O */
     int hist_pos;        /* 0 = the line being typed, k = k-th newest */
     char saved[SHELL_LINE_MAX];   /* the line being typed, while browsing history */
 };
@@ -84,19 +84,26 @@ static void history_move(struct editor *e, int dir)
 /* Feed one byte; returns 1 when the line is complete. */
 static int edit(struct editor *e, uint8_t c)
 {
+    /* Escape sequences [ECMA-48 5.4]: ESC [ params final, ESC O final (the
+     * arrows in application mode), ESC x (Alt-x). A sequence cut short by a
+     * control byte (Enter, Ctrl-U, another ESC) ends there and that byte is
+     * handled as typed: swallowing it would eat the Enter and the next
+     * line's first letter. */
     if (e->esc == 1) {
-        e->esc = c == '[' ? 2 : 0;
-        return 0;
-    }
-    if (e->esc == 2) {
-        if (c >= 0x40 && c <= 0x7E) {       /* final byte of a CSI sequence */
-            e->esc = 0;
+        e->esc = c == '[' ? 2 : c == 'O' ? 3 : 0;
+        if (e->esc || (c >= 0x20 && c <= 0x7E))
+            return 0;
+    } else if (e->esc == 2 && c >= 0x20 && c <= 0x3F) {
+        return 0;                           /* parameter or intermediate byte */
+    } else if (e->esc >= 2) {
+        e->esc = 0;
+        if (c >= 0x40 && c <= 0x7E) {       /* the final byte */
             if (c == 'A')
                 history_move(e, +1);
             else if (c == 'B')
                 history_move(e, -1);
+            return 0;
         }
-        return 0;
     }
     switch (c) {
     case '\r':
@@ -168,6 +175,12 @@ static int read_line(struct editor *e)
             in_len = n > 0 ? n : 0;
             continue;
         }
+        /* A Ctrl-C behind buffered bytes (a paste) abandons them too;
+         * otherwise a line after it would run and the Ctrl-C be lost. */
+        if (console_interrupted()) {
+            in_pos = in_len;
+            continue;
+        }
         uint8_t c = inbuf[in_pos++];
         /* CR LF is one Enter, not two. */
         if (c == '\n' && last_was_cr) {
@@ -214,10 +227,15 @@ int shell_execute(char *line)
     for (int i = 0; i < shell_ncommands; i++) {
         const struct shell_cmd *c = &shell_commands[i];
         if (strcmp(argv[0], c->name) == 0) {
+            if (argc > 1 && !c->args[0]) {        /* "halt now": refuse, do not ignore */
+                kprintf("%s: takes no arguments, not '%s'\n", c->name, argv[1]);
+                return 1;
+            }
             console_clear_interrupt();
             int r = c->run(argc, argv);
             if (console_interrupted()) {
                 console_clear_interrupt();
+                in_pos = in_len;      /* the typeahead goes with the Ctrl-C */
                 kprintf("(stopped by Ctrl-C)\n");
             }
             return r;
