@@ -3,7 +3,7 @@
 #include <webscale/time.h>
 #include "user/demo.h"
 
-void demo_spin_ns(uint64_t ns)
+DEMO_HOT void demo_spin_ns(uint64_t ns)
 {
     uint64_t end = clock_ns() + ns;
     while (clock_ns() < end)
@@ -13,7 +13,7 @@ void demo_spin_ns(uint64_t ns)
 /* Where demo_work's results go, so that no call of it is optimised away. */
 volatile uint32_t demo_sink;
 
-uint32_t demo_work(uint32_t iterations)
+DEMO_HOT uint32_t demo_work(uint32_t iterations)
 {
     uint32_t h = 2166136261u;           /* FNV-1a offset basis */
     for (uint32_t i = 0; i < iterations; i++)
@@ -22,15 +22,29 @@ uint32_t demo_work(uint32_t iterations)
     return h;
 }
 
+/* Time at least CALIBRATE_MIN_NS of work. A short probe can measure 0:
+ * the PIT clock ticks in 838 ns steps, and clock_ns stands still for up to
+ * a PIT period when the counter wraps before its interrupt is raised (it is
+ * kept monotonic). 100000 iterations once measured 0 ns that way, and
+ * cpu-vs-io 300 then asked for 3,948,404,736 iterations: minutes, not 300 ms. */
+#define CALIBRATE_MIN_NS (5 * NS_PER_MS)
+
 uint32_t demo_calibrate(uint32_t ms)
 {
-    const uint32_t probe = 100000;
-    uint64_t t0 = clock_ns();
-    demo_work(probe);
-    uint64_t took = clock_ns() - t0;
+    uint32_t probe = 10000;
+    uint64_t took;
+    for (;;) {
+        uint64_t t0 = clock_ns();
+        demo_work(probe);
+        took = clock_ns() - t0;
+        if (took >= CALIBRATE_MIN_NS || probe >= (1u << 30))
+            break;
+        probe *= 2;
+    }
     if (took == 0)
         took = 1;
-    return (uint32_t)((uint64_t)ms * NS_PER_MS * probe / took);
+    uint64_t n = (uint64_t)ms * NS_PER_MS * probe / took;
+    return n > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)n;
 }
 
 void demo_sort(uint32_t *v, int n)
