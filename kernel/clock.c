@@ -31,17 +31,13 @@ void clock_init(uint32_t rate)
     irq_register(IRQ_PIT, pit_irq, NULL, "pit");
 }
 
-uint64_t clock_raw_to_ns(uint64_t c)
-{
-    return (c / PIT_INPUT_HZ) * NS_PER_S + (c % PIT_INPUT_HZ) * NS_PER_S / PIT_INPUT_HZ;
-}
-
 uint64_t clock_tick_at_or_after(uint64_t ns)
 {
-    /* Tick k fires when the counter wraps for the k-th time, at raw time
-     * k * reload. Round up both ways: never early. */
-    uint64_t raw = (ns / NS_PER_S) * PIT_INPUT_HZ +
-                   ((ns % NS_PER_S) * PIT_INPUT_HZ + NS_PER_S - 1) / NS_PER_S;
+    /* The first raw time whose clock_raw_to_ns() is >= ns, rounded up;
+     * split so that ns << 16 cannot overflow. */
+    uint64_t q = ns / CLOCK_NS_PER_RAW_Q16, r = ns % CLOCK_NS_PER_RAW_Q16;
+    uint64_t raw = (q << 16) + ((r << 16) + CLOCK_NS_PER_RAW_Q16 - 1) / CLOCK_NS_PER_RAW_Q16;
+    /* Tick k fires when the counter wraps for the k-th time, at raw k * reload. */
     return (raw + reload - 1) / reload;
 }
 

@@ -16,26 +16,32 @@
 void clock_init(uint32_t hz);
 
 /* PIT input clocks (1/1193182 s, 838 ns each) since the PIT started.
- * Interrupts must be off. Cheap (no division): the scheduler reads it on
- * every switch to charge CPU time. */
+ * Interrupts must be off. Cheap (three port accesses, no division): the
+ * scheduler reads it on every switch to charge CPU time. */
 uint64_t clock_raw(void);
-uint64_t clock_raw_to_ns(uint64_t clocks);
+
+/* Nanoseconds per PIT input clock in 16.16 fixed point, rounded up:
+ * 1e9 / 1193182 * 65536 = 54925401.15. Rounding up makes the clock run
+ * 16 ppm fast (58 us an hour), well inside the PIT crystal's own
+ * tolerance, and it means a deadline is never seen as passed too early.
+ * All of the kernel's time is this one mapping, so it is consistent. */
+#define CLOCK_NS_PER_RAW_Q16 54925402u
+
+/* raw -> ns: one 32x32 multiply (two after 60 minutes), no division. */
+static inline uint64_t clock_raw_to_ns(uint64_t raw)
+{
+    uint64_t ns = ((uint64_t)(uint32_t)raw * CLOCK_NS_PER_RAW_Q16) >> 16;
+    uint32_t hi = (uint32_t)(raw >> 32);
+    if (hi)
+        ns += ((uint64_t)hi * CLOCK_NS_PER_RAW_Q16) << 16;
+    return ns;
+}
 
 /* The number of the first PIT tick at or after time ns (clock_ns time):
  * timers compare deadlines with the tick count, not the clock, so the PIT
  * handler needs no clock read. One division, when a deadline is set. */
 uint64_t clock_tick_at_or_after(uint64_t ns);
 
-/* ns per PIT input clock in 16.16 fixed point: 1e9 / 1193182 * 65536. */
-#define CLOCK_NS_PER_RAW_Q16 54925401u
-
-/* A short interval (under an hour) in ns: one 32x32 multiply. */
-static inline uint64_t clock_raw_delta_ns(uint64_t d)
-{
-    if (d >> 32)
-        return clock_raw_to_ns(d);
-    return ((uint64_t)(uint32_t)d * CLOCK_NS_PER_RAW_Q16) >> 16;
-}
 void cpu_detect(void);
 const char *cpu_description(void);
 

@@ -113,7 +113,7 @@ void schedule(enum switch_reason why)
     }
 
     uint64_t now = clock_raw();
-    prev->cpu_ns += clock_raw_delta_ns(now - last_switch_raw);
+    prev->cpu_ns += clock_raw_to_ns(now - last_switch_raw);
     last_switch_raw = now;
     if (prev == idle_thread) {
         prev->state = THREAD_READY;    /* runnable, though never queued */
@@ -328,7 +328,7 @@ void sched_get_stats(struct sched_stats *s)
 uint64_t sched_running_ns(void)
 {
     uint32_t f = irq_save();
-    uint64_t d = clock_raw_delta_ns(clock_raw() - last_switch_raw);
+    uint64_t d = clock_raw_to_ns(clock_raw() - last_switch_raw);
     irq_restore(f);
     return d;
 }

@@ -25,7 +25,7 @@ static void sleep_counted(struct waitq *q, struct sync_stats *st)
     uint64_t t0 = clock_raw();
     st->contended++;
     waitq_sleep(q);
-    st->wait_ns += clock_raw_delta_ns(clock_raw() - t0);
+    st->wait_ns += clock_raw_to_ns(clock_raw() - t0);
 }
 
 /* ---- mutex ---- */
