@@ -15,6 +15,7 @@ static volatile uint64_t ticks;
 static uint32_t hz = HZ;
 static uint32_t reload;          /* PIT input clocks per tick */
 static uint64_t last_ns;         /* keeps clock_ns monotonic */
+static uint64_t last_raw;        /* keeps clock_raw monotonic */
 
 static void pit_irq(void *arg)
 {
@@ -55,7 +56,18 @@ uint64_t clock_raw(void)
         t++;
     if (count > reload)
         count = reload;
-    return t * reload + (reload - count);
+    uint64_t raw = t * reload + (reload - count);
+    /* QEMU can show the counter already reloaded a moment before the PIC
+     * shows the tick's IRQ: then neither the tick count nor the check above
+     * has caught up, and the reading lands one tick in the past. Less than
+     * a tick behind the last reading can only be that. Time never goes
+     * back: schedule() subtracts successive readings. */
+    if (raw < last_raw && last_raw - raw < reload)
+        raw += reload;
+    if (raw < last_raw)
+        raw = last_raw;
+    last_raw = raw;
+    return raw;
 }
 
 uint64_t clock_ns(void)

@@ -7,7 +7,9 @@
 #include <webscale/system.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
+#include "kernel/clock.h"
 #include "kernel/ktest.h"
+#include "kernel/x86.h"
 #include "tests/kernel/util.h"
 
 static volatile int stop;
@@ -235,6 +237,20 @@ static void test_clock(void)
     }
     /* Far more distinct readings than the 3 ticks that passed. */
     KT_ASSERT(distinct > 30);
+    /* The raw clock the scheduler charges CPU time with never goes back,
+     * across tick boundaries too (a step back once made idle time huge). */
+    uint64_t prev_raw = 0;
+    t0 = clock_ns();
+    while (clock_ns() - t0 < 5 * NS_PER_MS) {
+        uint32_t f = irq_save();
+        uint64_t r = clock_raw();
+        irq_restore(f);
+        KT_ASSERT(r >= prev_raw);
+        prev_raw = r;
+    }
+    struct sched_stats st;
+    sched_get_stats(&st);
+    KT_ASSERT(st.idle_ns <= clock_ns());
     KT_ASSERT_EQ(clock_hz(), 1000);
     KT_ASSERT_RANGE(clock_tick_ns(), 999000, 1001000);
 }
