@@ -97,6 +97,10 @@ void schedule(enum switch_reason why)
 {
     struct thread *prev = current;
 
+    /* With interrupts on, a tick could preempt us half-way through the
+     * run queue. Every caller turned them off; say so loudly if not. */
+    if (irqs_enabled())
+        panic("schedule() called with interrupts on");
     sched_busy = 1;
     if (check_stack(prev))
         why = SWITCH_EXIT;
