@@ -14,6 +14,8 @@
 static volatile uint64_t ticks;
 static uint32_t hz = HZ;
 static uint32_t reload;          /* PIT input clocks per tick */
+static uint32_t half_reload;
+static uint64_t tick_raw;        /* ticks * reload, kept by the PIT handler */
 static uint64_t last_ns;         /* keeps clock_ns monotonic */
 static uint64_t last_raw;        /* keeps clock_raw monotonic */
 
@@ -21,6 +23,7 @@ static void pit_irq(void *arg)
 {
     (void)arg;
     ticks++;
+    tick_raw += reload;
     sched_tick(ticks);
     loop_tick(ticks);
 }
@@ -29,6 +32,7 @@ void clock_init(uint32_t rate)
 {
     hz = rate;
     reload = pit_init(rate);
+    half_reload = reload / 2;
     irq_register(IRQ_PIT, pit_irq, NULL, "pit");
 }
 
@@ -47,25 +51,24 @@ uint64_t clock_raw(void)
     if (!reload)
         return 0;                /* before clock_init */
     uint32_t count = pit_read_counter();
-    uint64_t t = ticks;
+    uint64_t raw = tick_raw + (count < reload ? reload - count : 0);
     /* The counter may have wrapped after the last counted tick, with its
      * IRQ still pending because interrupts are off here. A high count read
      * with IRQ 0 pending means the wrap came first: count that tick. Only
      * then is the PIC asked, so most reads cost three port accesses. */
-    if (count > reload / 2 && pic_master_pending(IRQ_PIT))
-        t++;
-    if (count > reload)
-        count = reload;
-    uint64_t raw = t * reload + (reload - count);
+    if (__builtin_expect(count > half_reload, 0) && pic_master_pending(IRQ_PIT))
+        raw += reload;
     /* QEMU can show the counter already reloaded a moment before the PIC
      * shows the tick's IRQ: then neither the tick count nor the check above
      * has caught up, and the reading lands one tick in the past. Less than
      * a tick behind the last reading can only be that. Time never goes
      * back: schedule() subtracts successive readings. */
-    if (raw < last_raw && last_raw - raw < reload)
-        raw += reload;
-    if (raw < last_raw)
-        raw = last_raw;
+    if (__builtin_expect(raw < last_raw, 0)) {
+        if (last_raw - raw < reload)
+            raw += reload;
+        if (raw < last_raw)
+            raw = last_raw;
+    }
     last_raw = raw;
     return raw;
 }
