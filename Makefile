@@ -37,7 +37,7 @@ LDFLAGS := -m32 -nostdlib -static -no-pie -Wl,-T,linker.ld -Wl,--build-id=none \
            -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
 GUEST_SRCS := $(wildcard boot/*.c boot/*.S kernel/*.c kernel/*.S kernel/lib/*.c \
-                         drivers/*.c user/*.c tests/kernel/*.c)
+                         kernel/net/*.c drivers/*.c user/*.c tests/kernel/*.c)
 GUEST_OBJS := $(patsubst %,$(B)/%.o,$(basename $(GUEST_SRCS)))
 
 QEMU_MACHINE := -cpu 486 -m 32 -no-reboot \
@@ -45,6 +45,14 @@ QEMU_MACHINE := -cpu 486 -m 32 -no-reboot \
 ifeq ($(DEBUG),int)
 QEMU_MACHINE += -d int,cpu_reset
 endif
+# The NE2000 on QEMU's user network. restrict=on: the guest reaches nothing
+# outside; the host reaches the guest only through these forwards, bound to
+# 127.0.0.1 alone. Pick other ports if 8080/7777 are taken (two users, one
+# machine): make run NET_TCP_PORT=18080 NET_UDP_PORT=17777.
+NET_TCP_PORT ?= 8080
+NET_UDP_PORT ?= 7777
+QEMU_NET := -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$(NET_TCP_PORT)-:80,hostfwd=udp:127.0.0.1:$(NET_UDP_PORT)-:7 \
+            -device ne2k_isa,netdev=n0,iobase=0x300,irq=9
 # QEMU leaves with (v << 1) | 1 when the kernel writes v to isa-debug-exit;
 # `halt` writes 0, so 1 means a clean exit.
 QEMU_STATUS := rc=$$?; if [ $$rc -eq 1 ]; then exit 0; fi; exit $$rc
@@ -93,22 +101,23 @@ $(B)/webscale.iso: $(B)/kernel.elf boot/grub.cfg
 
 run: setup $(B)/webscale.iso
 	@echo "webscale: booting build/webscale.iso in QEMU. Quit with Ctrl-A X, or type 'halt'."
-	@$(QEMU) $(QEMU_MACHINE) -nographic -serial mon:stdio -cdrom $(B)/webscale.iso; $(QEMU_STATUS)
+	@$(QEMU) $(QEMU_MACHINE) $(QEMU_NET) -nographic -serial mon:stdio -cdrom $(B)/webscale.iso; $(QEMU_STATUS)
 
 # The same kernel without GRUB: faster to start, what the tests use.
 # APPEND="run=threads 4 3" passes a kernel command line.
 run-kernel: kernel
 	@echo "webscale: booting build/kernel.elf in QEMU. Quit with Ctrl-A X, or type 'halt'."
-	@$(QEMU) $(QEMU_MACHINE) -nographic -serial mon:stdio -kernel $(B)/kernel.elf \
+	@$(QEMU) $(QEMU_MACHINE) $(QEMU_NET) -nographic -serial mon:stdio -kernel $(B)/kernel.elf \
 		-append "$(APPEND)"; $(QEMU_STATUS)
 
 # ---- host-side unit tests of the pure modules, with sanitizers ----
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -fsanitize=address,undefined \
                -fno-sanitize-recover=all -fno-builtin -I. -Ikernel/include
 HOST_TESTS := $(patsubst tests/host/%.c,$(B)/host/%,$(wildcard tests/host/test_*.c))
-HOST_LIB := kernel/lib/format.c kernel/lib/ring.c kernel/lib/heap.c kernel/lib/scaled.c
+HOST_LIB := kernel/lib/format.c kernel/lib/ring.c kernel/lib/heap.c kernel/lib/scaled.c \
+            kernel/net/inet.c kernel/net/parse.c kernel/net/arp_table.c
 
-$(B)/host/%: tests/host/%.c $(HOST_LIB) $(wildcard kernel/lib/*.h kernel/include/webscale/*.h)
+$(B)/host/%: tests/host/%.c $(HOST_LIB) $(wildcard kernel/lib/*.h kernel/net/*.h kernel/include/webscale/*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(HOST_LIB)
 

@@ -13,6 +13,7 @@
 #include "kernel/ktest.h"
 #include "kernel/mem.h"
 #include "kernel/multiboot.h"
+#include "kernel/net/net.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
@@ -64,6 +65,7 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
 
     if (loop_start() < 0)
         panic("no memory for the event loop's threads");
+    net_init();                 /* the NE2000, if there is one; the stack runs in the loop */
 
     static char spec[64];
     thread_t *first;

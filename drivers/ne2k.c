@@ -1,0 +1,485 @@
+/* NE2000 ISA Ethernet driver. [National Semiconductor DP8390D "NIC Network
+ * Interface Controller" datasheet: "Register Descriptions" (pages 0 and 1),
+ * "Buffer Management" (the receive ring, BNRY/CURR), "Remote DMA",
+ * "Initialization Procedure", "Buffer Ring Overflow"; National AN-874
+ * "Writing Drivers for the DP8390 NIC Family"; the NE2000's own layout:
+ * 16 KiB of buffer memory at 0x4000-0x7FFF, the station address PROM at
+ * remote address 0, the data port at +0x10, the reset port at +0x1F.]
+ *
+ * The card keeps received frames in a ring of 256-byte pages in its own
+ * memory (PSTART..PSTOP). It writes at CURR; we read from next_pkt and tell
+ * it how far we have read through BNRY, always one page behind next_pkt,
+ * because the DP8390 stops storing when CURR reaches BNRY. Every frame in
+ * the ring starts with a 4-byte header: receive status, the page of the
+ * next frame, the byte count (header included).
+ *
+ * Receive: the ISR acknowledges the interrupt, then moves every frame from
+ * the card's ring into rx_slots, a kernel ring of fixed-size slots (no
+ * allocation in the IRQ path), stamps it with the time, and calls the
+ * stack's notify hook, which posts the stack's work to the event loop. The
+ * ISR only moves data: parsing happens in the loop. Frames that do not fit
+ * are dropped and counted, never silently: the kernel ring full, a length
+ * under 60 or over 1518 bytes, a ring header whose next-page pointer or
+ * status is impossible (then the card's ring cannot be trusted and is
+ * emptied: everything in it is dropped, as after an overflow).
+ *
+ * Transmit: one frame at a time in the card (a 6-page buffer at TX_PAGE),
+ * the next ones in a queue of NE2K_TX_SLOTS that the "packet transmitted"
+ * interrupt feeds from. Under QEMU a transmit completes at once.
+ *
+ * Every access to the card happens with interrupts off (the ISR runs so),
+ * so remote DMA, which the RX and TX paths share, never interleaves, and
+ * the register page is always 0 between accesses. */
+#include <webscale/errno.h>
+#include <webscale/string.h>
+#include <webscale/time.h>
+#include "drivers/ne2k.h"
+#include "drivers/pic.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+
+/* Registers, offsets from the base port [DP8390D, "Register Address Map"]. */
+#define NE_CR      0x00   /* command (every page) */
+/* page 0, write */
+#define NE_PSTART  0x01   /* first page of the receive ring */
+#define NE_PSTOP   0x02   /* page after the receive ring */
+#define NE_BNRY    0x03   /* boundary: last page the host has read (read/write) */
+#define NE_TPSR    0x04   /* transmit page start */
+#define NE_TBCR0   0x05   /* transmit byte count */
+#define NE_TBCR1   0x06
+#define NE_ISR     0x07   /* interrupt status (read/write: 1 clears) */
+#define NE_RSAR0   0x08   /* remote start address */
+#define NE_RSAR1   0x09
+#define NE_RBCR0   0x0A   /* remote byte count */
+#define NE_RBCR1   0x0B
+#define NE_RCR     0x0C   /* receive configuration */
+#define NE_TCR     0x0D   /* transmit configuration */
+#define NE_DCR     0x0E   /* data configuration */
+#define NE_IMR     0x0F   /* interrupt mask */
+/* page 0, read */
+#define NE_TSR     0x04   /* transmit status */
+#define NE_CNTR0   0x0D   /* tally: frame alignment errors */
+#define NE_CNTR1   0x0E   /* tally: CRC errors */
+#define NE_CNTR2   0x0F   /* tally: missed frames (no room) */
+/* page 1 */
+#define NE_PAR0    0x01   /* physical address, 6 registers */
+#define NE_CURR    0x07   /* current page: where the card writes next */
+#define NE_MAR0    0x08   /* multicast hash, 8 registers */
+/* the NE2000 board around the chip */
+#define NE_DATA    0x10   /* remote DMA data port */
+#define NE_RESET   0x1F   /* read (then write) resets the board */
+
+/* CR bits */
+#define CR_STP  0x01      /* stop */
+#define CR_STA  0x02      /* start */
+#define CR_TXP  0x04      /* transmit packet */
+#define CR_RD0  0x08      /* remote read */
+#define CR_RD1  0x10      /* remote write */
+#define CR_RD2  0x20      /* abort/complete remote DMA */
+#define CR_PAGE0 0x00
+#define CR_PAGE1 0x40
+
+/* ISR and IMR bits */
+#define ISR_PRX 0x01      /* packet received */
+#define ISR_PTX 0x02      /* packet transmitted */
+#define ISR_RXE 0x04      /* receive error */
+#define ISR_TXE 0x08      /* transmit error */
+#define ISR_OVW 0x10      /* receive ring overwrite warning */
+#define ISR_CNT 0x20      /* a tally counter's top bit is set */
+#define ISR_RDC 0x40      /* remote DMA complete */
+#define ISR_RST 0x80      /* reset / stopped */
+#define IMR_WANTED (ISR_PRX | ISR_PTX | ISR_RXE | ISR_TXE | ISR_OVW | ISR_CNT)
+
+#define DCR_WTS 0x01      /* word-wide DMA: the NE2000 has a 16-bit data port */
+#define DCR_LS  0x08      /* normal operation, not loopback */
+#define DCR_FT1 0x40      /* FIFO threshold: 8 bytes */
+#define DCR_NE2000 (DCR_FT1 | DCR_LS | DCR_WTS)
+
+#define RCR_AB  0x04      /* accept broadcast */
+#define RCR_MON 0x20      /* monitor: check addresses, store nothing */
+#define TCR_LB0 0x02      /* internal loopback (mode 1) */
+#define TCR_NORMAL 0x00
+
+#define RSR_PRX 0x01      /* received intact (first byte of a ring header) */
+
+/* The NE2000's 16 KiB buffer: pages 0x40-0x7F. Six pages transmit one
+ * maximal frame; the rest is the receive ring. */
+#define NE_PAGE_SIZE 256
+#define TX_PAGE  0x40
+#define RX_START 0x46
+#define RX_STOP  0x80
+#define RX_PAGES (RX_STOP - RX_START)
+#define PROM_BYTES 32     /* 16 words, each PROM byte in the low half */
+#define PROM_SIG 0x57     /* 'W' in PROM bytes 14 and 15 marks an NE2000 */
+
+#define RESET_WAIT_NS (10 * NS_PER_MS)    /* a reset takes < 2 ms [ne.c's comment; AN-874] */
+#define STOP_WAIT_NS  (2 * NS_PER_MS)     /* datasheet: wait >= 1.6 ms after STOP */
+#define DMA_SPINS 100000                  /* bounded wait for RDC */
+
+#if NE2K_RX_SLOTS & (NE2K_RX_SLOTS - 1)
+#error "NE2K_RX_SLOTS must be a power of two"
+#endif
+
+static uint16_t base;
+static int present;
+static uint8_t mac[6];
+static void (*notify)(void);
+
+/* Kernel RX ring: the ISR fills at rx_head, the stack empties at rx_tail. */
+static struct ne2k_frame rx_slots[NE2K_RX_SLOTS];
+static volatile uint32_t rx_head, rx_tail;
+static uint8_t next_pkt;            /* the card's ring page we read next */
+
+/* TX: the frame in the card, then a queue. */
+struct tx_slot {
+    uint16_t len;
+    uint8_t data[NE2K_FRAME_MAX + 2] __attribute__((aligned(4)));
+};
+static struct tx_slot tx_q[NE2K_TX_SLOTS];
+static uint32_t tx_qhead, tx_qtail;
+static int tx_busy;
+
+static struct {
+    uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+    uint32_t irqs, ring_max;
+    uint64_t drops[NET_DROP_TX_ERROR + 1];
+} st;
+
+static void wr(int reg, uint8_t v) { outb(base + reg, v); }
+static uint8_t rd(int reg) { return inb(base + reg); }
+
+static inline void insw_n(uint16_t port, void *buf, uint32_t words)
+{
+    __asm__ volatile("cld; rep insw" : "+D"(buf), "+c"(words) : "d"(port) : "memory");
+}
+
+static inline void outsw_n(uint16_t port, const void *buf, uint32_t words)
+{
+    __asm__ volatile("cld; rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
+}
+
+/* Wait for remote DMA complete and acknowledge it. QEMU completes at once;
+ * a real card within microseconds. Bounded, so a dead card cannot hang us. */
+static void dma_done(void)
+{
+    for (int i = 0; i < DMA_SPINS && !(rd(NE_ISR) & ISR_RDC); i++)
+        ;
+    wr(NE_ISR, ISR_RDC);
+}
+
+static void dma_setup(uint16_t addr, uint16_t bytes)
+{
+    wr(NE_RBCR0, bytes & 0xFF);
+    wr(NE_RBCR1, bytes >> 8);
+    wr(NE_RSAR0, addr & 0xFF);
+    wr(NE_RSAR1, addr >> 8);
+}
+
+/* Remote read of n bytes from card address addr into buf, which has room
+ * for n rounded up to a word. The DMA wraps from PSTOP to PSTART by itself
+ * [DP8390D "Remote DMA"], so a frame across the ring's end is one read. */
+static void dma_read(uint16_t addr, void *buf, uint16_t n)
+{
+    uint16_t bytes = (uint16_t)((n + 1) & ~1u);
+    dma_setup(addr, bytes);
+    wr(NE_CR, CR_RD0 | CR_STA);
+    insw_n(base + NE_DATA, buf, bytes / 2);
+    dma_done();
+}
+
+static void dma_write(uint16_t addr, const void *buf, uint16_t n)
+{
+    uint16_t bytes = (uint16_t)((n + 1) & ~1u);
+    dma_setup(addr, bytes);
+    wr(NE_CR, CR_RD1 | CR_STA);
+    outsw_n(base + NE_DATA, buf, bytes / 2);
+    dma_done();
+}
+
+static uint8_t read_curr(void)
+{
+    wr(NE_CR, CR_PAGE1 | CR_RD2 | CR_STA);
+    uint8_t c = rd(NE_CURR);
+    wr(NE_CR, CR_PAGE0 | CR_RD2 | CR_STA);
+    return c;
+}
+
+/* Tell the card we have read everything before next_pkt. */
+static void set_bnry(void)
+{
+    wr(NE_BNRY, next_pkt == RX_START ? RX_STOP - 1 : next_pkt - 1);
+}
+
+static int ring_page_ok(uint8_t p) { return p >= RX_START && p < RX_STOP; }
+
+/* Pages a frame of count bytes (header included) occupies from page p on:
+ * the next frame's page, wrapped. */
+static uint8_t page_after(uint8_t p, uint32_t count)
+{
+    uint32_t q = p + (count + NE_PAGE_SIZE - 1) / NE_PAGE_SIZE;
+    if (q >= RX_STOP)
+        q -= RX_PAGES;
+    return (uint8_t)q;
+}
+
+/* The ring holds something we cannot trust: drop all of it, count once. */
+static void rx_ring_reset(uint8_t curr)
+{
+    st.drops[NET_DROP_RX_BAD_HEADER]++;
+    next_pkt = curr;
+    set_bnry();
+}
+
+/* Move every frame from the card's ring into rx_slots. ISR only. */
+static int rx_drain(void)
+{
+    int got = 0;
+    /* At most one pass over the ring's pages: a corrupt ring cannot loop us. */
+    for (int n = 0; n < RX_PAGES; n++) {
+        uint8_t curr = read_curr();
+        if (next_pkt == curr)
+            break;
+        if (!ring_page_ok(curr)) {
+            rx_ring_reset(RX_START);
+            break;
+        }
+        uint8_t hdr[4];
+        dma_read((uint16_t)(next_pkt * NE_PAGE_SIZE), hdr, sizeof hdr);
+        uint8_t status = hdr[0], nxt = hdr[1];
+        uint32_t count = hdr[2] | (uint32_t)hdr[3] << 8;
+        /* A real DP8390 needs ceil(count / 256) pages; QEMU reserves room
+         * for a CRC it does not store, sometimes one page more. */
+        if (!(status & RSR_PRX) || !ring_page_ok(nxt) || count < 4 ||
+            (nxt != page_after(next_pkt, count) && nxt != page_after(next_pkt, count + 4))) {
+            rx_ring_reset(curr);
+            break;
+        }
+        uint32_t len = count - 4;
+        if (len < NE2K_FRAME_MIN) {
+            st.drops[NET_DROP_RX_SHORT]++;
+        } else if (len > NE2K_FRAME_MAX) {
+            st.drops[NET_DROP_RX_LONG]++;
+        } else if (rx_head - rx_tail == NE2K_RX_SLOTS) {
+            st.drops[NET_DROP_RX_RING_FULL]++;
+        } else {
+            struct ne2k_frame *f = &rx_slots[rx_head & (NE2K_RX_SLOTS - 1)];
+            dma_read((uint16_t)(next_pkt * NE_PAGE_SIZE + 4), f->data, (uint16_t)len);
+            f->len = (uint16_t)len;
+            f->rx_ns = clock_ns();
+            __asm__ volatile("" ::: "memory");
+            rx_head++;
+            st.rx_frames++;
+            st.rx_bytes += len;
+            if (rx_head - rx_tail > st.ring_max)
+                st.ring_max = rx_head - rx_tail;
+            got = 1;
+        }
+        next_pkt = nxt;
+        set_bnry();
+    }
+    return got;
+}
+
+/* [DP8390D "Buffer Ring Overflow"; AN-874]: stop, wait, clear the remote
+ * byte count, remember an interrupted transmit, loopback, start, empty the
+ * ring, clear OVW, back to normal, then resend the interrupted frame. The
+ * 2 ms busy wait is in the ISR: it happens only when the ring overflowed,
+ * and the datasheet asks for it. QEMU never overflows (it holds frames
+ * back while the ring is full), so this path runs on real cards only. */
+static int rx_overflow(void)
+{
+    st.drops[NET_DROP_RX_OVERFLOW]++;
+    uint8_t txp = rd(NE_CR) & CR_TXP;
+    wr(NE_CR, CR_PAGE0 | CR_RD2 | CR_STP);
+    uint64_t t0 = clock_ns();
+    while (!(rd(NE_ISR) & ISR_RST) && clock_ns() - t0 < STOP_WAIT_NS)
+        ;
+    wr(NE_RBCR0, 0);
+    wr(NE_RBCR1, 0);
+    int resend = txp && !(rd(NE_ISR) & (ISR_PTX | ISR_TXE));
+    wr(NE_TCR, TCR_LB0);
+    wr(NE_CR, CR_PAGE0 | CR_RD2 | CR_STA);
+    int got = rx_drain();
+    wr(NE_ISR, ISR_OVW);
+    wr(NE_TCR, TCR_NORMAL);
+    if (resend)
+        wr(NE_CR, CR_PAGE0 | CR_RD2 | CR_STA | CR_TXP);
+    return got;
+}
+
+/* Copy a frame into the card's transmit buffer and send it. Interrupts off. */
+static void tx_start(const void *frame, uint16_t len)
+{
+    dma_write(TX_PAGE * NE_PAGE_SIZE, frame, len);
+    wr(NE_TPSR, TX_PAGE);
+    wr(NE_TBCR0, len & 0xFF);
+    wr(NE_TBCR1, len >> 8);
+    wr(NE_CR, CR_PAGE0 | CR_RD2 | CR_STA | CR_TXP);
+    tx_busy = 1;
+    st.tx_frames++;
+    st.tx_bytes += len;
+}
+
+static void tx_next(void)
+{
+    if (tx_qhead == tx_qtail)
+        return;
+    struct tx_slot *s = &tx_q[tx_qtail % NE2K_TX_SLOTS];
+    tx_start(s->data, s->len);
+    tx_qtail++;
+}
+
+static void ne2k_irq(void *arg)
+{
+    (void)arg;
+    int got = 0;
+    st.irqs++;
+    /* Bounded: each round acknowledges what it handles. */
+    for (int round = 0; round < 8; round++) {
+        uint8_t isr = rd(NE_ISR) & IMR_WANTED;
+        if (!isr)
+            break;
+        if (isr & ISR_OVW) {
+            got |= rx_overflow();
+            wr(NE_ISR, ISR_PRX | ISR_RXE);
+        } else if (isr & (ISR_PRX | ISR_RXE)) {
+            /* Acknowledge first: a frame that lands meanwhile raises it again. */
+            wr(NE_ISR, isr & (ISR_PRX | ISR_RXE));
+            got |= rx_drain();
+        }
+        if (isr & (ISR_PTX | ISR_TXE)) {
+            wr(NE_ISR, isr & (ISR_PTX | ISR_TXE));
+            if (isr & ISR_TXE)
+                st.drops[NET_DROP_TX_ERROR]++;
+            tx_busy = 0;
+            tx_next();
+        }
+        if (isr & ISR_CNT) {
+            /* Reading the tally counters clears them [DP8390D "Tally Counters"]. */
+            st.drops[NET_DROP_RX_CARD_ERRORS] += rd(NE_CNTR0) + rd(NE_CNTR1) + rd(NE_CNTR2);
+            wr(NE_ISR, ISR_CNT);
+        }
+    }
+    if (got && notify)
+        notify();
+}
+
+int ne2k_send(const void *frame, size_t len)
+{
+    if (!present)
+        return -E_NOENT;
+    if (len < 14 || len > NE2K_FRAME_MAX - 4)
+        return -E_INVAL;
+    int r = 0;
+    uint32_t f = irq_save();
+    if (tx_qhead - tx_qtail == NE2K_TX_SLOTS) {
+        st.drops[NET_DROP_TX_QUEUE_FULL]++;
+        r = -E_BUSY;
+    } else {
+        /* Always through a slot: it pads short frames with zeros. */
+        struct tx_slot *s = &tx_q[tx_qhead % NE2K_TX_SLOTS];
+        memcpy(s->data, frame, len);
+        if (len < NE2K_FRAME_MIN) {
+            memset(s->data + len, 0, NE2K_FRAME_MIN - len);
+            len = NE2K_FRAME_MIN;
+        }
+        s->len = (uint16_t)len;
+        tx_qhead++;
+        if (!tx_busy)
+            tx_next();
+    }
+    irq_restore(f);
+    return r;
+}
+
+struct ne2k_frame *ne2k_rx_peek(void)
+{
+    if (rx_head == rx_tail)
+        return NULL;
+    __asm__ volatile("" ::: "memory");
+    return &rx_slots[rx_tail & (NE2K_RX_SLOTS - 1)];
+}
+
+void ne2k_rx_release(void)
+{
+    __asm__ volatile("" ::: "memory");
+    if (rx_head != rx_tail)
+        rx_tail++;
+}
+
+void ne2k_set_notify(void (*fn)(void)) { notify = fn; }
+int ne2k_present(void) { return present; }
+void ne2k_get_mac(uint8_t out[6]) { memcpy(out, mac, 6); }
+
+void ne2k_add_stats(struct net_stats *s)
+{
+    uint32_t f = irq_save();
+    s->rx_frames += st.rx_frames;
+    s->rx_bytes += st.rx_bytes;
+    s->tx_frames += st.tx_frames;
+    s->tx_bytes += st.tx_bytes;
+    s->rx_irqs += st.irqs;
+    s->rx_ring_max = st.ring_max;
+    for (int i = 0; i <= NET_DROP_TX_ERROR; i++)
+        s->drops[i] += st.drops[i];
+    irq_restore(f);
+}
+
+/* Reset the board and wait for the chip to say so (ISR RST). */
+static int board_reset(void)
+{
+    wr(NE_RESET, rd(NE_RESET));
+    uint64_t t0 = clock_ns();
+    while (!(rd(NE_ISR) & ISR_RST))
+        if (clock_ns() - t0 > RESET_WAIT_NS)
+            return -1;
+    wr(NE_ISR, 0xFF);
+    return 0;
+}
+
+int ne2k_init(void)
+{
+    base = NE2K_IOBASE;
+    /* Nothing decodes an empty ISA port: it reads all ones. */
+    if (rd(NE_CR) == 0xFF || board_reset() < 0)
+        return -E_NOENT;
+    wr(NE_CR, CR_PAGE0 | CR_RD2 | CR_STP);
+    if (rd(NE_CR) != (CR_PAGE0 | CR_RD2 | CR_STP))
+        return -E_NOENT;
+
+    /* [DP8390D "Initialization Procedure"], with the PROM read in between. */
+    wr(NE_DCR, DCR_NE2000);
+    wr(NE_RBCR0, 0);
+    wr(NE_RBCR1, 0);
+    wr(NE_RCR, RCR_MON);
+    wr(NE_TCR, TCR_LB0);
+    wr(NE_IMR, 0);
+    wr(NE_ISR, 0xFF);
+
+    uint16_t prom[PROM_BYTES / 2];
+    dma_read(0, prom, PROM_BYTES);
+    if ((prom[14] & 0xFF) != PROM_SIG || (prom[15] & 0xFF) != PROM_SIG)
+        return -E_NOENT;    /* something answers, but not an NE2000 */
+    for (int i = 0; i < 6; i++)
+        mac[i] = prom[i] & 0xFF;
+
+    wr(NE_PSTART, RX_START);
+    wr(NE_PSTOP, RX_STOP);
+    next_pkt = RX_START + 1;
+    set_bnry();
+    wr(NE_ISR, 0xFF);
+    wr(NE_IMR, IMR_WANTED);
+    wr(NE_CR, CR_PAGE1 | CR_RD2 | CR_STP);
+    for (int i = 0; i < 6; i++)
+        wr(NE_PAR0 + i, mac[i]);
+    for (int i = 0; i < 8; i++)
+        wr(NE_MAR0 + i, 0);          /* no multicast */
+    wr(NE_CURR, next_pkt);
+    wr(NE_CR, CR_PAGE0 | CR_RD2 | CR_STA);
+    wr(NE_TCR, TCR_NORMAL);
+    wr(NE_RCR, RCR_AB);              /* our address and broadcast */
+
+    present = 1;
+    irq_register(IRQ_NE2K, ne2k_irq, NULL, "ne2000");
+    return 0;
+}

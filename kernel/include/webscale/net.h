@@ -1,0 +1,114 @@
+/* The network as user/ sees it: the interface's address, its counters and
+ * drops by reason, the ARP table, and ping. The stack is kernel/net/ (RFC
+ * 826 ARP, RFC 791 IPv4, RFC 792 ICMP, RFC 768 UDP), the driver
+ * drivers/ne2k.c (NE2000, DP8390).
+ *
+ * Addresses are host-order 32-bit numbers: 10.0.2.15 is 0x0A00020F.
+ * Pure parts (net_parse_ip, net_fmt_ip, net_drop_name) also compile on the
+ * host. */
+#ifndef WEBSCALE_NET_H
+#define WEBSCALE_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NET_IP(a, b, c, d) \
+    (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
+
+/* QEMU's user network ("slirp") defaults: our address, its gateway. */
+#define NET_DEFAULT_IP      NET_IP(10, 0, 2, 15)
+#define NET_DEFAULT_NETMASK NET_IP(255, 255, 255, 0)
+#define NET_DEFAULT_GATEWAY NET_IP(10, 0, 2, 2)
+
+/* Why a frame was dropped. Every frame that comes in is either handled or
+ * counted under exactly one of these (the names are what `net` prints). */
+enum net_drop {
+    /* The driver (drivers/ne2k.c). */
+    NET_DROP_RX_RING_FULL,     /* the kernel's RX ring was full: the stack is behind */
+    NET_DROP_RX_SHORT,         /* the card's header says shorter than 60 bytes */
+    NET_DROP_RX_LONG,          /* longer than 1514 bytes (a giant) */
+    NET_DROP_RX_BAD_HEADER,    /* next-page pointer or status of the ring header is bad */
+    NET_DROP_RX_OVERFLOW,      /* the card's ring overflowed (OVW) and was recovered;
+                                  the frames it missed are in rx-card-errors */
+    NET_DROP_RX_CARD_ERRORS,   /* the card's tally counters: CRC, alignment, missed */
+    NET_DROP_TX_QUEUE_FULL,    /* our transmit queue was full */
+    NET_DROP_TX_ERROR,         /* the card reported a transmit error */
+    /* Ethernet. */
+    NET_DROP_ETH_TYPE,         /* an ethertype we do not speak (IPv6, VLAN, ...) */
+    /* ARP (RFC 826). */
+    NET_DROP_ARP_MALFORMED,    /* truncated, not Ethernet/IPv4, bad lengths or op */
+    NET_DROP_ARP_NOT_US,       /* a request for another address, sender unknown */
+    NET_DROP_ARP_UNRESOLVED,   /* a packet waiting for ARP was replaced or timed out */
+    /* IPv4 (RFC 791, RFC 1122). */
+    NET_DROP_IP_TRUNCATED,     /* shorter than its header or its total length */
+    NET_DROP_IP_HEADER,        /* version not 4, header length < 20 bytes */
+    NET_DROP_IP_CHECKSUM,      /* header checksum wrong */
+    NET_DROP_IP_FLAGS,         /* the reserved ("evil") flag bit set */
+    NET_DROP_IP_FRAGMENT,      /* a fragment: we do not reassemble */
+    NET_DROP_IP_NOT_US,        /* for another address */
+    NET_DROP_IP_SOURCE,        /* source is 0, broadcast, multicast, loopback or us */
+    NET_DROP_IP_PROTOCOL,      /* neither ICMP nor UDP */
+    /* ICMP (RFC 792). */
+    NET_DROP_ICMP_TRUNCATED,   /* shorter than its 8-byte header */
+    NET_DROP_ICMP_CHECKSUM,
+    NET_DROP_ICMP_TYPE,        /* a type we do not answer, or an unexpected reply */
+    /* UDP (RFC 768). */
+    NET_DROP_UDP_TRUNCATED,    /* length field < 8 or beyond the IP payload */
+    NET_DROP_UDP_CHECKSUM,
+    NET_DROP_UDP_NO_PORT,      /* nobody listens on the port */
+    NET_DROP_ECHO_REFUSED,     /* echo to a broadcast address, or UDP from port 0: not answered */
+    NET_DROP_REASONS
+};
+
+/* "rx-ring-full", "ip-checksum", ...: one word each, for `net` and tests. */
+const char *net_drop_name(int reason);
+
+struct net_stats {
+    uint64_t rx_frames, rx_bytes;      /* taken from the card into the kernel */
+    uint64_t tx_frames, tx_bytes;      /* handed to the card */
+    uint32_t rx_irqs;                  /* NE2000 interrupts */
+    uint32_t rx_ring_max;              /* most frames ever waiting in the RX ring */
+    uint64_t rx_arp, rx_ip, rx_icmp, rx_udp;   /* accepted by each layer */
+    uint64_t arp_requests, arp_replies;        /* sent */
+    uint64_t echo_replies, udp_echoed;         /* sent: ICMP echo replies, UDP echo */
+    uint64_t drops[NET_DROP_REASONS];
+};
+
+struct net_config {
+    int up;                    /* 0: no NIC, the network is off */
+    uint16_t iobase;
+    uint8_t irq;
+    uint8_t mac[6];
+    uint32_t ip, netmask, gateway;
+};
+
+void net_get_config(struct net_config *c);
+void net_get_stats(struct net_stats *s);
+
+#define NET_ARP_ENTRIES 8
+struct net_arp_entry {
+    uint32_t ip;
+    uint8_t mac[6];
+    int resolved;              /* 0: a request is out, no reply yet */
+    uint32_t age_ms;           /* since it was last confirmed or asked */
+};
+/* Copy the ARP table; returns the number of entries written. */
+int net_arp_list(struct net_arp_entry *out, int max);
+
+/* Send one ICMP echo request (56 data bytes) to ip and wait up to
+ * timeout_ms for its reply. Returns 0 and the round trip in *rtt_ns (from
+ * handing the request to the card to the interrupt that brought the
+ * reply), -E_TIMEDOUT, -E_INTR on Ctrl-C, -E_NOENT without a NIC, or
+ * -E_BUSY if another ping is outstanding. For threads, not IRQ handlers
+ * or loop callbacks (it waits). ttl gets the reply's TTL. */
+#define NET_PING_DATA 56
+int net_ping(uint32_t ip, uint16_t seq, uint32_t timeout_ms, uint64_t *rtt_ns, int *ttl);
+
+/* "10.0.2.2" -> 0x0A000202; 0, or -1 if it is not a dotted quad. */
+int net_parse_ip(const char *s, uint32_t *ip);
+/* At least 16 bytes. */
+void net_fmt_ip(char *buf, size_t size, uint32_t ip);
+/* At least 18 bytes: "52:54:00:12:34:56". */
+void net_fmt_mac(char *buf, size_t size, const uint8_t mac[6]);
+
+#endif

@@ -1,0 +1,33 @@
+/* Ethernet II [RFC 894]: hand each frame to ARP or IPv4 by its ethertype,
+ * count the rest. The card already dropped frames addressed to other
+ * stations (it accepts our address and broadcast only), so there is no
+ * destination check here. */
+#include "drivers/ne2k.h"
+#include "kernel/net/net.h"
+
+void eth_input(const uint8_t *f, size_t len)
+{
+    struct eth_info e;
+    int r = eth_parse(f, len, &e);
+    if (r != NET_PASS) {
+        net_drop(r);
+        return;
+    }
+    switch (e.type) {
+    case ETH_TYPE_ARP:
+        arp_input(e.payload, e.len);
+        break;
+    case ETH_TYPE_IPV4:
+        ip_input(e.payload, e.len);
+        break;
+    default:
+        net_drop(NET_DROP_ETH_TYPE);
+        break;
+    }
+}
+
+int eth_output(uint8_t *buf, const uint8_t dst[6], uint16_t type, size_t payload_len)
+{
+    eth_build(buf, dst, net_if.mac, type);
+    return ne2k_send(buf, ETH_HLEN + payload_len);
+}

@@ -1,0 +1,52 @@
+/* ICMP [RFC 792; RFC 1122 3.2.2]: answer echo requests to our address with
+ * the same identifier, sequence number and data; match echo replies to the
+ * one ping in flight (net_ping). Echo requests to a broadcast address are
+ * not answered (RFC 1122 3.2.2.6 allows it; it keeps us out of smurf
+ * floods). Every other type is counted and dropped. */
+#include <webscale/string.h>
+#include <webscale/time.h>
+#include "kernel/net/net.h"
+
+struct ping_state net_ping_state;
+
+void icmp_input(const struct ip_info *ip)
+{
+    struct icmp_info ic;
+    int r = icmp_parse(ip->payload, ip->len, &ic);
+    if (r != NET_PASS) {
+        net_drop(r);
+        return;
+    }
+    net_st.rx_icmp++;
+    if (ic.type == ICMP_ECHO_REQUEST && ic.code == 0) {
+        if (ip->dst != net_if.ip) {
+            net_drop(NET_DROP_ECHO_REFUSED);
+            return;
+        }
+        uint8_t *m = net_tx + NET_TX_L4;
+        memcpy(m + ICMP_HLEN, ic.data, ic.len);
+        icmp_build(m, ICMP_ECHO_REPLY, 0, ic.id, ic.seq, ic.len);
+        if (ip_output(ip->src, IP_PROTO_ICMP, ICMP_HLEN + ic.len) == 0)
+            net_st.echo_replies++;
+        return;
+    }
+    struct ping_state *P = &net_ping_state;
+    if (ic.type == ICMP_ECHO_REPLY && P->waiting && !P->done && ic.id == P->id &&
+        ic.seq == P->seq && ip->src == P->ip) {
+        P->rtt_ns = net_rx_ns - P->sent_ns;
+        P->ttl = ip->ttl;
+        P->done = 1;
+        return;
+    }
+    net_drop(NET_DROP_ICMP_TYPE);
+}
+
+int icmp_send_echo(uint32_t dst, uint16_t id, uint16_t seq)
+{
+    uint8_t *m = net_tx + NET_TX_L4;
+    for (int i = 0; i < NET_PING_DATA; i++)
+        m[ICMP_HLEN + i] = (uint8_t)i;
+    icmp_build(m, ICMP_ECHO_REQUEST, 0, id, seq, NET_PING_DATA);
+    net_ping_state.sent_ns = clock_ns();
+    return ip_output(dst, IP_PROTO_ICMP, ICMP_HLEN + NET_PING_DATA);
+}

@@ -1,0 +1,103 @@
+/* The Internet checksum [RFC 1071] and the small text helpers of
+ * <webscale/net.h>: dotted quads, MAC addresses, drop-reason names.
+ * Pure: compiles on the host too (tests/host/test_net.c). */
+#include <webscale/kprintf.h>
+#include "kernel/net/net.h"
+
+uint32_t inet_sum(const void *data, size_t len, uint32_t sum)
+{
+    const uint8_t *p = data;
+    /* Big-endian 16-bit words; an odd last byte is padded with zero. The
+     * sum is 32 bits wide: 65535 words of 0xFFFF cannot overflow it, and
+     * our packets are at most 1500 bytes. */
+    for (; len >= 2; p += 2, len -= 2)
+        sum += (uint32_t)(p[0] << 8 | p[1]);
+    if (len)
+        sum += (uint32_t)p[0] << 8;
+    return sum;
+}
+
+uint16_t inet_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+uint16_t inet_checksum(const void *data, size_t len) { return inet_fold(inet_sum(data, len, 0)); }
+
+uint32_t inet_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
+{
+    return (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) + proto + len;
+}
+
+int net_parse_ip(const char *s, uint32_t *ip)
+{
+    uint32_t v = 0;
+    for (int part = 0; part < 4; part++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        uint32_t n = 0;
+        int digits = 0;
+        while (*s >= '0' && *s <= '9') {
+            n = n * 10 + (uint32_t)(*s++ - '0');
+            if (++digits > 3 || n > 255)
+                return -1;
+        }
+        v = v << 8 | n;
+        if (part < 3 && *s++ != '.')
+            return -1;
+    }
+    if (*s)
+        return -1;
+    *ip = v;
+    return 0;
+}
+
+void net_fmt_ip(char *buf, size_t size, uint32_t ip)
+{
+    ksnprintf(buf, size, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xFF, (ip >> 8) & 0xFF,
+              ip & 0xFF);
+}
+
+void net_fmt_mac(char *buf, size_t size, const uint8_t m[6])
+{
+    ksnprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+static const char *const drop_names[NET_DROP_REASONS] = {
+    [NET_DROP_RX_RING_FULL] = "rx-ring-full",
+    [NET_DROP_RX_SHORT] = "rx-too-short",
+    [NET_DROP_RX_LONG] = "rx-too-long",
+    [NET_DROP_RX_BAD_HEADER] = "rx-bad-ring-header",
+    [NET_DROP_RX_OVERFLOW] = "rx-overflow",
+    [NET_DROP_RX_CARD_ERRORS] = "rx-card-errors",
+    [NET_DROP_TX_QUEUE_FULL] = "tx-queue-full",
+    [NET_DROP_TX_ERROR] = "tx-error",
+    [NET_DROP_ETH_TYPE] = "eth-type",
+    [NET_DROP_ARP_MALFORMED] = "arp-malformed",
+    [NET_DROP_ARP_NOT_US] = "arp-not-for-us",
+    [NET_DROP_ARP_UNRESOLVED] = "arp-unresolved",
+    [NET_DROP_IP_TRUNCATED] = "ip-truncated",
+    [NET_DROP_IP_HEADER] = "ip-bad-header",
+    [NET_DROP_IP_CHECKSUM] = "ip-checksum",
+    [NET_DROP_IP_FLAGS] = "ip-reserved-flag",
+    [NET_DROP_IP_FRAGMENT] = "ip-fragment",
+    [NET_DROP_IP_NOT_US] = "ip-not-for-us",
+    [NET_DROP_IP_SOURCE] = "ip-bad-source",
+    [NET_DROP_IP_PROTOCOL] = "ip-protocol",
+    [NET_DROP_ICMP_TRUNCATED] = "icmp-truncated",
+    [NET_DROP_ICMP_CHECKSUM] = "icmp-checksum",
+    [NET_DROP_ICMP_TYPE] = "icmp-type",
+    [NET_DROP_UDP_TRUNCATED] = "udp-truncated",
+    [NET_DROP_UDP_CHECKSUM] = "udp-checksum",
+    [NET_DROP_UDP_NO_PORT] = "udp-no-port",
+    [NET_DROP_ECHO_REFUSED] = "echo-refused",
+};
+
+const char *net_drop_name(int reason)
+{
+    if (reason < 0 || reason >= NET_DROP_REASONS || !drop_names[reason])
+        return "?";
+    return drop_names[reason];
+}

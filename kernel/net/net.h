@@ -1,0 +1,216 @@
+/* The network stack's insides, shared by the files of kernel/net/: wire formats,
+ * parsed headers, the pure parsers and builders (inet.c, parse.c,
+ * arp_table.c compile on the host too), and the layers' entry points.
+ *
+ * Threading: every layer runs in the event loop (the NE2000's ISR posts
+ * net_rx; threads reach the stack through loop_call_and_wait), so the
+ * stack's state needs no locks and one transmit buffer serves all. */
+#ifndef KERNEL_NET_NET_H
+#define KERNEL_NET_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <webscale/net.h>
+
+/* Ethernet II [IEEE 802.3 clause 3; RFC 894]. */
+#define ETH_HLEN      14
+#define ETH_MTU       1500
+#define ETH_TYPE_IPV4 0x0800
+#define ETH_TYPE_ARP  0x0806
+/* ARP for IPv4 over Ethernet [RFC 826]. */
+#define ARP_LEN       28
+#define ARP_HTYPE_ETH 1
+#define ARP_OP_REQUEST 1
+#define ARP_OP_REPLY   2
+/* IPv4 [RFC 791]. */
+#define IP_HLEN       20
+#define IP_PROTO_ICMP 1
+#define IP_PROTO_UDP  17
+#define IP_FLAG_EVIL  0x8000      /* reserved, must be zero [RFC 791 3.1] */
+#define IP_FLAG_DF    0x4000
+#define IP_FLAG_MF    0x2000
+#define IP_OFFSET_MASK 0x1FFF
+#define IP_TTL_OUT    64          /* [RFC 1700 "IP default TTL"] */
+/* ICMP [RFC 792]. */
+#define ICMP_HLEN     8
+#define ICMP_ECHO_REPLY   0
+#define ICMP_ECHO_REQUEST 8
+/* UDP [RFC 768]. */
+#define UDP_HLEN      8
+#define UDP_PORT_ECHO 7           /* [RFC 862] */
+
+/* What the parsers return when a header is fine; otherwise an enum net_drop. */
+#define NET_PASS (-1)
+
+static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xFF; }
+static inline void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = v >> 24; p[1] = (v >> 16) & 0xFF; p[2] = (v >> 8) & 0xFF; p[3] = v & 0xFF;
+}
+
+/* ---- inet.c: the Internet checksum [RFC 1071] ---- */
+
+/* One's-complement sum of len bytes added to sum, not yet folded. */
+uint32_t inet_sum(const void *data, size_t len, uint32_t sum);
+/* Fold and complement: the checksum field's value. Over data that holds a
+ * correct checksum it is 0. */
+uint16_t inet_fold(uint32_t sum);
+uint16_t inet_checksum(const void *data, size_t len);
+/* The pseudo-header sum UDP covers [RFC 768]. */
+uint32_t inet_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+
+/* ---- parse.c: headers, checked; each returns NET_PASS or why not ---- */
+
+struct eth_info {
+    const uint8_t *dst, *src;
+    uint16_t type;
+    const uint8_t *payload;
+    size_t len;
+};
+struct arp_info {
+    uint16_t op;
+    uint8_t sha[6], tha[6];
+    uint32_t spa, tpa;
+};
+struct ip_info {
+    const uint8_t *hdr;
+    size_t hlen;                 /* header bytes, options included */
+    uint8_t ttl, proto;
+    uint16_t id;
+    uint32_t src, dst;
+    const uint8_t *payload;
+    size_t len;                  /* from the total length: Ethernet padding cut off */
+};
+struct icmp_info {
+    uint8_t type, code;
+    uint16_t id, seq;            /* echo messages */
+    const uint8_t *data;         /* after the 8-byte header */
+    size_t len;
+};
+struct udp_info {
+    uint16_t sport, dport;
+    const uint8_t *data;
+    size_t len;
+};
+
+int eth_parse(const uint8_t *f, size_t len, struct eth_info *e);
+int arp_parse(const uint8_t *p, size_t len, struct arp_info *a);
+int ip_parse(const uint8_t *p, size_t len, struct ip_info *ip);
+int icmp_parse(const uint8_t *p, size_t len, struct icmp_info *ic);
+int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_info *u);
+/* A source address no host may send from [RFC 1122 3.2.1.3]: 0, limited or
+ * subnet broadcast, multicast/class E, loopback, or our own. */
+int ip_source_bad(uint32_t src, uint32_t us, uint32_t netmask);
+
+/* Builders: write the header at p; the payload follows it already. */
+void eth_build(uint8_t *p, const uint8_t dst[6], const uint8_t src[6], uint16_t type);
+void arp_build(uint8_t *p, uint16_t op, const uint8_t sha[6], uint32_t spa,
+               const uint8_t tha[6], uint32_t tpa);
+void ip_build(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id,
+              size_t payload_len);
+/* UDP header and checksum over header and data (0 becomes 0xFFFF). */
+void udp_build(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+               size_t data_len);
+/* ICMP header (echo id/seq in the rest-of-header) and checksum. */
+void icmp_build(uint8_t *p, uint8_t type, uint8_t code, uint16_t id, uint16_t seq,
+                size_t data_len);
+
+/* ---- arp_table.c: a few entries, aged by the caller's clock ---- */
+
+#define ARP_TTL_NS     (60ull * 1000000000ull)   /* a reply is believed this long */
+#define ARP_PENDING_NS (3ull * 1000000000ull)    /* an unanswered request is given up */
+#define ARP_RETRY_NS   (1ull * 1000000000ull)    /* ask again at most this often */
+
+enum arp_state { ARP_FREE, ARP_PENDING, ARP_RESOLVED };
+struct arp_slot {
+    uint32_t ip;
+    uint8_t mac[6];
+    uint8_t state;               /* enum arp_state */
+    uint64_t stamp_ns;           /* resolved: confirmed; pending: first asked */
+    uint64_t asked_ns;           /* pending: last request sent */
+};
+struct arp_table {
+    struct arp_slot s[NET_ARP_ENTRIES];
+};
+void arp_table_init(struct arp_table *t);
+/* Drop entries that are too old. Returns a bitmask of the slots freed. */
+uint32_t arp_table_expire(struct arp_table *t, uint64_t now);
+/* The slot index for ip, or -1. */
+int arp_table_find(const struct arp_table *t, uint32_t ip);
+/* RFC 826's merge: if ip has a slot, set its MAC, resolved, now; returns
+ * the slot or -1. */
+int arp_table_update(struct arp_table *t, uint32_t ip, const uint8_t mac[6], uint64_t now);
+/* A slot for ip (mac NULL: pending), taking a free one or the oldest. */
+int arp_table_insert(struct arp_table *t, uint32_t ip, const uint8_t *mac, uint64_t now);
+
+/* ---- the layers (net.c, eth.c, arp.c, ip.c, icmp.c, udp.c) ---- */
+
+struct net_iface {
+    int up;
+    uint8_t mac[6];
+    uint32_t ip, netmask, gateway;
+};
+extern struct net_iface net_if;
+extern struct net_stats net_st;            /* the stack's counters (the driver has its own) */
+extern uint64_t net_rx_ns;                  /* when the frame being handled arrived */
+
+static inline void net_drop(int reason) { net_st.drops[reason]++; }
+
+/* One transmit frame, built in place: Ethernet header, IP header, then
+ * the transport's header and data at NET_TX_L4. */
+#define NET_TX_IP  ETH_HLEN
+#define NET_TX_L4  (ETH_HLEN + IP_HLEN)
+extern uint8_t net_tx[ETH_HLEN + ETH_MTU];
+
+void eth_input(const uint8_t *f, size_t len);
+/* Send buf (payload at buf + ETH_HLEN) to dst. 0 or -E_BUSY. */
+int eth_output(uint8_t *buf, const uint8_t dst[6], uint16_t type, size_t payload_len);
+
+void arp_input(const uint8_t *p, size_t len);
+/* Send the frame in buf (IP packet of len bytes at buf + ETH_HLEN) to the
+ * next hop: now if its MAC is known, else hold it and ask. */
+int arp_output(uint8_t *buf, uint32_t next_hop, size_t len);
+void arp_init(void);
+/* loop_call_and_wait target: arg is a struct arp_list_req (net.c). */
+struct arp_list_req {
+    struct net_arp_entry *out;
+    int max, n;
+};
+void arp_list(void *arg);
+
+void ip_input(const uint8_t *p, size_t len);
+/* net_tx holds len bytes of transport at NET_TX_L4: add the IP header
+ * and send. */
+int ip_output(uint32_t dst, uint8_t proto, size_t len);
+
+void icmp_input(const struct ip_info *ip);
+void udp_input(const struct ip_info *ip);
+
+typedef void (*udp_handler)(const struct ip_info *ip, const struct udp_info *u);
+/* Listen on port; 0, -E_BUSY (taken) or -E_NOMEM (table full). */
+int udp_bind(uint16_t port, udp_handler fn);
+/* Send data_len bytes that are already at net_tx + NET_TX_L4 + UDP_HLEN. */
+int udp_output(uint32_t dst, uint16_t sport, uint16_t dport, size_t data_len);
+/* Binds the echo service on port 7. */
+void udp_init(void);
+
+/* The ping in flight (icmp.c), for net_ping. */
+struct ping_state {
+    volatile int waiting, done;
+    uint32_t ip;
+    uint16_t id, seq;
+    uint64_t sent_ns;
+    volatile uint64_t rtt_ns;
+    int ttl;
+};
+extern struct ping_state net_ping_state;
+int icmp_send_echo(uint32_t dst, uint16_t id, uint16_t seq);
+
+void net_init(void);
+
+#endif
