@@ -14,6 +14,8 @@ const struct shell_cmd shell_commands[] = {
     { "sched", "[slice MS | preempt | coop]", "show or change the scheduler", cmd_sched },
     { "mem", "", "heap usage", cmd_mem },
     { "irqs", "", "interrupt counts per line, serial statistics", cmd_irqs },
+    { "net", "", "the NIC: address, MAC, counters, ARP table, drops by reason", cmd_net },
+    { "ping", "[IP] [COUNT]", "ICMP echo round trips (default the gateway 10.0.2.2, 4)", cmd_ping },
     { "loop", "[limit MS | echo [SECONDS] | reset]", "the event loop: timers, queues, lag, slowest callbacks", cmd_loop },
     { "blocking", "[N] [MS]", "N slow requests: in a row, thread per request, event loop", cmd_blocking },
     { "stall", "[MS]", "one blocking callback stalls every loop client; threads do not", cmd_stall },

@@ -1,0 +1,121 @@
+/* net and ping: the network interface, its counters and drops by reason,
+ * the ARP table; ICMP echo round trips measured by the kernel (RFC 792).
+ * Only <webscale/net.h>: the driver and stack stay behind it. */
+#include <webscale/errno.h>
+#include <webscale/kprintf.h>
+#include <webscale/net.h>
+#include <webscale/string.h>
+#include <webscale/time.h>
+#include "user/commands.h"
+#include "user/shell.h"
+
+#define PING_COUNT_DEFAULT 4
+#define PING_COUNT_MAX 100000
+#define PING_INTERVAL_MS 1000     /* one echo request a second, like ping(8) */
+#define PING_TIMEOUT_MS 1000
+
+static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
+
+int cmd_net(int argc, char **argv)
+{
+    struct net_config c;
+    net_get_config(&c);
+    if (!c.up) {
+        kprintf("net: no NIC (no NE2000 answered at 0x300): the network is off.\n"
+                "     QEMU needs -netdev user,id=n0,restrict=on -device "
+                "ne2k_isa,netdev=n0,iobase=0x300,irq=9 (make run has it).\n");
+        return 0;
+    }
+    static struct net_stats s;
+    net_get_stats(&s);
+    char mac[18], ip[16], mask[16], gw[16];
+    net_fmt_mac(mac, sizeof mac, c.mac);
+    net_fmt_ip(ip, sizeof ip, c.ip);
+    net_fmt_ip(mask, sizeof mask, c.netmask);
+    net_fmt_ip(gw, sizeof gw, c.gateway);
+    kprintf("net: NE2000 at %#x, IRQ %u, MAC %s\n", c.iobase, c.irq, mac);
+    kprintf("  address %s, netmask %s, gateway %s\n", ip, mask, gw);
+    kprintf("  in:  %llu frames, %llu bytes, %u interrupts; RX ring peak %u frames\n",
+            ull(s.rx_frames), ull(s.rx_bytes), s.rx_irqs, s.rx_ring_max);
+    kprintf("       accepted: %llu arp, %llu ip (%llu icmp, %llu udp) packets\n", ull(s.rx_arp),
+            ull(s.rx_ip), ull(s.rx_icmp), ull(s.rx_udp));
+    kprintf("  out: %llu frames, %llu bytes; %llu arp requests, %llu arp replies, "
+            "%llu echo replies, %llu udp echoes\n", ull(s.tx_frames), ull(s.tx_bytes),
+            ull(s.arp_requests), ull(s.arp_replies), ull(s.echo_replies), ull(s.udp_echoed));
+    static struct net_arp_entry arp[NET_ARP_ENTRIES];
+    int n = net_arp_list(arp, NET_ARP_ENTRIES);
+    kprintf("  arp: %d of %d entries\n", n, NET_ARP_ENTRIES);
+    for (int i = 0; i < n; i++) {
+        char aip[16], amac[18];
+        net_fmt_ip(aip, sizeof aip, arp[i].ip);
+        net_fmt_mac(amac, sizeof amac, arp[i].mac);
+        kprintf("       %-15s %s (%s %u ms ago)\n", aip, arp[i].resolved ? amac : "?",
+                arp[i].resolved ? "confirmed" : "asked", arp[i].age_ms);
+    }
+    uint64_t total = 0;
+    for (int i = 0; i < NET_DROP_REASONS; i++)
+        total += s.drops[i];
+    kprintf("  dropped: %llu frames, by reason:\n", ull(total));
+    for (int i = 0; i < NET_DROP_REASONS; i += 2) {
+        kprintf("    %-20s %8llu", net_drop_name(i), ull(s.drops[i]));
+        if (i + 1 < NET_DROP_REASONS)
+            kprintf("      %-20s %8llu", net_drop_name(i + 1), ull(s.drops[i + 1]));
+        kprintf("\n");
+    }
+    return 0;
+}
+
+int cmd_ping(int argc, char **argv)
+{
+    const struct shell_cmd *self = shell_find("ping");
+    if (argc > 3)
+        return shell_usage(self);
+    struct net_config c;
+    net_get_config(&c);
+    uint32_t ip = c.gateway, count = PING_COUNT_DEFAULT;
+    if (argc >= 2 && net_parse_ip(argv[1], &ip) < 0) {
+        kprintf("ping: '%s' is not an IPv4 address like 10.0.2.2\n", argv[1]);
+        return 1;
+    }
+    if (argc == 3 && shell_parse_uint("ping", "COUNT", argv[2], 1, PING_COUNT_MAX, &count) < 0)
+        return 1;
+    if (!c.up) {
+        kprintf("ping: no NIC: the network is off (see 'net')\n");
+        return 1;
+    }
+    char dst[16];
+    net_fmt_ip(dst, sizeof dst, ip);
+    kprintf("PING %s: %u data bytes, one request every %u ms, timeout %u ms; Ctrl-C stops\n",
+            dst, NET_PING_DATA, PING_INTERVAL_MS, PING_TIMEOUT_MS);
+    uint32_t sent = 0, got = 0;
+    uint64_t min = UINT64_MAX, max = 0, sum = 0;
+    for (uint32_t seq = 1; seq <= count; seq++) {
+        uint64_t start = clock_ns(), rtt = 0;
+        int ttl = 0;
+        int r = net_ping(ip, (uint16_t)seq, PING_TIMEOUT_MS, &rtt, &ttl);
+        if (r == -E_INTR)
+            break;
+        sent++;
+        if (r == 0) {
+            got++;
+            sum += rtt;
+            min = rtt < min ? rtt : min;
+            max = rtt > max ? rtt : max;
+            kprintf("%u bytes from %s: seq=%u ttl=%d time=%llu us (%llu ns)\n",
+                    NET_PING_DATA + 8, dst, seq, ttl, ull(rtt / NS_PER_US), ull(rtt));
+        } else if (r == -E_TIMEDOUT) {
+            kprintf("seq=%u: no reply within %u ms\n", seq, PING_TIMEOUT_MS);
+        } else {
+            kprintf("seq=%u: not sent: %s\n", seq, ws_strerror(r));
+        }
+        if (seq < count && shell_sleep_until(start + PING_INTERVAL_MS * NS_PER_MS))
+            break;
+    }
+    kprintf("--- %s: %u sent, %u received, %u %% lost", dst, sent, got,
+            sent ? (sent - got) * 100 / sent : 0);
+    if (got)
+        kprintf("; round trip min/avg/max %llu/%llu/%llu us (%llu/%llu/%llu ns)", ull(min / 1000),
+                ull(sum / got / 1000), ull(max / 1000), ull(min), ull(sum / got), ull(max));
+    kprintf("\n");
+    return got ? 0 : 1;
+}
