@@ -145,7 +145,7 @@ qemu-gdb: kernel
 RR_OPTS = $(if $(REC),--name "$(REC)") $(if $(RECORDED_KERNEL),--recorded-kernel)
 
 record: kernel
-	@$(PYTHON) tools/rr.py record --demo "$(DEMO)" $(if $(REC),--name "$(REC)")
+	@$(PYTHON) tools/rr.py record --demo "$(DEMO)" $(if $(REC),--name "$(REC)") $(if $(NET),--net)
 
 replay: kernel
 	@$(PYTHON) tools/rr.py replay $(RR_OPTS)

@@ -102,12 +102,22 @@ def boot_command(demo):
     return "run=" + "; ".join(cmds)
 
 
-def record_args(demo, shift):
+# With --net, the NE2000 on QEMU's user network (restrict=on: nothing leaves
+# the machine; no host forwards, so a replay needs no free ports). The
+# filter-replay object records every frame delivered to the card and feeds
+# the same frames back in the replay: without it the replay gets none.
+NET_ARGS = ["-netdev", "user,id=n0,restrict=on",
+            "-device", "ne2k_isa,netdev=n0,iobase=0x300,irq=9",
+            "-object", "filter-replay,id=r0,netdev=n0"]
+
+
+def record_args(demo, shift, net=False):
     """The recording's QEMU command line, to run in its directory."""
     return ([qemu_bin()] + launch.MACHINE +
             ["-display", "none", "-monitor", "none",
-             "-kernel", K_COPY, "-append", boot_command(demo),
-             "-net", "none", "-global", "apic-common.vapic=off",
+             "-kernel", K_COPY, "-append", boot_command(demo)] +
+            (NET_ARGS if net else ["-net", "none"]) +
+            ["-global", "apic-common.vapic=off",
              "-drive", "file=%s,if=none,id=rr-snapshots" % SNAP,
              "-icount", "shift=%d,rr=record,rrfile=%s,rrsnapshot=init" % (shift, LOG),
              "-serial", "file:" + CONSOLE])
@@ -129,7 +139,7 @@ def replay_args(meta):
 # ---------------------------------------------------------------- record
 
 def record(demo, name=None, out_dir=None, shift=DEFAULT_SHIFT, kernel=KERNEL,
-           timeout=RECORD_TIMEOUT, echo=True):
+           timeout=RECORD_TIMEOUT, echo=True, net=False):
     """Record DEMO; returns the recording's directory."""
     if not demo.strip():
         raise RRError('say what to record: make record DEMO="threads 2 3"')
@@ -142,7 +152,7 @@ def record(demo, name=None, out_dir=None, shift=DEFAULT_SHIFT, kernel=KERNEL,
     shutil.copyfile(kernel, os.path.join(d, K_COPY))
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", os.path.join(d, SNAP), "64M"],
                    check=True)
-    args = record_args(demo, shift)
+    args = record_args(demo, shift, net)
     with open(os.path.join(d, ARGS_TXT), "w") as f:
         f.write("cd %s && %s\n" % (shlex.quote(d), " ".join(shlex.quote(a) for a in args)))
     if echo:
@@ -402,6 +412,8 @@ def main():
     r = sub.add_parser("record", help="record a demo")
     r.add_argument("--demo", required=True, help="shell command line, e.g. 'threads 2 3'")
     r.add_argument("--shift", type=int, default=DEFAULT_SHIFT, help="icount shift")
+    r.add_argument("--net", action="store_true",
+                   help="attach the NE2000 (user network, restrict=on, filter-replay)")
     r.add_argument("--timeout", type=int, default=RECORD_TIMEOUT,
                    help="wall seconds before SIGTERM ends the recording")
     c = sub.add_parser("costs", help="record/replay slowdown and log size per guest second")
@@ -421,7 +433,7 @@ def main():
             costs(a.short, a.long)
             return 0
         if a.cmd == "record":
-            record(a.demo, a.name or None, a.dir, a.shift, a.kernel, a.timeout)
+            record(a.demo, a.name or None, a.dir, a.shift, a.kernel, a.timeout, net=a.net)
             return 0
         d, meta = find_recording(a.name or None, a.dir)
         check_kernel(d, meta, a.kernel, a.recorded_kernel)
