@@ -75,3 +75,20 @@ def test_second_compiler_clang():
     for f in files:
         p = subprocess.run(["clang"] + flags + [f], capture_output=True, text=True)
         check(p.returncode == 0, "clang fails on %s:\n%s" % (os.path.relpath(f, ROOT), p.stderr))
+
+
+def test_setup_prints_the_command_when_it_cannot_install():
+    # Not root, no sudo, nothing on PATH: tools/setup.sh must not try
+    # anything, but print the exact apt-get line and stop with an error.
+    import tempfile
+    with tempfile.TemporaryDirectory() as bindir:
+        os.chmod(bindir, 0o755)
+        os.symlink("/usr/bin/id", os.path.join(bindir, "id"))
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            "env", "PATH=" + bindir, "/bin/sh",
+                            os.path.join(ROOT, "tools", "setup.sh")],
+                           capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1, "setup.sh exit %d:\n%s%s" % (p.returncode, p.stdout, p.stderr))
+    check(re.search(r"^\s+sudo apt-get update && sudo apt-get install -y "
+                    r"--no-install-recommends .*gcc-i686-linux-gnu.*qemu-system-x86", p.stdout, re.M),
+          "no exact install command:\n" + p.stdout)
