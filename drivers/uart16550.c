@@ -163,7 +163,7 @@ static void rx_drain(void)
             rx_discard = 0;
             continue;
         }
-        if (!ring_put(&rx_ring, c))
+        if (ring_put(&rx_ring, c) < 0)  /* 0 stored, -1 full */
             st.rx_dropped++;            /* discard mode: nobody reads */
     }
 }

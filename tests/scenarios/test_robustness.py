@@ -64,6 +64,10 @@ def test_ctrl_c_behind_typeahead_stops_a_demo():
     # receive ring; input paused, so the Ctrl-C behind it was never seen
     # and `threads 2` ran for ever.
     with boot() as g:
+        # Typing that the shell reads is not dropped (every byte typed
+        # was once counted as dropped: ring_put returns 0 when it stores).
+        out = g.command("irqs")
+        check(re.search(r" 0 typeahead bytes dropped", out), "typing counted as dropped:\n" + out, g)
         g.sendline("threads 2")
         g.expect(r"\[1 s\]", 30)
         rnd = random.Random(11)
