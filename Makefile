@@ -99,9 +99,11 @@ $(B)/webscale.iso: $(B)/kernel.elf boot/grub.cfg
 	cp boot/grub.cfg $(B)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(B)/iso 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
 
+# -boot d: straight to the CD, without SeaBIOS's "Boot failed: could not
+# read the boot disk" from the empty floppy drive first.
 run: setup $(B)/webscale.iso
 	@echo "webscale: booting build/webscale.iso in QEMU. Quit with Ctrl-A X, or type 'halt'."
-	@$(QEMU) $(QEMU_MACHINE) $(QEMU_NET) -nographic -serial mon:stdio -cdrom $(B)/webscale.iso; $(QEMU_STATUS)
+	@$(QEMU) $(QEMU_MACHINE) $(QEMU_NET) -nographic -serial mon:stdio -boot d -cdrom $(B)/webscale.iso; $(QEMU_STATUS)
 
 # The same kernel without GRUB: faster to start, what the tests use.
 # APPEND="run=threads 4 3" passes a kernel command line.

@@ -16,13 +16,14 @@ int cmd_ps(int argc, char **argv)
 {
     static struct thread_info info[PS_MAX];
     int n = thread_snapshot(info, PS_MAX);
-    kprintf("  ID NAME             STATE    WAITS ON         CPU ms      VOLUNTARY INVOLUNTARY "
+    /* WAITS ON as wide as top's: "loop: stall reports" is 19 characters. */
+    kprintf("  ID NAME             STATE    WAITS ON               CPU ms      VOLUNTARY INVOLUNTARY "
             "STACK used/size bytes\n");
     for (int i = 0; i < n && i < PS_MAX; i++) {
         struct thread_info *t = &info[i];
         char cpu[24];
         shell_fmt_milli(cpu, sizeof cpu, t->cpu_ns / NS_PER_US);
-        kprintf("%c%3d %-16s %-8s %-14s %10s %12u %11u %6u/%u\n", t->is_current ? '*' : ' ',
+        kprintf("%c%3d %-16s %-8s %-20s %10s %12u %11u %6u/%u\n", t->is_current ? '*' : ' ',
                 t->id, t->name, t->state, t->wait_on, cpu, t->voluntary, t->involuntary,
                 t->stack_used, t->stack_size);
     }
