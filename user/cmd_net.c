@@ -1,10 +1,11 @@
 /* net and ping: the network interface, its counters and drops by reason,
- * the ARP table; ICMP echo round trips measured by the kernel (RFC 792).
+ * TCP's counters (RFC 9293), the ARP table; ICMP echo round trips measured by the kernel (RFC 792).
  * Only <webscale/net.h>: the driver and stack stay behind it. */
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
 #include <webscale/net.h>
 #include <webscale/string.h>
+#include <webscale/tcp.h>
 #include <webscale/time.h>
 #include "user/commands.h"
 #include "user/shell.h"
@@ -42,6 +43,16 @@ int cmd_net(int argc, char **argv)
     kprintf("  out: %llu frames, %llu bytes; %llu arp requests, %llu arp replies, "
             "%llu echo replies, %llu udp echoes\n", ull(s.tx_frames), ull(s.tx_bytes),
             ull(s.arp_requests), ull(s.arp_replies), ull(s.echo_replies), ull(s.udp_echoed));
+    struct tcp_stats t;
+    tcp_get_stats(&t);
+    kprintf("  tcp: %llu segments in, %llu out; %llu data bytes in, %llu out; "
+            "%u handshakes, %u connections now (%u at most, %u in TIME-WAIT)\n",
+            ull(t.rx_segments), ull(t.tx_segments), ull(t.rx_bytes), ull(t.tx_bytes),
+            t.passive_opens, t.conns, t.conns_max, t.time_wait);
+    kprintf("       %u SYNs took a slot, %u evicted, half-open at most %u; %u retransmits, "
+            "%u timed out; resets %u sent, %u received; %u bytes per connection\n",
+            t.syn_received, t.syn_evicted, t.half_open_max, t.retransmits, t.timeouts,
+            t.resets_sent, t.resets_received, (unsigned)tcp_conn_bytes());
     static struct net_arp_entry arp[NET_ARP_ENTRIES];
     int n = net_arp_list(arp, NET_ARP_ENTRIES);
     kprintf("  arp: %d of %d entries\n", n, NET_ARP_ENTRIES);

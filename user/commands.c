@@ -16,6 +16,7 @@ const struct shell_cmd shell_commands[] = {
     { "irqs", "", "interrupt counts per line, serial statistics", cmd_irqs },
     { "net", "", "the NIC: address, MAC, counters, ARP table, drops by reason", cmd_net },
     { "ping", "[IP] [COUNT]", "ICMP echo round trips (default the gateway 10.0.2.2, 4)", cmd_ping },
+    { "httpd", "threads|loop [PORT]", "the same web server, thread per connection or event loop (Ctrl-C stops)", cmd_httpd },
     { "loop", "[limit MS | echo [SECONDS] | reset]", "the event loop: timers, queues, lag, slowest callbacks", cmd_loop },
     { "blocking", "[N] [MS]", "N slow requests: in a row, thread per request, event loop", cmd_blocking },
     { "stall", "[MS]", "one blocking callback stalls every loop client; threads do not", cmd_stall },

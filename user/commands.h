@@ -15,6 +15,7 @@ int cmd_mem(int argc, char **argv);
 int cmd_irqs(int argc, char **argv);
 int cmd_net(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
+int cmd_httpd(int argc, char **argv);
 int cmd_halt(int argc, char **argv);
 int cmd_loop(int argc, char **argv);
 int cmd_blocking(int argc, char **argv);

@@ -93,6 +93,16 @@ static const char *const drop_names[NET_DROP_REASONS] = {
     [NET_DROP_UDP_CHECKSUM] = "udp-checksum",
     [NET_DROP_UDP_NO_PORT] = "udp-no-port",
     [NET_DROP_ECHO_REFUSED] = "echo-refused",
+    [NET_DROP_TCP_TRUNCATED] = "tcp-truncated",
+    [NET_DROP_TCP_HEADER] = "tcp-bad-header",
+    [NET_DROP_TCP_CHECKSUM] = "tcp-checksum",
+    [NET_DROP_TCP_FLAGS] = "tcp-bad-flags",
+    [NET_DROP_TCP_NO_PORT] = "tcp-no-port",
+    [NET_DROP_TCP_BACKLOG] = "tcp-backlog-full",
+    [NET_DROP_TCP_NO_MEMORY] = "tcp-no-memory",
+    [NET_DROP_TCP_WINDOW] = "tcp-out-of-window",
+    [NET_DROP_TCP_BAD_ACK] = "tcp-bad-ack",
+    [NET_DROP_TCP_CLOSED] = "tcp-closed",
 };
 
 const char *net_drop_name(int reason)

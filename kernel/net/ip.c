@@ -1,7 +1,7 @@
 /* IPv4 [RFC 791; RFC 1122 3.2.1 "Internet Protocol"]: a host, not a
  * router. Accepts datagrams for our address and broadcasts whose header
  * passes ip_parse (version, length, checksum, flags), drops fragments (no
- * reassembly) and impossible sources, hands ICMP and UDP on. Does not
+ * reassembly) and impossible sources, hands ICMP, UDP and TCP on. Does not
  * check the TTL on receipt (RFC 1122 3.2.1.7: a host must not discard a
  * datagram for a low TTL); sends with TTL 64 to the gateway unless the
  * destination is on our subnet. */
@@ -34,6 +34,9 @@ void ip_input(const uint8_t *p, size_t len)
         break;
     case IP_PROTO_UDP:
         udp_input(&ip);
+        break;
+    case IP_PROTO_TCP:
+        tcp_input(&ip);
         break;
     default:
         net_drop(NET_DROP_IP_PROTOCOL);

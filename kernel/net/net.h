@@ -26,6 +26,7 @@
 #define IP_HLEN       20
 #define IP_PROTO_ICMP 1
 #define IP_PROTO_UDP  17
+#define IP_PROTO_TCP  6
 #define IP_FLAG_EVIL  0x8000      /* reserved, must be zero [RFC 791 3.1] */
 #define IP_FLAG_DF    0x4000
 #define IP_FLAG_MF    0x2000
@@ -38,6 +39,28 @@
 /* UDP [RFC 768]. */
 #define UDP_HLEN      8
 #define UDP_PORT_ECHO 7           /* [RFC 862] */
+
+/* TCP [RFC 9293 3.1]. */
+#define TCP_HLEN      20
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+#define TCP_OPT_END 0
+#define TCP_OPT_NOP 1
+#define TCP_OPT_MSS 2
+#define TCP_MSS_DEFAULT 536       /* without an MSS option [RFC 9293 3.7.1] */
+
+/* Sequence numbers compare modulo 2^32 [RFC 9293 3.4]: a is before b if
+ * b - a, as a signed 32-bit number, is positive. */
+static inline int seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline int seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline int seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline int seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+/* lo <= s < lo + len, modulo 2^32. */
+static inline int seq_in(uint32_t s, uint32_t lo, uint32_t len) { return s - lo < len; }
 
 /* What the parsers return when a header is fine; otherwise an enum net_drop. */
 #define NET_PASS (-1)
@@ -98,11 +121,24 @@ struct udp_info {
     size_t len;
 };
 
+struct tcp_info {
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;
+    uint16_t wnd;
+    uint16_t mss;                /* from the MSS option, 0 without one */
+    const uint8_t *data;
+    size_t len;                  /* data bytes */
+};
+
 int eth_parse(const uint8_t *f, size_t len, struct eth_info *e);
 int arp_parse(const uint8_t *p, size_t len, struct arp_info *a);
 int ip_parse(const uint8_t *p, size_t len, struct ip_info *ip);
 int icmp_parse(const uint8_t *p, size_t len, struct icmp_info *ic);
 int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_info *u);
+/* Checks length, data offset, ports, checksum (pseudo-header) and flag
+ * soup; reads the MSS option. */
+int tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct tcp_info *t);
 /* A source address no host may send from [RFC 1122 3.2.1.3]: 0, limited or
  * subnet broadcast, multicast/class E, loopback, or our own. */
 int ip_source_bad(uint32_t src, uint32_t us, uint32_t netmask);
@@ -116,6 +152,12 @@ void ip_build(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id
 /* UDP header and checksum over header and data (0 becomes 0xFFFF). */
 void udp_build(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
                size_t data_len);
+/* TCP header (20 bytes, or 24 with an MSS option when mss != 0) and the
+ * checksum over pseudo-header, header and data_len data bytes after it.
+ * Returns the header length. */
+size_t tcp_build(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                 uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd, uint16_t mss,
+                 size_t data_len);
 /* ICMP header (echo id/seq in the rest-of-header) and checksum. */
 void icmp_build(uint8_t *p, uint8_t type, uint8_t code, uint16_t id, uint16_t seq,
                 size_t data_len);
@@ -190,6 +232,7 @@ int ip_output(uint32_t dst, uint8_t proto, size_t len);
 
 void icmp_input(const struct ip_info *ip);
 void udp_input(const struct ip_info *ip);
+void tcp_input(const struct ip_info *ip);
 
 typedef void (*udp_handler)(const struct ip_info *ip, const struct udp_info *u);
 /* Listen on port; 0, -E_BUSY (taken) or -E_NOMEM (table full). */

@@ -1,5 +1,5 @@
 /* Header parsing and building for Ethernet [RFC 894], ARP [RFC 826], IPv4
- * [RFC 791, RFC 1122 3.2.1], ICMP [RFC 792] and UDP [RFC 768]. Every check
+ * [RFC 791, RFC 1122 3.2.1], ICMP [RFC 792], UDP [RFC 768] and TCP [RFC 9293]. Every check
  * a frame from the wire must pass is here, in one place, and each failure
  * names its reason (enum net_drop). Nothing is read beyond len.
  * Pure: compiles on the host too (tests/host/test_net.c). */
@@ -167,4 +167,78 @@ void icmp_build(uint8_t *p, uint8_t type, uint8_t code, uint16_t id, uint16_t se
     put16(p + 4, id);
     put16(p + 6, seq);
     put16(p + 2, inet_checksum(p, ICMP_HLEN + data_len));
+}
+
+int tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct tcp_info *t)
+{
+    if (len < TCP_HLEN)
+        return NET_DROP_TCP_TRUNCATED;
+    size_t off = (size_t)(p[12] >> 4) * 4;
+    if (off < TCP_HLEN)
+        return NET_DROP_TCP_HEADER;
+    if (off > len)
+        return NET_DROP_TCP_TRUNCATED;
+    if (len > 0xFFFF ||
+        inet_fold(inet_sum(p, len, inet_pseudo_sum(src, dst, IP_PROTO_TCP, (uint16_t)len))))
+        return NET_DROP_TCP_CHECKSUM;
+    t->sport = get16(p);
+    t->dport = get16(p + 2);
+    if (t->sport == 0 || t->dport == 0)
+        return NET_DROP_TCP_HEADER;
+    t->seq = get32(p + 4);
+    t->ack = get32(p + 8);
+    t->flags = p[13] & 0x3F;
+    t->wnd = get16(p + 14);
+    uint8_t f = t->flags;
+    /* Flag soup no real stack sends: SYN with FIN or RST, RST with FIN,
+     * and anything but a SYN or an RST without ACK (RFC 9293 3.10.7: every
+     * segment after the first SYN carries ACK), the null and Xmas scans
+     * included. */
+    if (((f & TCP_SYN) && (f & (TCP_FIN | TCP_RST))) || ((f & TCP_RST) && (f & TCP_FIN)) ||
+        (!(f & TCP_ACK) && f != TCP_SYN && !(f & TCP_RST)))
+        return NET_DROP_TCP_FLAGS;
+    t->mss = 0;
+    for (size_t i = TCP_HLEN; i < off;) {
+        uint8_t kind = p[i];
+        if (kind == TCP_OPT_END)
+            break;
+        if (kind == TCP_OPT_NOP) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= off || p[i + 1] < 2 || i + p[i + 1] > off)
+            return NET_DROP_TCP_HEADER;
+        if (kind == TCP_OPT_MSS && p[i + 1] == 4)
+            t->mss = get16(p + i + 2);
+        i += p[i + 1];
+    }
+    t->data = p + off;
+    t->len = len - off;
+    return NET_PASS;
+}
+
+size_t tcp_build(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                 uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd, uint16_t mss,
+                 size_t data_len)
+{
+    size_t hlen = mss ? TCP_HLEN + 4 : TCP_HLEN;
+    if (mss)   /* the data, if any, must start after the option: move it */
+        memmove(p + hlen, p + TCP_HLEN, data_len);
+    put16(p, sport);
+    put16(p + 2, dport);
+    put32(p + 4, seq);
+    put32(p + 8, ack);
+    p[12] = (uint8_t)(hlen / 4) << 4;
+    p[13] = flags;
+    put16(p + 14, wnd);
+    put16(p + 16, 0);
+    put16(p + 18, 0);            /* no urgent data */
+    if (mss) {
+        p[20] = TCP_OPT_MSS;
+        p[21] = 4;
+        put16(p + 22, mss);
+    }
+    uint16_t tl = (uint16_t)(hlen + data_len);
+    put16(p + 16, inet_fold(inet_sum(p, tl, inet_pseudo_sum(src, dst, IP_PROTO_TCP, tl))));
+    return hlen;
 }

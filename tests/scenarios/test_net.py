@@ -272,7 +272,7 @@ def bad_frames(mac):
         ("ip-not-for-us", E(ipv4(PEER_IP, bytes([10, 0, 2, 99]), 1, good_icmp))),
         ("ip-bad-source", E(ipv4(bytes([127, 0, 0, 1]), GUEST_IP, 1, good_icmp))),
         ("ip-bad-source", E(ipv4(bytes([10, 0, 2, 255]), GUEST_IP, 1, good_icmp))),
-        ("ip-protocol", E(ipv4(PEER_IP, GUEST_IP, 6, b"\0" * 20))),          # TCP: not yet
+        ("ip-protocol", E(ipv4(PEER_IP, GUEST_IP, 132, b"\0" * 20))),        # SCTP
         ("icmp-truncated", E(ipv4(PEER_IP, GUEST_IP, 1, b"\x08\0\0\0"))),
         ("icmp-checksum", E(ipv4(PEER_IP, GUEST_IP, 1, icmp_echo(8, 1, 1, b"y" * 8, bad_csum=True)))),
         ("icmp-type", E(ipv4(PEER_IP, GUEST_IP, 1, icmp_echo(13, 1, 1, b"\0" * 12)))),  # timestamp

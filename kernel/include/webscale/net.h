@@ -47,7 +47,7 @@ enum net_drop {
     NET_DROP_IP_FRAGMENT,      /* a fragment: we do not reassemble */
     NET_DROP_IP_NOT_US,        /* for another address */
     NET_DROP_IP_SOURCE,        /* source is 0, broadcast, multicast, loopback or us */
-    NET_DROP_IP_PROTOCOL,      /* neither ICMP nor UDP */
+    NET_DROP_IP_PROTOCOL,      /* not ICMP, UDP or TCP */
     /* ICMP (RFC 792). */
     NET_DROP_ICMP_TRUNCATED,   /* shorter than its 8-byte header */
     NET_DROP_ICMP_CHECKSUM,
@@ -57,6 +57,17 @@ enum net_drop {
     NET_DROP_UDP_CHECKSUM,
     NET_DROP_UDP_NO_PORT,      /* nobody listens on the port */
     NET_DROP_ECHO_REFUSED,     /* echo to a broadcast address, or UDP from port 0: not answered */
+    /* TCP (RFC 9293). */
+    NET_DROP_TCP_TRUNCATED,    /* shorter than 20 bytes or than its data offset */
+    NET_DROP_TCP_HEADER,       /* data offset < 5, port 0, or not sent to our unicast address */
+    NET_DROP_TCP_CHECKSUM,
+    NET_DROP_TCP_FLAGS,        /* flag soup: SYN+FIN, SYN+RST, no ACK where one must be */
+    NET_DROP_TCP_NO_PORT,      /* nobody listens: answered with RST */
+    NET_DROP_TCP_BACKLOG,      /* a SYN while the backlog is full of young half-open ones */
+    NET_DROP_TCP_NO_MEMORY,    /* no heap for a connection or a buffer: the peer retransmits */
+    NET_DROP_TCP_WINDOW,       /* outside the receive window, out of order or an old duplicate */
+    NET_DROP_TCP_BAD_ACK,      /* acknowledges what we never sent, or RST/SYN not exactly in place */
+    NET_DROP_TCP_CLOSED,       /* for a connection that is closing or closed */
     NET_DROP_REASONS
 };
 

@@ -1,0 +1,251 @@
+/* TCP for threads (the thread-per-connection style of <webscale/tcp.h>):
+ * blocking accept, recv, send and close over the loop-style API of tcp.c
+ * [RFC 9293 3.9.1's user calls: OPEN (passive), RECEIVE, SEND, CLOSE].
+ *
+ * The stack lives in the event loop, so every call goes there with
+ * loop_call_and_wait and comes back with an answer or "would block". Then
+ * the thread sleeps on its socket's wait queue until a loop callback
+ * (readable, writable, closed, a new connection) bumps the socket's event
+ * count. The count is read before asking the loop, and compared with
+ * interrupts off before sleeping, so a wake-up between the two is never
+ * lost. Each blocking call thus costs two or more context switches: the
+ * price of the thread style, which `httpd` counts. */
+#include <webscale/errno.h>
+#include <webscale/loop.h>
+#include <webscale/string.h>
+#include <webscale/system.h>
+#include <webscale/tcp.h>
+#include "kernel/net/net.h"
+#include "kernel/sched.h"
+#include "kernel/x86.h"
+
+struct tcp_server {
+    struct tcp_listener *l;
+    struct list ready;               /* accepted by the stack, not yet by a thread */
+    struct list live;                /* handed to threads, not yet closed */
+    uint32_t nready, backlog;
+    struct waitq q;
+    volatile uint32_t events;
+    int closed;
+};
+
+struct tcp_sock {
+    struct tcp_conn *c;              /* NULL once reset (err says why) or closed */
+    struct tcp_server *srv;
+    struct list_node link;           /* on srv->ready, then srv->live */
+    struct waitq q;
+    volatile uint32_t events;
+    int err;
+};
+
+/* Loop side: something happened that a sleeping thread may want. */
+static void bump(volatile uint32_t *events, struct waitq *q)
+{
+    uint32_t f = irq_save();
+    (*events)++;
+    waitq_wake_all(q);
+    irq_restore(f);
+}
+
+/* Thread side: sleep until *events is no longer seen. */
+static void wait_change(volatile uint32_t *events, struct waitq *q, uint32_t seen)
+{
+    uint32_t f = irq_save();
+    while (*events == seen)
+        waitq_sleep(q);
+    irq_restore(f);
+}
+
+static void sock_readable(struct tcp_conn *c, void *arg)
+{
+    struct tcp_sock *k = arg;
+    bump(&k->events, &k->q);
+}
+
+static void sock_closed(struct tcp_conn *c, void *arg, int err)
+{
+    struct tcp_sock *k = arg;
+    k->c = NULL;
+    k->err = err;
+    bump(&k->events, &k->q);
+}
+
+static const struct tcp_callbacks sock_cbs = {
+    .readable = sock_readable,
+    .writable = sock_readable,
+    .closed = sock_closed,
+};
+
+static void server_accept(void *arg, struct tcp_conn *c)
+{
+    struct tcp_server *s = arg;
+    struct tcp_sock *k = s->nready < s->backlog ? kzalloc(sizeof *k) : NULL;
+    if (!k) {
+        net_drop(s->nready < s->backlog ? NET_DROP_TCP_NO_MEMORY : NET_DROP_TCP_BACKLOG);
+        tcp_abort(c);
+        return;
+    }
+    k->c = c;
+    k->srv = s;
+    waitq_init(&k->q, "tcp: socket");
+    tcp_set_callbacks(c, &sock_cbs, k);
+    uint32_t f = irq_save();
+    list_push_back(&s->ready, &k->link);
+    s->nready++;
+    irq_restore(f);
+    bump(&s->events, &s->q);
+}
+
+struct listen_req {
+    struct tcp_server *s;
+    uint16_t port;
+    int backlog, result;
+};
+
+static void do_listen(void *arg)
+{
+    struct listen_req *r = arg;
+    r->result = tcp_listen(r->port, r->backlog, server_accept, r->s, &r->s->l);
+}
+
+int tcp_server_open(uint16_t port, int backlog, struct tcp_server **out)
+{
+    struct tcp_server *s = kzalloc(sizeof *s);
+    if (!s)
+        return -E_NOMEM;
+    list_init(&s->ready);
+    list_init(&s->live);
+    waitq_init(&s->q, "tcp: accept");
+    s->backlog = (uint32_t)backlog;
+    struct listen_req r = { s, port, backlog, 0 };
+    int e = loop_call_and_wait(do_listen, &r);
+    if (e == 0)
+        e = r.result;
+    if (e < 0) {
+        kfree(s);
+        return e;
+    }
+    *out = s;
+    return 0;
+}
+
+int tcp_accept(struct tcp_server *s, struct tcp_sock **out)
+{
+    for (;;) {
+        uint32_t seen = s->events;
+        uint32_t f = irq_save();
+        if (s->closed) {
+            irq_restore(f);
+            return -E_INTR;
+        }
+        if (!list_empty(&s->ready)) {
+            struct tcp_sock *k = container_of(list_pop_front(&s->ready), struct tcp_sock, link);
+            s->nready--;
+            list_push_back(&s->live, &k->link);
+            irq_restore(f);
+            *out = k;
+            return 0;
+        }
+        irq_restore(f);
+        wait_change(&s->events, &s->q, seen);
+    }
+}
+
+static void do_server_close(void *arg)
+{
+    struct tcp_server *s = arg;
+    if (s->l)
+        tcp_unlisten(s->l);
+    s->l = NULL;
+    /* Not yet taken by a thread: nobody else knows them. */
+    while (!list_empty(&s->ready)) {
+        struct tcp_sock *k = container_of(list_pop_front(&s->ready), struct tcp_sock, link);
+        tcp_abort(k->c);
+        kfree(k);
+    }
+    s->nready = 0;
+    /* Taken: reset them; their threads wake up and close. */
+    struct list_node *n;
+    list_for_each(n, &s->live) {
+        struct tcp_sock *k = container_of(n, struct tcp_sock, link);
+        if (k->c) {
+            tcp_abort(k->c);
+            k->c = NULL;
+            k->err = -E_CONNRESET;
+            bump(&k->events, &k->q);
+        }
+    }
+    s->closed = 1;
+    bump(&s->events, &s->q);
+}
+
+void tcp_server_close(struct tcp_server *s) { loop_call_and_wait(do_server_close, s); }
+
+void tcp_server_free(struct tcp_server *s) { kfree(s); }
+
+struct io_req {
+    struct tcp_sock *k;
+    void *buf;
+    size_t n;
+    int result;
+};
+
+static void do_recv(void *arg)
+{
+    struct io_req *r = arg;
+    r->result = r->k->c ? tcp_recv(r->k->c, r->buf, r->n) : r->k->err ? r->k->err : 0;
+}
+
+static void do_send(void *arg)
+{
+    struct io_req *r = arg;
+    r->result = r->k->c ? tcp_send(r->k->c, r->buf, r->n) : -E_CONNRESET;
+}
+
+int tcp_sock_recv(struct tcp_sock *k, void *buf, size_t n)
+{
+    for (;;) {
+        uint32_t seen = k->events;
+        struct io_req r = { k, buf, n, 0 };
+        loop_call_and_wait(do_recv, &r);
+        if (r.result != -E_WOULDBLOCK)
+            return r.result;
+        wait_change(&k->events, &k->q, seen);
+    }
+}
+
+int tcp_sock_send(struct tcp_sock *k, const void *buf, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        uint32_t seen = k->events;
+        struct io_req r = { k, (uint8_t *)buf + done, n - done, 0 };
+        loop_call_and_wait(do_send, &r);
+        if (r.result > 0)
+            done += (size_t)r.result;
+        else if (r.result == -E_WOULDBLOCK)
+            wait_change(&k->events, &k->q, seen);
+        else
+            return r.result;
+    }
+    return (int)n;
+}
+
+static void do_close(void *arg)
+{
+    struct tcp_sock *k = arg;
+    if (k->c)
+        tcp_close(k->c);
+    k->c = NULL;
+    uint32_t f = irq_save();
+    list_remove(&k->link);
+    irq_restore(f);
+}
+
+void tcp_sock_close(struct tcp_sock *k)
+{
+    loop_call_and_wait(do_close, k);
+    kfree(k);
+}
+
+size_t tcp_sock_bytes(void) { return (sizeof(struct tcp_sock) + 8 + 7) & ~7u; }
