@@ -5,9 +5,13 @@
  *
  * The clock is cpu_cycles(): the TSC when there is one, else the PIT at
  * 838 ns resolution. Most figures are far below 838 ns, so events are
- * timed in batches long enough for the clock (BATCH_RESOLUTIONS clock
- * steps at least), and of MEASURE_BATCHES batches the fastest is kept: a
- * batch that a timer tick or another thread hit is only ever slower. */
+ * timed in batches long enough for the clock, and of MEASURE_BATCHES
+ * batches one is kept. With the TSC, the fastest: a batch that a timer
+ * tick or another thread hit is only ever slower. With the PIT, the
+ * median of batches several ticks long: a PIT reading can be a tick off
+ * around the moment the counter wraps (QEMU shows the reload before the
+ * IRQ), and "the fastest" would then pick exactly the batch that such an
+ * error made look short (one instruction once measured 0.01 ns). */
 #include <webscale/loop.h>
 #include <webscale/measure.h>
 #include <webscale/sched.h>
@@ -19,7 +23,7 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
-#define BATCH_RESOLUTIONS 200      /* a batch spans >= 200 clock steps: <= 0.5 % error */
+#define BATCH_PIT_NS (5 * NS_PER_MS) /* a PIT batch spans 5 ticks: a tick's error <= 20 % once, and the median drops it */
 #define BATCH_MIN_CYCLES 2000      /* with a TSC: rdtsc's own cost is noise */
 #define BATCH_MAX_EVENTS (1u << 20)
 #define INSNS_PER_TURN 10          /* the instruction loop: 8 adds, dec, jnz */
@@ -33,22 +37,30 @@ typedef uint64_t (*batch_fn)(uint32_t n);   /* run n events, return the time tak
  * too coarse for reps, at most max). */
 static uint64_t best_of_batches(batch_fn run, uint32_t reps, uint32_t max)
 {
-    uint64_t enough = cpu_has_tsc() ? BATCH_MIN_CYCLES
-                                    : (uint64_t)BATCH_RESOLUTIONS * clock_resolution_ns();
+    int tsc = cpu_has_tsc();
+    uint64_t enough = tsc ? BATCH_MIN_CYCLES : BATCH_PIT_NS;
     uint32_t n = reps ? reps : 1;
     if (n > max)
         n = max;
     while (n < max && run(n) < enough)      /* also warms up what the batch touches */
         n = n * 2 > max ? max : n * 2;
-    uint64_t best = ~0ull;
+    uint64_t t[MEASURE_BATCHES];
+    int k = 0;
     for (int i = 0; i < MEASURE_BATCHES; i++) {
-        uint64_t t = run(n);
-        /* 0: the batch failed, or the PIT clock stood still (clock_ns
-         * never goes back, so a read after a late tick can hold it) */
-        if (t && t < best)
-            best = t;
+        uint64_t v = run(n);
+        /* 0: the batch failed, or the PIT clock stood still */
+        if (v)
+            t[k++] = v;
     }
-    return best == ~0ull ? 0 : best * 1000 / n;
+    if (k == 0)
+        return 0;
+    for (int i = 1; i < k; i++)             /* insertion sort: 8 values */
+        for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
+            uint64_t x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    return (tsc ? t[0] : t[k / 2]) * 1000 / n;
 }
 
 static uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define MEASURE_IRQ 5          /* the line `int` raises: free on this machine (LPT2 on a PC) */
-#define MEASURE_BATCHES 8      /* a batch a timer tick hit is slower: keep the fastest */
+#define MEASURE_BATCHES 8      /* batches per figure: the fastest (TSC) or the median (PIT) is kept */
 
 /* The clock the figures are in. */
 struct measure_clock {
