@@ -129,7 +129,7 @@ test: setup kernel iso host-tests
 	$(PYTHON) tests/run.py $(TESTS)
 
 bench: setup kernel
-	$(PYTHON) tools/bench.py
+	BENCH_STRICT=$(BENCH_STRICT) $(PYTHON) tools/bench.py
 
 # ---- GDB ----
 # tools/gdb/launch.py picks a free 127.0.0.1 port per user (tools/freeport.py)

@@ -81,7 +81,9 @@ def main():
               ("switch cost at 1000 runnable threads vs 2", diff, "", "met" if ok else "MISSED"))
         missed += not ok
     print("\n%d goal%s missed." % (missed, "" if missed == 1 else "s"))
-    sys.exit(1 if missed else 0)
+    # A report, not a test: missed goals are figures to read, not a failed
+    # command. BENCH_STRICT=1 makes them one (for scripts that gate on it).
+    sys.exit(1 if missed and os.environ.get("BENCH_STRICT") == "1" else 0)
 
 
 if __name__ == "__main__":
