@@ -408,7 +408,6 @@ void ne2k_rx_release(void)
 }
 
 void ne2k_set_notify(void (*fn)(void)) { notify = fn; }
-int ne2k_present(void) { return present; }
 void ne2k_get_mac(uint8_t out[6]) { memcpy(out, mac, 6); }
 
 void ne2k_add_stats(struct net_stats *s)

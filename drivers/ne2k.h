@@ -25,7 +25,6 @@ struct ne2k_frame {
 /* Probe at NE2K_IOBASE; with a card: reset it, read the MAC from the PROM,
  * set up the rings and IRQ 9. 0, or -E_NOENT when no NE2000 answers. */
 int ne2k_init(void);
-int ne2k_present(void);
 void ne2k_get_mac(uint8_t mac[6]);
 
 /* Queue one frame (14..1514 bytes; shorter ones are padded to 60).

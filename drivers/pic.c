@@ -80,13 +80,6 @@ int pic_is_spurious(int irq)
     return 0;
 }
 
-uint16_t pic_read_irr(void)
-{
-    outb(PIC1_CMD, OCW3_READ_IRR);
-    outb(PIC2_CMD, OCW3_READ_IRR);
-    return inb(PIC1_CMD) | (inb(PIC2_CMD) << 8);
-}
-
 int pic_master_pending(int irq)
 {
     outb(PIC1_CMD, OCW3_READ_IRR);

@@ -21,9 +21,8 @@ void pic_eoi(int irq);
  * (the 8259's "spurious interrupt"); then no EOI (or, for 15, only the
  * master's) may be sent. Handles that EOI itself. */
 int pic_is_spurious(int irq);
-/* Interrupt request register: lines asserted but not yet serviced. */
-uint16_t pic_read_irr(void);
-/* Is IRQ 0-7 requested but not yet serviced? (The master's IRR only.) */
+/* Is IRQ 0-7 requested but not yet serviced? (The master's interrupt
+ * request register only.) */
 int pic_master_pending(int irq);
 
 #endif

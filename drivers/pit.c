@@ -8,9 +8,6 @@
 #include "drivers/pit.h"
 #include "kernel/x86.h"
 
-#define PIT_CH0  PIT_CH0_PORT
-#define PIT_CMD  PIT_CMD_PORT
-
 #define PIT_SEL_CH0      0x00
 #define PIT_ACCESS_LOHI  0x30   /* low byte then high byte */
 #define PIT_MODE_RATE    0x04   /* mode 2 */
@@ -18,8 +15,8 @@
 uint32_t pit_init(uint32_t hz)
 {
     uint32_t reload = (PIT_INPUT_HZ + hz / 2) / hz;
-    outb(PIT_CMD, PIT_SEL_CH0 | PIT_ACCESS_LOHI | PIT_MODE_RATE);
-    outb(PIT_CH0, reload & 0xFF);
-    outb(PIT_CH0, (reload >> 8) & 0xFF);
+    outb(PIT_CMD_PORT, PIT_SEL_CH0 | PIT_ACCESS_LOHI | PIT_MODE_RATE);
+    outb(PIT_CH0_PORT, reload & 0xFF);
+    outb(PIT_CH0_PORT, (reload >> 8) & 0xFF);
     return reload;
 }
