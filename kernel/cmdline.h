@@ -1,3 +1,4 @@
+/* The kernel command line, boot side (reading it: <webscale/system.h>). */
 #ifndef KERNEL_CMDLINE_H
 #define KERNEL_CMDLINE_H
 

@@ -3,6 +3,8 @@
 #ifndef KERNEL_LOOP_H
 #define KERNEL_LOOP_H
 
+#include <stdint.h>
+
 /* From the PIT's IRQ handler, every tick: wakes the loop when its first
  * timer is due, and notices a callback that has run too long. A few
  * compares per tick; the clock is read only when one of them says so. */

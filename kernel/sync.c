@@ -13,7 +13,6 @@
 #include <webscale/errno.h>
 #include <webscale/string.h>
 #include <webscale/system.h>
-#include <webscale/time.h>
 #include "kernel/clock.h"
 #include "kernel/sched.h"
 #include "kernel/x86.h"

@@ -6,10 +6,8 @@
  * thread_entry (switch.S), which calls thread_start(fn, arg): it runs fn
  * and then exits. */
 #include <webscale/errno.h>
-#include <webscale/kprintf.h>
 #include <webscale/string.h>
 #include <webscale/system.h>
-#include <webscale/time.h>
 #include "kernel/sched.h"
 #include "kernel/x86.h"
 

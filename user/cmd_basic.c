@@ -1,6 +1,5 @@
 /* ps, uptime, sched, mem, irqs, halt: looking at the machine. */
 #include <webscale/console.h>
-#include <webscale/errno.h>
 #include <webscale/kprintf.h>
 #include <webscale/sched.h>
 #include <webscale/string.h>

@@ -7,9 +7,6 @@
 #include <webscale/kprintf.h>
 #include <webscale/measure.h>
 #include <webscale/net.h>
-#include <webscale/sched.h>
-#include <webscale/string.h>
-#include <webscale/time.h>
 #include "user/commands.h"
 #include "user/shell.h"
 

@@ -4,7 +4,6 @@
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
 #include <webscale/net.h>
-#include <webscale/string.h>
 #include <webscale/tcp.h>
 #include <webscale/time.h>
 #include "user/commands.h"

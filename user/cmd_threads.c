@@ -9,7 +9,6 @@
 #include <webscale/kprintf.h>
 #include <webscale/sched.h>
 #include <webscale/string.h>
-#include <webscale/system.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/commands.h"

@@ -2,10 +2,8 @@
  * (ANSI cursor home + clear) with each thread's share of the CPU and its
  * switches over that second, not since boot: what is busy now. Ctrl-C or
  * SECONDS stop it. */
-#include <webscale/console.h>
 #include <webscale/kprintf.h>
 #include <webscale/sched.h>
-#include <webscale/string.h>
 #include <webscale/system.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>

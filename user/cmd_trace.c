@@ -4,7 +4,6 @@
  * time, and counts the switches in it by reason. */
 #include <webscale/kprintf.h>
 #include <webscale/sched.h>
-#include <webscale/string.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include <webscale/trace.h>

@@ -6,10 +6,8 @@
  * jitter stands in for the network's: it is taken from the PIT's phase at
  * the moment the request leaves, that is from when interrupts happened to
  * arrive before. The code is identical; the order is not. */
-#include <webscale/console.h>
 #include <webscale/kprintf.h>
 #include <webscale/loop.h>
-#include <webscale/string.h>
 #include <webscale/sync.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>

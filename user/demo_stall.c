@@ -13,7 +13,6 @@
 #include <webscale/loop.h>
 #include <webscale/sched.h>
 #include <webscale/string.h>
-#include <webscale/sync.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/commands.h"

@@ -12,7 +12,6 @@
  * price of the thread style, which `httpd` counts. */
 #include <webscale/errno.h>
 #include <webscale/loop.h>
-#include <webscale/string.h>
 #include <webscale/system.h>
 #include <webscale/tcp.h>
 #include "kernel/net/net.h"
