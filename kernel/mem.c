@@ -52,6 +52,8 @@ void kfree(void *p)
         panic("kfree(%p): not an allocated block (double free?)", p);
 }
 
+size_t kmalloc_footprint(size_t size) { return heap_footprint(size); }
+
 void mem_get_stats(struct mem_stats *s)
 {
     uint32_t f = irq_save();

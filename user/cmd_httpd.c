@@ -417,7 +417,8 @@ int cmd_httpd(int argc, char **argv)
     kprintf("  memory per connection at the peak: %u bytes of heap (struct tcp_conn %u bytes",
             bytes_per_conn(), (unsigned)tcp_conn_bytes());
     if (style == STYLE_LOOP)
-        kprintf(", struct hconn %u bytes, no thread)\n", (unsigned)((sizeof(struct hconn) + 15) & ~7u));
+        kprintf(", struct hconn %u bytes, no thread)\n",
+                (unsigned)kmalloc_footprint(sizeof(struct hconn)));
     else
         kprintf(", struct tcp_sock %u bytes, a %u-byte stack and a thread)\n",
                 (unsigned)tcp_sock_bytes(), THREAD_STACK_DEFAULT);

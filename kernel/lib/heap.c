@@ -108,6 +108,8 @@ static uint32_t block_need(size_t size)
     return need < MIN_BLOCK ? MIN_BLOCK : (uint32_t)need;
 }
 
+size_t heap_footprint(size_t size) { return block_need(size); }
+
 void *heap_alloc(struct heap *h, size_t size)
 {
     if (size == 0 || size > h->total) {

@@ -41,6 +41,10 @@ void *heap_alloc_aligned(struct heap *h, size_t size, size_t align);
  * allocated block's payload, e.g. a double free. */
 int heap_free(struct heap *h, void *p);
 
+/* Bytes of heap an allocation of size bytes takes: the payload rounded up
+ * to HEAP_ALIGN plus the header, and never less than the smallest block. */
+size_t heap_footprint(size_t size);
+
 /* The payload size of an allocated block (>= what was asked). */
 size_t heap_block_size(const void *p);
 

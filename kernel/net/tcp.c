@@ -801,6 +801,4 @@ void tcp_get_stats(struct tcp_stats *s)
     irq_restore(f);
 }
 
-/* What the heap really takes: its 8-byte header, rounded to 8 bytes
- * (kernel/lib/heap.h). */
-size_t tcp_conn_bytes(void) { return (sizeof(struct tcp_conn) + 8 + 7) & ~7u; }
+size_t tcp_conn_bytes(void) { return kmalloc_footprint(sizeof(struct tcp_conn)); }

@@ -247,4 +247,4 @@ void tcp_sock_close(struct tcp_sock *k)
     kfree(k);
 }
 
-size_t tcp_sock_bytes(void) { return (sizeof(struct tcp_sock) + 8 + 7) & ~7u; }
+size_t tcp_sock_bytes(void) { return kmalloc_footprint(sizeof(struct tcp_sock)); }

@@ -19,7 +19,10 @@ int main(void)
     size_t total = h.total;
 
     void *a = heap_alloc(&h, 1);
+    CHECK(h.used == heap_footprint(1));
     void *b = heap_alloc(&h, 100);
+    CHECK(h.used == heap_footprint(1) + heap_footprint(100));
+    CHECK(heap_footprint(100) == 104 + HEAP_HEADER);   /* 100 rounded to 8, plus the header */
     void *c = heap_alloc_aligned(&h, 4096, 4096);
     CHECK(a && b && c);
     CHECK(((uintptr_t)a & 7) == 0 && ((uintptr_t)b & 7) == 0);

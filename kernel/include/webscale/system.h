@@ -9,6 +9,8 @@ void *kmalloc(size_t size);            /* NULL when memory runs out */
 void *kmalloc_aligned(size_t size, size_t align);
 void *kzalloc(size_t size);
 void kfree(void *p);
+/* What kmalloc(size) really takes of the heap, its bookkeeping included. */
+size_t kmalloc_footprint(size_t size);
 
 struct mem_stats {
     size_t total, used, largest_free;  /* bytes */
