@@ -7,7 +7,6 @@
 #include <webscale/time.h>
 #include "kernel/net/net.h"
 
-static const uint8_t broadcast_mac[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
 static const uint8_t zero_mac[6];
 
 static struct arp_table table;
@@ -110,7 +109,7 @@ int arp_output(uint8_t *buf, uint32_t next_hop, size_t len)
     held[i].len = (uint16_t)len;
     memcpy(held[i].frame, buf, ETH_HLEN + len);
     if (ask)
-        send_arp(ARP_OP_REQUEST, broadcast_mac, zero_mac, next_hop);
+        send_arp(ARP_OP_REQUEST, eth_broadcast, zero_mac, next_hop);
     return 0;
 }
 

@@ -5,6 +5,8 @@
 #include "drivers/ne2k.h"
 #include "kernel/net/net.h"
 
+const uint8_t eth_broadcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+
 void eth_input(const uint8_t *f, size_t len)
 {
     struct eth_info e;

@@ -7,7 +7,6 @@
  * destination is on our subnet. */
 #include "kernel/net/net.h"
 
-static const uint8_t broadcast_mac[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
 static uint16_t next_id;
 
 static int is_broadcast(uint32_t a)
@@ -48,7 +47,7 @@ int ip_output(uint32_t dst, uint8_t proto, size_t len)
 {
     ip_build(net_tx + NET_TX_IP, net_if.ip, dst, proto, next_id++, len);
     if (is_broadcast(dst))
-        return eth_output(net_tx, broadcast_mac, ETH_TYPE_IPV4, IP_HLEN + len);
+        return eth_output(net_tx, eth_broadcast, ETH_TYPE_IPV4, IP_HLEN + len);
     uint32_t hop = (dst & net_if.netmask) == (net_if.ip & net_if.netmask) ? dst : net_if.gateway;
     return arp_output(net_tx, hop, IP_HLEN + len);
 }

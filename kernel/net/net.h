@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <webscale/net.h>
+#include <webscale/time.h>
 
 /* Ethernet II [IEEE 802.3 clause 3; RFC 894]. */
 #define ETH_HLEN      14
@@ -84,7 +85,7 @@ uint32_t inet_sum(const void *data, size_t len, uint32_t sum);
  * correct checksum it is 0. */
 uint16_t inet_fold(uint32_t sum);
 uint16_t inet_checksum(const void *data, size_t len);
-/* The pseudo-header sum UDP covers [RFC 768]. */
+/* The pseudo-header sum UDP and TCP cover [RFC 768; RFC 9293 3.1]. */
 uint32_t inet_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
 
 /* ---- parse.c: headers, checked; each returns NET_PASS or why not ---- */
@@ -164,9 +165,9 @@ void icmp_build(uint8_t *p, uint8_t type, uint8_t code, uint16_t id, uint16_t se
 
 /* ---- arp_table.c: a few entries, aged by the caller's clock ---- */
 
-#define ARP_TTL_NS     (60ull * 1000000000ull)   /* a reply is believed this long */
-#define ARP_PENDING_NS (3ull * 1000000000ull)    /* an unanswered request is given up */
-#define ARP_RETRY_NS   (1ull * 1000000000ull)    /* ask again at most this often */
+#define ARP_TTL_NS     (60 * NS_PER_S)   /* a reply is believed this long */
+#define ARP_PENDING_NS (3 * NS_PER_S)    /* an unanswered request is given up */
+#define ARP_RETRY_NS   (1 * NS_PER_S)    /* ask again at most this often */
 
 enum arp_state { ARP_FREE, ARP_PENDING, ARP_RESOLVED };
 struct arp_slot {
@@ -190,7 +191,7 @@ int arp_table_update(struct arp_table *t, uint32_t ip, const uint8_t mac[6], uin
 /* A slot for ip (mac NULL: pending), taking a free one or the oldest. */
 int arp_table_insert(struct arp_table *t, uint32_t ip, const uint8_t *mac, uint64_t now);
 
-/* ---- the layers (net.c, eth.c, arp.c, ip.c, icmp.c, udp.c) ---- */
+/* ---- the layers (net.c, eth.c, arp.c, ip.c, icmp.c, udp.c, tcp.c) ---- */
 
 struct net_iface {
     int up;
@@ -208,6 +209,9 @@ static inline void net_drop(int reason) { net_st.drops[reason]++; }
 #define NET_TX_IP  ETH_HLEN
 #define NET_TX_L4  (ETH_HLEN + IP_HLEN)
 extern uint8_t net_tx[ETH_HLEN + ETH_MTU];
+
+/* ff:ff:ff:ff:ff:ff, every station on the segment (eth.c). */
+extern const uint8_t eth_broadcast[6];
 
 void eth_input(const uint8_t *f, size_t len);
 /* Send buf (payload at buf + ETH_HLEN) to dst. 0 or -E_BUSY. */

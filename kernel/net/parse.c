@@ -2,7 +2,7 @@
  * [RFC 791, RFC 1122 3.2.1], ICMP [RFC 792], UDP [RFC 768] and TCP [RFC 9293]. Every check
  * a frame from the wire must pass is here, in one place, and each failure
  * names its reason (enum net_drop). Nothing is read beyond len.
- * Pure: compiles on the host too (tests/host/test_net.c). */
+ * Pure: compiles on the host too (tests/host/test_net.c, test_tcp.c). */
 #include <webscale/string.h>
 #include "kernel/net/net.h"
 
