@@ -17,6 +17,9 @@
 #define OCW2_EOI  0x20   /* non-specific end of interrupt */
 #define OCW3_READ_IRR 0x0A
 #define OCW3_READ_ISR 0x0B
+/* In-service register bit of each chip's last line: IRQ 7 on the master,
+ * 15 on the slave. A spurious interrupt arrives there with the bit clear. */
+#define ISR_LINE7 0x80
 
 static uint16_t irq_mask = 0xFFFF & ~(1u << IRQ_CASCADE);
 
@@ -70,9 +73,9 @@ static uint8_t read_isr(uint16_t cmd_port)
 
 int pic_is_spurious(int irq)
 {
-    if (irq == IRQ_SPURIOUS_MASTER && !(read_isr(PIC1_CMD) & 0x80))
+    if (irq == IRQ_SPURIOUS_MASTER && !(read_isr(PIC1_CMD) & ISR_LINE7))
         return 1;
-    if (irq == IRQ_SPURIOUS_SLAVE && !(read_isr(PIC2_CMD) & 0x80)) {
+    if (irq == IRQ_SPURIOUS_SLAVE && !(read_isr(PIC2_CMD) & ISR_LINE7)) {
         /* The master did see a real request on the cascade line. */
         outb(PIC1_CMD, OCW2_EOI);
         return 1;

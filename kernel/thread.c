@@ -18,6 +18,10 @@ static int next_id = 1;
 static struct thread idle_struct;
 
 #define STACK_MIN 1024
+#define STACK_ALIGN 16      /* stack sizes are rounded up to this (bytes) */
+/* thread_init_idle runs on the boot stack it marks: it leaves this many
+ * bytes below its frame pointer alone, for its locals and the memset. */
+#define IDLE_STACK_MARGIN 256
 
 void thread_start(thread_fn fn, void *arg);   /* called only by thread_entry */
 void thread_entry(void);
@@ -62,7 +66,7 @@ void thread_init_idle(void)
     t->state = THREAD_RUNNING;
     waitq_init(&t->joiners, "join");
     /* Mark the part of the boot stack not yet used, for the high-water mark. */
-    uint8_t *esp = (uint8_t *)read_ebp() - 256;
+    uint8_t *esp = (uint8_t *)read_ebp() - IDLE_STACK_MARGIN;
     memset(boot_stack, STACK_FILL, esp - boot_stack);
     *(uint32_t *)boot_stack = STACK_SENTINEL;
     list_push_back(&all_threads, &t->all);
@@ -74,12 +78,12 @@ thread_t *thread_create_ex(const char *name, thread_fn fn, void *arg,
 {
     if (!fn || stack_size < STACK_MIN)
         return NULL;
-    stack_size = (stack_size + 15) & ~15u;
+    stack_size = (stack_size + STACK_ALIGN - 1) & ~(STACK_ALIGN - 1u);
 
     struct thread *t = kzalloc(sizeof *t);
     if (!t)
         return NULL;
-    uint8_t *stack = kmalloc_aligned(stack_size, 16);
+    uint8_t *stack = kmalloc_aligned(stack_size, STACK_ALIGN);
     if (!stack) {
         kfree(t);
         return NULL;

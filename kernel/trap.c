@@ -11,8 +11,14 @@
 #include "kernel/x86.h"
 
 #define IDT_ENTRIES 256
-#define NUM_VECTORS 48                 /* 32 exceptions + 16 IRQs */
+#define NUM_EXCEPTIONS 32              /* vectors 0-31 are the CPU's [SDM 3A 6.2] */
+#define NUM_VECTORS (NUM_EXCEPTIONS + PIC_NUM_IRQS)   /* vectors.S has a stub for each */
 #define IDT_INTERRUPT_GATE_32 0x8E     /* present, ring 0, 32-bit interrupt gate */
+#define VEC_PAGE_FAULT 14              /* #PF, CR2 holds the address [SDM 3A 6.15] */
+#define BACKTRACE_MAX 16               /* frames printed */
+
+_Static_assert(PIC_IRQ_BASE == NUM_EXCEPTIONS, "vectors.S puts IRQ 0 right after the exceptions");
+_Static_assert(IRQ_LINES == PIC_NUM_IRQS, "<webscale/system.h> sizes irq_get_stats by the PIC");
 
 struct idt_entry {
     uint16_t offset_lo;
@@ -41,7 +47,7 @@ struct irq_slot {
 static struct irq_slot irqs[PIC_NUM_IRQS];
 static uint32_t spurious_irqs;
 
-static const char *const exception_names[32] = {
+static const char *const exception_names[NUM_EXCEPTIONS] = {
     "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
     "#BR bound range exceeded", "#UD invalid opcode", "#NM device not available",
     "#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
@@ -79,7 +85,7 @@ void irq_register(int irq, irq_handler_fn fn, void *arg, const char *name)
     irq_restore(f);
 }
 
-void irq_get_stats(struct irq_stats out[16], uint32_t *spurious)
+void irq_get_stats(struct irq_stats out[IRQ_LINES], uint32_t *spurious)
 {
     for (int i = 0; i < PIC_NUM_IRQS; i++) {
         out[i].name = irqs[i].name;
@@ -113,7 +119,7 @@ void backtrace_print(uint32_t eip, uint32_t ebp)
     uint32_t lo = 0, hi = 0;
     if (current)
         thread_stack_bounds(current, &lo, &hi);
-    for (int depth = 0; depth < 16 && eip; depth++) {
+    for (int depth = 0; depth < BACKTRACE_MAX && eip; depth++) {
         uint32_t off = 0;
         const char *name = ksym_lookup(eip, &off);
         kprintf("      #%d %08x %s+%#x\n", depth, eip, name ? name : "?", off);
@@ -133,7 +139,7 @@ void trap_report(const struct trapframe *tf)
 {
     uint32_t off = 0;
     const char *fn = ksym_lookup(tf->eip, &off);
-    const char *what = tf->vector < 32 ? exception_names[tf->vector] : "interrupt";
+    const char *what = tf->vector < NUM_EXCEPTIONS ? exception_names[tf->vector] : "interrupt";
     kprintf("\n*** CPU exception %u (%s) in thread '%s' (id %d)%s\n", tf->vector, what,
             current ? current->name : "?", current ? current->id : -1,
             irq_nesting ? " inside an IRQ handler" : "");
@@ -144,7 +150,7 @@ void trap_report(const struct trapframe *tf)
     /* The interrupted code's esp is just above the three words the CPU pushed. */
     kprintf("    esi %08x  edi %08x  ebp %08x  esp %08x\n", tf->esi, tf->edi, tf->ebp,
             (uint32_t)&tf->eflags + 4);
-    if (tf->vector == 14)
+    if (tf->vector == VEC_PAGE_FAULT)
         kprintf("    cr2 %08x (the address that faulted)\n", read_cr2());
     kprintf("    backtrace:\n");
     backtrace_print(tf->eip, tf->ebp);
@@ -168,7 +174,7 @@ void trap(struct trapframe *tf)
 {
     if (tf->vector >= PIC_IRQ_BASE && tf->vector < PIC_IRQ_BASE + PIC_NUM_IRQS)
         irq_dispatch(tf);
-    else if (tf->vector < 32)
+    else if (tf->vector < NUM_EXCEPTIONS)
         exception(tf);
     else
         panic("trap: unexpected vector %u", tf->vector);

@@ -103,10 +103,10 @@ int cmd_mem(int argc, char **argv)
 
 int cmd_irqs(int argc, char **argv)
 {
-    struct irq_stats irq[16];
+    struct irq_stats irq[IRQ_LINES];
     uint32_t spurious;
     irq_get_stats(irq, &spurious);
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < IRQ_LINES; i++)
         if (irq[i].name || irq[i].count)
             kprintf("  IRQ %2d %-8s %llu interrupts\n", i, irq[i].name ? irq[i].name : "-",
                     (unsigned long long)irq[i].count);

@@ -21,7 +21,7 @@ static void probe(void *arg)
 
 static void test_handler_runs_in_irq_context(void)
 {
-    struct irq_stats before[16], after[16];
+    struct irq_stats before[IRQ_LINES], after[IRQ_LINES];
     uint32_t sp;
     irq_get_stats(before, &sp);
     irq_register(TEST_IRQ, probe, NULL, "probe");
@@ -41,7 +41,7 @@ static void test_handler_runs_in_irq_context(void)
  * "spurious interrupt": counted, no handler, no EOI. */
 static void test_spurious_irq7_is_counted(void)
 {
-    struct irq_stats st[16];
+    struct irq_stats st[IRQ_LINES];
     uint32_t before, after;
     irq_get_stats(st, &before);
     uint64_t count7 = st[IRQ_SPURIOUS_MASTER].count;
@@ -58,7 +58,7 @@ static void test_spurious_irq7_is_counted(void)
 
 static void test_pit_rate(void)
 {
-    struct irq_stats a[16], b[16];
+    struct irq_stats a[IRQ_LINES], b[IRQ_LINES];
     uint32_t sp;
     irq_get_stats(a, &sp);
     uint64_t t0 = clock_ns();

@@ -19,11 +19,12 @@ struct mem_stats {
 void mem_get_stats(struct mem_stats *s);
 
 /* Interrupts taken per IRQ line since boot. */
+#define IRQ_LINES 16       /* two cascaded 8259A PICs, 8 lines each */
 struct irq_stats {
     const char *name;      /* driver that owns the line, or NULL */
     uint64_t count;
 };
-void irq_get_stats(struct irq_stats out[16], uint32_t *spurious);
+void irq_get_stats(struct irq_stats out[IRQ_LINES], uint32_t *spurious);
 
 /* Flush the console and leave QEMU with this status as seen by its caller
  * (0 = success), through the isa-debug-exit device. */
