@@ -228,6 +228,7 @@ void uart_init_irq(void)
 /* Interrupts off. Start the transmitter if it is idle. */
 static void tx_kick(void)
 {
+    ASSERT_IRQS_OFF();
     tx_fill();
     if (!ring_empty(&tx_ring))
         set_ier(ier | IER_ETBEI);
@@ -236,6 +237,7 @@ static void tx_kick(void)
 /* Interrupts off: empty the ring by polling, so output keeps its order. */
 static void tx_drain_polled(void)
 {
+    ASSERT_IRQS_OFF();
     int c;
     while ((c = ring_get(&tx_ring)) >= 0) {
         putc_polled((uint8_t)c);

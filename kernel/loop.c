@@ -121,6 +121,7 @@ static struct {
  * and it goes back to sleep. */
 static void note_first_deadline(void)
 {
+    ASSERT_IRQS_OFF();
     L.wake_tick = L.heap_n ? clock_tick_at_or_after(L.heap[0]->due_ns) : UINT64_MAX;
 }
 
@@ -344,6 +345,7 @@ static void sift_down(uint32_t i)
 /* Interrupts off. */
 static void heap_remove(struct loop_timer *t)
 {
+    ASSERT_IRQS_OFF();
     uint32_t i = t->heap_pos - 1;
     struct loop_timer *last = L.heap[--L.heap_n];
     t->heap_pos = 0;

@@ -115,6 +115,7 @@ thread_t *thread_create(const char *name, thread_fn fn, void *arg)
 /* Interrupts off. Wakes the joiners; the stack is freed after the switch. */
 static void __attribute__((noreturn)) thread_end(int code)
 {
+    ASSERT_IRQS_OFF();
     struct thread *t = current;
     if (t == idle_thread)
         panic("the idle thread tried to exit");
@@ -140,6 +141,8 @@ void thread_kill_current(void)
 
 void thread_reap(struct thread *t)
 {
+    if (t->magic != THREAD_MAGIC)
+        panic("thread_reap: %p is not a live thread (magic %#x)", (void *)t, t->magic);
     kfree(t->stack);
     t->stack = NULL;
     if (t->flags & THREAD_DETACHED) {

@@ -3,6 +3,7 @@
 #define KERNEL_X86_H
 
 #include <stdint.h>
+#include <webscale/system.h>
 
 #define EFLAGS_IF (1u << 9)    /* interrupt enable flag */
 #define EFLAGS_ID (1u << 21)   /* writable only if the CPU has CPUID */
@@ -53,6 +54,15 @@ static inline void irq_restore(uint32_t was_on)
 }
 
 static inline int irqs_enabled(void) { return (read_eflags() & EFLAGS_IF) != 0; }
+
+/* For a function whose contract is "interrupts off": fail loudly now, not
+ * with a corrupted list later. Three instructions and a branch; schedule()
+ * checks the same, so the hottest paths need not. */
+#define ASSERT_IRQS_OFF()                                                   \
+    do {                                                                    \
+        if (irqs_enabled())                                                 \
+            panic("%s: called with interrupts on", __func__);               \
+    } while (0)
 
 static inline uint32_t read_cr2(void)
 {
