@@ -88,6 +88,7 @@
 #define ISR_CNT 0x20      /* a tally counter's top bit is set */
 #define ISR_RDC 0x40      /* remote DMA complete */
 #define ISR_RST 0x80      /* reset / stopped */
+#define ISR_ALL 0xFF      /* written to ISR: acknowledge everything */
 #define IMR_WANTED (ISR_PRX | ISR_PTX | ISR_RXE | ISR_TXE | ISR_OVW | ISR_CNT)
 
 #define DCR_WTS 0x01      /* word-wide DMA: the NE2000 has a 16-bit data port */
@@ -109,12 +110,16 @@
 #define RX_START 0x46
 #define RX_STOP  0x80
 #define RX_PAGES (RX_STOP - RX_START)
+#define RX_HDR_BYTES 4    /* status, next page, byte count [DP8390D "Buffer Management"] */
+#define ETH_HDR_BYTES 14  /* destination, source, type: the shortest frame we send */
+#define ETH_CRC_BYTES 4   /* the frame check sequence at the end of a frame on the wire */
 #define PROM_BYTES 32     /* 16 words, each PROM byte in the low half */
 #define PROM_SIG 0x57     /* 'W' in PROM bytes 14 and 15 marks an NE2000 */
 
 #define RESET_WAIT_NS (10 * NS_PER_MS)    /* a reset takes < 2 ms [ne.c's comment; AN-874] */
 #define STOP_WAIT_NS  (2 * NS_PER_MS)     /* datasheet: wait >= 1.6 ms after STOP */
 #define DMA_SPINS 100000                  /* bounded wait for RDC */
+#define ISR_ROUNDS 8                      /* bounded work per interrupt */
 
 #if NE2K_RX_SLOTS & (NE2K_RX_SLOTS - 1)
 #error "NE2K_RX_SLOTS must be a power of two"
@@ -249,12 +254,13 @@ static int rx_drain(void)
         uint32_t count = hdr[2] | (uint32_t)hdr[3] << 8;
         /* A real DP8390 needs ceil(count / 256) pages; QEMU reserves room
          * for a CRC it does not store, sometimes one page more. */
-        if (!(status & RSR_PRX) || !ring_page_ok(nxt) || count < 4 ||
-            (nxt != page_after(next_pkt, count) && nxt != page_after(next_pkt, count + 4))) {
+        if (!(status & RSR_PRX) || !ring_page_ok(nxt) || count < RX_HDR_BYTES ||
+            (nxt != page_after(next_pkt, count) &&
+             nxt != page_after(next_pkt, count + ETH_CRC_BYTES))) {
             rx_ring_reset(curr);
             break;
         }
-        uint32_t len = count - 4;
+        uint32_t len = count - RX_HDR_BYTES;
         if (len < NE2K_FRAME_MIN) {
             st.drops[NET_DROP_RX_SHORT]++;
         } else if (len > NE2K_FRAME_MAX) {
@@ -263,7 +269,7 @@ static int rx_drain(void)
             st.drops[NET_DROP_RX_RING_FULL]++;
         } else {
             struct ne2k_frame *f = &rx_slots[rx_head & (NE2K_RX_SLOTS - 1)];
-            dma_read((uint16_t)(next_pkt * NE_PAGE_SIZE + 4), f->data, (uint16_t)len);
+            dma_read((uint16_t)(next_pkt * NE_PAGE_SIZE + RX_HDR_BYTES), f->data, (uint16_t)len);
             f->len = (uint16_t)len;
             f->rx_ns = clock_ns();
             __asm__ volatile("" ::: "memory");
@@ -335,7 +341,7 @@ static void ne2k_irq(void *arg)
     int got = 0;
     st.irqs++;
     /* Bounded: each round acknowledges what it handles. */
-    for (int round = 0; round < 8; round++) {
+    for (int round = 0; round < ISR_ROUNDS; round++) {
         uint8_t isr = rd(NE_ISR) & IMR_WANTED;
         if (!isr)
             break;
@@ -368,7 +374,7 @@ int ne2k_send(const void *frame, size_t len)
 {
     if (!present)
         return -E_NOENT;
-    if (len < 14 || len > NE2K_FRAME_MAX - 4)
+    if (len < ETH_HDR_BYTES || len > NE2K_FRAME_MAX - ETH_CRC_BYTES)
         return -E_INVAL;
     int r = 0;
     uint32_t f = irq_save();
@@ -432,7 +438,7 @@ static int board_reset(void)
     while (!(rd(NE_ISR) & ISR_RST))
         if (clock_ns() - t0 > RESET_WAIT_NS)
             return -1;
-    wr(NE_ISR, 0xFF);
+    wr(NE_ISR, ISR_ALL);
     return 0;
 }
 
@@ -453,7 +459,7 @@ int ne2k_init(void)
     wr(NE_RCR, RCR_MON);
     wr(NE_TCR, TCR_LB0);
     wr(NE_IMR, 0);
-    wr(NE_ISR, 0xFF);
+    wr(NE_ISR, ISR_ALL);
 
     uint16_t prom[PROM_BYTES / 2];
     dma_read(0, prom, PROM_BYTES);
@@ -466,7 +472,7 @@ int ne2k_init(void)
     wr(NE_PSTOP, RX_STOP);
     next_pkt = RX_START + 1;
     set_bnry();
-    wr(NE_ISR, 0xFF);
+    wr(NE_ISR, ISR_ALL);
     wr(NE_IMR, IMR_WANTED);
     wr(NE_CR, CR_PAGE1 | CR_RD2 | CR_STP);
     for (int i = 0; i < 6; i++)

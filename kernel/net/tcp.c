@@ -31,6 +31,8 @@
 #define TCP_SNDBUF 4096              /* bytes queued by tcp_send at most */
 #define TCP_MSS_OURS (ETH_MTU - IP_HLEN - TCP_HLEN)   /* 1460 */
 #define TCP_TICK_MS 10
+#define TCP_MSS_MIN 64               /* a peer's MSS of 1 would make us send a flood ourselves */
+#define TCP_BACKLOG_MAX 1024         /* tcp_listen's backlog is clamped to this */
 /* RFC 6298 asks for 1 s before the first RTT sample; we take no samples
  * and talk to slirp on the same host, where 1 s would only make every
  * lost segment a visible stall. */
@@ -410,8 +412,8 @@ static void on_syn(uint32_t rip, const struct tcp_info *t, struct tcp_listener *
     c->snd_nxt = c->snd_una + 1;
     c->snd_wnd = t->wnd;
     c->mss = t->mss ? (t->mss < TCP_MSS_OURS ? t->mss : TCP_MSS_OURS) : TCP_MSS_DEFAULT;
-    if (c->mss < 64)
-        c->mss = 64;              /* an MSS of 1 would make us send a flood ourselves */
+    if (c->mss < TCP_MSS_MIN)
+        c->mss = TCP_MSS_MIN;
     c->rto_ms = TCP_RTO_MS;
     c->born_ms = now;
     c->state = TCP_SYN_RECEIVED;
@@ -678,7 +680,7 @@ int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
         if (l->fn)
             continue;
         l->port = port;
-        l->backlog = (uint16_t)(backlog > 1024 ? 1024 : backlog);
+        l->backlog = (uint16_t)(backlog > TCP_BACKLOG_MAX ? TCP_BACKLOG_MAX : backlog);
         l->half_open = 0;
         l->arg = arg;
         list_init(&l->half);
