@@ -23,7 +23,7 @@ from freeport import free_port, port_is_free  # noqa: E402
 import launch  # noqa: E402
 
 GDB = os.environ.get("GDB", "gdb")
-GDB_TIMEOUT = 60
+GDB_TIMEOUT = 120       # wall seconds; the guest runs under icount, this only guards a hang
 
 # Runs inside gdb: which thread's stack the CPU is on, independent of ws.py.
 PY_HELPERS = r'''

@@ -349,7 +349,11 @@ def test_bad_frames_dropped_by_reason_and_flood():
                 peer.send(eth(peer.mac, PEER_MAC, 0x86DD, bytes([i & 255]) * (9000 if i % 2 else 46)))
             time.sleep(0.5)
             jumbo = drops(g)
-            check(jumbo["rx-too-long"] > flood["rx-too-long"], "no giant was seen:\n" + jumbo["_out"])
+            # However the card mangled them (a whole giant, or a ring header
+            # that a giant overwrote), the driver must have noticed some.
+            noticed = sum(jumbo.get(k, 0) - flood.get(k, 0)
+                          for k in ("rx-too-long", "rx-bad-ring-header", "rx-overflow"))
+            check(noticed > 0, "no giant was seen:\n" + jumbo["_out"])
 
             # Still alive and serving: a ping from here.
             peer.drain()

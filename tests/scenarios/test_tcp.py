@@ -47,7 +47,12 @@ def heap_used(g):
     return int(m.group(1))
 
 
-def get(port, path="/", timeout=10):
+# Generous: under load a SYN that met a full backlog waits for slirp's
+# own retransmission, seconds later; a lost connection still fails.
+HTTP_TIMEOUT = 30
+
+
+def get(port, path="/", timeout=HTTP_TIMEOUT):
     c = http.client.HTTPConnection(LOCAL, port, timeout=timeout)
     try:
         c.request("GET", path)
@@ -83,7 +88,7 @@ def serve_and_check(style):
         secs = time.monotonic() - t0
         check(re.search(r"requests served: \d+", body) and "bytes of heap" in body, body, g)
         # Keep-alive: several requests on one connection.
-        c = http.client.HTTPConnection(LOCAL, port, timeout=10)
+        c = http.client.HTTPConnection(LOCAL, port, timeout=HTTP_TIMEOUT)
         for _ in range(5):
             c.request("GET", "/")
             r = c.getresponse()
@@ -96,7 +101,7 @@ def serve_and_check(style):
         status, _ = get(port, "/nothing")
         check(status == 404, "404 wanted, got %d" % status, g)
         # Garbage gets 400 and a close.
-        s = socket.create_connection((LOCAL, port), timeout=10)
+        s = socket.create_connection((LOCAL, port), timeout=HTTP_TIMEOUT)
         s.sendall(b"\x01\x02 garbage \xff\r\n\r\n")
         reply = b""
         while True:
