@@ -15,6 +15,7 @@
 #include <webscale/system.h>
 #include "kernel/clock.h"
 #include "kernel/sched.h"
+#include "kernel/trap.h"
 #include "kernel/x86.h"
 
 /* Sleep on q and add the time asleep to the object's statistics.
@@ -52,6 +53,9 @@ void mutex_lock(struct mutex *m)
 int mutex_trylock(struct mutex *m)
 {
     int r = -E_WOULDBLOCK;
+    if (irq_nesting)
+        panic("mutex '%s': mutex_trylock in an IRQ handler would make thread '%s' the owner",
+              m->q.name, current->name);
     uint32_t f = irq_save();
     if (!m->owner) {
         m->owner = current;

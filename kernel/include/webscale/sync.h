@@ -4,8 +4,10 @@
  * Waiters sleep (they do not spin) and are woken in FIFO order. On one core
  * every operation is made atomic by turning interrupts off for its few
  * instructions, so they are safe against preemption and against interrupt
- * handlers (which may only use the non-blocking calls: *_try*, *_up,
- * *_signal). Each object counts how often it was contended. */
+ * handlers, which may use only the calls marked IRQ-safe below: sem_up,
+ * sem_trydown, cond_signal, cond_broadcast, mq_trysend, mq_tryrecv. Not the
+ * mutex: it has an owner, and a handler would make the interrupted thread
+ * own it. Each object counts how often it was contended. */
 #ifndef WEBSCALE_SYNC_H
 #define WEBSCALE_SYNC_H
 
@@ -36,7 +38,7 @@ struct mutex {
 
 void mutex_init(struct mutex *m, const char *name);
 void mutex_lock(struct mutex *m);
-int mutex_trylock(struct mutex *m);   /* 0 or -E_WOULDBLOCK */
+int mutex_trylock(struct mutex *m);   /* 0 or -E_WOULDBLOCK; threads only */
 void mutex_unlock(struct mutex *m);   /* hands the lock to the first waiter */
 int mutex_held(const struct mutex *m);
 
@@ -48,7 +50,7 @@ struct semaphore {
 
 void sem_init(struct semaphore *s, int32_t count, const char *name);
 void sem_down(struct semaphore *s);
-int sem_trydown(struct semaphore *s); /* 0 or -E_WOULDBLOCK */
+int sem_trydown(struct semaphore *s); /* 0 or -E_WOULDBLOCK; IRQ-safe */
 void sem_up(struct semaphore *s);     /* IRQ-safe */
 
 struct condvar {
@@ -59,8 +61,8 @@ struct condvar {
 void cond_init(struct condvar *c, const char *name);
 /* Atomically release m and sleep; m is held again on return. */
 void cond_wait(struct condvar *c, struct mutex *m);
-void cond_signal(struct condvar *c);    /* wake the longest waiter */
-void cond_broadcast(struct condvar *c); /* wake them all */
+void cond_signal(struct condvar *c);    /* wake the longest waiter; IRQ-safe */
+void cond_broadcast(struct condvar *c); /* wake them all; IRQ-safe */
 
 /* A bounded FIFO of fixed-size messages in a buffer the caller provides
  * (capacity * msg_size bytes). */
