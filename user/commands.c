@@ -23,6 +23,7 @@ const struct shell_cmd shell_commands[] = {
     { "spin", "[MS]", "a thread spins without yielding: try it after 'sched coop'", cmd_spin },
     { "order", "[N]", "the same async requests finish in different orders", cmd_order },
     { "cpu-vs-io", "[MS]", "CPU work over 1/2/4 threads vs IO waits in the loop", cmd_cpu_vs_io },
+    { "scale", "[N...] [window MS]", "N clients, thread per client vs event loop: requests/s, switches, memory", cmd_scale },
     { "halt", "", "power off (QEMU exits with status 0)", cmd_halt },
 };
 const int shell_ncommands = sizeof shell_commands / sizeof shell_commands[0];

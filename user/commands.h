@@ -23,6 +23,7 @@ int cmd_stall(int argc, char **argv);
 int cmd_spin(int argc, char **argv);
 int cmd_order(int argc, char **argv);
 int cmd_cpu_vs_io(int argc, char **argv);
+int cmd_scale(int argc, char **argv);
 
 /* The command's own table entry, for its usage line. */
 const struct shell_cmd *shell_find(const char *name);

@@ -135,7 +135,7 @@ def test_paste_of_printable_and_binary_junk():
 
 
 DEMOS = ("blocking 20 20", "stall 30", "spin 30", "order 6", "cpu-vs-io 20",
-         "threads 26 1", "loop echo 1", "trace 50", "loop")
+         "threads 26 1", "loop echo 1", "trace 50", "loop", "scale 1 10 window 50")
 
 
 def test_no_leak_around_every_demo():
@@ -152,10 +152,11 @@ def test_no_leak_around_every_demo():
 
 def test_ctrl_c_at_different_moments_leaks_nothing():
     with boot() as g:
-        for d in ("blocking 20 50", "stall 300", "cpu-vs-io 300", "order 12"):
+        for d in ("blocking 20 50", "stall 300", "cpu-vs-io 300", "order 12", "scale 100"):
             g.command(d, 60)
         used0, n0, _ = heap_and_threads(g)
-        for d in ("blocking 20 50", "stall 300", "cpu-vs-io 300", "order 12", "threads 5"):
+        for d in ("blocking 20 50", "stall 300", "cpu-vs-io 300", "order 12", "threads 5",
+                  "scale 100"):
             for delay in (0.05, 0.4, 1.2):
                 g.sendline(d)
                 time.sleep(delay)
@@ -173,7 +174,8 @@ def test_demos_under_every_scheduler_setting():
         for mode in ("sched coop", "sched slice 1", "sched slice 10000", "sched preempt",
                      "sched slice 10"):
             g.command(mode)
-            for d in ("blocking 5 10", "stall 20", "spin 20", "order 3", "cpu-vs-io 10"):
+            for d in ("blocking 5 10", "stall 20", "spin 20", "order 3", "cpu-vs-io 10",
+                      "scale 10 window 50"):
                 out = g.command(d, 60)
                 check("error" not in out and "PANIC" not in out, mode + " | " + d + "\n" + out, g)
         check("idle" in g.command("ps"), "shell not back", g)

@@ -1,0 +1,127 @@
+"""`scale`: N clients served by a thread each and by the event loop, under
+-icount (deterministic; idle time costs no wall time). Every row is there
+with its units and positive figures; the loop's memory per client is far
+below a thread's; switches per request follow wake-ups, not N; running out
+of memory for threads is reported and cleaned up; nothing leaks, Ctrl-C
+included."""
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from guest import Guest, check  # noqa: E402
+from test_robustness import heap_and_threads  # noqa: E402
+
+MS = r"(\d+\.\d{3}) ms"
+PCT = r"(\d+\.\d{2}) %"
+ROW = re.compile(r"^\s+(\d+) (threads|loop)\s+(\d+)/s\s+" + MS + r"\s+" + MS +
+                 r"\s+(\d+)\s+(\d+\.\d{2})\s+(\d+) B\s+(\d+) B\s+" + PCT + r"\s+" + PCT +
+                 r"\s+" + PCT + r"\s*$", re.M)
+
+
+def boot():
+    g = Guest(icount=True)
+    g.expect_prompt(60)
+    return g
+
+
+def rows_of(out):
+    rows = {}
+    for m in ROW.finditer(out):
+        n, way = int(m.group(1)), m.group(2)
+        rows[(n, way)] = dict(rps=int(m.group(3)), p50=float(m.group(4)), p99=float(m.group(5)),
+                              switches=int(m.group(6)), per_req=float(m.group(7)),
+                              heap=int(m.group(8)), per_client=int(m.group(9)),
+                              switching=float(m.group(10)), overhead=float(m.group(11)),
+                              idle=float(m.group(12)))
+    return rows
+
+
+def test_scale_table_and_no_leak():
+    with boot() as g:
+        g.command("scale 1 10 100 window 200", 60)    # the loop's timer heap grows once
+        used0, n0, _ = heap_and_threads(g)
+        out = g.command("scale 1 10 100 window 200", 60)
+        used1, n1, ps = heap_and_threads(g)
+        check(used0 == used1 and n0 == n1, "leak: %d -> %d bytes, %d -> %d threads\n%s" %
+              (used0, used1, n0, n1, ps), g)
+        rows = rows_of(out)
+        want = [(n, w) for n in (1, 10, 100) for w in ("threads", "loop")]
+        check(sorted(rows) == sorted(want), "scale printed rows %s:\n%s" % (sorted(rows), out))
+        for (n, way), r in rows.items():
+            for k in ("rps", "p50", "p99", "switches", "per_req", "heap", "per_client"):
+                check(r[k] > 0, "%d %s: %s is not positive:\n%s" % (n, way, k, out))
+            # Never short of CPU here: a request every ~11 ms per client.
+            check(80 * n <= r["rps"] <= 100 * n, "%d %s: %d requests/s:\n%s" %
+                  (n, way, r["rps"], out))
+            check(10 <= r["p50"] <= r["p99"] < 13, "%d %s: latency:\n%s" % (n, way, out))
+            check(r["idle"] > 40, "%d %s: idle %.2f %%:\n%s" % (n, way, r["idle"], out))
+        for n in (1, 10, 100):
+            t, lp = rows[(n, "threads")], rows[(n, "loop")]
+            check(t["per_client"] >= 4096, "a thread costs less than its stack:\n" + out)
+            check(lp["per_client"] * 20 < t["per_client"],
+                  "loop memory per client not far below threads':\n" + out)
+            # Threads: one switch as a request's thread blocks, at most one
+            # more out of idle; never more because N threads sleep.
+            check(0.9 <= t["per_req"] <= 2.5, "threads, %d: %.2f switches a request:\n%s" %
+                  (n, t["per_req"], out))
+            check(lp["per_req"] <= t["per_req"] + 0.05, "loop switches more than threads:\n" + out)
+        # The loop's switches per request do not grow with N (they fall:
+        # one wake-up of the loop thread serves every timer due by then).
+        check(rows[(100, "loop")]["per_req"] <= rows[(1, "loop")]["per_req"], out)
+        for line in ("Switches follow wake-ups, not threads", "What grows with N is memory",
+                     "The CPU never ran out here", "It does not hold on this machine",
+                     "switching = switches x"):
+            check(line in out, "conclusion lacks %r:\n%s" % (line, out))
+
+
+def test_scale_bad_arguments():
+    with boot() as g:
+        for line, err in (("scale 0", "N must be a whole number from 1 to 10000"),
+                          ("scale 10001", "N must be a whole number from 1 to 10000"),
+                          ("scale window 10", "MS must be a whole number from 50 to 10000"),
+                          ("scale 1 window", "usage: scale"),
+                          ("scale 1 2 3 4 5 6 7 8 9", "at most 8 values of N")):
+            out = g.command(line)
+            check(err in out and len(out.strip().splitlines()) <= 3, line + ":\n" + out, g)
+
+
+def test_scale_out_of_memory_reported_and_cleaned_up():
+    with boot() as g:
+        # 10,000 threads do not fit in 32 MiB: reported, cleaned up, and the
+        # loop still serves the 10,000 clients (the first run grows the
+        # loop's timer heap, which it keeps: the baseline comes after it).
+        out = g.command("scale 10000 window 50", 120)
+        check(re.search(r"no memory for client thread \d+ of 10000", out), out, g)
+        rows = rows_of(out)
+        check(list(rows) == [(10000, "loop")], "rows after running out of memory:\n" + out, g)
+        check("10000 threads did not fit in the heap" in out, out, g)
+        used0, n0, _ = heap_and_threads(g)
+        g.command("scale 10000 window 50", 120)
+        used1, n1, ps = heap_and_threads(g)
+        check(used0 == used1 and n0 == n1, "leak after running out of memory: %d -> %d bytes, "
+              "%d -> %d threads\n%s" % (used0, used1, n0, n1, ps), g)
+
+
+def test_scale_ctrl_c_in_either_row_leaks_nothing():
+    with boot() as g:
+        g.command("scale 100 window 50", 60)
+        used0, n0, _ = heap_and_threads(g)
+        # Ctrl-C in the middle of the threads' row, then in the loop's (as
+        # soon as the threads' row is printed).
+        g.sendline("scale 100 window 2000")
+        time.sleep(0.3)
+        g.send(b"\x03")
+        g.expect_prompt(30)
+        g.sendline("scale 100 window 2000")
+        g.expect(r"100 threads .*\n", 60)
+        g.send(b"\x03")
+        out = g.expect(r"([^\n]*\n)*?webscale> ", 30).group(0).decode("latin-1")
+        check("100 loop" not in out, "Ctrl-C did not stop the loop's row:\n" + out, g)
+        time.sleep(0.3)
+        g.send(b"\x15")
+        used1, n1, ps = heap_and_threads(g)
+        check(used0 == used1 and n0 == n1, "leak after Ctrl-C: %d -> %d bytes, %d -> %d "
+              "threads\n%s" % (used0, used1, n0, n1, ps), g)
