@@ -12,7 +12,7 @@
 
 #define IDT_ENTRIES 256
 #define NUM_EXCEPTIONS 32              /* vectors 0-31 are the CPU's [SDM 3A 6.2] */
-#define NUM_VECTORS (NUM_EXCEPTIONS + PIC_NUM_IRQS)   /* vectors.S has a stub for each */
+#define NUM_VECTORS (NUM_EXCEPTIONS + PIC_NUM_IRQS)   /* vectors.S has an entry point for each */
 #define IDT_INTERRUPT_GATE_32 0x8E     /* present, ring 0, 32-bit interrupt gate */
 #define VEC_PAGE_FAULT 14              /* #PF, CR2 holds the address [SDM 3A 6.15] */
 #define BACKTRACE_MAX 16               /* frames printed */

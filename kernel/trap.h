@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 /* What alltraps (vectors.S) leaves on the stack: pushal's registers, the
- * vector and error code the stub pushed, then what the CPU pushed. No ring
+ * vector and error code its entry point pushed, then what the CPU pushed. No ring
  * change, so the CPU pushed no esp/ss. */
 struct trapframe {
     uint32_t edi, esi, ebp, esp_pushal, ebx, edx, ecx, eax;

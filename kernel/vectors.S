@@ -1,6 +1,6 @@
 /* The entry points of all 48 interrupt vectors and the common path.
  *
- * Each stub makes the stack look the same (a fake error code where the CPU
+ * Each entry point makes the stack look the same (a fake error code where the CPU
  * pushes none, then the vector number) and jumps to alltraps, which saves
  * the general registers and calls trap(struct trapframe *) in trap.c.
  * [Intel SDM vol. 3A, 6.13 "Error code"; 6.15 table 6-1 for which vectors
