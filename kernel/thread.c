@@ -9,6 +9,7 @@
 #include <webscale/string.h>
 #include <webscale/system.h>
 #include "kernel/sched.h"
+#include "kernel/trace.h"
 #include "kernel/x86.h"
 
 extern uint8_t boot_stack[], boot_stack_top[];
@@ -61,6 +62,7 @@ void thread_init_idle(void)
     t->magic = THREAD_MAGIC;
     t->id = 0;
     strlcpy(t->name, "idle", sizeof t->name);
+    trace_thread_created(t->id, t->name);
     t->stack = boot_stack;
     t->stack_size = boot_stack_top - boot_stack;
     t->state = THREAD_RUNNING;
@@ -101,6 +103,7 @@ thread_t *thread_create_ex(const char *name, thread_fn fn, void *arg,
 
     uint32_t f = irq_save();
     t->id = next_id++;
+    trace_thread_created(t->id, t->name);
     list_push_back(&all_threads, &t->all);
     sched_wake(t);
     irq_restore(f);

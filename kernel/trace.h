@@ -8,6 +8,7 @@
 #include <webscale/trace.h>
 
 _Static_assert((TRACE_RECORDS & (TRACE_RECORDS - 1)) == 0, "TRACE_RECORDS: a power of two");
+_Static_assert((TRACE_NAMES & (TRACE_NAMES - 1)) == 0, "TRACE_NAMES: a power of two");
 
 /* One switch as recorded; trace_snapshot() turns raw into ns. */
 struct trace_slot {
@@ -19,6 +20,9 @@ struct trace_slot {
 
 extern struct trace_slot trace_ring[TRACE_RECORDS];
 extern uint64_t trace_count;        /* records ever written; the next goes to count % N */
+
+/* thread_create_ex() tells the trace every new thread's id and name. */
+void trace_thread_created(int id, const char *name);
 
 static inline void trace_switch(uint64_t raw, int from, int to, int reason)
 {

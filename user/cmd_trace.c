@@ -1,9 +1,14 @@
 /* trace [MS]: the scheduling trace as a timeline. The kernel records
  * every context switch in a ring (<webscale/trace.h>); this draws who
  * held the CPU over the last MS milliseconds, one character per slot of
- * time, and counts the switches in it by reason. */
+ * time, and counts the switches in it by reason.
+ *
+ * trace dump [MS]: the same records for a program to read: one line per
+ * switch between BEGIN and END markers, with every thread's name.
+ * tools/trace2view.py turns it into Perfetto JSON and an SVG timeline. */
 #include <webscale/kprintf.h>
 #include <webscale/sched.h>
+#include <webscale/string.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include <webscale/trace.h>
@@ -14,6 +19,7 @@
 #define LEGEND_MAX 26           /* threads with a letter of their own */
 #define TRACE_MS_DEFAULT 100
 #define TRACE_MS_MAX 60000
+#define THREADS_MAX 64            /* threads thread_snapshot() reports here */
 
 static char letter(int *ids, int *nids, int id)
 {
@@ -28,11 +34,90 @@ static char letter(int *ids, int *nids, int id)
     return (char)('A' + (*nids)++);
 }
 
+static struct trace_record rec[TRACE_RECORDS];
+static struct thread_info info[THREADS_MAX];
+
+/* A thread's name as one word: the live thread's, else the one the trace
+ * remembers from its creation, else "?". */
+static const char *dump_name(int id, int ni, char buf[THREAD_NAME_MAX])
+{
+    const char *name = NULL;
+    for (int j = 0; j < ni && j < THREADS_MAX; j++)
+        if (info[j].id == id)
+            name = info[j].name;
+    if (name)
+        strlcpy(buf, name, THREAD_NAME_MAX);
+    else if (trace_thread_name(id, buf, THREAD_NAME_MAX) < 0)
+        strlcpy(buf, "?", THREAD_NAME_MAX);
+    for (char *c = buf; *c; c++)
+        if (*c == ' ')
+            *c = '_';
+    return buf;
+}
+
+/* The window is [start, now]: the first record's "from" held the CPU at
+ * start, each record's "to" until the next record, the last one's "to"
+ * (this shell) until now. */
+static int trace_dump(uint32_t ms)
+{
+    uint64_t total;
+    int n = trace_snapshot(rec, TRACE_RECORDS, &total);
+    uint64_t now = clock_ns(), span = (uint64_t)ms * NS_PER_MS;
+    uint64_t start = now > span ? now - span : 0;
+    int first = 0;
+    while (first < n && rec[first].ns < start)
+        first++;
+    if (first == 0 && n > 0 && rec[0].ns > start)
+        start = rec[0].ns;          /* the ring does not reach back so far */
+    int ni = thread_snapshot(info, THREADS_MAX);
+    int running = thread_id(thread_current());
+    char a[THREAD_NAME_MAX], b[THREAD_NAME_MAX];
+
+    kprintf("trace dump BEGIN start_ns=%llu end_ns=%llu span_ms=%llu records=%d running=%d\n",
+            (unsigned long long)start, (unsigned long long)now,
+            (unsigned long long)((now - start) / NS_PER_MS), n - first, running);
+    if (start > now - span && now > span)
+        kprintf("# the ring (%d switches) reaches back only %llu ms, not %u ms\n", TRACE_RECORDS,
+                (unsigned long long)((now - start) / NS_PER_MS), ms);
+    kprintf("# thread <id> <name>; T <time ns since boot> <from id> <from name> "
+            "<to id> <to name> <why from left the CPU>\n");
+    /* Every thread the window mentions, once: who ran at its start, every
+     * record's two threads, and who runs now. */
+    int seen[THREADS_MAX], nseen = 0;
+    for (int i = first - 1; i <= n; i++) {
+        int ids[2] = { running, running };
+        if (i >= first && i < n) {
+            ids[0] = rec[i].from;
+            ids[1] = rec[i].to;
+        }
+        for (int k = 0; k < 2; k++) {
+            int dup = 0;
+            for (int j = 0; j < nseen; j++)
+                dup |= seen[j] == ids[k];
+            if (!dup && nseen < THREADS_MAX) {
+                seen[nseen++] = ids[k];
+                kprintf("thread %d %s\n", ids[k], dump_name(ids[k], ni, a));
+            }
+        }
+    }
+    for (int i = first; i < n; i++)
+        kprintf("T %llu %d %s %d %s %s\n", (unsigned long long)rec[i].ns, rec[i].from,
+                dump_name(rec[i].from, ni, a), rec[i].to, dump_name(rec[i].to, ni, b),
+                sched_reason_name(rec[i].reason));
+    kprintf("trace dump END\n");
+    return 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
-    static struct trace_record rec[TRACE_RECORDS];
-    static struct thread_info info[64];
     uint32_t ms = TRACE_MS_DEFAULT;
+    if (argc > 1 && strcmp(argv[1], "dump") == 0) {
+        if (argc > 3)
+            return shell_usage(shell_find("trace"));
+        if (argc == 3 && shell_parse_uint("trace", "MS", argv[2], 1, TRACE_MS_MAX, &ms) < 0)
+            return 1;
+        return trace_dump(ms);
+    }
     if (argc > 2)
         return shell_usage(shell_find("trace"));
     if (argc == 2 && shell_parse_uint("trace", "MS", argv[1], 1, TRACE_MS_MAX, &ms) < 0)
@@ -72,11 +157,11 @@ int cmd_trace(int argc, char **argv)
 
     kprintf("the last %u ms, 1 char = %llu us: who held the CPU (. = idle)\n  %s\n", ms,
             (unsigned long long)(col_ns / NS_PER_US), line);
-    int ni = thread_snapshot(info, 64);
+    int ni = thread_snapshot(info, THREADS_MAX);
     kprintf(" ");
     for (int i = 0; i < nids; i++) {
         const char *name = "(ended)";
-        for (int j = 0; j < ni && j < 64; j++)
+        for (int j = 0; j < ni && j < THREADS_MAX; j++)
             if (info[j].id == ids[i])
                 name = info[j].name;
         kprintf(" %c = %d %s", 'A' + i, ids[i], name);

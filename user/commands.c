@@ -10,7 +10,7 @@ const struct shell_cmd shell_commands[] = {
     { "top", "[SECONDS]", "ps, live: CPU share and switches of the last second", cmd_top },
     { "latency", "", "the talk's speed-of-light table, measured now, and scaled", cmd_latency },
     { "threads", "N [SECONDS]", "N threads count on one core: shares, switches, timeline", cmd_threads },
-    { "trace", "[MS]", "timeline of the last MS ms of context switches (default 100)", cmd_trace },
+    { "trace", "[dump] [MS]", "timeline of the last MS ms of context switches (default 100); dump: as text for tools/trace2view.py", cmd_trace },
     { "sched", "[slice MS | preempt | coop]", "show or change the scheduler", cmd_sched },
     { "mem", "", "heap usage", cmd_mem },
     { "irqs", "", "interrupt counts per line, serial statistics", cmd_irqs },

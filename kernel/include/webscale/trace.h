@@ -19,4 +19,10 @@ struct trace_record {
  * *total (if not NULL) gets how many switches were ever recorded. */
 int trace_snapshot(struct trace_record *out, int max, uint64_t *total);
 
+/* The name thread id had, even after it ended (the ring outlives its
+ * threads): copies it into out and returns 0, or returns -1 when the id
+ * is older than the last TRACE_NAMES threads created. */
+#define TRACE_NAMES 128             /* a power of two */
+int trace_thread_name(int id, char *out, int size);
+
 #endif
