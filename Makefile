@@ -7,6 +7,7 @@
 #   make record DEMO="threads 2 3"   record a run (build/rec/NAME/, tools/rr.py)
 #   make replay [REC=NAME]   replay it paused under GDB; reverse-stepi works
 #   make replay-check [REC=NAME]   replay without GDB, diff the console
+#   make trace DEMO="threads 3 1"   the demo's scheduling trace as pictures (build/trace/)
 #   make bench   the performance goals of SPEC.md, measured in instructions under -icount
 #   make iso | kernel | clean
 #
@@ -57,7 +58,7 @@ QEMU_NET := -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$(NET_TCP_PORT)
 # `halt` writes 0, so 1 means a clean exit.
 QEMU_STATUS := rc=$$?; if [ $$rc -eq 1 ]; then exit 0; fi; exit $$rc
 
-.PHONY: all kernel iso run run-kernel test host-tests bench gdb qemu-gdb clean setup
+.PHONY: all kernel iso run run-kernel test host-tests bench gdb qemu-gdb trace clean setup
 all: kernel
 
 setup:
@@ -139,6 +140,23 @@ gdb: kernel
 
 qemu-gdb: kernel
 	@$(PYTHON) tools/gdb/launch.py --mode qemu --append "$(APPEND)"
+
+# ---- the scheduling trace as pictures (tools/trace2view.py) ----
+# Boots the kernel without a NIC under -icount (1 instruction = 1 ns, so
+# the same picture every time), types DEMO, then `trace dump TRACE_MS`,
+# and converts the dump. DEMO defaults to "threads 3 1"; a demo that does
+# not end by itself is stopped after TRACE_TIMEOUT wall seconds, undumped.
+TRACE_DEMO = $(or $(DEMO),threads 3 1)
+TRACE_MS ?= 200
+TRACE_TIMEOUT ?= 120
+trace: kernel
+	@mkdir -p $(B)/trace
+	@timeout $(TRACE_TIMEOUT) $(QEMU) $(QEMU_MACHINE) -display none -monitor none \
+		-icount shift=0,sleep=off,align=off -serial file:$(B)/trace/console.txt \
+		-kernel $(B)/kernel.elf -append "run=$(TRACE_DEMO); trace dump $(TRACE_MS); halt"; \
+		rc=$$?; if [ $$rc -ne 1 ]; then echo "make trace: QEMU ended with status $$rc"; fi
+	@echo "make trace: console in $(B)/trace/console.txt"
+	@$(PYTHON) tools/trace2view.py $(B)/trace/console.txt --json $(B)/trace/trace.json --svg $(B)/trace/trace.svg
 
 # ---- record and replay (QEMU's rr mode; tools/rr.py) ----
 # REC=NAME picks build/rec/NAME (default: the demo's words; the newest for
