@@ -40,6 +40,7 @@ static struct {
     enum style style;
     uint16_t port;
     volatile uint32_t requests, bad_requests, conns, open, open_max;
+    volatile uint32_t no_thread;  /* threads style: connections closed for want of a thread */
     size_t heap_base;             /* heap used before the server started */
     size_t heap_at_max;           /* heap used (over the base) at open_max */
     uint64_t switches_base, start_ns;
@@ -336,9 +337,14 @@ static void t_acceptor(void *arg)
         count_conn(+1);
         mutex_unlock(&H.lock);
         if (!thread_create_ex("http", t_conn, k, THREAD_STACK_DEFAULT, THREAD_DETACHED)) {
+            /* No memory for a stack: this connection is closed, the server
+             * goes on with the ones it has. Said once, counted always. */
             tcp_sock_close(k);
             mutex_lock(&H.lock);
             count_conn(-1);
+            if (!H.no_thread++)
+                kprintf("httpd: no memory for a thread at %u open connections: "
+                        "closing new ones until some end (the server keeps running)\n", H.open);
             mutex_unlock(&H.lock);
         }
     }
@@ -414,6 +420,8 @@ int cmd_httpd(int argc, char **argv)
             "%u connections (%u open at the stop, %u at most at once)\n",
             (unsigned long long)(ns / NS_PER_MS), H.requests, H.bad_requests, H.conns,
             open_at_stop, H.open_max);
+    if (H.no_thread)
+        kprintf("  %u connections closed at once: no memory for their thread\n", H.no_thread);
     kprintf("  memory per connection at the peak: %u bytes of heap (struct tcp_conn %u bytes",
             bytes_per_conn(), (unsigned)tcp_conn_bytes());
     if (style == STYLE_LOOP)

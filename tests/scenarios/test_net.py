@@ -130,8 +130,8 @@ class Peer:
         self.sock.close()
 
 
-def boot(peer):
-    g = Guest(extra=peer.netdev())
+def boot(peer, icount=False):
+    g = Guest(icount=icount, extra=peer.netdev())
     g.expect(r"NE2000 at 0x300, IRQ 9, MAC ([0-9a-f:]{17})", 30)
     peer.mac = bytes.fromhex(re.search(r"MAC ([0-9a-f:]{17})", g.output).group(1).replace(":", ""))
     g.expect_prompt(30)
