@@ -77,20 +77,60 @@ def test_second_compiler_clang():
         check(p.returncode == 0, "clang fails on %s:\n%s" % (os.path.relpath(f, ROOT), p.stderr))
 
 
-def test_setup_prints_the_command_when_it_cannot_install():
-    # Not root, no sudo, nothing on PATH: tools/setup.sh must not try
-    # anything, but print the exact apt-get line and stop with an error.
+def run_setup_unprivileged(setup_sh):
+    """Run a copy of setup.sh as a user who cannot install anything.
+
+    Not root, no sudo, nothing on PATH but id. As root we drop to nobody
+    (65534); nobody must be able to read the script, and a checkout under
+    /root or a 0700 home is not readable to nobody, so the script is
+    copied into a fresh folder of its own first."""
+    import shutil
     import tempfile
-    with tempfile.TemporaryDirectory() as bindir:
-        os.chmod(bindir, 0o755)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        bindir = os.path.join(tmp, "bin")
+        os.mkdir(bindir, 0o755)
         os.symlink("/usr/bin/id", os.path.join(bindir, "id"))
-        # As root, drop to nobody; otherwise we are not root already.
+        script = os.path.join(tmp, "setup.sh")
+        shutil.copyfile(setup_sh, script)
+        os.chmod(script, 0o644)
         drop = (["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
                 if os.geteuid() == 0 else [])
-        p = subprocess.run(drop + ["env", "PATH=" + bindir, "/bin/sh",
-                            os.path.join(ROOT, "tools", "setup.sh")],
-                           capture_output=True, text=True, timeout=60)
+        return subprocess.run(drop + ["env", "PATH=" + bindir, "/bin/sh", script],
+                              capture_output=True, text=True, timeout=60, cwd=tmp)
+
+
+def check_setup_refuses(p):
     check(p.returncode == 1, "setup.sh exit %d:\n%s%s" % (p.returncode, p.stdout, p.stderr))
     check(re.search(r"^\s+sudo apt-get update && sudo apt-get install -y "
                     r"--no-install-recommends .*gcc-i686-linux-gnu.*qemu-system-x86", p.stdout, re.M),
-          "no exact install command:\n" + p.stdout)
+          "no exact install command:\n" + p.stdout + p.stderr)
+
+
+def test_setup_prints_the_command_when_it_cannot_install():
+    # Not root, no sudo, nothing on PATH: tools/setup.sh must not try
+    # anything, but print the exact apt-get line and stop with an error.
+    check_setup_refuses(run_setup_unprivileged(os.path.join(ROOT, "tools", "setup.sh")))
+
+
+def test_setup_checks_pass_from_a_private_folder():
+    # The same check from a checkout nobody else may read, as /root (0700
+    # on Debian) or a 0700 home: the tracked files copied into a mkdtemp
+    # folder (0700), the set-up test run there from another current
+    # directory. It failed before the script was copied out.
+    import shutil
+    import tempfile
+    with tempfile.TemporaryDirectory() as private:
+        os.chmod(private, 0o700)
+        clone = os.path.join(private, "webscale")
+        for rel in ("tools/setup.sh", "tests/scenarios/test_build.py", "tests/lib/guest.py"):
+            os.makedirs(os.path.dirname(os.path.join(clone, rel)), exist_ok=True)
+            shutil.copy2(os.path.join(ROOT, rel), os.path.join(clone, rel))
+        os.chmod(clone, 0o700)
+        code = ("import sys; sys.path.insert(0, %r); import test_build as t; "
+                "t.test_setup_prints_the_command_when_it_cannot_install(); print('setup-ok')"
+                % os.path.join(clone, "tests", "scenarios"))
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=120, cwd="/")
+    check(p.returncode == 0 and "setup-ok" in p.stdout,
+          "the set-up check fails from a 0700 folder:\n%s%s" % (p.stdout, p.stderr))
