@@ -56,7 +56,8 @@ QEMU_NET := -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$(NET_TCP_PORT)
             -device ne2k_isa,netdev=n0,iobase=0x300,irq=9
 # QEMU leaves with (v << 1) | 1 when the kernel writes v to isa-debug-exit;
 # `halt` writes 0, so 1 means a clean exit.
-QEMU_STATUS := rc=$$?; if [ $$rc -eq 1 ]; then exit 0; fi; exit $$rc
+# After QEMU, turn the terminal's line wrap back on (SeaBIOS turned it off).
+QEMU_STATUS := rc=$$?; [ -t 1 ] && printf '\033[?7h'; if [ $$rc -eq 1 ]; then exit 0; fi; exit $$rc
 
 .PHONY: all kernel iso run run-kernel test host-tests bench gdb qemu-gdb trace clean setup
 all: kernel

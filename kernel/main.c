@@ -18,6 +18,8 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
+#define ANSI_WRAP_ON "\033[?7h"   /* DECAWM set: auto-wrap at the margin */
+
 #define ONE_MIB 0x100000u
 #define SHELL_STACK 16384
 
@@ -39,7 +41,9 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
     entry_cycles = cpu_cycles();
     gdt_init();
     uart_init_early();
-    kprintf("\nwebscale: booting\n");
+    /* SeaBIOS sends ESC[?7l (line wrap off) and nothing turns it back on:
+       every line wider than the terminal would be cut. VT100: DECAWM on. */
+    kprintf(ANSI_WRAP_ON "\nwebscale: booting\n");
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
         panic("not loaded by a multiboot loader (eax = %#x)", magic);
     cmdline_init(mbi->flags & MULTIBOOT_INFO_CMDLINE ? (const char *)mbi->cmdline : "");

@@ -15,6 +15,15 @@ def boot(**kw):
     return g
 
 
+def test_boot_turns_line_wrap_back_on():
+    # SeaBIOS leaves the terminal with auto-wrap off (ESC[?7l); the kernel's
+    # first bytes must turn it on again (ESC[?7h) or long lines are cut.
+    with boot() as g:
+        out = g.output
+        i = out.find("webscale: booting")
+        check(i > 0 and "\x1b[?7h" in out[:i], "no ESC[?7h before the banner", g)
+
+
 def test_help_lists_every_command():
     with boot() as g:
         out = g.command("help")
