@@ -8,7 +8,7 @@
 #   make replay [REC=NAME]   replay it paused under GDB; reverse-stepi works
 #   make replay-check [REC=NAME]   replay without GDB, diff the console
 #   make trace DEMO="threads 3 1"   the demo's scheduling trace as pictures (build/trace/)
-#   make bench   the performance goals of SPEC.md, measured in instructions under -icount
+#   make bench   the performance goals (README, "Numbers"), measured in instructions under -icount
 #   make iso | kernel | clean
 #
 # Both run and test first install what is missing (tools/setup.sh).

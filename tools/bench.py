@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""make bench: measure what SPEC.md sets goals for, deterministically.
+"""make bench: measure what the README's "Numbers" sets goals for, deterministically.
 
 Boots the kernel's bench suite (tests/kernel/bench.c) under
 `-icount shift=0,sleep=off`, where one guest instruction is one

@@ -1,6 +1,6 @@
-/* The kernel half of `make bench`: the costs SPEC.md sets goals for,
- * measured with rdtsc by the same code as the shell's `latency`
- * (kernel/measure.c), plus what only a benchmark needs (1000 threads,
+/* The kernel half of `make bench`: the costs that the README's "Numbers"
+ * sets goals for, measured with rdtsc by the same code as the shell's
+ * `latency` (kernel/measure.c), plus what only a benchmark needs (1000 threads,
  * memory). tools/bench.py boots this with -cpu pentium (for the TSC) and
  * -icount shift=0, where one TSC tick is one guest instruction: every
  * figure is an exact instruction count. Each line "bench NAME VALUE UNIT"

@@ -77,40 +77,27 @@ def test_second_compiler_clang():
         check(p.returncode == 0, "clang fails on %s:\n%s" % (os.path.relpath(f, ROOT), p.stderr))
 
 
-def run_setup_unprivileged(setup_sh):
-    """Run a copy of setup.sh as a user who cannot install anything.
-
-    Not root, no sudo, nothing on PATH but id. As root we drop to nobody
-    (65534); nobody must be able to read the script, and a checkout under
-    /root or a 0700 home is not readable to nobody, so the script is
-    copied into a fresh folder of its own first."""
+def test_setup_prints_the_command_when_it_cannot_install():
+    # Not root, no sudo, nothing on PATH but id: tools/setup.sh must not
+    # try anything, but print the exact apt-get line and stop with an
+    # error. As root we drop to nobody, who cannot read a checkout under
+    # /root or a 0700 home, so nobody runs a copy in a folder of its own.
     import shutil
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
-        bindir = os.path.join(tmp, "bin")
-        os.mkdir(bindir, 0o755)
-        os.symlink("/usr/bin/id", os.path.join(bindir, "id"))
+        os.symlink("/usr/bin/id", os.path.join(tmp, "id"))
         script = os.path.join(tmp, "setup.sh")
-        shutil.copyfile(setup_sh, script)
+        shutil.copyfile(os.path.join(ROOT, "tools", "setup.sh"), script)
         os.chmod(script, 0o644)
         drop = (["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
                 if os.geteuid() == 0 else [])
-        return subprocess.run(drop + ["env", "PATH=" + bindir, "/bin/sh", script],
-                              capture_output=True, text=True, timeout=60, cwd=tmp)
-
-
-def check_setup_refuses(p):
+        p = subprocess.run(drop + ["env", "PATH=" + tmp, "/bin/sh", script],
+                           capture_output=True, text=True, timeout=60, cwd=tmp)
     check(p.returncode == 1, "setup.sh exit %d:\n%s%s" % (p.returncode, p.stdout, p.stderr))
     check(re.search(r"^\s+sudo apt-get update && sudo apt-get install -y "
                     r"--no-install-recommends .*gcc-i686-linux-gnu.*qemu-system-x86", p.stdout, re.M),
           "no exact install command:\n" + p.stdout + p.stderr)
-
-
-def test_setup_prints_the_command_when_it_cannot_install():
-    # Not root, no sudo, nothing on PATH: tools/setup.sh must not try
-    # anything, but print the exact apt-get line and stop with an error.
-    check_setup_refuses(run_setup_unprivileged(os.path.join(ROOT, "tools", "setup.sh")))
 
 
 def test_setup_checks_pass_from_a_private_folder():
