@@ -56,6 +56,11 @@ void panic(const char *fmt, ...)
         __asm__ volatile("cli; hlt");
 }
 
+void assert_fail(const char *expr, const char *file, int line, const char *func)
+{
+    panic("ASSERT(%s) failed\n    at %s:%d in %s()", expr, file, line, func);
+}
+
 const char *ws_strerror(int err)
 {
     if (err < 0)

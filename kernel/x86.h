@@ -3,6 +3,7 @@
 #define KERNEL_X86_H
 
 #include <stdint.h>
+#include <webscale/assert.h>
 #include <webscale/system.h>
 
 #define EFLAGS_IF (1u << 9)    /* interrupt enable flag */
@@ -58,11 +59,7 @@ static inline int irqs_enabled(void) { return (read_eflags() & EFLAGS_IF) != 0; 
 /* For a function whose contract is "interrupts off": fail loudly now, not
  * with a corrupted list later. Three instructions and a branch; schedule()
  * checks the same, so the hottest paths need not. */
-#define ASSERT_IRQS_OFF()                                                   \
-    do {                                                                    \
-        if (irqs_enabled())                                                 \
-            panic("%s: called with interrupts on", __func__);               \
-    } while (0)
+#define ASSERT_IRQS_OFF() ASSERT(!irqs_enabled())
 
 static inline uint32_t read_cr2(void)
 {
