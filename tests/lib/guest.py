@@ -14,15 +14,16 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KERNEL = os.path.join(ROOT, "build", "kernel.elf")
-QEMU = os.environ.get("QEMU", "qemu-system-i386")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import machine  # noqa: E402  tools/machine.py: the one definition of the machine
 
-# One instruction = 1 ns of guest time; idle time costs no wall time.
-ICOUNT = ["-icount", "shift=0,sleep=off,align=off"]
+ICOUNT = machine.ICOUNT
 
 
 class TestFailure(Exception):
@@ -30,8 +31,7 @@ class TestFailure(Exception):
 
 
 def machine_args(kernel=KERNEL, append="", icount=False, extra=(), cdrom=None):
-    args = [QEMU, "-cpu", "486", "-m", "32", "-no-reboot", "-display", "none",
-            "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=1"]
+    args = [machine.qemu()] + machine.machine() + ["-display", "none", "-monitor", "none"]
     if cdrom:
         args += ["-cdrom", cdrom]
     else:
