@@ -71,7 +71,7 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
         panic("no memory for the event loop's threads");
     net_init();                 /* the NE2000, if there is one; the stack runs in the loop */
 
-    static char spec[256];      /* test=: a list of cases may be long */
+    static char spec[64];
     thread_t *first;
     if (kernel_cmdline_get("test", spec, sizeof spec) >= 0)
         first = thread_create_ex("ktest", start_tests, spec, SHELL_STACK, THREAD_DETACHED);

@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(HERE, "lib"))
 from guest import TAIL_LINES, Guest, TestFailure, forget_guests, guests_booted  # noqa: E402
 
 SUITE_TIMEOUT = float(os.environ.get("SUITE_TIMEOUT", "300"))
-SPEC_MAX = 200          # bytes of test=...: the kernel's command line holds 255
+SPEC_MAX = 63           # bytes of test=...: kmain's copy of it holds 63
 MESSAGE_LINES = 24      # a longer failure message keeps its first and last lines
 
 
