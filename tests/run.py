@@ -269,8 +269,9 @@ def select(words):
                 print("tests/run.py: no test matches '%s' (tests/run.py --list names them all)" % w)
             sys.exit(2)
         chosen = [t for t in tests if any(t.selected_by(w) for w in words)]
+    host = [t for t in chosen if t.name.startswith("host/")]
     kernel = [t for t in chosen if t.name.startswith("kernel/")]
-    return [t for t in chosen if t.run] + list(kernel_boots(kernel))
+    return host + list(kernel_boots(kernel)) + [t for t in chosen if t.run and t not in host]
 
 
 def time_column(r):
