@@ -41,19 +41,18 @@ GUEST_SRCS := $(wildcard boot/*.c boot/*.S kernel/*.c kernel/*.S kernel/lib/*.c 
                          kernel/net/*.c drivers/*.c user/*.c tests/kernel/*.c)
 GUEST_OBJS := $(patsubst %,$(B)/%.o,$(basename $(GUEST_SRCS)))
 
-QEMU_MACHINE := -cpu 486 -m 32 -no-reboot \
-                -device isa-debug-exit,iobase=0xf4,iosize=1
+# The machine (CPU, memory, debug exit) and its network are defined once,
+# in tools/machine.py; the tests and tools import the same definitions.
+QEMU_MACHINE := $(shell $(PYTHON) tools/machine.py)
 ifeq ($(DEBUG),int)
 QEMU_MACHINE += -d int,cpu_reset
 endif
-# The NE2000 on QEMU's user network. restrict=on: the guest reaches nothing
-# outside; the host reaches the guest only through these forwards, bound to
-# 127.0.0.1 alone. Pick other ports if 8080/7777 are taken (two users, one
+# The NE2000 on QEMU's user network (restrict=on, host forwards bound to
+# 127.0.0.1 alone). Pick other ports if 8080/7777 are taken (two users, one
 # machine): make run NET_TCP_PORT=18080 NET_UDP_PORT=17777.
 NET_TCP_PORT ?= 8080
 NET_UDP_PORT ?= 7777
-QEMU_NET := -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$(NET_TCP_PORT)-:80,hostfwd=udp:127.0.0.1:$(NET_UDP_PORT)-:7 \
-            -device ne2k_isa,netdev=n0,iobase=0x300,irq=9
+QEMU_NET := $(shell $(PYTHON) tools/machine.py --net $(NET_TCP_PORT) $(NET_UDP_PORT))
 # QEMU leaves with (v << 1) | 1 when the kernel writes v to isa-debug-exit;
 # `halt` writes 0, so 1 means a clean exit.
 # After QEMU, turn the terminal's line wrap back on (SeaBIOS turned it off).

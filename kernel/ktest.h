@@ -1,5 +1,7 @@
 /* In-kernel test suites, printed as KTAP (like Linux's KUnit) and selected
- * by the kernel command line: test=NAME or test=all.
+ * by the kernel command line: test=all, test=SUITE or test=SUITE.CASE, or
+ * a comma-separated list of these. Each case prints "# case SUITE.CASE"
+ * before it runs and "ok N SUITE.CASE # T ns" after.
  *
  * Each case runs in a thread of its own; a failed assertion prints where
  * and why and ends that thread, a CPU exception kills it: either way the
@@ -58,8 +60,9 @@ void ktest_fail(const char *file, int line, const char *fmt, ...)
                        #v, v_, lo_, hi_);                                      \
     } while (0)
 
-/* Run the suites named by spec ("all", "sched", "sched,sync") and power
- * off with status 0 if every case passed. */
+/* Run the cases spec selects ("all", "sched", "sched,sync.mutex_counter")
+ * and power off with status 0 if every case passed; a word of spec that
+ * selects nothing is an error (status 1, nothing run). */
 void ktest_run(const char *spec) __attribute__((noreturn));
 
 #endif

@@ -7,7 +7,7 @@ nanosecond of guest time and the TSC counts instructions, with
 `-cpu pentium` only so that there is a TSC to read. The figures are
 therefore exact instruction counts, the same on every machine and run.
 
-Then idle TCP connections: a raw-Ethernet peer (tests/scenarios/test_tcp.py's,
+Then idle TCP connections: a raw-Ethernet peer (tests/lib/ethpeer.py,
 over QEMU's dgram netdev on 127.0.0.1) completes handshakes by hand against
 `httpd loop` and `httpd threads`, at most 8 half-open at a time, until a cap,
 a time budget, or the guest refuses (RST) or closes (FIN); httpd's report at
@@ -23,10 +23,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "scenarios"))
 from guest import Guest, TestFailure  # noqa: E402
-import test_net as N  # noqa: E402
-import test_tcp as T  # noqa: E402
+import ethpeer as N  # noqa: E402  the raw-Ethernet peer and its frames
 
 # name: (what, goal, unit, anchor from published or measured figures)
 GOALS = {
@@ -75,7 +73,7 @@ def idle_tcp(style, cap=IDLE_CAP, budget=IDLE_BUDGET_S, settle=None):
     wall seconds, so that a thread-style acceptor empties its queue of 16
     before the next batch (back to back, the queue overflows and the guest
     resets the surplus: then the backlog would be the limit, not memory)."""
-    peer = T.TcpPeer()
+    peer = N.TcpPeer()
     g = None
     try:
         g = N.boot(peer, icount=True)
@@ -99,7 +97,7 @@ def idle_tcp(style, cap=IDLE_CAP, budget=IDLE_BUDGET_S, settle=None):
                 synced = held
             while (not settle or synced == held) and len(pending) < IDLE_WINDOW and \
                     held + len(pending) < cap:
-                peer.send_tcp(port, 80, port << 12, 0, T.SYN, mss=1460)
+                peer.send_tcp(port, 80, port << 12, 0, N.SYN, mss=1460)
                 pending[port] = now
                 port += 1
             if pending and now - min(pending.values()) > 3:
@@ -119,14 +117,14 @@ def idle_tcp(style, cap=IDLE_CAP, budget=IDLE_BUDGET_S, settle=None):
                 continue
             seg = f[14 + (f[14] & 15) * 4:]
             _, dport, seq, _, _, flags = struct.unpack("!HHIIBB", seg[:14])
-            if flags & T.RST:
+            if flags & N.RST:
                 why = "a reset from the guest"
-            elif flags & T.FIN:
-                peer.send_tcp(dport, 80, (dport << 12) + 1, seq + 1, T.ACK | T.FIN)
+            elif flags & N.FIN:
+                peer.send_tcp(dport, 80, (dport << 12) + 1, seq + 1, N.ACK | N.FIN)
                 why = "a FIN from the guest"
-            elif flags == T.SYN | T.ACK and dport in pending:
+            elif flags == N.SYN | N.ACK and dport in pending:
                 del pending[dport]
-                peer.send_tcp(dport, 80, (dport << 12) + 1, seq + 1, T.ACK)
+                peer.send_tcp(dport, 80, (dport << 12) + 1, seq + 1, N.ACK)
                 held += 1
         secs = time.monotonic() - t0
         _sync(peer, held)

@@ -47,7 +47,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "gdb"))
 from freeport import free_port  # noqa: E402
-import launch  # noqa: E402  tools/gdb/launch.py: the machine, gdb, stopping QEMU
+import machine  # noqa: E402  tools/machine.py: the one definition of the machine
+import launch  # noqa: E402  tools/gdb/launch.py: gdb, stopping QEMU
 
 BUILD = os.path.join(ROOT, "build")
 REC_ROOT = os.path.join(BUILD, "rec")
@@ -80,7 +81,7 @@ def sha256(path):
 
 
 def qemu_bin():
-    return os.environ.get("QEMU", "qemu-system-i386")
+    return machine.qemu()
 
 
 def qemu_version():
@@ -106,14 +107,13 @@ def boot_command(demo):
 # the machine; no host forwards, so a replay needs no free ports). The
 # filter-replay object records every frame delivered to the card and feeds
 # the same frames back in the replay: without it the replay gets none.
-NET_ARGS = ["-netdev", "user,id=n0,restrict=on",
-            "-device", "ne2k_isa,netdev=n0,iobase=0x300,irq=9",
-            "-object", "filter-replay,id=r0,netdev=n0"]
+NET_ARGS = machine.user_net() + [
+    "-object", "filter-replay,id=r0,netdev=%s" % machine.NETDEV_ID]
 
 
 def record_args(demo, shift, net=False):
     """The recording's QEMU command line, to run in its directory."""
-    return ([qemu_bin()] + launch.MACHINE +
+    return ([qemu_bin()] + machine.machine() +
             ["-display", "none", "-monitor", "none",
              "-kernel", K_COPY, "-append", boot_command(demo)] +
             (NET_ARGS if net else ["-net", "none"]) +

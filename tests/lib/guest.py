@@ -9,29 +9,66 @@
 QEMU's isa-debug-exit makes QEMU exit with (v << 1) | 1 when the kernel
 writes v; wait_exit() maps that back to v (a panic writes 0x7F). A plain
 QEMU exit (killed, Ctrl-A X) is reported as None.
+
+A failed check, expect or wait_exit raises TestFailure, which knows the
+file and line of the check in the test and the guest it was about;
+tests/run.py prints both, and the guest's last lines.
 """
 import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
+import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KERNEL = os.path.join(ROOT, "build", "kernel.elf")
-QEMU = os.environ.get("QEMU", "qemu-system-i386")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import machine  # noqa: E402  tools/machine.py: the one definition of the machine
 
-# One instruction = 1 ns of guest time; idle time costs no wall time.
-ICOUNT = ["-icount", "shift=0,sleep=off,align=off"]
+ICOUNT = machine.ICOUNT
+
+
+LIB = os.path.dirname(os.path.abspath(__file__))
+TAIL_LINES = 40           # of the guest's console, in a failure report
+
+
+def check_site():
+    """(file:line, source line) of the innermost caller outside tests/lib:
+    the check in the test, not the helper that raised."""
+    for fs in reversed(traceback.extract_stack()):
+        if os.path.dirname(os.path.abspath(fs.filename)) != LIB:
+            return "%s:%d" % (os.path.relpath(fs.filename, ROOT), fs.lineno), (fs.line or "").strip()
+    return "?", ""
 
 
 class TestFailure(Exception):
-    pass
+    """A failed check. where, source: the check's place in the test and its
+    line of code; guest: the Guest whose console shows why, if known."""
+
+    def __init__(self, msg, guest=None):
+        super().__init__(msg)
+        self.guest = guest
+        self.where, self.source = check_site()
+
+
+# The guests each thread has booted since forget_guests(): tests/run.py
+# shows the last one's console when a test fails for any reason.
+_booted = threading.local()
+
+
+def forget_guests():
+    _booted.guests = []
+
+
+def guests_booted():
+    return getattr(_booted, "guests", [])
 
 
 def machine_args(kernel=KERNEL, append="", icount=False, extra=(), cdrom=None):
-    args = [QEMU, "-cpu", "486", "-m", "32", "-no-reboot", "-display", "none",
-            "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=1"]
+    args = [machine.qemu()] + machine.machine() + ["-display", "none", "-monitor", "none"]
     if cdrom:
         args += ["-cdrom", cdrom]
     else:
@@ -48,10 +85,12 @@ class Guest:
                  cdrom=None):
         args = machine_args(kernel, append, icount, extra, cdrom) + ["-serial", serial]
         self.args = args
+        _booted.guests = guests_booted() + [self]
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, start_new_session=True)
         self.buf = bytearray()
         self.pos = 0          # expect() searches from here
+        self.killed_at = None  # the console's length when kill() stopped QEMU
         self.cv = threading.Condition()
         self.eof = False
         self.t = threading.Thread(target=self._reader, daemon=True)
@@ -76,6 +115,12 @@ class Guest:
     def tail(self, n=3000):
         return self.output[-n:]
 
+    def tail_lines(self, n=TAIL_LINES):
+        """The console's last n lines, without what QEMU said when killed."""
+        with self.cv:
+            text = self.buf[:self.killed_at].decode("latin-1")
+        return text.replace("\r", "").splitlines()[-n:]
+
     def expect(self, pattern, timeout=30):
         """Wait for a regex in the output after the previous match."""
         rx = re.compile(pattern.encode("latin-1") if isinstance(pattern, str) else pattern)
@@ -88,9 +133,8 @@ class Guest:
                     return m
                 left = deadline - time.monotonic()
                 if self.eof or left <= 0:
-                    why = "QEMU exited" if self.eof else "timed out after %d s" % timeout
-                    raise TestFailure("%s waiting for %r; output ends with:\n%s" %
-                                      (why, pattern, self.buf[-3000:].decode("latin-1")))
+                    why = "QEMU exited first" if self.eof else "not within %g s" % timeout
+                    raise TestFailure("expected output matching %r: %s" % (pattern, why), self)
                 self.cv.wait(min(left, 1.0))
 
     def expect_prompt(self, timeout=30):
@@ -118,8 +162,8 @@ class Guest:
             rc = self.p.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise TestFailure("QEMU still running after %d s; output ends with:\n%s" %
-                              (timeout, self.tail()))
+            raise TestFailure("expected QEMU to exit within %g s; it was still running"
+                              % timeout, self)
         self.t.join(5)
         if rc & 1:
             return rc >> 1
@@ -127,6 +171,8 @@ class Guest:
 
     def kill(self):
         if self.p.poll() is None:
+            with self.cv:
+                self.killed_at = len(self.buf)
             try:
                 os.killpg(self.p.pid, signal.SIGTERM)
                 self.p.wait(5)
@@ -142,7 +188,8 @@ class Guest:
 
 
 def check(cond, msg, guest=None):
+    """Fail with msg unless cond; the report shows this call's line of code,
+    which says what was expected, and guest's console (or the last guest
+    the test booted)."""
     if not cond:
-        if guest is not None:
-            msg += "\noutput ends with:\n" + guest.tail()
-        raise TestFailure(msg)
+        raise TestFailure(msg, guest)

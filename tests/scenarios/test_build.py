@@ -110,7 +110,8 @@ def test_setup_checks_pass_from_a_private_folder():
     with tempfile.TemporaryDirectory() as private:
         os.chmod(private, 0o700)
         clone = os.path.join(private, "webscale")
-        for rel in ("tools/setup.sh", "tests/scenarios/test_build.py", "tests/lib/guest.py"):
+        for rel in ("tools/setup.sh", "tools/machine.py", "tests/scenarios/test_build.py",
+                    "tests/lib/guest.py"):
             os.makedirs(os.path.dirname(os.path.join(clone, rel)), exist_ok=True)
             shutil.copy2(os.path.join(ROOT, rel), os.path.join(clone, rel))
         os.chmod(clone, 0o700)

@@ -4,7 +4,7 @@ With QEMU's user network (restrict=on, a host forward on 127.0.0.1 only):
 a Python HTTP client gets the page from `httpd loop` and `httpd threads`,
 sequential and ~20 concurrent requests all succeed, garbage gets 400, and
 the heap is back at its baseline once the server stopped and TIME-WAIT is
-over. With the raw-Ethernet dgram peer of test_net.py, segments built here
+over. With the raw-Ethernet dgram peer of tests/lib/ethpeer.py, segments built here
 from the RFC: the handshake's fields, RST to a closed port, a bad checksum
 and flag soup dropped and counted, a SYN flood bounded by the backlog while
 a real connection still completes, and the retransmission of data the peer
@@ -23,10 +23,10 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guest import Guest, check  # noqa: E402
+import machine  # noqa: E402
 import test_net as N  # noqa: E402
-
-LOCAL = "127.0.0.1"
-FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+# The raw-Ethernet peer (tests/lib/ethpeer.py) and TCP's flags.
+from ethpeer import LOCAL, TcpPeer, FIN, SYN, RST, PSH, ACK  # noqa: E402
 
 
 def free_tcp_port():
@@ -38,7 +38,7 @@ def free_tcp_port():
 
 
 def user_net(port):
-    return ["-netdev", "user,id=n0,restrict=on,hostfwd=tcp:%s:%d-:80" % (LOCAL, port)] + N.NIC
+    return machine.user_net(tcp=port)
 
 
 def heap_used(g):
@@ -135,38 +135,6 @@ def test_httpd_loop_from_the_host():
 def test_httpd_threads_from_the_host():
     rate = serve_and_check("threads")
     print("httpd threads: %.0f sequential requests/s (host wall clock)" % rate)
-
-
-# ---- the raw-Ethernet peer ----
-
-def tcp_seg(sport, dport, seq, ack, flags, data=b"", wnd=8192, mss=None, bad_csum=False,
-            src=N.PEER_IP, dst=N.GUEST_IP):
-    opts = struct.pack("!BBH", 2, 4, mss) if mss else b""
-    off = (20 + len(opts)) // 4
-    h = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, off << 4, flags, wnd, 0, 0) + opts
-    seg = h + data
-    c = N.csum(src + dst + struct.pack("!BBH", 0, 6, len(seg)) + seg)
-    if bad_csum:
-        c ^= 0x0F0F
-    return seg[:16] + struct.pack("!H", c) + seg[18:]
-
-
-class TcpPeer(N.Peer):
-    def send_tcp(self, *a, **k):
-        self.send(N.eth(self.mac, N.PEER_MAC, 0x0800, N.ipv4(N.PEER_IP, N.GUEST_IP, 6, tcp_seg(*a, **k))))
-
-    def recv_tcp(self, sport, timeout=5.0):
-        """The next segment to our port sport: (seq, ack, flags, wnd, data, options)."""
-        f = self.recv(lambda f: f[12:14] == b"\x08\x00" and f[23] == 6 and
-                      struct.unpack("!H", f[36:38])[0] == sport, timeout)
-        ip = f[14:]
-        seg = N.check_ip_reply(f, 6)
-        check(N.csum(N.GUEST_IP + N.PEER_IP + struct.pack("!BBH", 0, 6, len(seg)) + seg) == 0,
-              "TCP checksum wrong: %s" % seg[:20].hex())
-        del ip
-        _, _, seq, ack, off, flags, wnd = struct.unpack("!HHIIBBH", seg[:16])
-        hl = (off >> 4) * 4
-        return seq, ack, flags, wnd, seg[hl:], seg[20:hl]
 
 
 def tcp_drops(g):

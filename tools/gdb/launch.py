@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 from freeport import free_port, port_is_free  # noqa: E402
+import machine  # noqa: E402  tools/machine.py
 
 BUILD = os.path.join(ROOT, "build")
 KERNEL = os.path.join(BUILD, "kernel.elf")
@@ -33,18 +34,14 @@ SERIAL_LOG = os.path.join(BUILD, "gdb-serial.log")
 SERIAL_SOCK = os.path.join(BUILD, "gdb-serial.sock")
 QEMU_LOG = os.path.join(BUILD, "gdb-qemu.log")
 
-# The same machine as tests/lib/guest.py's machine_args.
-MACHINE = ["-cpu", "486", "-m", "32", "-no-reboot",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=1"]
-
 
 def qemu_args(port, append, serial_args, icount=False):
-    args = [os.environ.get("QEMU", "qemu-system-i386")] + MACHINE + [
+    args = [machine.qemu()] + machine.machine() + [
         "-kernel", KERNEL, "-S", "-gdb", "tcp:127.0.0.1:%d" % port]
     if append:
         args += ["-append", append]
     if icount:
-        args += ["-icount", "shift=0,sleep=off,align=off"]
+        args += machine.ICOUNT
     return args + serial_args
 
 

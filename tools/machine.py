@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""The one QEMU machine webscale runs on, for every runner.
+
+The Makefile's run targets take its arguments from the command line below;
+tests/lib/guest.py, tools/gdb/launch.py, tools/rr.py and tools/bench.py
+import it. Change the machine here and every one of them follows.
+
+  python3 tools/machine.py                  the machine: CPU, memory, debug exit
+  python3 tools/machine.py --net TCP UDP    the NIC on the user network, with
+                                            host forwards 127.0.0.1:TCP -> :80
+                                            and 127.0.0.1:UDP -> :7
+"""
+import os
+import shlex
+import sys
+
+CPU = "486"                 # no TSC: the PIT is the clock (bench asks for a pentium)
+MEMORY_MB = 32
+# isa-debug-exit: a byte v written here makes QEMU exit with (v << 1) | 1.
+DEBUG_EXIT_PORT = 0xF4
+# The NE2000 where drivers/ne2k.c probes for it.
+NIC_IOBASE, NIC_IRQ = 0x300, 9
+NETDEV_ID = "n0"
+LOCAL = "127.0.0.1"         # the only host address a forward may bind to
+
+# One instruction = 1 ns of guest time; idle time costs no wall time.
+ICOUNT = ["-icount", "shift=0,sleep=off,align=off"]
+
+
+def qemu():
+    return os.environ.get("QEMU", "qemu-system-i386")
+
+
+def machine():
+    """CPU, memory, no reboot on a triple fault, the debug exit."""
+    return ["-cpu", CPU, "-m", str(MEMORY_MB), "-no-reboot",
+            "-device", "isa-debug-exit,iobase=%#x,iosize=1" % DEBUG_EXIT_PORT]
+
+
+def nic():
+    """The NE2000 on netdev NETDEV_ID; the caller supplies the netdev."""
+    return ["-device", "ne2k_isa,netdev=%s,iobase=%#x,irq=%d" % (NETDEV_ID, NIC_IOBASE, NIC_IRQ)]
+
+
+def user_net(tcp=None, udp=None):
+    """The NIC on QEMU's user network. restrict=on: the guest reaches nothing
+    outside; the host reaches the guest only through these forwards, bound
+    to 127.0.0.1 alone (tcp -> guest port 80, udp -> guest port 7)."""
+    opts = "user,id=%s,restrict=on" % NETDEV_ID
+    if tcp:
+        opts += ",hostfwd=tcp:%s:%d-:80" % (LOCAL, tcp)
+    if udp:
+        opts += ",hostfwd=udp:%s:%d-:7" % (LOCAL, udp)
+    return ["-netdev", opts] + nic()
+
+
+def main(argv):
+    if argv[:1] == ["--net"] and len(argv) == 3:
+        args = user_net(int(argv[1]), int(argv[2]))
+    elif not argv:
+        args = machine()
+    else:
+        sys.exit(__doc__)
+    print(" ".join(shlex.quote(a) for a in args))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
