@@ -14,17 +14,11 @@
  *
  * Each check returns 1 to go on to the next one and 0 when the segment
  * has been dealt with (answered, dropped, or the connection has gone).
- * net_drop names every segment that goes no further. */
+ * Every segment turned away is counted by net_drop, with its reason. */
 #include <webscale/errno.h>
 #include <webscale/string.h>
 #include <webscale/system.h>
 #include "kernel/net/tcp_internal.h"
-
-/* SEG.LEN: SYN and FIN each take one sequence number. */
-static uint32_t seg_len(const struct tcp_info *t)
-{
-    return (uint32_t)t->len + !!(t->flags & TCP_SYN) + !!(t->flags & TCP_FIN);
-}
 
 /* Our SYN-ACK was lost: the peer sends its SYN again, unchanged. Before
  * the first check, which would take it for a SYN in the window. */
@@ -43,7 +37,7 @@ static int syn_again(struct tcp_conn *c, const struct tcp_info *t)
 static int acceptable(const struct tcp_conn *c, const struct tcp_info *t)
 {
     uint32_t wnd = tcp_rcv_window(c);
-    uint32_t len = seg_len(t);
+    uint32_t len = tcp_seg_len(t);
     if (len == 0)
         return wnd == 0 ? t->seq == c->rcv_nxt : seq_in(t->seq, c->rcv_nxt, wnd);
     if (wnd == 0)

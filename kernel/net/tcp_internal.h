@@ -99,6 +99,12 @@ static inline uint16_t tcp_rcv_window(const struct tcp_conn *c)
     return TCP_RCVBUF - c->rbuf_len;
 }
 
+/* SEG.LEN [RFC 9293 3.3.1]: SYN and FIN each take one sequence number. */
+static inline uint32_t tcp_seg_len(const struct tcp_info *t)
+{
+    return (uint32_t)t->len + !!(t->flags & TCP_SYN) + !!(t->flags & TCP_FIN);
+}
+
 /* Freed, or about to be: the segment's or the timer's work stops here. */
 static inline int tcp_gone(const struct tcp_conn *c)
 {

@@ -30,8 +30,7 @@ void tcp_send_reset(uint32_t rip, const struct tcp_info *t)
     if (t->flags & TCP_ACK) {
         h = tcp_build(p, net_if.ip, rip, t->dport, t->sport, t->ack, 0, TCP_RST, 0, 0, 0);
     } else {
-        uint32_t len = (uint32_t)t->len + !!(t->flags & TCP_SYN) + !!(t->flags & TCP_FIN);
-        h = tcp_build(p, net_if.ip, rip, t->dport, t->sport, 0, t->seq + len,
+        h = tcp_build(p, net_if.ip, rip, t->dport, t->sport, 0, t->seq + tcp_seg_len(t),
                       TCP_RST | TCP_ACK, 0, 0, 0);
     }
     tcp_st.resets_sent++;
