@@ -124,6 +124,14 @@ $(B)/host/%: tests/host/%.c $(HOST_LIB) $(wildcard kernel/lib/*.h kernel/net/*.h
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(HOST_LIB)
 
+# The TCP state machine: its files (not tcp_sock.c, which needs threads)
+# against tests/host/tcp_stubs.c; tests/host/shim stands in for kernel/x86.h.
+HOST_TCP := $(filter-out kernel/net/tcp_sock.c,$(wildcard kernel/net/tcp*.c)) tests/host/tcp_stubs.c
+
+$(B)/host/test_tcp_state: tests/host/test_tcp_state.c $(HOST_TCP) $(HOST_LIB) $(wildcard tests/host/*.h tests/host/shim/kernel/*.h kernel/lib/*.h kernel/net/*.h kernel/include/webscale/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -iquote tests/host/shim -o $@ $< $(HOST_TCP) $(HOST_LIB)
+
 host-tests: $(HOST_TESTS)
 
 test: setup kernel iso host-tests

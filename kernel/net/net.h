@@ -191,7 +191,7 @@ int arp_table_update(struct arp_table *t, uint32_t ip, const uint8_t mac[6], uin
 /* A slot for ip (mac NULL: pending), taking a free one or the oldest. */
 int arp_table_insert(struct arp_table *t, uint32_t ip, const uint8_t *mac, uint64_t now);
 
-/* ---- the layers (net.c, eth.c, arp.c, ip.c, icmp.c, udp.c, tcp.c) ---- */
+/* ---- the layers (net.c, eth.c, arp.c, ip.c, icmp.c, udp.c, tcp*.c) ---- */
 
 struct net_iface {
     int up;

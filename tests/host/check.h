@@ -16,6 +16,18 @@ static int check_failures;
         }                                                                      \
     } while (0)
 
+/* Two integers that must be equal; on failure both values are printed. */
+#define CHECK_EQ(a, b)                                                         \
+    do {                                                                       \
+        unsigned long long a_ = (unsigned long long)(a);                       \
+        unsigned long long b_ = (unsigned long long)(b);                       \
+        if (a_ != b_) {                                                        \
+            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%llu, %llu)\n", \
+                    __FILE__, __LINE__, #a, #b, a_, b_);                       \
+            check_failures++;                                                  \
+        }                                                                      \
+    } while (0)
+
 static inline int check_done(const char *name)
 {
     printf("%s: %s\n", name, check_failures ? "FAILED" : "ok");

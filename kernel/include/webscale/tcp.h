@@ -1,5 +1,5 @@
 /* TCP for user/ [RFC 9293, passive open only], in two styles over one
- * stack (kernel/net/tcp.c runs in the event loop):
+ * stack (kernel/net/tcp*.c runs in the event loop):
  *
  *  - loop style (nginx, node): tcp_listen with an accept callback, then
  *    per-connection readable / writable / closed callbacks; tcp_recv and

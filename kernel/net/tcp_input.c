@@ -1,0 +1,327 @@
+/* SEGMENT ARRIVES [RFC 9293 3.10.7]. tcp_input parses the segment, finds
+ * its connection or its listening port, and then a synchronized (or
+ * SYN-RECEIVED) connection's segment goes through the checks of 3.10.7.4
+ * in the RFC's order, one function each:
+ *
+ *   first    the sequence number: is any of it in the receive window?
+ *   second   RST: reset, or a challenge ACK unless exactly at rcv_nxt
+ *   third    security: no IP security option here, nothing to check
+ *   fourth   SYN: a challenge ACK (RFC 5961 4.2)
+ *   fifth    ACK: completes the handshake, or moves snd_una and snd_wnd
+ *   sixth    URG: ignored (RFC 6093 advises against its use)
+ *   seventh  the segment text: in order only, into the receive buffer
+ *   eighth   FIN: the peer is done sending
+ *
+ * Each check returns 1 to go on to the next one and 0 when the segment
+ * has been dealt with (answered, dropped, or the connection has gone).
+ * Every segment turned away is counted by net_drop, with its reason. */
+#include <webscale/errno.h>
+#include <webscale/string.h>
+#include <webscale/system.h>
+#include "kernel/net/tcp_internal.h"
+
+/* Our SYN-ACK was lost: the peer sends its SYN again, unchanged. Before
+ * the first check, which would take it for a SYN in the window. */
+static int syn_again(struct tcp_conn *c, const struct tcp_info *t)
+{
+    if (c->state != TCP_SYN_RECEIVED || (t->flags & (TCP_SYN | TCP_ACK)) != TCP_SYN ||
+        t->seq + 1 != c->rcv_nxt)
+        return 0;
+    tcp_send_syn_ack(c);
+    return 1;
+}
+
+/* The four cases of RFC 9293 3.10.7.4's table: a segment is acceptable if
+ * any of it lies in [rcv_nxt, rcv_nxt + RCV.WND); with the window shut,
+ * only an empty segment exactly at rcv_nxt. */
+static int acceptable(const struct tcp_conn *c, const struct tcp_info *t)
+{
+    uint32_t wnd = tcp_rcv_window(c);
+    uint32_t len = tcp_seg_len(t);
+    if (len == 0)
+        return wnd == 0 ? t->seq == c->rcv_nxt : seq_in(t->seq, c->rcv_nxt, wnd);
+    if (wnd == 0)
+        return 0;
+    return seq_in(t->seq, c->rcv_nxt, wnd) || seq_in(t->seq + len - 1, c->rcv_nxt, wnd);
+}
+
+/* First: an unacceptable segment gets an ACK that says what we expect
+ * (unless it is an RST, which is dropped quietly). */
+static int check_sequence(struct tcp_conn *c, const struct tcp_info *t)
+{
+    if (acceptable(c, t))
+        return 1;
+    net_drop(NET_DROP_TCP_WINDOW);
+    if (!(t->flags & TCP_RST))
+        tcp_send_ack(c);
+    return 0;
+}
+
+/* RFC 5961 3.2 and 4.2: an RST or SYN in the window but not exactly where
+ * we expect it may be a blind attacker's guess. Answer with an ACK: a real
+ * peer that lost its state replies to it with an RST exactly at rcv_nxt. */
+static void challenge_ack(struct tcp_conn *c)
+{
+    net_drop(NET_DROP_TCP_BAD_ACK);
+    tcp_send_ack(c);
+}
+
+/* Second: an RST at rcv_nxt ends the connection; the user hears of it
+ * unless it has closed already (or never had it: SYN-RECEIVED). */
+static int check_rst(struct tcp_conn *c, const struct tcp_info *t)
+{
+    if (!(t->flags & TCP_RST))
+        return 1;
+    if (t->seq != c->rcv_nxt) {
+        challenge_ack(c);
+        return 0;
+    }
+    tcp_st.resets_received++;
+    if (c->state == TCP_SYN_RECEIVED || c->state == TCP_TIME_WAIT ||
+        (c->flags & F_USER_CLOSED))
+        tcp_conn_release(c);
+    else
+        tcp_notify_closed(c, -E_CONNRESET);
+    return 0;
+}
+
+/* Fourth: a SYN on a synchronized connection, in any state. */
+static int check_syn(struct tcp_conn *c, const struct tcp_info *t)
+{
+    if (!(t->flags & TCP_SYN))
+        return 1;
+    challenge_ack(c);
+    return 0;
+}
+
+/* Fifth, in SYN-RECEIVED: an ACK of our SYN completes the handshake;
+ * any other ACK gets an RST (3.10.7.4, "If the segment acknowledgment is
+ * not acceptable, form a reset segment"). */
+static int ack_in_syn_received(struct tcp_conn *c, const struct tcp_info *t)
+{
+    if (t->ack != c->snd_nxt) {
+        net_drop(NET_DROP_TCP_BAD_ACK);
+        tcp_send_reset(c->rip, t);
+        return 0;
+    }
+    c->snd_una = t->ack;
+    c->snd_wnd = t->wnd;
+    tcp_established(c);
+    return !tcp_gone(c);          /* the accept callback may have refused it */
+}
+
+/* snd_una moved to ack: drop the acknowledged bytes from the send buffer. */
+static void drop_acked_bytes(struct tcp_conn *c, uint32_t n)
+{
+    memmove(c->sbuf, c->sbuf + n, c->sbuf_len - n);
+    c->sbuf_len -= (uint16_t)n;
+    if (!c->sbuf_len) {
+        kfree(c->sbuf);           /* idle connections keep no buffer */
+        c->sbuf = NULL;
+    }
+}
+
+/* The ACK of our FIN moves the closing states on (3.10.7.4, fifth, in
+ * FIN-WAIT-1, CLOSING and LAST-ACK). */
+static void fin_acked(struct tcp_conn *c)
+{
+    if (c->state == TCP_FIN_WAIT_1)
+        tcp_set_state(c, TCP_FIN_WAIT_2);
+    else if (c->state == TCP_CLOSING)
+        tcp_set_state(c, TCP_TIME_WAIT);
+    else if (c->state == TCP_LAST_ACK)
+        tcp_conn_release(c);
+}
+
+/* An ACK with snd_una < ack <= snd_nxt: bytes (maybe our FIN) arrived.
+ * The retransmission timer restarts for what is still in flight. */
+static void new_ack(struct tcp_conn *c, uint32_t ack)
+{
+    uint32_t n = ack - c->snd_una;
+    int fin = n > c->sbuf_len;          /* beyond the data: our FIN */
+    if (fin)
+        n = c->sbuf_len;
+    if (n)
+        drop_acked_bytes(c, n);
+    c->snd_una = ack;
+    c->retries = 0;
+    if (c->snd_una == c->snd_nxt)
+        tcp_timer_clear(c);
+    else
+        tcp_timer_set(c, c->rto_ms);
+    if (fin)
+        fin_acked(c);
+    if (n && !tcp_gone(c))
+        tcp_notify_writable(c);
+}
+
+/* Fifth: ACK is set (tcp_parse dropped the rest). An ACK of what we never
+ * sent is answered and dropped; an old one is ignored, but its segment's
+ * text still counts. The window is taken from any ACK not older than
+ * snd_una (we send nothing that would need RFC 9293's SND.WL1/WL2 order). */
+static int check_ack(struct tcp_conn *c, const struct tcp_info *t)
+{
+    if (c->state == TCP_SYN_RECEIVED)
+        return ack_in_syn_received(c, t);
+    if (seq_gt(t->ack, c->snd_nxt)) {
+        net_drop(NET_DROP_TCP_BAD_ACK);
+        tcp_send_ack(c);
+        return 0;
+    }
+    if (seq_ge(t->ack, c->snd_una))
+        c->snd_wnd = t->wnd;
+    if (seq_gt(t->ack, c->snd_una))
+        new_ack(c, t->ack);
+    return !tcp_gone(c);
+}
+
+/* The part of a segment that is new: its text after what we have, and
+ * whether its FIN still counts. */
+struct seg_text {
+    const uint8_t *data;
+    uint32_t len;
+    int fin;
+};
+
+/* Seventh, first half: trim what we already have; what is ahead of
+ * rcv_nxt is dropped and the duplicate ACK says what we want. */
+static int text_in_order(struct tcp_conn *c, const struct tcp_info *t, struct seg_text *x)
+{
+    uint32_t seq = t->seq;
+    x->data = t->data;
+    x->len = (uint32_t)t->len;
+    x->fin = (t->flags & TCP_FIN) != 0;
+    if (seq_lt(seq, c->rcv_nxt)) {
+        uint32_t skip = c->rcv_nxt - seq;
+        if (skip > x->len)
+            skip = x->len;
+        x->data += skip;
+        x->len -= skip;
+        seq += skip;
+    }
+    if (seq != c->rcv_nxt && (x->len || x->fin)) {
+        net_drop(NET_DROP_TCP_WINDOW);
+        tcp_send_ack(c);
+        return 0;
+    }
+    return 1;
+}
+
+/* Into the receive buffer, as much as fits; a FIN after a cut is not ours yet. */
+static int text_store(struct tcp_conn *c, struct seg_text *x)
+{
+    if (!c->rbuf && !(c->rbuf = kmalloc(TCP_RCVBUF))) {
+        net_drop(NET_DROP_TCP_NO_MEMORY);
+        return 0;
+    }
+    uint32_t room = TCP_RCVBUF - c->rbuf_len;
+    if (x->len > room) {
+        x->len = room;
+        x->fin = 0;
+    }
+    memcpy(c->rbuf + c->rbuf_len, x->data, x->len);
+    c->rbuf_len += (uint16_t)x->len;
+    c->rcv_nxt += x->len;
+    return 1;
+}
+
+/* Seventh, second half: text is taken in ESTABLISHED and FIN-WAIT-1/2;
+ * after the peer's FIN nothing may follow. */
+static int check_text(struct tcp_conn *c, struct seg_text *x)
+{
+    if (!x->len)
+        return 1;
+    if (c->state != TCP_ESTABLISHED && c->state != TCP_FIN_WAIT_1 &&
+        c->state != TCP_FIN_WAIT_2) {
+        net_drop(NET_DROP_TCP_CLOSED);
+        return 0;
+    }
+    if (c->flags & F_USER_CLOSED)
+        c->rcv_nxt += x->len;     /* nobody reads: take it and forget it */
+    else if (!text_store(c, x))
+        return 0;
+    tcp_st.rx_bytes += x->len;
+    c->flags |= F_ACK_NOW;
+    return 1;
+}
+
+/* Eighth: the peer's FIN takes one sequence number and moves the state
+ * on; a FIN again in TIME-WAIT means our last ACK was lost. */
+static void check_fin(struct tcp_conn *c, const struct seg_text *x)
+{
+    if (!x->fin)
+        return;
+    if (c->flags & F_PEER_FIN) {
+        if (c->state == TCP_TIME_WAIT) {
+            c->flags |= F_ACK_NOW;    /* again, and wait anew */
+            tcp_timer_set(c, TCP_TIME_WAIT_MS);
+        }
+        return;
+    }
+    c->rcv_nxt++;
+    c->flags |= F_PEER_FIN | F_ACK_NOW;
+    if (c->state == TCP_ESTABLISHED)
+        tcp_set_state(c, TCP_CLOSE_WAIT);
+    else if (c->state == TCP_FIN_WAIT_1)
+        tcp_set_state(c, TCP_CLOSING);     /* both sent FIN at once */
+    else if (c->state == TCP_FIN_WAIT_2)
+        tcp_set_state(c, TCP_TIME_WAIT);
+}
+
+static void segment_arrives(struct tcp_conn *c, const struct tcp_info *t)
+{
+    if (syn_again(c, t))
+        return;
+    if (!check_sequence(c, t) || !check_rst(c, t) || !check_syn(c, t) || !check_ack(c, t))
+        return;
+    struct seg_text x;
+    if (!text_in_order(c, t, &x) || !check_text(c, &x))
+        return;
+    check_fin(c, &x);
+    if (x.len || x.fin)
+        tcp_notify_readable(c);
+    if (!tcp_gone(c))
+        tcp_output(c);                /* replies ride on the ACK we owe */
+}
+
+/* LISTEN [RFC 9293 3.10.7.2]: RST ignored, ACK answered with RST, SYN opens. */
+static void listen_arrives(struct tcp_listener *l, uint32_t rip, const struct tcp_info *t)
+{
+    if (t->flags & TCP_RST) {
+        net_drop(NET_DROP_TCP_CLOSED);
+    } else if (t->flags & TCP_ACK) {
+        net_drop(NET_DROP_TCP_BAD_ACK);
+        tcp_send_reset(rip, t);
+    } else {
+        tcp_passive_open(rip, t, l);
+    }
+}
+
+void tcp_input(const struct ip_info *ip)
+{
+    struct tcp_info t;
+    int r = tcp_parse(ip->payload, ip->len, ip->src, ip->dst, &t);
+    if (r == NET_PASS && ip->dst != net_if.ip)
+        r = NET_DROP_TCP_HEADER;      /* TCP is unicast [RFC 1122 4.2.3.10] */
+    if (r != NET_PASS) {
+        net_drop(r);
+        return;
+    }
+    tcp_st.rx_segments++;
+    struct tcp_conn *c = tcp_lookup(ip->src, t.sport, t.dport);
+    if (c) {
+        c->flags |= F_BUSY;
+        segment_arrives(c, &t);
+        tcp_conn_unbusy(c);
+        return;
+    }
+    struct tcp_listener *l = tcp_find_listener(t.dport);
+    if (l) {
+        listen_arrives(l, ip->src, &t);
+        return;
+    }
+    /* CLOSED [RFC 9293 3.10.7.1]: an RST answers all but an RST. */
+    net_drop(NET_DROP_TCP_NO_PORT);
+    if (!(t.flags & TCP_RST))
+        tcp_send_reset(ip->src, &t);
+}

@@ -1,0 +1,155 @@
+/* TCP's insides, shared by its four files and the host tests [RFC 9293].
+ *
+ * The stack follows the RFC's own description of event processing (3.10):
+ *
+ *   tcp.c         the connection table, listening ports and passive OPEN
+ *                 (3.10.1), the states and their transitions (figure 5),
+ *                 the stack-wide timer and its timeouts (3.10.8), TIME-WAIT
+ *   tcp_input.c   SEGMENT ARRIVES (3.10.7): LISTEN, then the eight checks
+ *                 of 3.10.7.4 in the RFC's order, one function each
+ *   tcp_output.c  segments out: data within the peer's window, ACK, RST,
+ *                 SYN-ACK; go-back-N retransmission with backoff
+ *   tcp_user.c    the user calls on an open connection (SEND, RECEIVE,
+ *                 CLOSE, ABORT, STATUS: 3.10.2 to 3.10.6)
+ *
+ * Everything runs in the event loop (tcp_input from net_rx, the timer from
+ * a loop timer, the user calls from loop callbacks), so nothing locks. */
+#ifndef KERNEL_NET_TCP_INTERNAL_H
+#define KERNEL_NET_TCP_INTERNAL_H
+
+#include <stdint.h>
+#include <webscale/list.h>
+#include <webscale/tcp.h>
+#include "kernel/net/net.h"
+
+#define TCP_LISTENERS 4
+#define TCP_HASH 256                 /* buckets of the connection table */
+#define TCP_RCVBUF 2048              /* bytes: our receive window at most */
+#define TCP_SNDBUF 4096              /* bytes queued by tcp_send at most */
+#define TCP_MSS_OURS (ETH_MTU - IP_HLEN - TCP_HLEN)   /* 1460 */
+#define TCP_TICK_MS 10
+#define TCP_MSS_MIN 64               /* a peer's MSS of 1 would make us send a flood ourselves */
+#define TCP_BACKLOG_MAX 1024         /* tcp_listen's backlog is clamped to this */
+/* RFC 6298 asks for 1 s before the first RTT sample; we take no samples
+ * and talk to slirp on the same host, where 1 s would only make every
+ * lost segment a visible stall. */
+#define TCP_RTO_MS 200
+#define TCP_RTO_MAX_MS 3000
+#define TCP_RETRIES 6                /* then the connection is reset */
+#define TCP_SYN_RETRIES 3            /* SYN-ACKs sent again before a half-open one is dropped */
+#define TCP_TIME_WAIT_MS 500         /* "short": 2*MSL would be 4 minutes [RFC 9293 3.4.2] */
+/* A half-open connection younger than this is not evicted by a new SYN:
+ * a real client's ACK comes back within one round trip, a flood's never. */
+#define TCP_SYN_KEEP_MS 20
+
+/* RFC 9293 3.3.2, without LISTEN (a listener is not a connection here)
+ * and SYN-SENT (no active open). */
+enum tcp_state {
+    TCP_SYN_RECEIVED, TCP_ESTABLISHED, TCP_CLOSE_WAIT, TCP_LAST_ACK,
+    TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_CLOSING, TCP_TIME_WAIT, TCP_CLOSED
+};
+
+enum tcp_flag {
+    F_USER_CLOSED = 1,   /* tcp_close was called: no more callbacks */
+    F_FIN_QUEUED = 2,    /* send FIN after the queued bytes */
+    F_FIN_SENT = 4,      /* our FIN is in flight (snd_nxt counts it) */
+    F_ACK_NOW = 8,       /* owe the peer an ACK */
+    F_BUSY = 16,         /* being processed: a free waits until the end */
+    F_DEAD = 32,         /* freed as soon as it is not busy */
+    F_PEER_FIN = 64,     /* the peer's FIN was received */
+    F_RESET = 128,       /* reset or timed out: recv/send fail */
+};
+
+/* The transmission control block [RFC 9293 3.3.1]: snd_una, snd_nxt and
+ * snd_wnd on the send side, rcv_nxt on the receive side (rcv_wnd is what
+ * rbuf has left). The initial sequence numbers are not kept: nothing
+ * needs them after the handshake. */
+struct tcp_conn {
+    struct tcp_conn *hnext;          /* hash chain */
+    struct list_node timed;          /* on the timed list while deadline counts */
+    struct list_node half;           /* SYN-RECEIVED: on the listener's list */
+    struct tcp_listener *listener;   /* SYN-RECEIVED only */
+    const struct tcp_callbacks *cb;
+    void *arg;
+    uint8_t *sbuf, *rbuf;            /* NULL while empty */
+    uint32_t rip;
+    uint16_t rport, lport;
+    uint32_t snd_una, snd_nxt, rcv_nxt;
+    uint32_t deadline_ms;            /* when the timer acts, clock ms */
+    uint32_t born_ms;
+    uint16_t sbuf_len, rbuf_len;     /* bytes held from snd_una / unread */
+    uint16_t snd_wnd, mss;
+    uint16_t rto_ms;
+    uint8_t state, flags, retries, timed_on;
+};
+
+struct tcp_listener {
+    uint16_t port;
+    uint16_t backlog, half_open;
+    tcp_accept_fn fn;
+    void *arg;
+    struct list half;                /* SYN-RECEIVED connections, oldest first */
+};
+
+extern struct tcp_stats tcp_st;
+
+/* RCV.WND: what the receive buffer has left. */
+static inline uint16_t tcp_rcv_window(const struct tcp_conn *c)
+{
+    return TCP_RCVBUF - c->rbuf_len;
+}
+
+/* SEG.LEN [RFC 9293 3.3.1]: SYN and FIN each take one sequence number. */
+static inline uint32_t tcp_seg_len(const struct tcp_info *t)
+{
+    return (uint32_t)t->len + !!(t->flags & TCP_SYN) + !!(t->flags & TCP_FIN);
+}
+
+/* Freed, or about to be: the segment's or the timer's work stops here. */
+static inline int tcp_gone(const struct tcp_conn *c)
+{
+    return c->state == TCP_CLOSED || (c->flags & F_DEAD);
+}
+
+/* ---- tcp.c ---- */
+
+uint32_t tcp_now_ms(void);
+struct tcp_conn *tcp_lookup(uint32_t rip, uint16_t rport, uint16_t lport);
+struct tcp_listener *tcp_find_listener(uint16_t port);
+/* LISTEN gets a SYN [RFC 9293 3.10.7.2]: a half-open connection, SYN-ACK. */
+void tcp_passive_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
+/* SYN-RECEIVED -> ESTABLISHED: off the backlog, into the accept callback. */
+void tcp_established(struct tcp_conn *c);
+/* Every change of c->state goes through here; it checks the arrow is one of
+ * figure 5's, and enters and leaves TIME-WAIT's timer and count. */
+void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
+/* Out of every table now (CLOSED); the memory goes when nobody uses it. */
+void tcp_conn_release(struct tcp_conn *c);
+/* The end of a segment's or a timeout's work on c: free it if it died. */
+void tcp_conn_unbusy(struct tcp_conn *c);
+/* The timer acts on c after delay_ms (only one deadline per connection). */
+void tcp_timer_set(struct tcp_conn *c, uint32_t delay_ms);
+void tcp_timer_clear(struct tcp_conn *c);
+/* Callbacks into the user, unless tcp_close has been called. */
+void tcp_notify_readable(struct tcp_conn *c);
+void tcp_notify_writable(struct tcp_conn *c);
+/* Reset or given up: tell the user (err), then release c. */
+void tcp_notify_closed(struct tcp_conn *c, int err);
+
+/* ---- tcp_output.c ---- */
+
+/* RST|ACK or RST for a segment that has no connection [RFC 9293 3.10.7.1]. */
+void tcp_send_reset(uint32_t rip, const struct tcp_info *t);
+/* RST on a connection (abort, give-up, unlisten), at snd_nxt. */
+void tcp_send_rst(struct tcp_conn *c);
+void tcp_send_ack(struct tcp_conn *c);
+void tcp_send_syn_ack(struct tcp_conn *c);
+/* Send what the window allows (queued bytes from snd_nxt, then our FIN)
+ * and the ACK we owe. */
+void tcp_output(struct tcp_conn *c);
+/* RETRANSMISSION TIMEOUT [RFC 9293 3.10.8]: SYN-ACK again or give up the
+ * half-open connection; data and FIN again from snd_una, or give up. */
+void tcp_syn_ack_timeout(struct tcp_conn *c);
+void tcp_retransmit_timeout(struct tcp_conn *c);
+
+#endif

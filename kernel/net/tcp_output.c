@@ -1,0 +1,141 @@
+/* TCP segments out [RFC 9293 3.8, 3.10.8]: every segment is built in
+ * net_tx and handed to ip_output. Data goes out from the send buffer as
+ * far as the peer's window and its MSS allow, FIN after the last byte;
+ * a retransmission timeout goes back to snd_una and sends everything
+ * again (go-back-N), each time waiting twice as long, up to a limit. */
+#include <webscale/errno.h>
+#include <webscale/string.h>
+#include "kernel/net/tcp_internal.h"
+
+/* Send one segment: flags, and len bytes of the send buffer from offset
+ * off; seq is the sequence number of its first byte (or of SYN/FIN). */
+static int send_segment(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t off,
+                        size_t len, uint16_t mss_opt)
+{
+    uint8_t *p = net_tx + NET_TX_L4;
+    if (len)
+        memcpy(p + TCP_HLEN, c->sbuf + off, len);
+    size_t h = tcp_build(p, net_if.ip, c->rip, c->lport, c->rport, seq, c->rcv_nxt, flags,
+                         tcp_rcv_window(c), mss_opt, len);
+    c->flags &= ~F_ACK_NOW;
+    tcp_st.tx_segments++;
+    tcp_st.tx_bytes += len;
+    return ip_output(c->rip, IP_PROTO_TCP, h + len);
+}
+
+void tcp_send_reset(uint32_t rip, const struct tcp_info *t)
+{
+    uint8_t *p = net_tx + NET_TX_L4;
+    size_t h;
+    if (t->flags & TCP_ACK) {
+        h = tcp_build(p, net_if.ip, rip, t->dport, t->sport, t->ack, 0, TCP_RST, 0, 0, 0);
+    } else {
+        h = tcp_build(p, net_if.ip, rip, t->dport, t->sport, 0, t->seq + tcp_seg_len(t),
+                      TCP_RST | TCP_ACK, 0, 0, 0);
+    }
+    tcp_st.resets_sent++;
+    tcp_st.tx_segments++;
+    ip_output(rip, IP_PROTO_TCP, h);
+}
+
+void tcp_send_rst(struct tcp_conn *c)
+{
+    send_segment(c, c->snd_nxt, TCP_RST, 0, 0, 0);
+    tcp_st.resets_sent++;
+}
+
+void tcp_send_ack(struct tcp_conn *c) { send_segment(c, c->snd_nxt, TCP_ACK, 0, 0, 0); }
+
+void tcp_send_syn_ack(struct tcp_conn *c)
+{
+    send_segment(c, c->snd_una, TCP_SYN | TCP_ACK, 0, 0, TCP_MSS_OURS);
+}
+
+/* The next segment from snd_nxt: as many unsent bytes as the window and
+ * the MSS allow, and FIN if it carries the last queued byte. Returns 0
+ * when there is nothing to send. */
+static int send_next(struct tcp_conn *c)
+{
+    uint32_t sent = c->snd_nxt - c->snd_una;       /* in flight */
+    uint32_t room = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
+    uint32_t unsent = c->sbuf_len - sent;
+    uint32_t n = unsent < room ? unsent : room;
+    if (n > c->mss)
+        n = c->mss;
+    int fin = (c->flags & F_FIN_QUEUED) && n == unsent;
+    if (n == 0 && !fin)
+        return 0;
+    uint8_t flags = TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0);
+    send_segment(c, c->snd_nxt, flags, sent, n, 0);
+    c->snd_nxt += n;
+    if (fin) {
+        c->snd_nxt++;
+        c->flags |= F_FIN_SENT;
+    }
+    if (!c->timed_on)
+        tcp_timer_set(c, c->rto_ms);
+    return 1;
+}
+
+void tcp_output(struct tcp_conn *c)
+{
+    if (c->state == TCP_SYN_RECEIVED || c->state == TCP_CLOSED)
+        return;
+    if (c->state == TCP_TIME_WAIT) {
+        if (c->flags & F_ACK_NOW)
+            tcp_send_ack(c);      /* the ACK of the peer's FIN */
+        return;
+    }
+    while (!(c->flags & F_FIN_SENT) && send_next(c))
+        ;
+    /* Bytes wait but the peer's window is shut: the timer probes it. */
+    if (c->sbuf_len > c->snd_nxt - c->snd_una && !c->timed_on)
+        tcp_timer_set(c, c->rto_ms);
+    if (c->flags & F_ACK_NOW)
+        tcp_send_ack(c);
+}
+
+/* The RTO doubled for each try so far [RFC 6298 5.5], at most TCP_RTO_MAX_MS. */
+static uint32_t backoff_ms(const struct tcp_conn *c)
+{
+    uint32_t rto = (uint32_t)c->rto_ms << c->retries;
+    return rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
+}
+
+void tcp_syn_ack_timeout(struct tcp_conn *c)
+{
+    if (c->retries >= TCP_SYN_RETRIES) {
+        tcp_conn_release(c);       /* a half-open one nobody finished: no RST, nobody to tell */
+        return;
+    }
+    c->retries++;
+    tcp_st.retransmits++;
+    tcp_send_syn_ack(c);
+    tcp_timer_set(c, backoff_ms(c));
+}
+
+void tcp_retransmit_timeout(struct tcp_conn *c)
+{
+    if (c->snd_una == c->snd_nxt && c->sbuf_len == 0)
+        return;                    /* all acknowledged meanwhile */
+    if (c->retries >= TCP_RETRIES) {
+        tcp_st.timeouts++;
+        tcp_send_rst(c);
+        tcp_notify_closed(c, -E_TIMEDOUT);
+        return;
+    }
+    c->retries++;
+    if (c->snd_nxt != c->snd_una)
+        tcp_st.retransmits++;
+    /* Go back: resend from the oldest unacknowledged byte. A shut window
+     * gets a one-byte probe [RFC 9293 3.8.6.1]. */
+    c->snd_nxt = c->snd_una;
+    c->flags &= ~F_FIN_SENT;
+    tcp_timer_set(c, backoff_ms(c));
+    uint16_t wnd = c->snd_wnd;
+    if (!wnd)
+        c->snd_wnd = 1;
+    tcp_output(c);
+    if (!wnd)
+        c->snd_wnd = 0;
+}
