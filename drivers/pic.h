@@ -13,12 +13,10 @@
 #define IRQ_CASCADE  2
 #define IRQ_COM1     4
 #define IRQ_NE2K     9
-#define IRQ_SPURIOUS_MASTER 7
-#define IRQ_SPURIOUS_SLAVE  15
 
 _Static_assert(PIC_NUM_IRQS == IRQ_LINES, "<webscale/system.h> sizes irq_get_stats by the PIC");
-_Static_assert(IRQ_MAYBE_SPURIOUS == ((1u << IRQ_SPURIOUS_MASTER) | (1u << IRQ_SPURIOUS_SLAVE)),
-               "kernel/irq.h names the 8259's spurious lines");
+_Static_assert(IRQ_SPURIOUS_MASTER == 7 && IRQ_SPURIOUS_SLAVE == 15,
+               "kernel/irq.h names each 8259's last line");
 
 /* The name the in-kernel tests knew it by (tests/kernel/test_loop.c). */
 static inline void pic_mask(int irq) { irq_mask(irq); }

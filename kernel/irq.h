@@ -13,10 +13,11 @@
 
 #define IRQ_VECTOR_BASE 32     /* IRQ 0 arrives as vector 32, right after the exceptions */
 
-/* Lines on which the controller can raise an interrupt with no request
- * behind it (the 8259's IRQ 7 and 15). The tail asks irq_is_spurious()
- * only for these, so every other interrupt pays a single test. */
-#define IRQ_MAYBE_SPURIOUS ((1u << 7) | (1u << 15))
+/* The lines on which the controller can raise an interrupt with no
+ * request behind it (the 8259's last line on each chip). The tail asks
+ * irq_is_spurious() only for these: two compares for every other IRQ. */
+#define IRQ_SPURIOUS_MASTER 7
+#define IRQ_SPURIOUS_SLAVE  15
 
 typedef void (*irq_handler_fn)(void *arg);
 
@@ -35,7 +36,7 @@ void irq_controller_init(void);   /* remap to IRQ_VECTOR_BASE, everything masked
 void irq_unmask(int irq);
 void irq_mask(int irq);
 void irq_eoi(int irq);
-/* For a line in IRQ_MAYBE_SPURIOUS: was there no real request behind this
+/* For IRQ_SPURIOUS_MASTER or _SLAVE: was there no real request behind this
  * interrupt? Then no EOI may be sent; the controller did what it needs. */
 int irq_is_spurious(int irq);
 /* Is the line requested but not yet serviced? */

@@ -98,7 +98,7 @@ void irq_get_stats(struct irq_stats out[IRQ_LINES], uint32_t *spurious)
 static void irq_dispatch(struct trapframe *tf)
 {
     int irq = tf->vector - IRQ_VECTOR_BASE;
-    if (((IRQ_MAYBE_SPURIOUS >> irq) & 1) && irq_is_spurious(irq)) {
+    if ((irq == IRQ_SPURIOUS_MASTER || irq == IRQ_SPURIOUS_SLAVE) && irq_is_spurious(irq)) {
         spurious_irqs++;
         return;
     }
