@@ -86,6 +86,7 @@ const struct console_port *console_port(void) { return port; }
 static int console_read_mode(void *buf, size_t n, int nonblock)
 {
     int r;
+    ASSERT(port);                   /* the boot wiring attaches one first */
     uint32_t f = irq_save();
     last_read_ns = clock_ns();
     port->rx_drop_when_full(0);     /* somebody reads: flow control again */
