@@ -7,16 +7,13 @@
 #include "drivers/pic.h"
 #include "kernel/x86.h"
 
-#define PIC1_CMD  0x20   /* master: ICW1, OCW2, OCW3 */
 #define PIC1_DATA 0x21   /* master: ICW2-4, OCW1 (mask) */
-#define PIC2_CMD  0xA0
 #define PIC2_DATA 0xA1
 
 #define ICW1_INIT 0x10   /* start initialisation */
 #define ICW1_ICW4 0x01   /* ICW4 will follow */
 #define ICW4_8086 0x01   /* 8086/88 mode, not MCS-80 */
 #define OCW2_EOI  0x20   /* non-specific end of interrupt */
-#define OCW3_READ_IRR 0x0A
 #define OCW3_READ_ISR 0x0B
 /* In-service register bit of each chip's last line: IRQ 7 on the master,
  * 15 on the slave. A spurious interrupt arrives there with the bit clear. */
@@ -84,9 +81,4 @@ int irq_is_spurious(int irq)
     return 0;
 }
 
-int irq_pending(int irq)
-{
-    uint16_t cmd = irq >= 8 ? PIC2_CMD : PIC1_CMD;
-    outb(cmd, OCW3_READ_IRR);
-    return (inb(cmd) >> (irq & 7)) & 1;
-}
+int irq_pending(int irq) { return pic_pending(irq); }

@@ -34,4 +34,4 @@ uint16_t clock_hw_count(void)
     return lo | (hi << 8);
 }
 
-int clock_hw_tick_pending(void) { return irq_pending(IRQ_PIT); }
+int clock_hw_tick_pending(void) { return pic_pending(IRQ_PIT); }
