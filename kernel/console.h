@@ -63,6 +63,7 @@ struct console_port {
 
 /* Boot wiring: this port is the console from now on. */
 void console_attach(const struct console_port *port);
+/* The attached port (tests/kernel/test_console.c puts it back after a fake). */
 const struct console_port *console_port(void);
 
 /* The sinks for kprintf and panic. Any context: a caller that cannot sleep
