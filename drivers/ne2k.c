@@ -17,8 +17,10 @@
  * the card's ring into rx_slots, a kernel ring of fixed-size slots (no
  * allocation in the IRQ path), stamps it with the time, and calls the
  * stack's notify hook, which posts the stack's work to the event loop. The
- * ISR only moves data: parsing happens in the loop. Frames that do not fit
- * are dropped and counted, never silently: the kernel ring full, a length
+ * ISR only moves data: parsing happens in the loop, which reads each frame
+ * in its slot (rx_next lends it, no copy). Frames that do not fit are
+ * dropped and counted by reason (kernel/net/netdev.h's NETDEV_DROP_*, which
+ * the stack maps to its own), never silently: the kernel ring full, a length
  * under 60 or over 1518 bytes, a ring header whose next-page pointer or
  * status is impossible (then the card's ring cannot be trusted and is
  * emptied: everything in it is dropped, as after an overflow).
@@ -33,75 +35,18 @@
 #include <webscale/errno.h>
 #include <webscale/string.h>
 #include <webscale/time.h>
+#include "drivers/dp8390.h"
 #include "drivers/ne2k.h"
 #include "drivers/pic.h"
-#include "kernel/trap.h"
+#include "kernel/irq.h"
+#include "kernel/lib/ring.h"   /* ring_barrier */
+#include "kernel/net/netdev.h"
 #include "kernel/x86.h"
 
-/* Registers, offsets from the base port [DP8390D, "Register Address Map"]. */
-#define NE_CR      0x00   /* command (every page) */
-/* page 0, write */
-#define NE_PSTART  0x01   /* first page of the receive ring */
-#define NE_PSTOP   0x02   /* page after the receive ring */
-#define NE_BNRY    0x03   /* boundary: last page the host has read (read/write) */
-#define NE_TPSR    0x04   /* transmit page start */
-#define NE_TBCR0   0x05   /* transmit byte count */
-#define NE_TBCR1   0x06
-#define NE_ISR     0x07   /* interrupt status (read/write: 1 clears) */
-#define NE_RSAR0   0x08   /* remote start address */
-#define NE_RSAR1   0x09
-#define NE_RBCR0   0x0A   /* remote byte count */
-#define NE_RBCR1   0x0B
-#define NE_RCR     0x0C   /* receive configuration */
-#define NE_TCR     0x0D   /* transmit configuration */
-#define NE_DCR     0x0E   /* data configuration */
-#define NE_IMR     0x0F   /* interrupt mask */
-/* page 0, read */
-#define NE_TSR     0x04   /* transmit status */
-#define NE_CNTR0   0x0D   /* tally: frame alignment errors */
-#define NE_CNTR1   0x0E   /* tally: CRC errors */
-#define NE_CNTR2   0x0F   /* tally: missed frames (no room) */
-/* page 1 */
-#define NE_PAR0    0x01   /* physical address, 6 registers */
-#define NE_CURR    0x07   /* current page: where the card writes next */
-#define NE_MAR0    0x08   /* multicast hash, 8 registers */
-/* the NE2000 board around the chip */
-#define NE_DATA    0x10   /* remote DMA data port */
-#define NE_RESET   0x1F   /* read (then write) resets the board */
-
-/* CR bits */
-#define CR_STP  0x01      /* stop */
-#define CR_STA  0x02      /* start */
-#define CR_TXP  0x04      /* transmit packet */
-#define CR_RD0  0x08      /* remote read */
-#define CR_RD1  0x10      /* remote write */
-#define CR_RD2  0x20      /* abort/complete remote DMA */
-#define CR_PAGE0 0x00
-#define CR_PAGE1 0x40
-
-/* ISR and IMR bits */
-#define ISR_PRX 0x01      /* packet received */
-#define ISR_PTX 0x02      /* packet transmitted */
-#define ISR_RXE 0x04      /* receive error */
-#define ISR_TXE 0x08      /* transmit error */
-#define ISR_OVW 0x10      /* receive ring overwrite warning */
-#define ISR_CNT 0x20      /* a tally counter's top bit is set */
-#define ISR_RDC 0x40      /* remote DMA complete */
-#define ISR_RST 0x80      /* reset / stopped */
-#define ISR_ALL 0xFF      /* written to ISR: acknowledge everything */
-#define IMR_WANTED (ISR_PRX | ISR_PTX | ISR_RXE | ISR_TXE | ISR_OVW | ISR_CNT)
-
-#define DCR_WTS 0x01      /* word-wide DMA: the NE2000 has a 16-bit data port */
-#define DCR_LS  0x08      /* normal operation, not loopback */
-#define DCR_FT1 0x40      /* FIFO threshold: 8 bytes */
-#define DCR_NE2000 (DCR_FT1 | DCR_LS | DCR_WTS)
-
-#define RCR_AB  0x04      /* accept broadcast */
-#define RCR_MON 0x20      /* monitor: check addresses, store nothing */
-#define TCR_LB0 0x02      /* internal loopback (mode 1) */
-#define TCR_NORMAL 0x00
-
-#define RSR_PRX 0x01      /* received intact (first byte of a ring header) */
+#define NE2K_FRAME_MIN 60         /* Ethernet minimum without the CRC */
+#define NE2K_FRAME_MAX 1518       /* with the CRC real cards store; QEMU stores none */
+#define NE2K_RX_SLOTS 32          /* kernel RX ring: power of two */
+#define NE2K_TX_SLOTS 8           /* frames waiting for the transmitter */
 
 /* The NE2000's 16 KiB buffer: pages 0x40-0x7F. Six pages transmit one
  * maximal frame; the rest is the receive ring. */
@@ -127,11 +72,17 @@
 
 static uint16_t base;
 static int present;
-static uint8_t mac[6];
 static void (*notify)(void);
 
+/* One received frame: written by the ISR, read by the stack in the loop. */
+struct rx_slot {
+    uint16_t len;                 /* bytes in data, no ring header */
+    uint64_t rx_ns;               /* clock_ns() when the ISR took it off the card */
+    uint8_t data[NE2K_FRAME_MAX + 2] __attribute__((aligned(4)));  /* +2: whole words */
+};
+
 /* Kernel RX ring: the ISR fills at rx_head, the stack empties at rx_tail. */
-static struct ne2k_frame rx_slots[NE2K_RX_SLOTS];
+static struct rx_slot rx_slots[NE2K_RX_SLOTS];
 static volatile uint32_t rx_head, rx_tail;
 static uint8_t next_pkt;            /* the card's ring page we read next */
 
@@ -144,11 +95,7 @@ static struct tx_slot tx_q[NE2K_TX_SLOTS];
 static uint32_t tx_qhead, tx_qtail;
 static int tx_busy;
 
-static struct {
-    uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
-    uint32_t irqs, ring_max;
-    uint64_t drops[NET_DROP_TX_ERROR + 1];
-} st;
+static struct netdev_stats st;
 
 static void wr(int reg, uint8_t v) { outb(base + reg, v); }
 static uint8_t rd(int reg) { return inb(base + reg); }
@@ -230,7 +177,7 @@ static uint8_t page_after(uint8_t p, uint32_t count)
 /* The ring holds something we cannot trust: drop all of it, count once. */
 static void rx_ring_reset(uint8_t curr)
 {
-    st.drops[NET_DROP_RX_BAD_HEADER]++;
+    st.drops[NETDEV_DROP_RX_BAD_HEADER]++;
     next_pkt = curr;
     set_bnry();
 }
@@ -262,22 +209,22 @@ static int rx_drain(void)
         }
         uint32_t len = count - RX_HDR_BYTES;
         if (len < NE2K_FRAME_MIN) {
-            st.drops[NET_DROP_RX_SHORT]++;
+            st.drops[NETDEV_DROP_RX_SHORT]++;
         } else if (len > NE2K_FRAME_MAX) {
-            st.drops[NET_DROP_RX_LONG]++;
+            st.drops[NETDEV_DROP_RX_LONG]++;
         } else if (rx_head - rx_tail == NE2K_RX_SLOTS) {
-            st.drops[NET_DROP_RX_RING_FULL]++;
+            st.drops[NETDEV_DROP_RX_RING_FULL]++;
         } else {
-            struct ne2k_frame *f = &rx_slots[rx_head & (NE2K_RX_SLOTS - 1)];
+            struct rx_slot *f = &rx_slots[rx_head & (NE2K_RX_SLOTS - 1)];
             dma_read((uint16_t)(next_pkt * NE_PAGE_SIZE + RX_HDR_BYTES), f->data, (uint16_t)len);
             f->len = (uint16_t)len;
             f->rx_ns = clock_ns();
-            __asm__ volatile("" ::: "memory");
+            ring_barrier();
             rx_head++;
             st.rx_frames++;
             st.rx_bytes += len;
-            if (rx_head - rx_tail > st.ring_max)
-                st.ring_max = rx_head - rx_tail;
+            if (rx_head - rx_tail > st.rx_ring_max)
+                st.rx_ring_max = rx_head - rx_tail;
             got = 1;
         }
         next_pkt = nxt;
@@ -294,7 +241,7 @@ static int rx_drain(void)
  * back while the ring is full), so this path runs on real cards only. */
 static int rx_overflow(void)
 {
-    st.drops[NET_DROP_RX_OVERFLOW]++;
+    st.drops[NETDEV_DROP_RX_OVERFLOW]++;
     uint8_t txp = rd(NE_CR) & CR_TXP;
     wr(NE_CR, CR_PAGE0 | CR_RD2 | CR_STP);
     uint64_t t0 = clock_ns();
@@ -356,13 +303,13 @@ static void ne2k_irq(void *arg)
         if (isr & (ISR_PTX | ISR_TXE)) {
             wr(NE_ISR, isr & (ISR_PTX | ISR_TXE));
             if (isr & ISR_TXE)
-                st.drops[NET_DROP_TX_ERROR]++;
+                st.drops[NETDEV_DROP_TX_ERROR]++;
             tx_busy = 0;
             tx_next();
         }
         if (isr & ISR_CNT) {
             /* Reading the tally counters clears them [DP8390D "Tally Counters"]. */
-            st.drops[NET_DROP_RX_CARD_ERRORS] += rd(NE_CNTR0) + rd(NE_CNTR1) + rd(NE_CNTR2);
+            st.drops[NETDEV_DROP_RX_CARD_ERRORS] += rd(NE_CNTR0) + rd(NE_CNTR1) + rd(NE_CNTR2);
             wr(NE_ISR, ISR_CNT);
         }
     }
@@ -370,7 +317,7 @@ static void ne2k_irq(void *arg)
         notify();
 }
 
-int ne2k_send(const void *frame, size_t len)
+static int ne2k_send(struct netdev *dev, const void *frame, size_t len)
 {
     if (!present)
         return -E_NOENT;
@@ -379,7 +326,7 @@ int ne2k_send(const void *frame, size_t len)
     int r = 0;
     uint32_t f = irq_save();
     if (tx_qhead - tx_qtail == NE2K_TX_SLOTS) {
-        st.drops[NET_DROP_TX_QUEUE_FULL]++;
+        st.drops[NETDEV_DROP_TX_QUEUE_FULL]++;
         r = -E_BUSY;
     } else {
         /* Always through a slot: it pads short frames with zeros. */
@@ -398,37 +345,44 @@ int ne2k_send(const void *frame, size_t len)
     return r;
 }
 
-struct ne2k_frame *ne2k_rx_peek(void)
+static int ne2k_rx_next(struct netdev *dev, struct netdev_frame *out)
 {
     if (rx_head == rx_tail)
-        return NULL;
-    __asm__ volatile("" ::: "memory");
-    return &rx_slots[rx_tail & (NE2K_RX_SLOTS - 1)];
+        return 0;
+    ring_barrier();
+    const struct rx_slot *f = &rx_slots[rx_tail & (NE2K_RX_SLOTS - 1)];
+    out->data = f->data;
+    out->len = f->len;
+    out->rx_ns = f->rx_ns;
+    return 1;
 }
 
-void ne2k_rx_release(void)
+static void ne2k_rx_release(struct netdev *dev)
 {
-    __asm__ volatile("" ::: "memory");
+    ring_barrier();
     if (rx_head != rx_tail)
         rx_tail++;
 }
 
-void ne2k_set_notify(void (*fn)(void)) { notify = fn; }
-void ne2k_get_mac(uint8_t out[6]) { memcpy(out, mac, 6); }
+static void ne2k_set_notify(struct netdev *dev, void (*fn)(void)) { notify = fn; }
 
-void ne2k_add_stats(struct net_stats *s)
+static void ne2k_get_stats(struct netdev *dev, struct netdev_stats *s)
 {
     uint32_t f = irq_save();
-    s->rx_frames += st.rx_frames;
-    s->rx_bytes += st.rx_bytes;
-    s->tx_frames += st.tx_frames;
-    s->tx_bytes += st.tx_bytes;
-    s->rx_irqs += st.irqs;
-    s->rx_ring_max = st.ring_max;
-    for (int i = 0; i <= NET_DROP_TX_ERROR; i++)
-        s->drops[i] += st.drops[i];
+    *s = st;
     irq_restore(f);
 }
+
+static struct netdev ne2k_dev = {
+    .name = "NE2000",
+    .iobase = NE2K_IOBASE,
+    .irq = IRQ_NE2K,
+    .send = ne2k_send,
+    .rx_next = ne2k_rx_next,
+    .rx_release = ne2k_rx_release,
+    .set_notify = ne2k_set_notify,
+    .get_stats = ne2k_get_stats,
+};
 
 /* Reset the board and wait for the chip to say so (ISR RST). */
 static int board_reset(void)
@@ -442,15 +396,15 @@ static int board_reset(void)
     return 0;
 }
 
-int ne2k_init(void)
+struct netdev *ne2k_init(void)
 {
     base = NE2K_IOBASE;
     /* Nothing decodes an empty ISA port: it reads all ones. */
     if (rd(NE_CR) == 0xFF || board_reset() < 0)
-        return -E_NOENT;
+        return NULL;
     wr(NE_CR, CR_PAGE0 | CR_RD2 | CR_STP);
     if (rd(NE_CR) != (CR_PAGE0 | CR_RD2 | CR_STP))
-        return -E_NOENT;
+        return NULL;
 
     /* [DP8390D "Initialization Procedure"], with the PROM read in between. */
     wr(NE_DCR, DCR_NE2000);
@@ -464,9 +418,9 @@ int ne2k_init(void)
     uint16_t prom[PROM_BYTES / 2];
     dma_read(0, prom, PROM_BYTES);
     if ((prom[14] & 0xFF) != PROM_SIG || (prom[15] & 0xFF) != PROM_SIG)
-        return -E_NOENT;    /* something answers, but not an NE2000 */
+        return NULL;    /* something answers, but not an NE2000 */
     for (int i = 0; i < 6; i++)
-        mac[i] = prom[i] & 0xFF;
+        ne2k_dev.mac[i] = prom[i] & 0xFF;
 
     wr(NE_PSTART, RX_START);
     wr(NE_PSTOP, RX_STOP);
@@ -476,7 +430,7 @@ int ne2k_init(void)
     wr(NE_IMR, IMR_WANTED);
     wr(NE_CR, CR_PAGE1 | CR_RD2 | CR_STP);
     for (int i = 0; i < 6; i++)
-        wr(NE_PAR0 + i, mac[i]);
+        wr(NE_PAR0 + i, ne2k_dev.mac[i]);
     for (int i = 0; i < 8; i++)
         wr(NE_MAR0 + i, 0);          /* no multicast */
     wr(NE_CURR, next_pkt);
@@ -486,5 +440,5 @@ int ne2k_init(void)
 
     present = 1;
     irq_register(IRQ_NE2K, ne2k_irq, NULL, "ne2000");
-    return 0;
+    return &ne2k_dev;
 }

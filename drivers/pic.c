@@ -2,26 +2,24 @@
  * OSDev wiki "8259 PIC"]
  *
  * The BIOS leaves IRQ 0-7 on vectors 8-15, on top of the CPU's exceptions,
- * so the first job is to move them: master to 32-39, slave to 40-47. */
+ * so the first job is to move them: master to 32-39, slave to 40-47.
+ * This file implements the controller's side of kernel/irq.h. */
 #include "drivers/pic.h"
 #include "kernel/x86.h"
 
-#define PIC1_CMD  0x20   /* master: ICW1, OCW2, OCW3 */
 #define PIC1_DATA 0x21   /* master: ICW2-4, OCW1 (mask) */
-#define PIC2_CMD  0xA0
 #define PIC2_DATA 0xA1
 
 #define ICW1_INIT 0x10   /* start initialisation */
 #define ICW1_ICW4 0x01   /* ICW4 will follow */
 #define ICW4_8086 0x01   /* 8086/88 mode, not MCS-80 */
 #define OCW2_EOI  0x20   /* non-specific end of interrupt */
-#define OCW3_READ_IRR 0x0A
 #define OCW3_READ_ISR 0x0B
 /* In-service register bit of each chip's last line: IRQ 7 on the master,
  * 15 on the slave. A spurious interrupt arrives there with the bit clear. */
 #define ISR_LINE7 0x80
 
-static uint16_t irq_mask = 0xFFFF & ~(1u << IRQ_CASCADE);
+static uint16_t masked = 0xFFFF & ~(1u << IRQ_CASCADE);
 
 /* Some old boards need a moment between PIC writes; port 0x80 is the
  * POST diagnostic port, writing it is harmless and takes about 1 us. */
@@ -29,11 +27,11 @@ static void io_wait(void) { outb(0x80, 0); }
 
 static void write_masks(void)
 {
-    outb(PIC1_DATA, irq_mask & 0xFF);
-    outb(PIC2_DATA, irq_mask >> 8);
+    outb(PIC1_DATA, masked & 0xFF);
+    outb(PIC2_DATA, masked >> 8);
 }
 
-void pic_init(void)
+void irq_controller_init(void)
 {
     outb(PIC1_CMD, ICW1_INIT | ICW1_ICW4); io_wait();
     outb(PIC2_CMD, ICW1_INIT | ICW1_ICW4); io_wait();
@@ -46,19 +44,19 @@ void pic_init(void)
     write_masks();
 }
 
-void pic_unmask(int irq)
+void irq_unmask(int irq)
 {
-    irq_mask &= ~(1u << irq);
+    masked &= ~(1u << irq);
     write_masks();
 }
 
-void pic_mask(int irq)
+void irq_mask(int irq)
 {
-    irq_mask |= 1u << irq;
+    masked |= 1u << irq;
     write_masks();
 }
 
-void pic_eoi(int irq)
+void irq_eoi(int irq)
 {
     if (irq >= 8)
         outb(PIC2_CMD, OCW2_EOI);
@@ -71,7 +69,7 @@ static uint8_t read_isr(uint16_t cmd_port)
     return inb(cmd_port);
 }
 
-int pic_is_spurious(int irq)
+int irq_is_spurious(int irq)
 {
     if (irq == IRQ_SPURIOUS_MASTER && !(read_isr(PIC1_CMD) & ISR_LINE7))
         return 1;
@@ -83,8 +81,4 @@ int pic_is_spurious(int irq)
     return 0;
 }
 
-int pic_master_pending(int irq)
-{
-    outb(PIC1_CMD, OCW3_READ_IRR);
-    return (inb(PIC1_CMD) >> irq) & 1;
-}
+int irq_pending(int irq) { return pic_pending(irq); }

@@ -1,22 +1,18 @@
-/* 16550A UART driver. [National Semiconductor PC16550D datasheet, "Registers";
- * OSDev wiki "Serial Ports"]
+/* 16550A UART driver: registers, FIFOs, the interrupt and two byte rings;
+ * a console port (kernel/console.h). [National Semiconductor PC16550D
+ * datasheet, "Registers"; OSDev wiki "Serial Ports"]
  *
- * Receive: the ISR moves bytes from the UART's 16-byte FIFO into rx_ring
- * and wakes readers. If rx_ring is full it stops taking bytes and turns the
- * receive interrupt off; the bytes then wait in the UART and, under QEMU,
- * in the character device behind it, which does not feed the UART while
- * its FIFO is full. When a reader makes room the interrupt comes back on.
- * That is flow control, and it is why a 1 MiB paste loses nothing.
- *
- * Flow control must not hide Ctrl-C: a demo that never reads the console
- * would otherwise sit behind a full ring with the 0x03 held in the UART,
- * unstoppable. So when the ring is full and nobody has read it for
- * RX_STALE_NS, the next console_interrupted() (every demo polls it) turns
- * the receive interrupt back on in "discard" mode: bytes that do not fit
- * are dropped and counted (rx_dropped), and a Ctrl-C is still seen. Like a
- * terminal's ISIG, a Ctrl-C also flushes the typeahead before it, so the
- * shell does not go on to run a stopped demo's pasted junk. Any read ends
- * discard mode. In raw mode 0x03 is data, and flow control is never lifted.
+ * Receive: the ISR moves bytes from the UART's 16-byte FIFO into rx_ring,
+ * each through the console's byte handler, which may keep it or flush it
+ * with the typeahead before it (Ctrl-C): then the ISR marks the ring and
+ * the next read, on the consumer's side, discards up to the mark. If
+ * rx_ring is full the ISR stops taking bytes and turns the receive
+ * interrupt off; the bytes then wait in the UART and, under QEMU, in the
+ * character device behind it, which does not feed the UART while its FIFO
+ * is full. When a reader makes room the interrupt comes back on. That is
+ * flow control, and it is why a 1 MiB paste loses nothing. The console
+ * can ask for the other behaviour, dropping (and counting) what does not
+ * fit with the interrupt on, so that it still sees a Ctrl-C.
  *
  * Transmit: writers queue into tx_ring; the "transmitter empty" interrupt
  * refills the FIFO 16 bytes at a time, and is switched off when the ring
@@ -24,14 +20,11 @@
  *
  * The ISR reads IIR first and loops until it says "no interrupt pending":
  * under QEMU an interrupt that is not acknowledged this way can be lost. */
-#include <webscale/errno.h>
 #include "drivers/pic.h"
 #include "drivers/uart16550.h"
+#include "kernel/irq.h"
 #include "kernel/lib/ring.h"
-#include "kernel/sched.h"
-#include "kernel/trap.h"
 #include "kernel/x86.h"
-#include <webscale/time.h>
 
 /* Register offsets from the base port [PC16550D table 2]. */
 #define UART_RBR 0   /* receiver buffer (read, DLAB=0) */
@@ -78,25 +71,23 @@
 #define UART_FIFO_SIZE 16
 #define UART_BAUD_DIVISOR 1   /* 115200 baud; QEMU does not pace to it anyway */
 
-/* A full ring nobody read for this long is typeahead, not a paste being read. */
-#define RX_STALE_NS (100 * NS_PER_MS)
-
 #define RX_RING_SIZE 4096
 #define TX_RING_SIZE 8192
 
 static uint8_t rx_buf[RX_RING_SIZE], tx_buf[TX_RING_SIZE];
 static struct ring rx_ring, tx_ring;
-static struct waitq rx_wait = WAITQ_INIT(rx_wait, "serial read");
-static struct waitq tx_wait = WAITQ_INIT(tx_wait, "serial write");
 
 static int irq_mode;
 static uint8_t ier;
-static volatile int interrupted;
-static int raw;
-static int rx_discard;          /* ring full and unread: drop, but watch for Ctrl-C */
-static uint64_t last_read_ns;   /* the last uart_read, blocking or not */
+static int rx_drop;             /* ring full: drop and count (1) or hold back (0) */
+/* A flush mark: the ISR (producer) sets it, the reader (consumer) moves
+ * the ring's tail there. The producer never writes tail. */
+static uint32_t rx_flush_to;
+static int rx_flush_marked;
+static console_rx_fn rx_handler;
+static console_ready_fn ready_handler;
 static uart_notify_fn notify;
-static struct console_stats st;
+static struct console_port_stats st;
 
 static void reg_write(int reg, uint8_t v) { outb(COM1_BASE + reg, v); }
 static uint8_t reg_read(int reg) { return inb(COM1_BASE + reg); }
@@ -118,6 +109,8 @@ static void putc_polled(uint8_t c)
 
 void uart_init_early(void)
 {
+    ring_init(&rx_ring, rx_buf, sizeof rx_buf);
+    ring_init(&tx_ring, tx_buf, sizeof tx_buf);
     reg_write(UART_IER, 0);
     reg_write(UART_LCR, LCR_DLAB);
     reg_write(UART_DLL, UART_BAUD_DIVISOR & 0xFF);
@@ -147,7 +140,7 @@ static void rx_drain(void)
     while ((lsr = reg_read(UART_LSR)) & LSR_DR) {
         if (lsr & LSR_OE)
             st.overruns++;
-        if (ring_full(&rx_ring) && !rx_discard) {
+        if (ring_full(&rx_ring) && !rx_drop) {
             /* Leave the rest in the UART: flow control, not loss. */
             set_ier(ier & ~IER_ERBFI);
             st.rx_stalls++;
@@ -155,16 +148,13 @@ static void rx_drain(void)
         }
         uint8_t c = reg_read(UART_RBR);
         st.rx_bytes++;
-        if (c == CONSOLE_CTRL_C && !raw) {
-            interrupted = 1;
-            st.interrupts++;
-            /* Flush the typeahead; the ring has room again. */
-            rx_ring.tail = rx_ring.head;
-            rx_discard = 0;
+        if (rx_handler && rx_handler(c) == CONSOLE_RX_FLUSH) {
+            rx_flush_to = rx_ring.head;
+            rx_flush_marked = 1;
             continue;
         }
         if (ring_put(&rx_ring, c) < 0)  /* 0 stored, -1 full */
-            st.rx_dropped++;            /* discard mode: nobody reads */
+            st.rx_dropped++;            /* dropping: nobody reads */
     }
 }
 
@@ -199,10 +189,12 @@ static void uart_irq(void *arg)
             break;
         }
     }
-    if (got_rx || interrupted)
-        waitq_wake_all(&rx_wait);
-    if (got_tx)
-        waitq_wake_all(&tx_wait);
+    if (ready_handler) {
+        if (got_rx)
+            ready_handler(1);
+        if (got_tx)
+            ready_handler(0);
+    }
     if (notify) {
         if (got_rx)
             notify(1);
@@ -213,8 +205,6 @@ static void uart_irq(void *arg)
 
 void uart_init_irq(void)
 {
-    ring_init(&rx_ring, rx_buf, sizeof rx_buf);
-    ring_init(&tx_ring, tx_buf, sizeof tx_buf);
     /* Anything typed before now would be stale input: drop it. */
     while (reg_read(UART_LSR) & LSR_DR)
         reg_read(UART_RBR);
@@ -245,105 +235,81 @@ static void tx_drain_polled(void)
     }
 }
 
-void uart_flush_polled(void)
+/* ---- the console port (kernel/console.h); interrupts off in each ---- */
+
+static void port_flush_polled(void)
 {
-    uint32_t f = irq_save();
+    ASSERT_IRQS_OFF();
     if (irq_mode)
         tx_drain_polled();
     while (!(reg_read(UART_LSR) & LSR_TEMT))
         ;
-    irq_restore(f);
 }
 
-int uart_write(const void *buf, size_t n, int nonblock)
+static size_t port_write(const void *buf, size_t n)
 {
+    ASSERT_IRQS_OFF();
     const uint8_t *p = buf;
-    size_t done = 0;
-    uint32_t f = irq_save();
     if (!irq_mode) {
-        for (; done < n; done++)
-            putc_polled(p[done]);
-        irq_restore(f);
-        return (int)done;
+        for (size_t i = 0; i < n; i++)
+            putc_polled(p[i]);
+        return n;
     }
-    while (done < n) {
-        done += ring_write(&tx_ring, p + done, (uint32_t)(n - done));
-        tx_kick();
-        if (done == n)
-            break;
-        if (nonblock)
-            break;
-        if (sched_can_sleep()) {
-            waitq_sleep(&tx_wait);
-        } else {
-            tx_drain_polled();
-        }
-    }
-    irq_restore(f);
-    if (nonblock && done == 0 && n > 0)
-        return -E_WOULDBLOCK;
-    return (int)done;
+    size_t done = ring_write(&tx_ring, p, (uint32_t)n);
+    tx_kick();
+    return done;
 }
 
-int uart_read(void *buf, size_t n, int nonblock)
+static size_t port_rx_available(void)
 {
-    int r;
-    uint32_t f = irq_save();
-    last_read_ns = clock_ns();
-    rx_discard = 0;             /* somebody reads: flow control again */
-    for (;;) {
-        if (interrupted && !raw) {
-            r = -E_INTR;
-            break;
-        }
-        if (!ring_empty(&rx_ring)) {
-            r = (int)ring_read(&rx_ring, buf, (uint32_t)n);
-            /* Room again: let the UART hand us the bytes it held back. */
-            if (!(ier & IER_ERBFI))
-                set_ier(ier | IER_ERBFI);
-            break;
-        }
-        if (nonblock) {
-            r = -E_WOULDBLOCK;
-            break;
-        }
-        waitq_sleep(&rx_wait);
-    }
-    irq_restore(f);
-    return r;
+    return rx_flush_marked ? rx_ring.head - rx_flush_to : ring_used(&rx_ring);
 }
+
+static size_t port_read(void *buf, size_t n)
+{
+    ASSERT_IRQS_OFF();
+    if (rx_flush_marked) {
+        rx_ring.tail = rx_flush_to;
+        rx_flush_marked = 0;
+    }
+    size_t got = ring_read(&rx_ring, buf, (uint32_t)n);
+    /* Room again: let the UART hand us the bytes it held back. */
+    if (irq_mode && !(ier & IER_ERBFI) && !ring_full(&rx_ring))
+        set_ier(ier | IER_ERBFI);
+    return got;
+}
+
+static int port_rx_held(void) { return irq_mode && !(ier & IER_ERBFI); }
+
+static void port_rx_drop_when_full(int drop)
+{
+    rx_drop = drop;
+    if (drop && port_rx_held())
+        set_ier(ier | IER_ERBFI);
+}
+
+static size_t port_tx_space(void) { return ring_free(&tx_ring); }
+static void port_get_stats(struct console_port_stats *s) { *s = st; }
+
+static void port_set_handlers(console_rx_fn rx, console_ready_fn ready)
+{
+    rx_handler = rx;
+    ready_handler = ready;
+}
+
+const struct console_port uart_console_port = {
+    .name = "com1",
+    .set_handlers = port_set_handlers,
+    .write = port_write,
+    .flush_polled = port_flush_polled,
+    .tx_space = port_tx_space,
+    .read = port_read,
+    .rx_available = port_rx_available,
+    .rx_held = port_rx_held,
+    .rx_drop_when_full = port_rx_drop_when_full,
+    .get_stats = port_get_stats,
+};
 
 void uart_set_notify(uart_notify_fn fn) { notify = fn; }
-size_t uart_rx_available(void) { return ring_used(&rx_ring); }
-size_t uart_tx_space(void) { return ring_free(&tx_ring); }
-
-/* ---- the console API (webscale/console.h) is this UART ---- */
-
-int console_read(void *buf, size_t n) { return uart_read(buf, n, 0); }
-int console_read_nonblock(void *buf, size_t n) { return uart_read(buf, n, 1); }
-int console_write(const void *buf, size_t n) { return uart_write(buf, n, 0); }
-int console_write_nonblock(const void *buf, size_t n) { return uart_write(buf, n, 1); }
-/* Demos poll this while they do not read the console: if input is paused
- * behind a ring nobody has read for RX_STALE_NS, take it again in discard
- * mode, so that a Ctrl-C behind the typeahead is seen (see the top). */
-int console_interrupted(void)
-{
-    if (!interrupted && irq_mode && !raw && !(ier & IER_ERBFI)) {
-        uint32_t f = irq_save();
-        if (!(ier & IER_ERBFI) && clock_ns() - last_read_ns >= RX_STALE_NS) {
-            rx_discard = 1;
-            set_ier(ier | IER_ERBFI);
-        }
-        irq_restore(f);
-    }
-    return interrupted;
-}
-void console_clear_interrupt(void) { interrupted = 0; }
-void console_set_raw(int on) { raw = on; }
-
-void console_get_stats(struct console_stats *s)
-{
-    uint32_t f = irq_save();
-    *s = st;
-    irq_restore(f);
-}
+size_t uart_rx_available(void) { return port_rx_available(); }
+size_t uart_tx_space(void) { return port_tx_space(); }

@@ -1,10 +1,11 @@
-/* 16550A UART on COM1: interrupt-driven, with ring buffers both ways. */
+/* 16550A UART on COM1: interrupt-driven, with ring buffers both ways.
+ * The console (kernel/console.c) uses it only as a console port
+ * (kernel/console.h); the boot wiring (kernel/devices.c) attaches it. */
 #ifndef DRIVERS_UART16550_H
 #define DRIVERS_UART16550_H
 
 #include <stddef.h>
-#include <stdint.h>
-#include <webscale/console.h>
+#include "kernel/console.h"
 
 #define COM1_BASE 0x3F8
 
@@ -13,17 +14,11 @@ void uart_init_early(void);
 /* Rings, FIFOs and IRQ 4: from here on nothing waits on the hardware. */
 void uart_init_irq(void);
 
-/* nonblock: return -E_WOULDBLOCK instead of sleeping. A caller that cannot
- * sleep (IRQ handler, scheduler, idle, panic) gets polled output instead,
- * in order after what is already queued. */
-int uart_write(const void *buf, size_t n, int nonblock);
-int uart_read(void *buf, size_t n, int nonblock);
+extern const struct console_port uart_console_port;
 
-/* Push everything queued out of the UART by polling, interrupts off. */
-void uart_flush_polled(void);
-
-/* Called from the ISR when bytes arrived (1) or output space freed (0).
- * The event loop uses it for its readiness watchers. */
+/* For kernel/loop.c until it uses the console's readiness instead:
+ * uart_rx_available() > 0 is console_readable(), uart_tx_space() > 0 is
+ * console_writable(), uart_set_notify(fn) is console_set_ready_hook(fn). */
 typedef void (*uart_notify_fn)(int readable);
 void uart_set_notify(uart_notify_fn fn);
 size_t uart_rx_available(void);

@@ -3,12 +3,9 @@
  * counter. Resolution is one PIT input clock (1/1193182 s = 838 ns); no
  * TSC needed, which a 386 does not have. */
 #include <webscale/time.h>
-#include "drivers/pic.h"
-#include "drivers/pit.h"
 #include "kernel/clock.h"
 #include "kernel/loop.h"
 #include "kernel/sched.h"
-#include "kernel/trap.h"
 #include "kernel/x86.h"
 
 static volatile uint64_t ticks;
@@ -19,7 +16,7 @@ static uint64_t tick_raw;        /* ticks * reload, kept by the PIT handler */
 static uint64_t last_ns;         /* keeps clock_ns monotonic */
 static uint64_t last_raw;        /* keeps clock_raw monotonic */
 
-static void pit_irq(void *arg)
+static void clock_tick(void *arg)
 {
     (void)arg;
     ticks++;
@@ -31,9 +28,8 @@ static void pit_irq(void *arg)
 void clock_init(uint32_t rate)
 {
     hz = rate;
-    reload = pit_init(rate);
+    reload = clock_hw_start(rate, clock_tick);
     half_reload = reload / 2;
-    irq_register(IRQ_PIT, pit_irq, NULL, "pit");
 }
 
 uint64_t clock_tick_at_or_after(uint64_t ns)
@@ -50,13 +46,13 @@ uint64_t clock_raw(void)
 {
     if (!reload)
         return 0;                /* before clock_init */
-    uint32_t count = pit_read_counter();
+    uint32_t count = clock_hw_count();
     uint64_t raw = tick_raw + (count < reload ? reload - count : 0);
     /* The counter may have wrapped after the last counted tick, with its
      * IRQ still pending because interrupts are off here. A high count read
      * with IRQ 0 pending means the wrap came first: count that tick. Only
      * then is the PIC asked, so most reads cost three port accesses. */
-    if (__builtin_expect(count > half_reload, 0) && pic_master_pending(IRQ_PIT))
+    if (__builtin_expect(count > half_reload, 0) && clock_hw_tick_pending())
         raw += reload;
     /* QEMU can show the counter already reloaded a moment before the PIC
      * shows the tick's IRQ: then neither the tick count nor the check above
@@ -94,4 +90,4 @@ uint64_t clock_ticks(void)
 
 uint32_t clock_hz(void) { return hz; }
 uint32_t clock_tick_ns(void) { return (uint32_t)clock_raw_to_ns(reload); }
-uint32_t clock_resolution_ns(void) { return (uint32_t)(NS_PER_S / PIT_INPUT_HZ); }
+uint32_t clock_resolution_ns(void) { return (uint32_t)(NS_PER_S / CLOCK_RAW_HZ); }

@@ -3,6 +3,7 @@
 #define KERNEL_CLOCK_H
 
 #include <stdint.h>
+#include "kernel/irq.h"
 
 /* Default PIT interrupt rate. Must stay where a tick is at least one PIT
  * input clock and the reload fits the 16-bit counter. */
@@ -14,6 +15,20 @@
 #endif
 
 void clock_init(uint32_t hz);
+
+/* ---- the timer hardware: drivers/pit.c implements these (driver-facing) ----
+ * The clock counts in the PIT's input clocks; a tick is `reload` of them. */
+#define CLOCK_RAW_HZ 1193182u   /* 14.31818 MHz / 12, fixed by the PC design */
+
+/* Fire tick from the timer's IRQ hz times a second; returns the reload
+ * (input clocks per tick). */
+uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick);
+/* Latch and read the down-counter: reload .. 1 through each tick.
+ * Interrupts off. A direct call, not a pointer: the scheduler reads it on
+ * every switch, and the switch's instruction count is benchmarked. */
+uint16_t clock_hw_count(void);
+/* Has the tick's interrupt been raised and not yet serviced? */
+int clock_hw_tick_pending(void);
 
 /* PIT input clocks (1/1193182 s, 838 ns each) since the PIT started.
  * Interrupts must be off. Cheap (three port accesses, no division): the

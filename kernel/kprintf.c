@@ -1,7 +1,7 @@
 /* kprintf: format into a small buffer, write it to the console in pieces
  * of up to a line, so that lines from different threads rarely mix. */
 #include <webscale/kprintf.h>
-#include "drivers/uart16550.h"
+#include "kernel/console.h"
 #include "kernel/lib/format.h"
 
 #define KPRINTF_CHUNK 128
@@ -14,7 +14,7 @@ struct kbuf {
 static void kbuf_flush(struct kbuf *b)
 {
     if (b->len)
-        uart_write(b->buf, b->len, 0);
+        console_write_kernel(b->buf, b->len);
     b->len = 0;
 }
 
@@ -48,9 +48,4 @@ int kprintf(const char *fmt, ...)
     int n = kvprintf(fmt, ap);
     va_end(ap);
     return n;
-}
-
-void console_puts(const char *s)
-{
-    kprintf("%s", s);
 }

@@ -6,14 +6,12 @@
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "boot/gdt.h"
-#include "drivers/pic.h"
-#include "drivers/uart16550.h"
 #include "kernel/clock.h"
 #include "kernel/cmdline.h"
+#include "kernel/devices.h"
 #include "kernel/ktest.h"
 #include "kernel/mem.h"
 #include "kernel/multiboot.h"
-#include "kernel/net/net.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
@@ -40,7 +38,7 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
     cpu_detect();               /* first, so the TSC (if any) can time the boot */
     entry_cycles = cpu_cycles();
     gdt_init();
-    uart_init_early();
+    devices_init_console();
     /* SeaBIOS sends ESC[?7l (line wrap off) and nothing turns it back on:
        every line wider than the terminal would be cut. VT100: DECAWM on. */
     kprintf(ANSI_WRAP_ON "\nwebscale: booting\n");
@@ -52,11 +50,11 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
     uint32_t mem_top = ONE_MIB + mbi->mem_upper * 1024u;
 
     idt_init();
-    pic_init();
+    devices_init_irq_controller();
     mem_init(mem_top);
     sched_init();
     clock_init(HZ);
-    uart_init_irq();
+    devices_init_console_irq();
     sti();
 
     struct mem_stats ms;
@@ -69,7 +67,7 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
 
     if (loop_start() < 0)
         panic("no memory for the event loop's threads");
-    net_init();                 /* the NE2000, if there is one; the stack runs in the loop */
+    devices_init_net();         /* the NE2000, if there is one; the stack runs in the loop */
 
     static char spec[64];
     thread_t *first;

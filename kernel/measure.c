@@ -12,14 +12,15 @@
  * around the moment the counter wraps (QEMU shows the reload before the
  * IRQ), and "the fastest" would then pick exactly the batch that such an
  * error made look short (one instruction once measured 0.01 ns). */
+#include <webscale/console.h>
 #include <webscale/loop.h>
 #include <webscale/measure.h>
 #include <webscale/sched.h>
 #include <webscale/sync.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
-#include "drivers/pic.h"
-#include "drivers/uart16550.h"
+#include "kernel/console.h"
+#include "kernel/irq.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
@@ -147,7 +148,7 @@ static uint64_t run_irqs(uint32_t n)
 {
     uint64_t t0 = cpu_cycles();
     __asm__ volatile("1:\n\tint %1\n\tdecl %0\n\tjnz 1b"
-                     : "+r"(n) : "i"(PIC_IRQ_BASE + MEASURE_IRQ) : "memory", "cc");
+                     : "+r"(n) : "i"(IRQ_VECTOR_BASE + MEASURE_IRQ) : "memory", "cc");
     return cpu_cycles() - t0;
 }
 
@@ -403,22 +404,22 @@ uint64_t measure_serial_byte(const char *text, size_t n, int polled)
     uint64_t t0, t1;
     if (polled) {
         uint32_t f = irq_save();
-        uart_flush_polled();                 /* older output first, in order */
+        console_flush_polled();              /* older output first, in order */
         t0 = cpu_cycles();
-        uart_write(text, n, 0);              /* into the ring; interrupts are off */
-        uart_flush_polled();                 /* the CPU pushes each byte and spins */
+        console_write(text, n);              /* into the ring; interrupts are off */
+        console_flush_polled();              /* the CPU pushes each byte and spins */
         t1 = cpu_cycles();
         irq_restore(f);
     } else {
-        uart_flush_polled();
-        size_t empty = uart_tx_space();
+        console_flush_polled();
+        size_t empty = console_tx_space();
         uint64_t give_up = clock_ns() + SERIAL_TIMEOUT_NS;
         t0 = cpu_cycles();
         console_write(text, n);
         /* The "transmitter empty" interrupt moves the ring into the FIFO. */
-        while (uart_tx_space() < empty && clock_ns() < give_up)
+        while (console_tx_space() < empty && clock_ns() < give_up)
             ;
-        uart_flush_polled();                 /* the last FIFO load leaves the UART */
+        console_flush_polled();              /* the last FIFO load leaves the UART */
         t1 = cpu_cycles();
     }
     return (t1 - t0) * 1000 / n;

@@ -2,7 +2,7 @@
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
 #include <webscale/system.h>
-#include "drivers/uart16550.h"
+#include "kernel/console.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
@@ -16,7 +16,7 @@ static int in_panic;
 
 void system_poweroff(int status)
 {
-    uart_flush_polled();
+    console_flush_polled();
     cli();
     outb(DEBUG_EXIT_PORT, (uint8_t)status);
     /* Not under QEMU with isa-debug-exit: just stop. */
@@ -51,7 +51,7 @@ void panic(const char *fmt, ...)
         system_poweroff(PANIC_EXIT_STATUS);
     }
     kprintf("*** System halted. Quit QEMU with Ctrl-A X (or attach GDB: make gdb).\n");
-    uart_flush_polled();
+    console_flush_polled();
     for (;;)
         __asm__ volatile("cli; hlt");
 }

@@ -5,20 +5,19 @@
 #include <webscale/kprintf.h>
 #include <webscale/system.h>
 #include "boot/gdt.h"
-#include "drivers/pic.h"
+#include "kernel/irq.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
 #define IDT_ENTRIES 256
 #define NUM_EXCEPTIONS 32              /* vectors 0-31 are the CPU's [SDM 3A 6.2] */
-#define NUM_VECTORS (NUM_EXCEPTIONS + PIC_NUM_IRQS)   /* vectors.S has an entry point for each */
+#define NUM_VECTORS (NUM_EXCEPTIONS + IRQ_LINES)   /* vectors.S has an entry point for each */
 #define IDT_INTERRUPT_GATE_32 0x8E     /* present, ring 0, 32-bit interrupt gate */
 #define VEC_PAGE_FAULT 14              /* #PF, CR2 holds the address [SDM 3A 6.15] */
 #define BACKTRACE_MAX 16               /* frames printed */
 
-_Static_assert(PIC_IRQ_BASE == NUM_EXCEPTIONS, "vectors.S puts IRQ 0 right after the exceptions");
-_Static_assert(IRQ_LINES == PIC_NUM_IRQS, "<webscale/system.h> sizes irq_get_stats by the PIC");
+_Static_assert(IRQ_VECTOR_BASE == NUM_EXCEPTIONS, "vectors.S puts IRQ 0 right after the exceptions");
 
 struct idt_entry {
     uint16_t offset_lo;
@@ -44,7 +43,7 @@ struct irq_slot {
     const char *name;
     uint64_t count;
 };
-static struct irq_slot irqs[PIC_NUM_IRQS];
+static struct irq_slot irqs[IRQ_LINES];
 static uint32_t spurious_irqs;
 
 static const char *const exception_names[NUM_EXCEPTIONS] = {
@@ -81,13 +80,13 @@ void irq_register(int irq, irq_handler_fn fn, void *arg, const char *name)
     irqs[irq].fn = fn;
     irqs[irq].arg = arg;
     irqs[irq].name = name;
-    pic_unmask(irq);
+    irq_unmask(irq);
     irq_restore(f);
 }
 
 void irq_get_stats(struct irq_stats out[IRQ_LINES], uint32_t *spurious)
 {
-    for (int i = 0; i < PIC_NUM_IRQS; i++) {
+    for (int i = 0; i < IRQ_LINES; i++) {
         out[i].name = irqs[i].name;
         out[i].count = irqs[i].count;
     }
@@ -98,8 +97,8 @@ void irq_get_stats(struct irq_stats out[IRQ_LINES], uint32_t *spurious)
  * can forget the EOI, and preemption happens in exactly one place. */
 static void irq_dispatch(struct trapframe *tf)
 {
-    int irq = tf->vector - PIC_IRQ_BASE;
-    if ((irq == IRQ_SPURIOUS_MASTER || irq == IRQ_SPURIOUS_SLAVE) && pic_is_spurious(irq)) {
+    int irq = tf->vector - IRQ_VECTOR_BASE;
+    if ((irq == IRQ_SPURIOUS_MASTER || irq == IRQ_SPURIOUS_SLAVE) && irq_is_spurious(irq)) {
         spurious_irqs++;
         return;
     }
@@ -109,7 +108,7 @@ static void irq_dispatch(struct trapframe *tf)
     if (s->fn)
         s->fn(s->arg);
     irq_nesting--;
-    pic_eoi(irq);
+    irq_eoi(irq);
     if (need_resched)
         sched_preempt();
 }
@@ -172,7 +171,7 @@ static void exception(struct trapframe *tf)
 
 void trap(struct trapframe *tf)
 {
-    if (tf->vector >= PIC_IRQ_BASE && tf->vector < PIC_IRQ_BASE + PIC_NUM_IRQS)
+    if (tf->vector >= IRQ_VECTOR_BASE && tf->vector < IRQ_VECTOR_BASE + IRQ_LINES)
         irq_dispatch(tf);
     else if (tf->vector < NUM_EXCEPTIONS)
         exception(tf);

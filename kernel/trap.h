@@ -3,6 +3,7 @@
 #define KERNEL_TRAP_H
 
 #include <stdint.h>
+#include "kernel/irq.h"
 
 /* What alltraps (vectors.S) leaves on the stack: pushal's registers, the
  * vector and error code its entry point pushed, then what the CPU pushed. No ring
@@ -14,15 +15,7 @@ struct trapframe {
     uint32_t eip, cs, eflags;
 };
 
-typedef void (*irq_handler_fn)(void *arg);
-
 void idt_init(void);
-/* Register the handler of one IRQ line and unmask it. Handlers run with
- * interrupts off, must be short, and never block. */
-void irq_register(int irq, irq_handler_fn fn, void *arg, const char *name);
-
-/* Depth of interrupt handling: > 0 inside an IRQ handler. */
-extern volatile int irq_nesting;
 
 void trap(struct trapframe *tf);
 

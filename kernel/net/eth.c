@@ -2,8 +2,8 @@
  * count the rest. The card already dropped frames addressed to other
  * stations (it accepts our address and broadcast only), so there is no
  * destination check here. */
-#include "drivers/ne2k.h"
 #include "kernel/net/net.h"
+#include "kernel/net/netdev.h"
 
 const uint8_t eth_broadcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
 
@@ -31,5 +31,5 @@ void eth_input(const uint8_t *f, size_t len)
 int eth_output(uint8_t *buf, const uint8_t dst[6], uint16_t type, size_t payload_len)
 {
     eth_build(buf, dst, net_if.mac, type);
-    return ne2k_send(buf, ETH_HLEN + payload_len);
+    return net_if.dev->send(net_if.dev, buf, ETH_HLEN + payload_len);
 }

@@ -1,8 +1,9 @@
-/* The network interface: brings up the NE2000 with QEMU user
- * networking's static configuration (10.0.2.15/24, gateway 10.0.2.2), runs
- * the stack in the event loop, and implements <webscale/net.h> for user/.
+/* The network interface: brings up the card the boot wiring found (a
+ * netdev, kernel/net/netdev.h) with QEMU user networking's static
+ * configuration (10.0.2.15/24, gateway 10.0.2.2), runs the stack in the
+ * event loop, and implements <webscale/net.h> for user/.
  *
- * Receive path: the NE2000's ISR copies frames into its RX ring and calls
+ * Receive path: the card's ISR copies frames into its RX ring and calls
  * net_notify, which posts net_rx to the event loop once (a flag keeps a
  * burst of interrupts from queueing a post each). net_rx hands at most
  * NET_RX_BATCH frames to Ethernet, then posts itself again if more wait,
@@ -15,9 +16,8 @@
 #include <webscale/string.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
-#include "drivers/ne2k.h"
-#include "drivers/pic.h"
 #include "kernel/net/net.h"
+#include "kernel/net/netdev.h"
 #include "kernel/sched.h"
 #include "kernel/x86.h"
 
@@ -46,48 +46,75 @@ static void net_notify(void)
 static void net_rx(void *arg)
 {
     (void)arg;
+    struct netdev *dev = net_if.dev;
+    struct netdev_frame f;
     rx_posted = 0;
     for (int n = 0; n < NET_RX_BATCH; n++) {
-        struct ne2k_frame *f = ne2k_rx_peek();
-        if (!f)
+        if (!dev->rx_next(dev, &f))
             return;
-        net_rx_ns = f->rx_ns;
-        eth_input(f->data, f->len);
-        ne2k_rx_release();
+        net_rx_ns = f.rx_ns;
+        eth_input(f.data, f.len);
+        dev->rx_release(dev);
     }
-    if (ne2k_rx_peek())
+    if (dev->rx_next(dev, &f))
         net_notify();
 }
 
-void net_init(void)
+/* The driver's drop reasons as the stack's: one table, so a driver never
+ * sees <webscale/net.h>. */
+static const uint8_t drop_reason[NETDEV_DROPS] = {
+    [NETDEV_DROP_RX_RING_FULL] = NET_DROP_RX_RING_FULL,
+    [NETDEV_DROP_RX_SHORT] = NET_DROP_RX_SHORT,
+    [NETDEV_DROP_RX_LONG] = NET_DROP_RX_LONG,
+    [NETDEV_DROP_RX_BAD_HEADER] = NET_DROP_RX_BAD_HEADER,
+    [NETDEV_DROP_RX_OVERFLOW] = NET_DROP_RX_OVERFLOW,
+    [NETDEV_DROP_RX_CARD_ERRORS] = NET_DROP_RX_CARD_ERRORS,
+    [NETDEV_DROP_TX_QUEUE_FULL] = NET_DROP_TX_QUEUE_FULL,
+    [NETDEV_DROP_TX_ERROR] = NET_DROP_TX_ERROR,
+};
+
+static void add_driver_stats(struct net_stats *s, const struct netdev_stats *d)
 {
-    if (ne2k_init() < 0) {
-        kprintf("webscale: no NE2000 at %#x: no network\n", NE2K_IOBASE);
+    s->rx_frames += d->rx_frames;
+    s->rx_bytes += d->rx_bytes;
+    s->tx_frames += d->tx_frames;
+    s->tx_bytes += d->tx_bytes;
+    s->rx_irqs += d->irqs;
+    s->rx_ring_max = d->rx_ring_max;
+    for (int i = 0; i < NETDEV_DROPS; i++)
+        s->drops[drop_reason[i]] += d->drops[i];
+}
+
+void net_init(struct netdev *dev)
+{
+    if (!dev)
         return;
-    }
-    ne2k_get_mac(net_if.mac);
+    net_if.dev = dev;
+    memcpy(net_if.mac, dev->mac, 6);
     net_if.ip = NET_DEFAULT_IP;
     net_if.netmask = NET_DEFAULT_NETMASK;
     net_if.gateway = NET_DEFAULT_GATEWAY;
     arp_init();
     udp_init();
-    ne2k_set_notify(net_notify);
+    dev->set_notify(dev, net_notify);
     net_if.up = 1;
     net_notify();                 /* frames that came before the hook was set */
     char mac[18], ip[16], gw[16];
     net_fmt_mac(mac, sizeof mac, net_if.mac);
     net_fmt_ip(ip, sizeof ip, net_if.ip);
     net_fmt_ip(gw, sizeof gw, net_if.gateway);
-    kprintf("webscale: NE2000 at %#x, IRQ %d, MAC %s; %s/24, gateway %s\n", NE2K_IOBASE,
-            IRQ_NE2K, mac, ip, gw);
+    kprintf("webscale: %s at %#x, IRQ %d, MAC %s; %s/24, gateway %s\n", dev->name,
+            dev->iobase, dev->irq, mac, ip, gw);
 }
 
 void net_get_config(struct net_config *c)
 {
     memset(c, 0, sizeof *c);
     c->up = net_if.up;
-    c->iobase = NE2K_IOBASE;
-    c->irq = IRQ_NE2K;
+    if (net_if.dev) {
+        c->iobase = net_if.dev->iobase;
+        c->irq = net_if.dev->irq;
+    }
     memcpy(c->mac, net_if.mac, 6);
     c->ip = net_if.ip;
     c->netmask = net_if.netmask;
@@ -101,7 +128,11 @@ void net_get_stats(struct net_stats *s)
     uint32_t f = irq_save();
     *s = net_st;
     irq_restore(f);
-    ne2k_add_stats(s);
+    if (net_if.dev) {
+        struct netdev_stats d;
+        net_if.dev->get_stats(net_if.dev, &d);
+        add_driver_stats(s, &d);
+    }
 }
 
 int net_arp_list(struct net_arp_entry *out, int max)

@@ -193,8 +193,11 @@ int arp_table_insert(struct arp_table *t, uint32_t ip, const uint8_t *mac, uint6
 
 /* ---- the layers (net.c, eth.c, arp.c, ip.c, icmp.c, udp.c, tcp*.c) ---- */
 
+struct netdev;
+
 struct net_iface {
     int up;
+    struct netdev *dev;                     /* the card (kernel/net/netdev.h) */
     uint8_t mac[6];
     uint32_t ip, netmask, gateway;
 };
@@ -258,6 +261,8 @@ struct ping_state {
 extern struct ping_state net_ping_state;
 int icmp_send_echo(uint32_t dst, uint16_t id, uint16_t seq);
 
-void net_init(void);
+/* Bring the interface up on dev (the boot wiring probed it), or report
+ * that there is no network when dev is NULL. */
+void net_init(struct netdev *dev);
 
 #endif

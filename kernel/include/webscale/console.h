@@ -1,4 +1,5 @@
-/* The serial console (COM1) as threads see it. */
+/* The console as threads see it: kernel/console.c above the serial port
+ * (COM1, drivers/uart16550.c). */
 #ifndef WEBSCALE_CONSOLE_H
 #define WEBSCALE_CONSOLE_H
 
@@ -17,7 +18,7 @@ int console_write(const void *buf, size_t n);
 int console_write_nonblock(const void *buf, size_t n);
 void console_puts(const char *s);
 
-/* Ctrl-C: the driver does not pass it on as data; it sets this flag,
+/* Ctrl-C: the console does not pass it on as data; it sets this flag,
  * discards the unread input before it (like a terminal) and wakes readers,
  * so a running demo can stop and the shell can cancel. Poll
  * console_interrupted() while not reading the console: it also lets a
@@ -27,6 +28,15 @@ void console_clear_interrupt(void);
 
 /* Raw mode passes every byte, 0x03 included, through as data. */
 void console_set_raw(int on);
+
+/* Readiness, for the event loop's console sources (level-triggered, like
+ * poll): a byte can be read now; a byte can be queued now. */
+int console_readable(void);
+int console_writable(void);
+/* Called from the console's interrupt path when bytes arrived (readable 1)
+ * or output room freed (0); one hook, NULL removes it. Must be IRQ-safe. */
+typedef void (*console_ready_hook)(int readable);
+void console_set_ready_hook(console_ready_hook fn);
 
 struct console_stats {
     uint64_t rx_bytes, tx_bytes;
