@@ -15,6 +15,7 @@
 #include <webscale/loop.h>
 #include <webscale/measure.h>
 #include <webscale/sched.h>
+#include <webscale/sort.h>
 #include <webscale/sync.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
@@ -30,7 +31,18 @@
 #define TSC_CALIBRATE_NS (2 * NS_PER_MS)
 #define SERIAL_TIMEOUT_NS (100 * NS_PER_MS)
 
-typedef uint64_t (*batch_fn)(uint32_t n);   /* run n events, return the time taken */
+typedef uint64_t (*batch_fn)(uint32_t n);   /* run n events, return the time taken; 0: failed */
+
+/* Why the last measure_* returned 0 (<webscale/measure.h>). */
+static const char *why_not;
+
+static uint64_t not_measured(const char *why)
+{
+    why_not = why;
+    return 0;
+}
+
+const char *measure_why_not(void) { return why_not; }
 
 /* Per event, in thousandths of a clock unit: the fastest of
  * MEASURE_BATCHES batches of at least reps events (more if the clock is
@@ -42,25 +54,22 @@ static uint64_t best_of_batches(batch_fn run, uint32_t reps, uint32_t max)
     uint32_t n = reps ? reps : 1;
     if (n > max)
         n = max;
+    why_not = NULL;
     while (n < max && run(n) < enough)      /* also warms up what the batch touches */
         n = n * 2 > max ? max : n * 2;
-    uint64_t t[MEASURE_BATCHES];
+    /* A batch is milliseconds: far below 2^32 cycles or ns. */
+    uint32_t t[MEASURE_BATCHES];
     int k = 0;
     for (int i = 0; i < MEASURE_BATCHES; i++) {
         uint64_t v = run(n);
         /* 0: the batch failed, or the PIT clock stood still */
         if (v)
-            t[k++] = v;
+            t[k++] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
     }
     if (k == 0)
-        return 0;
-    for (int i = 1; i < k; i++)             /* insertion sort: 8 values */
-        for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
-            uint64_t x = t[j];
-            t[j] = t[j - 1];
-            t[j - 1] = x;
-        }
-    return (tsc ? t[0] : t[k / 2]) * 1000 / n;
+        return not_measured(why_not ? why_not : "every batch took no time on the clock");
+    sort_u32(t, (size_t)k);
+    return (uint64_t)(tsc ? t[0] : t[k / 2]) * 1000 / n;
 }
 
 static uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
@@ -93,15 +102,24 @@ void measure_clock(struct measure_clock *c)
 
 /* ---- one instruction, a call ---- */
 
-static uint64_t run_instructions(uint32_t turns)
+/* turns x INSNS_PER_TURN register instructions: what `latency` times as
+ * "one instruction", and the spinners' busy work below. */
+static void spin_instructions(uint32_t turns)
 {
-    uint32_t n = turns, a = 0;
-    uint64_t t0 = cpu_cycles();
+    if (!turns)
+        return;
+    uint32_t a = 0;
     __asm__ volatile("1:\n\t"
                      "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
                      "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
                      "decl %0\n\tjnz 1b"
-                     : "+r"(n), "+r"(a));
+                     : "+r"(turns), "+r"(a));
+}
+
+static uint64_t run_instructions(uint32_t turns)
+{
+    uint64_t t0 = cpu_cycles();
+    spin_instructions(turns);
     return cpu_cycles() - t0;
 }
 
@@ -158,6 +176,25 @@ uint64_t measure_irq_round_trip(uint32_t reps)
                  best_of_batches(run_empty_loop, reps, BATCH_MAX_EVENTS));
 }
 
+/* ---- two threads, for the switch figures ---- */
+
+/* Start two threads and wait for both to end; 0, or -1 (nothing left
+ * running) if either could not be created. */
+static int run_pair(const char *name_a, thread_fn a_fn, void *a_arg,
+                    const char *name_b, thread_fn b_fn, void *b_arg)
+{
+    thread_t *a = thread_create(name_a, a_fn, a_arg);
+    thread_t *b = thread_create(name_b, b_fn, b_arg);
+    if (a)
+        thread_join(a);
+    if (b)
+        thread_join(b);
+    if (a && b)
+        return 0;
+    not_measured("no memory for a thread");
+    return -1;
+}
+
 /* ---- cooperative switch: two threads yield to each other ---- */
 
 static struct {
@@ -185,13 +222,9 @@ static void yield_second(void *arg)
 static uint64_t run_yields(uint32_t n)
 {
     yp.n = n / 2 ? n / 2 : 1;
-    thread_t *a = thread_create("yieldA", yield_first, NULL);
-    thread_t *b = thread_create("yieldB", yield_second, NULL);
-    if (a)
-        thread_join(a);
-    if (b)
-        thread_join(b);
-    return a && b ? (yp.t1 - yp.t0) * n / (2 * yp.n + 1) : 0;
+    if (run_pair("yieldA", yield_first, NULL, "yieldB", yield_second, NULL) < 0)
+        return 0;
+    return (yp.t1 - yp.t0) * n / (2 * yp.n + 1);
 }
 
 uint64_t measure_yield_switch(uint32_t reps)
@@ -205,22 +238,23 @@ uint64_t measure_yield_switch(uint32_t reps)
 /* Without a TSC every stamp is rounded to 838 ns, and the tick that
  * preempts always comes at a PIT clock edge: under -icount the phases
  * lock and the rounding never averages out. So on the PIT clock each
- * turn adds ~1000 instructions with interrupts on, and each slice starts
- * with a random delay: the tick then lands at a random point of a turn
- * longer than a PIT step. */
+ * turn adds ~1000 instructions, and each slice starts with a random
+ * delay: the tick then lands at a random point of a turn longer than a
+ * PIT step. */
 #define PREEMPT_DITHER_TURNS 100
 
-static void spin_instructions(uint32_t turns)
-{
-    if (!turns)
-        return;
-    uint32_t a = 0;
-    __asm__ volatile("1:\n\t"
-                     "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
-                     "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
-                     "decl %0\n\tjnz 1b"
-                     : "+r"(turns), "+r"(a));
-}
+/* The clock at the first instruction of IRQ 0 that the kernel controls,
+ * written by measure_pit_entry_tsc/_pit (measure_entry.S) while
+ * measure_preempt_switch_from_irq has pointed the PIT's vector at them. */
+volatile uint64_t measure_irq_entry_stamp;
+void measure_pit_entry_tsc(void);
+void measure_pit_entry_pit(void);
+void measure_stamp_irq_entry(void);
+
+/* Called by measure_pit_entry_pit with interrupts off, before anything
+ * else of the IRQ runs. The PIT clock cannot be read in a few
+ * instructions; the ~30 this call costs are far below its 838 ns step. */
+void measure_stamp_irq_entry(void) { measure_irq_entry_stamp = clock_ns(); }
 
 static struct {
     volatile uint64_t last_stamp;
@@ -228,7 +262,8 @@ static struct {
     uint32_t dither;                   /* PREEMPT_DITHER_TURNS on the PIT clock, else 0 */
     uint32_t seed;
     uint32_t cross[PREEMPT_SAMPLES];   /* stamp gaps across a switch */
-    uint32_t ncross;
+    uint32_t entry[PREEMPT_SAMPLES];   /* the IRQ's entry to the next thread's first stamp */
+    uint32_t ncross, nentry;
     uint64_t same_total;               /* stamp gaps within one thread: a loop turn */
     uint32_t nsame;
 } pp;
@@ -238,16 +273,19 @@ static void stamp_spinner(void *arg)
     int me = (int)(intptr_t)arg;
     while (!pp.stop) {
         /* Stamp and bookkeeping with interrupts off: a switch between them
-         * would leave a stale last_stamp behind. The tick lands elsewhere
-         * in the turn, at the same kind of point in both threads, so a
-         * gap across a switch is one loop turn plus the switch (exactly
-         * with a TSC, where the tick is taken at the sti; on average with
-         * the dither delay). */
+         * would leave a stale last_stamp behind. The tick is taken at the
+         * one point of the turn where interrupts are on, at the same
+         * point in both threads, so a gap across a switch is one loop
+         * turn plus the switch, and the thread the CPU goes to stamps
+         * right after it resumes. */
         uint32_t f = irq_save();
         uint64_t now = cpu_cycles();
         if (pp.last_owner != me) {
             if (pp.last_owner && pp.ncross < PREEMPT_SAMPLES)
                 pp.cross[pp.ncross++] = (uint32_t)(now - pp.last_stamp);
+            uint64_t entry = measure_irq_entry_stamp;
+            if (pp.last_owner && entry > pp.last_stamp && pp.nentry < PREEMPT_SAMPLES)
+                pp.entry[pp.nentry++] = (uint32_t)(now - entry);
             pp.last_owner = me;
             if (pp.dither) {
                 /* Shift this slice's turns by a random amount, so that
@@ -261,31 +299,56 @@ static void stamp_spinner(void *arg)
             pp.nsame++;
         }
         pp.last_stamp = now;
+        spin_instructions(pp.dither);  /* a tick that comes now waits for the sti */
         irq_restore(f);
-        spin_instructions(pp.dither);
     }
 }
 
-static void sort_u32(uint32_t *v, uint32_t n)
+/* The typical one of n gaps, in thousandths of a unit. With a TSC the
+ * median: exact samples, the median drops the odd outlier. On the PIT
+ * clock samples come in 838 ns steps and only their mean is finer than
+ * that: the mean of those not far above the median (leaving out gaps in
+ * which another thread ran: the caller waking up, the loop's timers). */
+static uint64_t typical_gap(uint32_t *v, uint32_t n)
 {
-    for (uint32_t i = 1; i < n; i++)        /* insertion sort: 512 at most */
-        for (uint32_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            uint32_t t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
+    sort_u32(v, n);
+    uint64_t median = v[n / 2];
+    if (cpu_has_tsc())
+        return median * 1000;
+    uint64_t limit = 2 * median + 2 * clock_resolution_ns(), sum = 0;
+    uint32_t used = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (v[i] <= limit) {
+            sum += v[i];
+            used++;
         }
+    return sum * 1000 / used;
 }
 
-uint64_t measure_preempt_switch(uint32_t ms)
+/* Two spinners with a 1 ms slice for ms; with hook, the PIT's vector
+ * stamps its entry meanwhile. 0, or -1 (why_not says why). */
+static int run_spinners(uint32_t ms, int hook)
 {
-    if (!sched_preemptive())
-        return 0;           /* cooperative: the spinners would never give the CPU back */
+    why_not = NULL;
+    if (!sched_preemptive()) {
+        /* the spinners would never give the CPU back */
+        not_measured("cooperative mode: nothing preempts ('sched preempt')");
+        return -1;
+    }
     uint32_t slice = sched_slice_ms();
     pp.last_owner = pp.stop = 0;
-    pp.ncross = pp.nsame = 0;
+    pp.ncross = pp.nentry = pp.nsame = 0;
     pp.same_total = 0;
     pp.dither = cpu_has_tsc() ? 0 : PREEMPT_DITHER_TURNS;
+    measure_irq_entry_stamp = 0;
+    uint32_t f = irq_save();
+    uint32_t pit_entry = 0;
+    if (hook)
+        pit_entry = idt_set_entry(PIC_IRQ_BASE + IRQ_PIT, (uint32_t)(cpu_has_tsc()
+                                  ? measure_pit_entry_tsc : measure_pit_entry_pit));
+    irq_restore(f);
     sched_set_slice_ms(1);
+    /* The spinners start at once; this thread sleeps through the run. */
     thread_t *a = thread_create("stampA", stamp_spinner, (void *)1);
     thread_t *b = thread_create("stampB", stamp_spinner, (void *)2);
     thread_sleep_ms(ms);
@@ -295,28 +358,36 @@ uint64_t measure_preempt_switch(uint32_t ms)
     if (b)
         thread_join(b);
     sched_set_slice_ms(slice);
-    if (!a || !b || !pp.ncross || !pp.nsame)
-        return 0;
-
-    sort_u32(pp.cross, pp.ncross);
-    uint64_t median = pp.cross[pp.ncross / 2];
-    uint64_t gap;
-    if (cpu_has_tsc()) {
-        gap = median * 1000;      /* exact samples: the median drops the odd outlier */
-    } else {
-        /* Samples come in 838 ns steps: only their mean is finer than
-         * that. Leave out gaps in which another thread ran (the caller
-         * waking up, the event loop's timers). */
-        uint64_t limit = 2 * median + 2 * clock_resolution_ns(), sum = 0;
-        uint32_t used = 0;
-        for (uint32_t i = 0; i < pp.ncross; i++)
-            if (pp.cross[i] <= limit) {
-                sum += pp.cross[i];
-                used++;
-            }
-        gap = sum * 1000 / used;
+    if (hook) {
+        f = irq_save();
+        idt_set_entry(PIC_IRQ_BASE + IRQ_PIT, pit_entry);
+        irq_restore(f);
     }
-    return minus(gap, pp.same_total * 1000 / pp.nsame);
+    if (!a || !b) {
+        not_measured("no memory for a thread");
+        return -1;
+    }
+    if (!pp.ncross || !pp.nsame) {
+        not_measured("the PIT never took the CPU from a spinner");
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t measure_preempt_switch(uint32_t ms)
+{
+    if (run_spinners(ms, 0) < 0)
+        return 0;
+    return minus(typical_gap(pp.cross, pp.ncross), pp.same_total * 1000 / pp.nsame);
+}
+
+uint64_t measure_preempt_switch_from_irq(uint32_t ms)
+{
+    if (run_spinners(ms, 1) < 0)
+        return 0;
+    if (!pp.nentry)
+        return not_measured("no IRQ entry was stamped before a switch");
+    return typical_gap(pp.entry, pp.nentry);
 }
 
 /* ---- the event loop ---- */
@@ -335,24 +406,40 @@ static void latency_probe(void *arg)
     }
 }
 
+/* Post n probes, the last callback stamps. Interrupts stay off while
+ * posting, so the loop cannot run a probe before lp.n says how many went
+ * in: were it counted down for a refused post after the loop had run
+ * all the others, no probe would ever see the last one, and sem_down
+ * would wait forever. */
 static uint64_t run_posts(uint32_t n)
 {
-    lp.n = n;
     lp.seen = 0;
+    lp.n = 0;
+    uint32_t f = irq_save();
     uint64_t t0 = cpu_cycles();
     for (uint32_t i = 0; i < n; i++)
-        if (loop_post(latency_probe, NULL) < 0)
-            lp.n--;            /* the ring was full (someone else posts too) */
+        if (loop_post(latency_probe, NULL) == 0)
+            lp.n++;            /* else the ring was full (someone else posts too) */
+    irq_restore(f);
     if (lp.n == 0)
-        return 0;
+        return not_measured("the loop's post ring stayed full");
     sem_down(&lp.done);
     return lp.t1 - t0;
 }
 
-uint64_t measure_loop_dispatch(uint32_t reps)
+static int start_loop(void)
 {
     sem_init(&lp.done, 0, "measure loop");
-    if (loop_start() < 0)
+    if (loop_start() < 0) {
+        not_measured("no memory for the loop thread");
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t measure_loop_dispatch(uint32_t reps)
+{
+    if (start_loop() < 0)
         return 0;
     return best_of_batches(run_posts, reps, LOOP_POST_RING / 2);
 }
@@ -364,7 +451,7 @@ static uint64_t run_loop_round_trips(uint32_t n)
         lp.n = 1;
         lp.seen = 0;
         if (loop_post(latency_probe, NULL) < 0)
-            return 0;
+            return not_measured("the loop's post ring stayed full");
         sem_down(&lp.done);    /* the loop thread wakes, runs the probe, which wakes us */
     }
     return cpu_cycles() - t0;
@@ -372,8 +459,7 @@ static uint64_t run_loop_round_trips(uint32_t n)
 
 uint64_t measure_loop_round_trip(uint32_t reps)
 {
-    sem_init(&lp.done, 0, "measure loop");
-    if (loop_start() < 0)
+    if (start_loop() < 0)
         return 0;
     return best_of_batches(run_loop_round_trips, reps, BATCH_MAX_EVENTS);
 }
@@ -382,6 +468,7 @@ uint64_t measure_loop_round_trip(uint32_t reps)
 
 uint64_t measure_sleep_lateness(uint32_t reps)
 {
+    why_not = NULL;
     uint64_t late_ns = 0;
     uint32_t n = reps ? reps : 1;
     for (uint32_t i = 0; i < n; i++) {
@@ -398,8 +485,9 @@ uint64_t measure_sleep_lateness(uint32_t reps)
 
 uint64_t measure_serial_byte(const char *text, size_t n, int polled)
 {
+    why_not = NULL;
     if (n == 0)
-        return 0;
+        return not_measured("no bytes to send");
     uint64_t t0, t1;
     if (polled) {
         uint32_t f = irq_save();
@@ -421,6 +509,8 @@ uint64_t measure_serial_byte(const char *text, size_t n, int polled)
         uart_flush_polled();                 /* the last FIFO load leaves the UART */
         t1 = cpu_cycles();
     }
+    if (t1 == t0)
+        return not_measured("the line went out within one step of the clock");
     return (t1 - t0) * 1000 / n;
 }
 
@@ -444,7 +534,7 @@ static uint64_t run_tokens(uint32_t n)
     tokens = n;
     thread_t *t = thread_create("ponger", ponger, NULL);
     if (!t)
-        return 0;
+        return not_measured("no memory for a thread");
     thread_yield();          /* the ponger starts and waits on ping */
     uint64_t t0 = cpu_cycles();
     for (uint32_t i = 0; i < n; i++) {

@@ -25,6 +25,7 @@
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/commands.h"
+#include "user/demo.h"
 #include "user/shell.h"
 
 #define HTTP_PORT_DEFAULT 80
@@ -54,13 +55,6 @@ static uint64_t switches_now(void)
     return s.switches;
 }
 
-static size_t heap_used(void)
-{
-    struct mem_stats m;
-    mem_get_stats(&m);
-    return m.used;
-}
-
 /* A connection opened (+1) or ended (-1). */
 static void count_conn(int delta)
 {
@@ -68,7 +62,7 @@ static void count_conn(int delta)
         H.conns++;
         if (++H.open > H.open_max) {
             H.open_max = H.open;
-            size_t u = heap_used();
+            size_t u = demo_heap_used();
             H.heap_at_max = u > H.heap_base ? u - H.heap_base : 0;
         }
     } else {
@@ -371,7 +365,7 @@ int cmd_httpd(int argc, char **argv)
     mutex_init(&H.lock, "httpd: counters");
     H.style = style;
     H.port = (uint16_t)port;
-    H.heap_base = heap_used();
+    H.heap_base = demo_heap_used();
     H.switches_base = switches_now();
     H.start_ns = clock_ns();
 
@@ -433,6 +427,6 @@ int cmd_httpd(int argc, char **argv)
     kprintf("  context switches: %llu (%llu per request)\n", (unsigned long long)sw,
             (unsigned long long)(H.requests ? sw / H.requests : 0));
     kprintf("  heap: %u bytes used before, %u after\n", (unsigned)H.heap_base,
-            (unsigned)heap_used());
+            (unsigned)demo_heap_used());
     return 0;
 }

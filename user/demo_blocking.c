@@ -90,13 +90,6 @@ static void request_replied(void *arg)
         sem_up(&all_done);
 }
 
-static size_t heap_used(void)
-{
-    struct mem_stats m;
-    mem_get_stats(&m);
-    return m.used;
-}
-
 static void print_run(const char *way, const struct run *r)
 {
     char a[24], b[24], c[24];
@@ -139,7 +132,7 @@ int cmd_blocking(int argc, char **argv)
     /* 2: one thread per request, each making the blocking call. */
     for (uint32_t i = 0; i < n; i++)
         reqs[i].waited_ns = reqs[i].work_ns = 0;
-    size_t before = heap_used();
+    size_t before = demo_heap_used();
     begin(&r);
     uint32_t made = 0;
     for (; made < n; made++) {
@@ -147,7 +140,7 @@ int cmd_blocking(int argc, char **argv)
         if (!reqs[made].t)
             break;
     }
-    r.mem_bytes = heap_used() - before;
+    r.mem_bytes = demo_heap_used() - before;
     for (uint32_t i = 0; i < made; i++)
         thread_join(reqs[i].t);
     end(&r, made);

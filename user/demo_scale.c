@@ -19,6 +19,7 @@
 #include <webscale/loop.h>
 #include <webscale/measure.h>
 #include <webscale/sched.h>
+#include <webscale/sort.h>
 #include <webscale/string.h>
 #include <webscale/sync.h>
 #include <webscale/system.h>
@@ -209,13 +210,6 @@ static int start_loop_clients(struct loop_clients *lc)
 
 /* ---- one row ---- */
 
-static size_t heap_used(void)
-{
-    struct mem_stats m;
-    mem_get_stats(&m);
-    return m.used;
-}
-
 /* Run n clients one way; fills r. Returns 1 after Ctrl-C, else 0 (r->ok
  * says whether it could run). */
 static int run_row(enum way way, uint32_t n, struct row *r)
@@ -226,7 +220,7 @@ static int run_row(enum way way, uint32_t n, struct row *r)
     r->n = n;
     stopping = 0;
     recording = 0;
-    size_t before = heap_used();
+    size_t before = demo_heap_used();
 
     /* The clients' own state is on the heap too, so that it is counted. */
     thread_t **threads = NULL;
@@ -254,7 +248,7 @@ static int run_row(enum way way, uint32_t n, struct row *r)
         while (!interrupted && completed < WARMUP_ROUNDS * n &&
                clock_ns() < start + WARMUP_MS_MAX * NS_PER_MS)
             interrupted = shell_sleep_interruptible(WAIT_MS);
-        r->heap_bytes = heap_used() - before;
+        r->heap_bytes = demo_heap_used() - before;
         sched_get_stats(&s0);
         uint64_t t0 = clock_ns();
         recorded = 0;
@@ -282,7 +276,7 @@ static int run_row(enum way way, uint32_t n, struct row *r)
     }
     if (r->ok) {
         int k = r->requests < SAMPLES ? (int)r->requests : SAMPLES;
-        demo_sort(samples, k);
+        sort_u32(samples, (size_t)k);
         r->p50_ns = demo_percentile(samples, k, 500);
         r->p99_ns = demo_percentile(samples, k, 990);
     }

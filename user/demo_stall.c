@@ -12,6 +12,7 @@
 #include <webscale/kprintf.h>
 #include <webscale/loop.h>
 #include <webscale/sched.h>
+#include <webscale/sort.h>
 #include <webscale/string.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
@@ -43,7 +44,7 @@ static void record(uint32_t late_ns)
 static void print_phase(const char *what, struct phase *p)
 {
     char a[24], b[24], c[24];
-    demo_sort(p->lat, p->n);
+    sort_u32(p->lat, (size_t)p->n);
     kprintf("  %-30s %5d %14s %14s %14s\n", what, p->n,
             demo_ms(a, sizeof a, demo_percentile(p->lat, p->n, 500)),
             demo_ms(b, sizeof b, demo_percentile(p->lat, p->n, 990)),
