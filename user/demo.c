@@ -77,6 +77,22 @@ const char *demo_us(char *buf, int size, uint64_t ns)
     return thousandths(buf, size, ns, "us");
 }
 
+const char *demo_percent(char *buf, int size, uint64_t part, uint64_t whole)
+{
+    uint64_t h = whole ? part * 10000 / whole : 0;
+    ksnprintf(buf, size, "%llu.%02llu %%", (unsigned long long)(h / 100),
+              (unsigned long long)(h % 100));
+    return buf;
+}
+
+const char *demo_ratio(char *buf, int size, uint64_t num, uint64_t den)
+{
+    uint64_t h = den ? num * 100 / den : 0;
+    ksnprintf(buf, size, "%llu.%02llu", (unsigned long long)(h / 100),
+              (unsigned long long)(h % 100));
+    return buf;
+}
+
 size_t demo_heap_used(void)
 {
     struct mem_stats m;

@@ -31,6 +31,10 @@ const char *demo_ms(char *buf, int size, uint64_t ns);
 /* "12.345 us" from ns, into buf. */
 const char *demo_us(char *buf, int size, uint64_t ns);
 
+/* "12.34 %" of part in whole, into buf. */
+const char *demo_percent(char *buf, int size, uint64_t part, uint64_t whole);
+/* "2.00" from num / den, two decimals, into buf. */
+const char *demo_ratio(char *buf, int size, uint64_t num, uint64_t den);
 /* Bytes of heap in use now (<webscale/system.h>'s mem_get_stats). */
 size_t demo_heap_used(void);
 
