@@ -426,7 +426,22 @@ int cmd_httpd(int argc, char **argv)
                 (unsigned)tcp_sock_bytes(), THREAD_STACK_DEFAULT);
     kprintf("  context switches: %llu (%llu per request)\n", (unsigned long long)sw,
             (unsigned long long)(H.requests ? sw / H.requests : 0));
+    size_t heap_after = demo_heap_used();
     kprintf("  heap: %u bytes used before, %u after\n", (unsigned)H.heap_base,
-            (unsigned)demo_heap_used());
+            (unsigned)heap_after);
+    demo_line_begin("httpd");
+    demo_line_str("style", style == STYLE_LOOP ? "loop" : "threads");
+    demo_line_u64("ran_ms", ns / NS_PER_MS);
+    demo_line_u64("requests", H.requests);
+    demo_line_u64("bad_requests", H.bad_requests);
+    demo_line_u64("connections", H.conns);
+    demo_line_u64("open_at_stop", open_at_stop);
+    demo_line_u64("open_max", H.open_max);
+    demo_line_u64("no_thread", H.no_thread);
+    demo_line_u64("heap_per_connection_bytes", bytes_per_conn());
+    demo_line_u64("switches", sw);
+    demo_line_u64("heap_before_bytes", H.heap_base);
+    demo_line_u64("heap_after_bytes", heap_after);
+    demo_line_end();
     return 0;
 }
