@@ -35,6 +35,7 @@
 #include <webscale/time.h>
 #include "drivers/ne2k.h"
 #include "drivers/pic.h"
+#include "kernel/lib/ring.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
@@ -272,7 +273,7 @@ static int rx_drain(void)
             dma_read((uint16_t)(next_pkt * NE_PAGE_SIZE + RX_HDR_BYTES), f->data, (uint16_t)len);
             f->len = (uint16_t)len;
             f->rx_ns = clock_ns();
-            __asm__ volatile("" ::: "memory");
+            ring_barrier();
             rx_head++;
             st.rx_frames++;
             st.rx_bytes += len;
@@ -402,13 +403,13 @@ struct ne2k_frame *ne2k_rx_peek(void)
 {
     if (rx_head == rx_tail)
         return NULL;
-    __asm__ volatile("" ::: "memory");
+    ring_barrier();
     return &rx_slots[rx_tail & (NE2K_RX_SLOTS - 1)];
 }
 
 void ne2k_rx_release(void)
 {
-    __asm__ volatile("" ::: "memory");
+    ring_barrier();
     if (rx_head != rx_tail)
         rx_tail++;
 }
