@@ -73,6 +73,7 @@ static uint64_t best_of_batches(batch_fn run, uint32_t reps, uint32_t max)
     if (k == 0)
         return not_measured(why_not ? why_not : "every batch took no time on the clock");
     sort_u32(t, (size_t)k);
+    why_not = NULL;                         /* a failed batch or two do not count */
     return (uint64_t)(tsc ? t[0] : t[k / 2]) * 1000 / n;
 }
 
@@ -242,9 +243,9 @@ uint64_t measure_yield_switch(uint32_t reps)
 /* Without a TSC every stamp is rounded to 838 ns, and the tick that
  * preempts always comes at a PIT clock edge: under -icount the phases
  * lock and the rounding never averages out. So on the PIT clock each
- * turn adds ~1000 instructions, and each slice starts with a random
- * delay: the tick then lands at a random point of a turn longer than a
- * PIT step. */
+ * turn adds ~1000 instructions with interrupts off, and each slice starts
+ * with a random delay: the tick fires at a random point of a turn longer
+ * than a PIT step, and waits for the turn's end to be taken. */
 #define PREEMPT_DITHER_TURNS 100
 
 /* The clock at the first instruction of IRQ 0 that the kernel controls,
@@ -287,8 +288,11 @@ static void stamp_spinner(void *arg)
         if (pp.last_owner != me) {
             if (pp.last_owner && pp.ncross < PREEMPT_SAMPLES)
                 pp.cross[pp.ncross++] = (uint32_t)(now - pp.last_stamp);
+            /* The tick that preempted the other spinner stamped its entry
+             * last; taken once, so that no switch uses an older one. */
             uint64_t entry = measure_irq_entry_stamp;
-            if (pp.last_owner && entry > pp.last_stamp && pp.nentry < PREEMPT_SAMPLES)
+            measure_irq_entry_stamp = 0;
+            if (pp.last_owner && entry && pp.nentry < PREEMPT_SAMPLES)
                 pp.entry[pp.nentry++] = (uint32_t)(now - entry);
             pp.last_owner = me;
             if (pp.dither) {

@@ -50,7 +50,10 @@ uint64_t measure_preempt_switch(uint32_t ms);
 /* The same switches, from the first instruction of the PIT's interrupt
  * entry to the next thread's first clock read (`latency`): without
  * QEMU's -icount, how late QEMU delivers the interrupt after the PIT
- * fired (on a busy host, tens of us) is not in it. */
+ * fired (on a busy host, tens of us) is not in it. Included: the
+ * stamping entry's 5 instructions after its clock read, and the ~10 of
+ * the next thread before its own (with a TSC, under -icount, 392 against
+ * make bench's 375 from the last instruction of A). */
 uint64_t measure_preempt_switch_from_irq(uint32_t ms);
 /* loop_post() of reps events in a row, to the last callback's entry, per
  * event: the loop dispatching back to back (one switch, amortised). */
