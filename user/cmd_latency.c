@@ -162,8 +162,12 @@ static void fmt_vs_talk(char *buf, int size, const struct latency *l, uint64_t m
 {
     uint64_t ns_milli = milli * 1000 / l->clock.units_per_us;
     if (ns_milli && ns_milli < TALK_SWITCH_NS * 1000) {
-        ksnprintf(buf, size, "%llu times less than",
-                  (unsigned long long)(TALK_SWITCH_NS * 1000 / ns_milli));
+        uint64_t tenths = TALK_SWITCH_NS * 1000 * 10 / ns_milli;
+        if (tenths >= 100)
+            ksnprintf(buf, size, "%llu times less than", (unsigned long long)tenths / 10);
+        else
+            ksnprintf(buf, size, "%llu.%llu times less than", (unsigned long long)tenths / 10,
+                      (unsigned long long)tenths % 10);
     } else {
         uint64_t tenths = ns_milli * 10 / (TALK_SWITCH_NS * 1000);
         ksnprintf(buf, size, "%llu.%llu times more than", (unsigned long long)tenths / 10,
