@@ -35,3 +35,4 @@ uint16_t clock_hw_count(void)
 }
 
 int clock_hw_tick_pending(void) { return pic_pending(IRQ_PIT); }
+int clock_hw_vector(void) { return IRQ_VECTOR_BASE + IRQ_PIT; }

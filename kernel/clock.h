@@ -29,6 +29,8 @@ uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick);
 uint16_t clock_hw_count(void);
 /* Has the tick's interrupt been raised and not yet serviced? */
 int clock_hw_tick_pending(void);
+/* The IDT vector the tick arrives on (measure_preempt.c stamps its entry). */
+int clock_hw_vector(void);
 
 /* PIT input clocks (1/1193182 s, 838 ns each) since the PIT started.
  * Interrupts must be off. Cheap (three port accesses, no division): the

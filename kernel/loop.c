@@ -26,6 +26,7 @@
 #include <webscale/time.h>
 #include "drivers/uart16550.h"
 #include "kernel/clock.h"
+#include "kernel/lib/ring.h"
 #include "kernel/loop.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
@@ -191,7 +192,7 @@ static void account(const char *name, uint64_t start, uint64_t end)
 static void run_cb(const char *name, loop_fn fn, void *arg)
 {
     L.cb_start = L.now;
-    __asm__ volatile("" ::: "memory");
+    ring_barrier();
     L.cb_seq++;
     L.running = name;
     fn(arg);
@@ -510,7 +511,7 @@ static int run_posts(void)
     for (uint32_t i = 0; i < n; i++) {
         /* Copy out before giving the slot back to the producers. */
         struct post_event e = L.ring[L.post_tail & (LOOP_POST_RING - 1)];
-        __asm__ volatile("" ::: "memory");
+        ring_barrier();
         L.post_tail++;
         run_cb(e.name, e.fn, e.arg);
     }

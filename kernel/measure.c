@@ -16,22 +16,36 @@
 #include <webscale/loop.h>
 #include <webscale/measure.h>
 #include <webscale/sched.h>
+#include <webscale/sort.h>
 #include <webscale/sync.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "kernel/console.h"
 #include "kernel/irq.h"
+#include "kernel/measure.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
 #define BATCH_PIT_NS (5 * NS_PER_MS) /* a PIT batch spans 5 ticks: a tick's error <= 20 % once, and the median drops it */
 #define BATCH_MIN_CYCLES 2000      /* with a TSC: rdtsc's own cost is noise */
 #define BATCH_MAX_EVENTS (1u << 20)
-#define INSNS_PER_TURN 10          /* the instruction loop: 8 adds, dec, jnz */
+#define BATCH_TRIES 4               /* batches run at most, per batch kept */
 #define TSC_CALIBRATE_NS (2 * NS_PER_MS)
 #define SERIAL_TIMEOUT_NS (100 * NS_PER_MS)
 
-typedef uint64_t (*batch_fn)(uint32_t n);   /* run n events, return the time taken */
+typedef uint64_t (*batch_fn)(uint32_t n);   /* run n events, return the time taken; 0: failed */
+
+/* Why the last measure_* returned 0 (<webscale/measure.h>); NULL while
+ * none failed. */
+static const char *why_not;
+
+uint64_t not_measured(const char *why)
+{
+    why_not = why;
+    return 0;
+}
+
+const char *measure_why_not(void) { return why_not; }
 
 /* Per event, in thousandths of a clock unit: the fastest of
  * MEASURE_BATCHES batches of at least reps events (more if the clock is
@@ -43,28 +57,27 @@ static uint64_t best_of_batches(batch_fn run, uint32_t reps, uint32_t max)
     uint32_t n = reps ? reps : 1;
     if (n > max)
         n = max;
+    not_measured(NULL);
     while (n < max && run(n) < enough)      /* also warms up what the batch touches */
         n = n * 2 > max ? max : n * 2;
-    uint64_t t[MEASURE_BATCHES];
+    /* A batch is milliseconds: far below 2^32 cycles or ns. */
+    uint32_t t[MEASURE_BATCHES];
     int k = 0;
-    for (int i = 0; i < MEASURE_BATCHES; i++) {
+    /* 0: the batch failed, or the PIT clock stood still. It does that
+     * without -icount on a busy host: when QEMU delivers the PIT's
+     * interrupts over a tick late, a reading would go back in time and
+     * clock_ns holds it until time catches up. A few more tries then. */
+    for (int i = 0; i < BATCH_TRIES * MEASURE_BATCHES && k < MEASURE_BATCHES; i++) {
         uint64_t v = run(n);
-        /* 0: the batch failed, or the PIT clock stood still */
         if (v)
-            t[k++] = v;
+            t[k++] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
     }
     if (k == 0)
-        return 0;
-    for (int i = 1; i < k; i++)             /* insertion sort: 8 values */
-        for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
-            uint64_t x = t[j];
-            t[j] = t[j - 1];
-            t[j - 1] = x;
-        }
-    return (tsc ? t[0] : t[k / 2]) * 1000 / n;
+        return not_measured(why_not ? why_not : "every batch took no time on the clock");
+    sort_u32(t, (size_t)k);
+    not_measured(NULL);                         /* a failed batch or two do not count */
+    return (uint64_t)(tsc ? t[0] : t[k / 2]) * 1000 / n;
 }
-
-static uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
 /* ---- the clock ---- */
 
@@ -96,13 +109,8 @@ void measure_clock(struct measure_clock *c)
 
 static uint64_t run_instructions(uint32_t turns)
 {
-    uint32_t n = turns, a = 0;
     uint64_t t0 = cpu_cycles();
-    __asm__ volatile("1:\n\t"
-                     "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
-                     "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
-                     "decl %0\n\tjnz 1b"
-                     : "+r"(n), "+r"(a));
+    spin_instructions(turns);
     return cpu_cycles() - t0;
 }
 
@@ -159,6 +167,25 @@ uint64_t measure_irq_round_trip(uint32_t reps)
                  best_of_batches(run_empty_loop, reps, BATCH_MAX_EVENTS));
 }
 
+/* ---- two threads, for the switch figures ---- */
+
+/* Start two threads and wait for both to end; 0, or -1 (nothing left
+ * running) if either could not be created. */
+static int run_pair(const char *name_a, thread_fn a_fn, void *a_arg,
+                    const char *name_b, thread_fn b_fn, void *b_arg)
+{
+    thread_t *a = thread_create(name_a, a_fn, a_arg);
+    thread_t *b = thread_create(name_b, b_fn, b_arg);
+    if (a)
+        thread_join(a);
+    if (b)
+        thread_join(b);
+    if (a && b)
+        return 0;
+    not_measured("no memory for a thread");
+    return -1;
+}
+
 /* ---- cooperative switch: two threads yield to each other ---- */
 
 static struct {
@@ -186,138 +213,14 @@ static void yield_second(void *arg)
 static uint64_t run_yields(uint32_t n)
 {
     yp.n = n / 2 ? n / 2 : 1;
-    thread_t *a = thread_create("yieldA", yield_first, NULL);
-    thread_t *b = thread_create("yieldB", yield_second, NULL);
-    if (a)
-        thread_join(a);
-    if (b)
-        thread_join(b);
-    return a && b ? (yp.t1 - yp.t0) * n / (2 * yp.n + 1) : 0;
+    if (run_pair("yieldA", yield_first, NULL, "yieldB", yield_second, NULL) < 0)
+        return 0;
+    return (yp.t1 - yp.t0) * n / (2 * yp.n + 1);
 }
 
 uint64_t measure_yield_switch(uint32_t reps)
 {
     return best_of_batches(run_yields, reps, BATCH_MAX_EVENTS);
-}
-
-/* ---- preemptive switch: the PIT takes the CPU from a spinning thread ---- */
-
-#define PREEMPT_SAMPLES 512
-/* Without a TSC every stamp is rounded to 838 ns, and the tick that
- * preempts always comes at a PIT clock edge: under -icount the phases
- * lock and the rounding never averages out. So on the PIT clock each
- * turn adds ~1000 instructions with interrupts on, and each slice starts
- * with a random delay: the tick then lands at a random point of a turn
- * longer than a PIT step. */
-#define PREEMPT_DITHER_TURNS 100
-
-static void spin_instructions(uint32_t turns)
-{
-    if (!turns)
-        return;
-    uint32_t a = 0;
-    __asm__ volatile("1:\n\t"
-                     "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
-                     "addl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\taddl $1, %1\n\t"
-                     "decl %0\n\tjnz 1b"
-                     : "+r"(turns), "+r"(a));
-}
-
-static struct {
-    volatile uint64_t last_stamp;
-    volatile int last_owner, stop;
-    uint32_t dither;                   /* PREEMPT_DITHER_TURNS on the PIT clock, else 0 */
-    uint32_t seed;
-    uint32_t cross[PREEMPT_SAMPLES];   /* stamp gaps across a switch */
-    uint32_t ncross;
-    uint64_t same_total;               /* stamp gaps within one thread: a loop turn */
-    uint32_t nsame;
-} pp;
-
-static void stamp_spinner(void *arg)
-{
-    int me = (int)(intptr_t)arg;
-    while (!pp.stop) {
-        /* Stamp and bookkeeping with interrupts off: a switch between them
-         * would leave a stale last_stamp behind. The tick lands elsewhere
-         * in the turn, at the same kind of point in both threads, so a
-         * gap across a switch is one loop turn plus the switch (exactly
-         * with a TSC, where the tick is taken at the sti; on average with
-         * the dither delay). */
-        uint32_t f = irq_save();
-        uint64_t now = cpu_cycles();
-        if (pp.last_owner != me) {
-            if (pp.last_owner && pp.ncross < PREEMPT_SAMPLES)
-                pp.cross[pp.ncross++] = (uint32_t)(now - pp.last_stamp);
-            pp.last_owner = me;
-            if (pp.dither) {
-                /* Shift this slice's turns by a random amount, so that
-                 * the next tick lands at a random point of a turn. */
-                pp.seed = pp.seed * 1103515245u + 12345u;   /* C's example LCG */
-                spin_instructions((pp.seed >> 16) % (2 * pp.dither));
-                now = cpu_cycles();
-            }
-        } else {
-            pp.same_total += now - pp.last_stamp;
-            pp.nsame++;
-        }
-        pp.last_stamp = now;
-        irq_restore(f);
-        spin_instructions(pp.dither);
-    }
-}
-
-static void sort_u32(uint32_t *v, uint32_t n)
-{
-    for (uint32_t i = 1; i < n; i++)        /* insertion sort: 512 at most */
-        for (uint32_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            uint32_t t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-}
-
-uint64_t measure_preempt_switch(uint32_t ms)
-{
-    if (!sched_preemptive())
-        return 0;           /* cooperative: the spinners would never give the CPU back */
-    uint32_t slice = sched_slice_ms();
-    pp.last_owner = pp.stop = 0;
-    pp.ncross = pp.nsame = 0;
-    pp.same_total = 0;
-    pp.dither = cpu_has_tsc() ? 0 : PREEMPT_DITHER_TURNS;
-    sched_set_slice_ms(1);
-    thread_t *a = thread_create("stampA", stamp_spinner, (void *)1);
-    thread_t *b = thread_create("stampB", stamp_spinner, (void *)2);
-    thread_sleep_ms(ms);
-    pp.stop = 1;
-    if (a)
-        thread_join(a);
-    if (b)
-        thread_join(b);
-    sched_set_slice_ms(slice);
-    if (!a || !b || !pp.ncross || !pp.nsame)
-        return 0;
-
-    sort_u32(pp.cross, pp.ncross);
-    uint64_t median = pp.cross[pp.ncross / 2];
-    uint64_t gap;
-    if (cpu_has_tsc()) {
-        gap = median * 1000;      /* exact samples: the median drops the odd outlier */
-    } else {
-        /* Samples come in 838 ns steps: only their mean is finer than
-         * that. Leave out gaps in which another thread ran (the caller
-         * waking up, the event loop's timers). */
-        uint64_t limit = 2 * median + 2 * clock_resolution_ns(), sum = 0;
-        uint32_t used = 0;
-        for (uint32_t i = 0; i < pp.ncross; i++)
-            if (pp.cross[i] <= limit) {
-                sum += pp.cross[i];
-                used++;
-            }
-        gap = sum * 1000 / used;
-    }
-    return minus(gap, pp.same_total * 1000 / pp.nsame);
 }
 
 /* ---- the event loop ---- */
@@ -336,24 +239,40 @@ static void latency_probe(void *arg)
     }
 }
 
+/* Post n probes, the last callback stamps. Interrupts stay off while
+ * posting, so the loop cannot run a probe before lp.n says how many went
+ * in: were it counted down for a refused post after the loop had run
+ * all the others, no probe would ever see the last one, and sem_down
+ * would wait forever. */
 static uint64_t run_posts(uint32_t n)
 {
-    lp.n = n;
     lp.seen = 0;
+    lp.n = 0;
+    uint32_t f = irq_save();
     uint64_t t0 = cpu_cycles();
     for (uint32_t i = 0; i < n; i++)
-        if (loop_post(latency_probe, NULL) < 0)
-            lp.n--;            /* the ring was full (someone else posts too) */
+        if (loop_post(latency_probe, NULL) == 0)
+            lp.n++;            /* else the ring was full (someone else posts too) */
+    irq_restore(f);
     if (lp.n == 0)
-        return 0;
+        return not_measured("the loop's post ring stayed full");
     sem_down(&lp.done);
     return lp.t1 - t0;
 }
 
-uint64_t measure_loop_dispatch(uint32_t reps)
+static int start_loop(void)
 {
     sem_init(&lp.done, 0, "measure loop");
-    if (loop_start() < 0)
+    if (loop_start() < 0) {
+        not_measured("no memory for the loop thread");
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t measure_loop_dispatch(uint32_t reps)
+{
+    if (start_loop() < 0)
         return 0;
     return best_of_batches(run_posts, reps, LOOP_POST_RING / 2);
 }
@@ -365,7 +284,7 @@ static uint64_t run_loop_round_trips(uint32_t n)
         lp.n = 1;
         lp.seen = 0;
         if (loop_post(latency_probe, NULL) < 0)
-            return 0;
+            return not_measured("the loop's post ring stayed full");
         sem_down(&lp.done);    /* the loop thread wakes, runs the probe, which wakes us */
     }
     return cpu_cycles() - t0;
@@ -373,8 +292,7 @@ static uint64_t run_loop_round_trips(uint32_t n)
 
 uint64_t measure_loop_round_trip(uint32_t reps)
 {
-    sem_init(&lp.done, 0, "measure loop");
-    if (loop_start() < 0)
+    if (start_loop() < 0)
         return 0;
     return best_of_batches(run_loop_round_trips, reps, BATCH_MAX_EVENTS);
 }
@@ -383,6 +301,7 @@ uint64_t measure_loop_round_trip(uint32_t reps)
 
 uint64_t measure_sleep_lateness(uint32_t reps)
 {
+    not_measured(NULL);
     uint64_t late_ns = 0;
     uint32_t n = reps ? reps : 1;
     for (uint32_t i = 0; i < n; i++) {
@@ -399,8 +318,9 @@ uint64_t measure_sleep_lateness(uint32_t reps)
 
 uint64_t measure_serial_byte(const char *text, size_t n, int polled)
 {
+    not_measured(NULL);
     if (n == 0)
-        return 0;
+        return not_measured("no bytes to send");
     uint64_t t0, t1;
     if (polled) {
         uint32_t f = irq_save();
@@ -422,6 +342,8 @@ uint64_t measure_serial_byte(const char *text, size_t n, int polled)
         console_flush_polled();              /* the last FIFO load leaves the UART */
         t1 = cpu_cycles();
     }
+    if (t1 == t0)
+        return not_measured("the line went out within one step of the clock");
     return (t1 - t0) * 1000 / n;
 }
 
@@ -445,7 +367,7 @@ static uint64_t run_tokens(uint32_t n)
     tokens = n;
     thread_t *t = thread_create("ponger", ponger, NULL);
     if (!t)
-        return 0;
+        return not_measured("no memory for a thread");
     thread_yield();          /* the ponger starts and waits on ping */
     uint64_t t0 = cpu_cycles();
     for (uint32_t i = 0; i < n; i++) {

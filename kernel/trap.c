@@ -74,6 +74,15 @@ void idt_init(void)
     __asm__ volatile("lidt %0" : : "m"(p));
 }
 
+uint32_t idt_set_entry(int vector, uint32_t entry)
+{
+    ASSERT_IRQS_OFF();
+    uint32_t old = idt[vector].offset_lo | (uint32_t)idt[vector].offset_hi << 16;
+    idt[vector].offset_lo = entry & 0xFFFF;
+    idt[vector].offset_hi = entry >> 16;
+    return old;
+}
+
 void irq_register(int irq, irq_handler_fn fn, void *arg, const char *name)
 {
     uint32_t f = irq_save();

@@ -25,6 +25,7 @@
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/commands.h"
+#include "user/demo.h"
 #include "user/shell.h"
 
 #define HTTP_PORT_DEFAULT 80
@@ -54,13 +55,6 @@ static uint64_t switches_now(void)
     return s.switches;
 }
 
-static size_t heap_used(void)
-{
-    struct mem_stats m;
-    mem_get_stats(&m);
-    return m.used;
-}
-
 /* A connection opened (+1) or ended (-1). */
 static void count_conn(int delta)
 {
@@ -68,7 +62,7 @@ static void count_conn(int delta)
         H.conns++;
         if (++H.open > H.open_max) {
             H.open_max = H.open;
-            size_t u = heap_used();
+            size_t u = demo_heap_used();
             H.heap_at_max = u > H.heap_base ? u - H.heap_base : 0;
         }
     } else {
@@ -371,7 +365,7 @@ int cmd_httpd(int argc, char **argv)
     mutex_init(&H.lock, "httpd: counters");
     H.style = style;
     H.port = (uint16_t)port;
-    H.heap_base = heap_used();
+    H.heap_base = demo_heap_used();
     H.switches_base = switches_now();
     H.start_ns = clock_ns();
 
@@ -432,7 +426,22 @@ int cmd_httpd(int argc, char **argv)
                 (unsigned)tcp_sock_bytes(), THREAD_STACK_DEFAULT);
     kprintf("  context switches: %llu (%llu per request)\n", (unsigned long long)sw,
             (unsigned long long)(H.requests ? sw / H.requests : 0));
+    size_t heap_after = demo_heap_used();
     kprintf("  heap: %u bytes used before, %u after\n", (unsigned)H.heap_base,
-            (unsigned)heap_used());
+            (unsigned)heap_after);
+    demo_line_begin("httpd");
+    demo_line_str("style", style == STYLE_LOOP ? "loop" : "threads");
+    demo_line_u64("ran_ms", ns / NS_PER_MS);
+    demo_line_u64("requests", H.requests);
+    demo_line_u64("bad_requests", H.bad_requests);
+    demo_line_u64("connections", H.conns);
+    demo_line_u64("open_at_stop", open_at_stop);
+    demo_line_u64("open_max", H.open_max);
+    demo_line_u64("no_thread", H.no_thread);
+    demo_line_u64("heap_per_connection_bytes", bytes_per_conn());
+    demo_line_u64("switches", sw);
+    demo_line_u64("heap_before_bytes", H.heap_base);
+    demo_line_u64("heap_after_bytes", heap_after);
+    demo_line_end();
     return 0;
 }

@@ -2,12 +2,16 @@
  *
  * Each row is one event's cost, from kernel/measure.c (<webscale/measure.h>),
  * in the clock's unit (TSC cycles, or PIT nanoseconds), and "scaled" as
- * the talk does it: one instruction stretched to one second. The talk's
- * own rows follow, and one line on where it is off for this machine. */
+ * the talk does it: one instruction stretched to one second, so a row's
+ * scaled seconds are its cost divided by the first row's (one
+ * instruction, measured now). Everything is measured first into a
+ * struct, then printed: the table, the talk's own rows, where it is off
+ * for this machine (from the figures of the table), and the @demo line. */
 #include <webscale/kprintf.h>
 #include <webscale/measure.h>
 #include <webscale/net.h>
 #include "user/commands.h"
+#include "user/demo.h"
 #include "user/shell.h"
 
 #define TALK_SWITCH_NS 30000ull     /* the talk: "Context Switch ~30us ~1 day" */
@@ -19,10 +23,98 @@ static const char serial_polled_text[] =
 static const char serial_irq_text[] =
     "latency: this line went out through the TX ring and the UART's interrupt.\n";
 
+enum {
+    ROW_INSN, ROW_CALL, ROW_MUTEX, ROW_IRQ, ROW_DISPATCH, ROW_YIELD, ROW_PREEMPT,
+    ROW_LOOP_TRIP, ROW_SEM_TRIP, ROW_SERIAL_POLLED, ROW_SERIAL_IRQ, ROW_SLEEP, ROW_NIC, ROWS
+};
+
 struct row {
+    const char *key;           /* in the @demo line, with the unit appended */
     const char *what;
     uint64_t milli;            /* thousandths of a clock unit; 0: not measured */
+    const char *why_not;       /* then: why */
 };
+
+struct latency {
+    struct measure_clock clock;
+    struct row rows[ROWS];
+};
+
+/* ---- measuring ---- */
+
+static void set_row(struct latency *l, int i, const char *key, const char *what,
+                    uint64_t milli)
+{
+    struct row *r = &l->rows[i];
+    r->key = key;
+    r->what = what;
+    r->milli = milli;
+    r->why_not = milli ? NULL : measure_why_not();
+}
+
+/* An ICMP echo to the gateway: card out, QEMU's network, card in, the
+ * ISR's time stamp (<webscale/net.h>). In ns from the PIT, converted to
+ * the table's unit. */
+static void measure_nic(struct latency *l)
+{
+    struct row *r = &l->rows[ROW_NIC];
+    struct net_config nc;
+    r->key = "nic_round_trip";
+    r->what = "NIC round trip (ICMP echo to the gateway, best of 3)";
+    r->milli = 0;
+    net_get_config(&nc);
+    if (!nc.up) {
+        r->why_not = "no NIC";
+        return;
+    }
+    uint64_t best = 0;
+    for (int i = 0; i < NIC_PINGS; i++) {
+        uint64_t rtt;
+        if (net_ping(nc.gateway, (uint16_t)(1000 + i), NIC_TIMEOUT_MS, &rtt, 0) == 0 &&
+            (!best || rtt < best))
+            best = rtt;
+    }
+    r->milli = best * l->clock.units_per_us;     /* ns * (units/us) = milli-units */
+    r->why_not = best ? NULL : "no reply from the gateway";
+}
+
+static void measure_all(struct latency *l)
+{
+    /* The serial rows print their own lines, so they go first. */
+    uint64_t polled = measure_serial_byte(serial_polled_text, sizeof serial_polled_text - 1, 1);
+    const char *polled_why = measure_why_not();
+    uint64_t irq = measure_serial_byte(serial_irq_text, sizeof serial_irq_text - 1, 0);
+    int tsc = l->clock.tsc;
+
+    set_row(l, ROW_INSN, "instruction", "one instruction (add, in a loop of 10)",
+            measure_instruction(10000));
+    set_row(l, ROW_CALL, "call", "function call + return (call, ret)", measure_call(1000));
+    set_row(l, ROW_MUTEX, "mutex", "mutex lock + unlock, uncontended", measure_mutex_pair(1000));
+    set_row(l, ROW_IRQ, "irq", "IRQ entry + exit (int $0x25, empty handler)",
+            measure_irq_round_trip(256));
+    set_row(l, ROW_DISPATCH, "loop_dispatch",
+            "event-loop dispatch (loop_post to callback, batched)", measure_loop_dispatch(256));
+    set_row(l, ROW_YIELD, "yield_switch", "cooperative switch (thread_yield A->B)",
+            measure_yield_switch(256));
+    set_row(l, ROW_PREEMPT, "preempt_switch",
+            tsc ? "preemptive switch (IRQ 0's entry to B)"
+                : "preemptive switch (IRQ 0's entry to B, +-1 us)",
+            measure_preempt_switch_from_irq(100));
+    set_row(l, ROW_LOOP_TRIP, "loop_round_trip",
+            "event-loop round trip (thread -> idle loop -> thread)", measure_loop_round_trip(64));
+    set_row(l, ROW_SEM_TRIP, "semaphore_round_trip",
+            "semaphore round trip A->B->A (2 switches)", measure_semaphore_round_trip(256));
+    set_row(l, ROW_SERIAL_POLLED, "serial_polled", "serial byte, polled", polled);
+    if (!polled)
+        l->rows[ROW_SERIAL_POLLED].why_not = polled_why;
+    set_row(l, ROW_SERIAL_IRQ, "serial_irq", "serial byte, interrupt-driven (TX ring + IRQ)",
+            irq);
+    set_row(l, ROW_SLEEP, "sleep_late", "sleep wake-up: thread_sleep_ms(1), late by",
+            measure_sleep_lateness(10));
+    measure_nic(l);
+}
+
+/* ---- printing ---- */
 
 /* A figure in thousandths of a unit, with the digits that mean something. */
 static void fmt_value(char *buf, int size, uint64_t milli, const struct measure_clock *c)
@@ -44,110 +136,119 @@ static void fmt_value(char *buf, int size, uint64_t milli, const struct measure_
     }
 }
 
-/* One instruction = 1 s: the event's cost in instructions is its scaled seconds. */
-static void fmt_scaled(char *buf, int size, uint64_t milli, uint64_t insn_milli)
+/* The one rule of the scaled column: one instruction = 1 s, so the cost
+ * divided by one instruction's cost (the first row) is seconds. */
+static void fmt_scaled(char *buf, int size, const struct latency *l, uint64_t milli)
 {
-    measure_fmt_scaled(buf, size, insn_milli ? milli * 1000 / insn_milli : 0);
+    uint64_t insn = l->rows[ROW_INSN].milli;
+    measure_fmt_scaled(buf, size, insn ? milli * 1000 / insn : 0);
 }
 
-static void print_row(const char *what, uint64_t milli, const struct measure_clock *c,
-                      uint64_t insn_milli)
+static void print_row(const struct latency *l, const struct row *r)
 {
     char value[32], scaled[32];
-    if (!milli) {
-        kprintf("  %-52s %s\n", what, "not measured (cooperative mode? 'sched preempt')");
+    if (!r->milli) {
+        kprintf("  %-52s not measured (%s)\n", r->what,
+                r->why_not ? r->why_not : "no more than the clock's own cost");
         return;
     }
-    fmt_value(value, sizeof value, milli, c);
-    fmt_scaled(scaled, sizeof scaled, milli, insn_milli);
-    kprintf("  %-52s %14s   %s\n", what, value, scaled);
+    fmt_value(value, sizeof value, r->milli, &l->clock);
+    fmt_scaled(scaled, sizeof scaled, l, r->milli);
+    kprintf("  %-52s %14s   %s\n", r->what, value, scaled);
 }
 
-/* An ICMP echo to the gateway: card out, QEMU's network, card in, the
- * ISR's time stamp (<webscale/net.h>). In ns from the PIT, converted to
- * the table's unit. */
-static void print_nic_row(const struct measure_clock *c, uint64_t insn)
+/* "40 times less than" or "1.5 times more than" the talk's ~30 us. */
+static void fmt_vs_talk(char *buf, int size, const struct latency *l, uint64_t milli)
 {
-    const char *what = "NIC round trip (ICMP echo to the gateway, best of 3)";
-    struct net_config nc;
-    net_get_config(&nc);
-    if (!nc.up) {
-        kprintf("  %-52s %14s   %s\n", "NIC round trip", "n/a", "(no NIC)");
-        return;
+    uint64_t ns_milli = milli * 1000 / l->clock.units_per_us;
+    if (ns_milli && ns_milli < TALK_SWITCH_NS * 1000) {
+        uint64_t tenths = TALK_SWITCH_NS * 1000 * 10 / ns_milli;
+        if (tenths >= 100)
+            ksnprintf(buf, size, "%llu times less than", (unsigned long long)tenths / 10);
+        else
+            ksnprintf(buf, size, "%llu.%llu times less than", (unsigned long long)tenths / 10,
+                      (unsigned long long)tenths % 10);
+    } else {
+        uint64_t tenths = ns_milli * 10 / (TALK_SWITCH_NS * 1000);
+        ksnprintf(buf, size, "%llu.%llu times more than", (unsigned long long)tenths / 10,
+                  (unsigned long long)tenths % 10);
     }
-    uint64_t best = 0;
-    for (int i = 0; i < NIC_PINGS; i++) {
-        uint64_t rtt;
-        if (net_ping(nc.gateway, (uint16_t)(1000 + i), NIC_TIMEOUT_MS, &rtt, 0) == 0 &&
-            (!best || rtt < best))
-            best = rtt;
+}
+
+/* Where the talk is off here, from the switch rows printed above. */
+static void print_conclusion(const struct latency *l)
+{
+    const int sw[] = { ROW_YIELD, ROW_PREEMPT };
+    const char *how[] = { "yielding", "preempted by the PIT" };
+    int any = 0;
+    for (int i = 0; i < 2; i++) {
+        const struct row *r = &l->rows[sw[i]];
+        if (!r->milli)
+            continue;
+        char value[32], scaled[32], vs[40];
+        fmt_value(value, sizeof value, r->milli, &l->clock);
+        fmt_scaled(scaled, sizeof scaled, l, r->milli);
+        fmt_vs_talk(vs, sizeof vs, l, r->milli);
+        kprintf("%s a switch between kernel threads, %s, costs %s = %s scaled:\n"
+                "  %s the talk's ~30 us = ~1 day.\n",
+                any ? "And" : "Where the talk is off for this machine:", how[i], value, scaled,
+                vs);
+        any = 1;
     }
-    if (!best) {
-        kprintf("  %-52s %14s   %s\n", "NIC round trip", "n/a", "(no reply from the gateway)");
-        return;
+    if (any)
+        kprintf("The talk's switch is a Linux process switch: user/kernel crossing, cache "
+                "and TLB misses.\n");
+    kprintf("QEMU TCG has no cache model (no L1/memory rows) and does not pace the UART to "
+            "its baud rate:\nserial figures are far faster than on hardware "
+            "(115200 baud: 86805 ns a byte).%s\n",
+            l->clock.tsc ? "" : " Under -icount shift=0 one ns is one instruction.");
+}
+
+static void print_line(const struct latency *l)
+{
+    demo_line_begin("latency");
+    demo_line_str("clock", l->clock.tsc ? "tsc" : "pit");
+    demo_line_u64("units_per_us", l->clock.units_per_us);
+    for (int i = 0; i < ROWS; i++) {
+        char key[48];
+        ksnprintf(key, sizeof key, "%s_%s", l->rows[i].key, l->clock.unit);
+        if (l->rows[i].milli)
+            demo_line_milli(key, l->rows[i].milli);
+        else
+            demo_line_str(key, "-");
     }
-    print_row(what, best * c->units_per_us, c, insn);   /* ns * (units/us) = milli-units */
+    demo_line_end();
+}
+
+static void print_latency(const struct latency *l)
+{
+    char insn[32];
+    fmt_value(insn, sizeof insn, l->rows[ROW_INSN].milli, &l->clock);
+    kprintf("\n  %-52s %14s   %s\n", "event (measured now)", "latency", "scaled");
+    kprintf("  (scaled: 1 instruction = 1 s, each figure divided by one instruction's, %s)\n",
+            insn);
+    for (int i = 0; i < ROWS; i++)
+        print_row(l, &l->rows[i]);
+    kprintf("\nThe talk's table (its CPU: 1 cycle = 0.4 ns = 1 s):\n"
+            "  one CPU cycle 0.4 ns = 1 s; L1 cache 0.9 ns = 2 s; memory ~100 ns = 4 min;\n"
+            "  SSD 50-150 us = 1.5-4 days; context switch ~30 us = ~1 day.\n");
+    print_conclusion(l);
+    print_line(l);
 }
 
 int cmd_latency(int argc, char **argv)
 {
+    static struct latency l;
     if (argc != 1)
         return shell_usage(shell_find("latency"));
-    struct measure_clock c;
-    measure_clock(&c);
-    if (c.tsc)
+    measure_clock(&l.clock);
+    if (l.clock.tsc)
         kprintf("latency: measuring... clock: TSC, resolution 1 cycle, %u cycles/us "
-                "(measured against the PIT); figures in cycles.\n", c.units_per_us);
+                "(measured against the PIT); figures in cycles.\n", l.clock.units_per_us);
     else
         kprintf("latency: measuring... clock: PIT, resolution %u ns (no TSC on this CPU): "
-                "events are timed in batches and divided; figures in ns.\n", c.resolution);
-
-    /* The serial rows print their own lines, so they go first. */
-    uint64_t serial_polled = measure_serial_byte(serial_polled_text,
-                                                 sizeof serial_polled_text - 1, 1);
-    uint64_t serial_irq = measure_serial_byte(serial_irq_text, sizeof serial_irq_text - 1, 0);
-
-    uint64_t insn = measure_instruction(10000);
-    struct row rows[] = {
-        { "one instruction (add, in a loop of 10)", insn },
-        { "function call + return (call, ret)", measure_call(1000) },
-        { "mutex lock + unlock, uncontended", measure_mutex_pair(1000) },
-        { "IRQ entry + exit (int $0x25, empty handler)", measure_irq_round_trip(256) },
-        { "event-loop dispatch (loop_post to callback, batched)", measure_loop_dispatch(256) },
-        { "cooperative switch (thread_yield A->B)", measure_yield_switch(256) },
-        { c.tsc ? "preemptive switch (the PIT takes the CPU)"
-                : "preemptive switch (PIT takes the CPU; rough, +-1 us)",
-          measure_preempt_switch(100) },
-        { "event-loop round trip (thread -> idle loop -> thread)", measure_loop_round_trip(64) },
-        { "semaphore round trip A->B->A (2 switches)", measure_semaphore_round_trip(256) },
-        { "serial byte, polled", serial_polled },
-        { "serial byte, interrupt-driven (TX ring + IRQ)", serial_irq },
-        { "sleep wake-up: thread_sleep_ms(1), late by", measure_sleep_lateness(10) },
-    };
-
-    kprintf("\n  %-52s %14s   %s\n", "event (measured now)", "latency",
-            "scaled (1 instruction = 1 s)");
-    for (unsigned i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        print_row(rows[i].what, rows[i].milli, &c, insn);
-    print_nic_row(&c, insn);
-
-    kprintf("\nThe talk's table (its CPU: 1 cycle = 0.4 ns = 1 s):\n"
-            "  one CPU cycle 0.4 ns = 1 s; L1 cache 0.9 ns = 2 s; memory ~100 ns = 4 min;\n"
-            "  SSD 50-150 us = 1.5-4 days; context switch ~30 us = ~1 day.\n");
-
-    /* Where the talk is off here: its switch is a Linux process switch. */
-    uint64_t sw = rows[5].milli, sw_ns_milli = sw * 1000 / c.units_per_us;
-    char value[32], scaled[32];
-    fmt_value(value, sizeof value, sw, &c);
-    fmt_scaled(scaled, sizeof scaled, sw, insn);
-    if (sw_ns_milli)
-        kprintf("Where the talk is off for this machine: a switch between kernel threads costs "
-                "%s = %s scaled,\nnot ~1 day: %llu times less than its ~30 us (a Linux process "
-                "switch: user/kernel crossing,\ncache and TLB misses).\n",
-                value, scaled, (unsigned long long)(TALK_SWITCH_NS * 1000 / sw_ns_milli));
-    kprintf("QEMU TCG has no cache model (no L1/memory rows) and does not pace the UART to "
-            "its baud rate:\nserial figures are far faster than on hardware "
-            "(115200 baud: 86805 ns a byte).%s\n",
-            c.tsc ? "" : " Under -icount shift=0 one ns is one instruction.");
+                "events are timed in batches and divided; figures in ns.\n", l.clock.resolution);
+    measure_all(&l);
+    print_latency(&l);
     return 0;
 }

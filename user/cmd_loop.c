@@ -149,6 +149,12 @@ static int run_echo(uint32_t seconds)
     loop_call_and_wait(echo_end, NULL);
     kprintf("\nloop echo: %u bytes in (%u reads), %u bytes out (%u short writes)\n",
             echo.bytes_in, echo.reads, echo.bytes_out, echo.writes_short);
+    demo_line_begin("loop-echo");
+    demo_line_u64("bytes_in", echo.bytes_in);
+    demo_line_u64("reads", echo.reads);
+    demo_line_u64("bytes_out", echo.bytes_out);
+    demo_line_u64("short_writes", echo.writes_short);
+    demo_line_end();
     return 0;
 }
 

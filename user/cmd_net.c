@@ -7,6 +7,7 @@
 #include <webscale/tcp.h>
 #include <webscale/time.h>
 #include "user/commands.h"
+#include "user/demo.h"
 #include "user/shell.h"
 
 #define PING_COUNT_DEFAULT 4
@@ -127,5 +128,15 @@ int cmd_ping(int argc, char **argv)
         kprintf("; round trip min/avg/max %llu/%llu/%llu us (%llu/%llu/%llu ns)", ull(min / 1000),
                 ull(sum / got / 1000), ull(max / 1000), ull(min), ull(sum / got), ull(max));
     kprintf("\n");
+    demo_line_begin("ping");
+    demo_line_str("to", dst);
+    demo_line_u64("sent", sent);
+    demo_line_u64("received", got);
+    if (got) {
+        demo_line_u64("min_ns", min);
+        demo_line_u64("avg_ns", sum / got);
+        demo_line_u64("max_ns", max);
+    }
+    demo_line_end();
     return got ? 0 : 1;
 }

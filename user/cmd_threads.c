@@ -132,6 +132,16 @@ int cmd_threads(int argc, char **argv)
                     t ? t->name : "?", count - (uint32_t)c[i].last_count,
                     (unsigned long long)share / 10, (unsigned long long)share % 10,
                     invol - c[i].last_invol);
+            char letter[2] = { (char)('A' + i), 0 };
+            demo_line_begin("threads");
+            demo_line_u64("second", sec);
+            demo_line_str("thread", letter);
+            demo_line_u64("id", (uint64_t)c[i].id);
+            demo_line_u64("counted", count - (uint32_t)c[i].last_count);
+            demo_line_u64("cpu_ns", cpu - c[i].last_cpu_ns);
+            demo_line_u64("span_ns", now - last);
+            demo_line_u64("preempted", invol - c[i].last_invol);
+            demo_line_end();
             c[i].last_cpu_ns = cpu;
             c[i].last_count = count;
             c[i].last_invol = invol;
@@ -160,5 +170,11 @@ int cmd_threads(int argc, char **argv)
         kprintf("they took turns, each getting about 1/%u of it.\n", created);
     else
         kprintf("cooperative, the first kept it until it ended; the others waited their turn.\n");
+    demo_line_begin("threads");
+    demo_line_u64("threads", created);
+    demo_line_str("sched", sched_preemptive() ? "preemptive" : "cooperative");
+    demo_line_u64("ran_ms", ms);
+    demo_line_u64("preempted", total_switches);
+    demo_line_end();
     return 0;
 }

@@ -1,5 +1,6 @@
 /* Helpers for the async demos (see demo.h). */
 #include <webscale/kprintf.h>
+#include <webscale/system.h>
 #include <webscale/time.h>
 #include "user/demo.h"
 
@@ -47,22 +48,6 @@ uint32_t demo_calibrate(uint32_t ms)
     return n > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)n;
 }
 
-void demo_sort(uint32_t *v, int n)
-{
-    /* Shell sort with Ciura's gaps: no recursion, fine for a few thousand. */
-    static const int gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
-    for (unsigned g = 0; g < sizeof gaps / sizeof gaps[0]; g++) {
-        int gap = gaps[g];
-        for (int i = gap; i < n; i++) {
-            uint32_t x = v[i];
-            int j = i;
-            for (; j >= gap && v[j - gap] > x; j -= gap)
-                v[j] = v[j - gap];
-            v[j] = x;
-        }
-    }
-}
-
 uint32_t demo_percentile(const uint32_t *sorted, int n, int permille)
 {
     if (n <= 0)
@@ -91,3 +76,45 @@ const char *demo_us(char *buf, int size, uint64_t ns)
 {
     return thousandths(buf, size, ns, "us");
 }
+
+const char *demo_percent(char *buf, int size, uint64_t part, uint64_t whole)
+{
+    uint64_t h = whole ? part * 10000 / whole : 0;
+    ksnprintf(buf, size, "%llu.%02llu %%", (unsigned long long)(h / 100),
+              (unsigned long long)(h % 100));
+    return buf;
+}
+
+const char *demo_ratio(char *buf, int size, uint64_t num, uint64_t den)
+{
+    uint64_t h = den ? num * 100 / den : 0;
+    ksnprintf(buf, size, "%llu.%02llu", (unsigned long long)(h / 100),
+              (unsigned long long)(h % 100));
+    return buf;
+}
+
+size_t demo_heap_used(void)
+{
+    struct mem_stats m;
+    mem_get_stats(&m);
+    return m.used;
+}
+
+/* ---- the machine-readable line ---- */
+
+void demo_line_begin(const char *name) { kprintf(DEMO_LINE_TAG " %s", name); }
+
+void demo_line_u64(const char *key, uint64_t v)
+{
+    kprintf(" %s=%llu", key, (unsigned long long)v);
+}
+
+void demo_line_milli(const char *key, uint64_t milli)
+{
+    kprintf(" %s=%llu.%03llu", key, (unsigned long long)(milli / 1000),
+            (unsigned long long)(milli % 1000));
+}
+
+void demo_line_str(const char *key, const char *word) { kprintf(" %s=%s", key, word); }
+
+void demo_line_end(void) { kprintf("\n"); }

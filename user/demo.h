@@ -1,8 +1,10 @@
-/* Small helpers the async demos share: CPU work of a known size,
- * percentiles of measured latencies, durations printed with their unit. */
+/* Small helpers the demos share: CPU work of a known size, percentiles
+ * of measured latencies, durations printed with their unit, the heap in
+ * use, and the machine-readable line of their figures. */
 #ifndef USER_DEMO_H
 #define USER_DEMO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* For the few hot loops whose speed the demos measure: a function of at
@@ -21,8 +23,6 @@ DEMO_HOT uint32_t demo_work(uint32_t iterations);
 /* Iterations of demo_work that take about ms on this machine, measured. */
 uint32_t demo_calibrate(uint32_t ms);
 
-/* Sort v[0..n) ascending, in place. */
-void demo_sort(uint32_t *v, int n);
 /* The permille-th value of sorted v (500 = median, 990 = p99). */
 uint32_t demo_percentile(const uint32_t *sorted, int n, int permille);
 
@@ -30,5 +30,28 @@ uint32_t demo_percentile(const uint32_t *sorted, int n, int permille);
 const char *demo_ms(char *buf, int size, uint64_t ns);
 /* "12.345 us" from ns, into buf. */
 const char *demo_us(char *buf, int size, uint64_t ns);
+
+/* "12.34 %" of part in whole, into buf. */
+const char *demo_percent(char *buf, int size, uint64_t part, uint64_t whole);
+/* "2.00" from num / den, two decimals, into buf. */
+const char *demo_ratio(char *buf, int size, uint64_t num, uint64_t den);
+/* Bytes of heap in use now (<webscale/system.h>'s mem_get_stats). */
+size_t demo_heap_used(void);
+
+/* After its prose, every demo prints its figures once more as one line
+ * for programs (the tests read it, so rewording a sentence breaks none),
+ * in the form of `trace dump`'s header:
+ *     @demo NAME key=value key=value ...
+ * A key ends in its unit (_ns, _ms, _bytes, _per_s, ...) or names a
+ * count; a value is a whole number, a decimal, or one word ("-": not
+ * measured). A demo with a table prints one such line a row, with a key
+ * that names the row. tests/lib/demo_line.py parses them. */
+#define DEMO_LINE_TAG "@demo"
+void demo_line_begin(const char *name);
+void demo_line_u64(const char *key, uint64_t v);
+/* milli thousandths, as a decimal with three places. */
+void demo_line_milli(const char *key, uint64_t milli);
+void demo_line_str(const char *key, const char *word);
+void demo_line_end(void);
 
 #endif

@@ -90,25 +90,91 @@ static void request_replied(void *arg)
         sem_up(&all_done);
 }
 
-static size_t heap_used(void)
+enum { IN_A_ROW, THREAD_EACH, LOOP_CALLBACKS, WAYS };
+static const char *const way_names[WAYS] = {
+    "1 thread, calls in a row", "1 thread per request", "event loop, callbacks",
+};
+static const char *const way_keys[WAYS] = { "in_a_row", "thread_each", "loop" };
+
+/* 1: blocking calls, one after the other. Returns 1 after Ctrl-C. */
+static int run_in_a_row(struct run *r, uint32_t n, uint32_t ms)
 {
-    struct mem_stats m;
-    mem_get_stats(&m);
-    return m.used;
+    for (uint32_t i = 0; i < n; i++) {
+        reqs[i].wait_ms = ms;
+        reqs[i].waited_ns = reqs[i].work_ns = 0;
+    }
+    begin(r);
+    r->mem_bytes = 0;
+    for (uint32_t i = 0; i < n && !console_interrupted(); i++)
+        blocking_request(&reqs[i]);
+    end(r, n);
+    return console_interrupted();
 }
 
-static void print_run(const char *way, const struct run *r)
+/* 2: one thread per request, each making the blocking call. */
+static void run_thread_each(struct run *r, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        reqs[i].waited_ns = reqs[i].work_ns = 0;
+    size_t before = demo_heap_used();
+    begin(r);
+    uint32_t made = 0;
+    for (; made < n; made++) {
+        reqs[made].t = thread_create("request", request_thread, &reqs[made]);
+        if (!reqs[made].t)
+            break;
+    }
+    r->mem_bytes = demo_heap_used() - before;
+    for (uint32_t i = 0; i < made; i++)
+        thread_join(reqs[i].t);
+    end(r, made);
+}
+
+/* 3: the loop: a timer per request, a callback when the reply comes. */
+static void run_loop_callbacks(struct run *r, uint32_t n, uint32_t ms)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        reqs[i].waited_ns = reqs[i].work_ns = 0;
+        loop_timer_init(&reqs[i].timer, request_replied, &reqs[i]);
+    }
+    sem_init(&all_done, 0, "blocking demo");
+    remaining = n;
+    begin(r);
+    r->mem_bytes = n * sizeof(struct loop_timer);
+    for (uint32_t i = 0; i < n; i++)
+        loop_timer_start_ms(&reqs[i].timer, ms, 0);
+    sem_down(&all_done);
+    end(r, n);
+}
+
+static void print_run(int way, const struct run *r)
 {
     char a[24], b[24], c[24];
-    kprintf("  %-28s %12s %8llu %9u %14s %14s %3llu %%\n", way,
+    uint64_t idle_pct = r->total_ns ? r->idle_ns * 100 / r->total_ns : 0;
+    kprintf("  %-28s %12s %8llu %9u %14s %14s %3llu %%\n", way_names[way],
             demo_ms(a, sizeof a, r->total_ns), (unsigned long long)r->switches,
             (unsigned)r->mem_bytes, demo_ms(b, sizeof b, r->blocked_ns),
-            demo_ms(c, sizeof c, r->work_ns),
-            (unsigned long long)(r->total_ns ? r->idle_ns * 100 / r->total_ns : 0));
+            demo_ms(c, sizeof c, r->work_ns), (unsigned long long)idle_pct);
+}
+
+static void print_run_line(int way, const struct run *r, uint32_t n, uint32_t ms)
+{
+    demo_line_begin("blocking");
+    demo_line_str("way", way_keys[way]);
+    demo_line_u64("requests", n);
+    demo_line_u64("wait_ms", ms);
+    demo_line_u64("total_ns", r->total_ns);
+    demo_line_u64("switches", r->switches);
+    demo_line_u64("mem_bytes", r->mem_bytes);
+    demo_line_u64("blocked_ns", r->blocked_ns);
+    demo_line_u64("work_ns", r->work_ns);
+    demo_line_u64("idle_ns", r->idle_ns);
+    demo_line_end();
 }
 
 int cmd_blocking(int argc, char **argv)
 {
+    static struct run runs[WAYS];
     uint32_t n = 10, ms = 100;
     if (argc > 3)
         return shell_usage(shell_find("blocking"));
@@ -118,61 +184,27 @@ int cmd_blocking(int argc, char **argv)
         return 1;
     kprintf("%u requests; each waits %u ms for a slow server (a timer stands in for the "
             "network),\nthen does %u iterations of CPU work.\n", n, ms, WORK_ITERATIONS);
+    int ways = WAYS;
+    if (run_in_a_row(&runs[IN_A_ROW], n, ms)) {
+        ways = 1;                        /* Ctrl-C: print what was measured */
+    } else {
+        run_thread_each(&runs[THREAD_EACH], n);
+        run_loop_callbacks(&runs[LOOP_CALLBACKS], n, ms);
+    }
+
     kprintf("  %-28s %12s %8s %9s %14s %14s %5s\n", "way", "total", "switches",
             "mem bytes", "threads blocked", "CPU work", "idle");
-    struct run r;
-
-    /* 1: blocking calls, one after the other. */
-    for (uint32_t i = 0; i < n; i++) {
-        reqs[i].wait_ms = ms;
-        reqs[i].waited_ns = reqs[i].work_ns = 0;
-    }
-    begin(&r);
-    r.mem_bytes = 0;
-    for (uint32_t i = 0; i < n && !console_interrupted(); i++)
-        blocking_request(&reqs[i]);
-    end(&r, n);
-    print_run("1 thread, calls in a row", &r);
-    if (console_interrupted())
+    for (int w = 0; w < ways; w++)
+        print_run(w, &runs[w]);
+    if (ways < WAYS)
         return 1;
-
-    /* 2: one thread per request, each making the blocking call. */
-    for (uint32_t i = 0; i < n; i++)
-        reqs[i].waited_ns = reqs[i].work_ns = 0;
-    size_t before = heap_used();
-    begin(&r);
-    uint32_t made = 0;
-    for (; made < n; made++) {
-        reqs[made].t = thread_create("request", request_thread, &reqs[made]);
-        if (!reqs[made].t)
-            break;
-    }
-    r.mem_bytes = heap_used() - before;
-    for (uint32_t i = 0; i < made; i++)
-        thread_join(reqs[i].t);
-    end(&r, made);
-    print_run("1 thread per request", &r);
-
-    /* 3: the loop: a timer per request, a callback when the reply comes. */
-    for (uint32_t i = 0; i < n; i++) {
-        reqs[i].waited_ns = reqs[i].work_ns = 0;
-        loop_timer_init(&reqs[i].timer, request_replied, &reqs[i]);
-    }
-    sem_init(&all_done, 0, "blocking demo");
-    remaining = n;
-    begin(&r);
-    r.mem_bytes = n * sizeof(struct loop_timer);
-    for (uint32_t i = 0; i < n; i++)
-        loop_timer_start_ms(&reqs[i].timer, ms, 0);
-    sem_down(&all_done);
-    end(&r, n);
-    print_run("event loop, callbacks", &r);
-
     kprintf("In a row, the thread waits for each reply before sending the next: %u x %u ms.\n"
             "Threads overlap the waits, each blocked on its own stack (%u bytes each).\n"
             "The loop overlaps them too, with no thread blocked per request: a timer "
             "is %u bytes.\nThe CPU work is the same every way; only the waiting moved.\n",
             n, ms, THREAD_STACK_DEFAULT, (unsigned)sizeof(struct loop_timer));
+    for (int w = 0; w < ways; w++)
+        print_run_line(w, &runs[w], n, ms);
     return 0;
 }
 
@@ -202,90 +234,148 @@ static void io_replied(void *arg)
         sem_up(&all_done);
 }
 
-int cmd_cpu_vs_io(int argc, char **argv)
+/* What cpu-vs-io measured: the same work split over threads, the pool,
+ * and four waits done one after another and in the loop. */
+static const uint32_t splits[] = { 1, 2, 4 };
+#define SPLITS (sizeof splits / sizeof splits[0])
+
+struct cpu_vs_io {
+    uint32_t ms, work;                  /* work: demo_work iterations of about ms */
+    uint64_t split_ns[SPLITS], split_switches[SPLITS];
+    uint64_t again_ns;                  /* 1 thread once more: did QEMU's speed drift? */
+    uint64_t pool_ns, io_sequential_ns, io_loop_ns;
+};
+
+/* The work split over k threads, timed. */
+static uint64_t run_split(uint32_t k, uint32_t work, uint64_t *switches)
+{
+    static struct cpu_job jobs[4];
+    struct sched_stats s0, s1;
+    sched_get_stats(&s0);
+    uint64_t t0 = clock_ns();
+    for (uint32_t i = 0; i < k; i++) {
+        jobs[i].iterations = work / k;
+        jobs[i].t = thread_create("cpu", cpu_thread, &jobs[i]);
+    }
+    for (uint32_t i = 0; i < k; i++)
+        if (jobs[i].t)
+            thread_join(jobs[i].t);
+    uint64_t took = clock_ns() - t0;
+    sched_get_stats(&s1);
+    *switches = s1.switches - s0.switches;
+    return took;
+}
+
+/* Returns 1 after Ctrl-C. */
+static int measure_cpu_vs_io(struct cpu_vs_io *m)
 {
     static struct cpu_job jobs[4];
     static struct loop_timer timers[4];
-    uint32_t ms = 200;
-    char a[24], b[24];
-    if (argc > 2)
-        return shell_usage(shell_find("cpu-vs-io"));
-    if (argc == 2 && shell_parse_uint("cpu-vs-io", "MS", argv[1], 10, 5000, &ms) < 0)
-        return 1;
+    uint64_t unused;
     /* A warm-up run first: QEMU (and a host CPU ramping up its clock) can
      * run the first few hundred ms of a new workload noticeably slower,
      * which would make 2 threads look "faster" than 1. */
-    demo_work(demo_calibrate(ms / 2));
-    uint32_t work = demo_calibrate(ms);
-    kprintf("CPU-bound: %u iterations of work (about %u ms on this core), split over "
-            "1, 2 and 4 threads:\n", work, ms);
-    uint64_t one = 0;
-    static const uint32_t splits[] = { 1, 2, 4, 1 };
-    for (int s = 0; s < 4; s++) {
-        uint32_t k = splits[s];
-        struct sched_stats s0, s1;
-        sched_get_stats(&s0);
-        uint64_t t0 = clock_ns();
-        for (uint32_t i = 0; i < k; i++) {
-            jobs[i].iterations = work / k;
-            jobs[i].t = thread_create("cpu", cpu_thread, &jobs[i]);
-        }
-        for (uint32_t i = 0; i < k; i++)
-            if (jobs[i].t)
-                thread_join(jobs[i].t);
-        uint64_t took = clock_ns() - t0;
-        sched_get_stats(&s1);
-        if (s == 0)
-            one = took;
-        if (s == 3) {
-            /* The same single thread again: if QEMU's speed drifted during
-             * the runs, the comparison above is not to be trusted. */
-            uint64_t diff = took > one ? took - one : one - took;
-            kprintf("  1 thread again%11s", demo_ms(a, sizeof a, took));
-            if (diff * 10 > one)
-                kprintf("   QEMU's speed changed by more than 10 %% during these runs "
-                        "(host load or clock): run it again, or boot with -icount for exact figures\n");
-            else
-                kprintf("   (same as the first: QEMU ran at a steady speed)\n");
-            break;
-        }
-        uint32_t speed = (uint32_t)(took ? one * 1000 / took : 0);
-        kprintf("  %u thread%s %14s   speed-up %u.%02ux   %llu switches\n", k, k > 1 ? "s" : " ",
-                demo_ms(a, sizeof a, took), speed / 1000, speed % 1000 / 10,
-                (unsigned long long)(s1.switches - s0.switches));
+    demo_work(demo_calibrate(m->ms / 2));
+    m->work = demo_calibrate(m->ms);
+    for (unsigned s = 0; s < SPLITS; s++) {
+        m->split_ns[s] = run_split(splits[s], m->work, &m->split_switches[s]);
         if (console_interrupted())
             return 1;
     }
+    /* The same single thread again: if QEMU's speed drifted during the
+     * runs, the comparison is not to be trusted. */
+    m->again_ns = run_split(1, m->work, &unused);
+
     /* The same work through the loop's worker pool. */
     sem_init(&all_done, 0, "cpu-vs-io");
     remaining = 4;
     uint64_t t0 = clock_ns();
     for (int i = 0; i < 4; i++) {
-        jobs[i].iterations = work / 4;
+        jobs[i].iterations = m->work / 4;
         loop_submit_work(cpu_job_work, &jobs[i], cpu_job_done);
     }
     sem_down(&all_done);
-    kprintf("  loop + %d workers %9s   no faster either\n", LOOP_WORKERS,
-            demo_ms(a, sizeof a, clock_ns() - t0));
-    kprintf("One core runs one thread at a time: the talk's \"two threads are twice as "
-            "fast\" needs two cores.\n");
+    m->pool_ns = clock_ns() - t0;
 
-    kprintf("IO-bound: 4 waits of %u, %u, %u and %u ms:\n", ms / 4, ms / 2, 3 * ms / 4, ms);
     t0 = clock_ns();
     for (uint32_t i = 1; i <= 4 && !console_interrupted(); i++)
-        thread_sleep_ms(ms * i / 4);
-    kprintf("  blocking, one after another %14s   (the sum)\n",
-            demo_ms(a, sizeof a, clock_ns() - t0));
+        thread_sleep_ms(m->ms * i / 4);
+    m->io_sequential_ns = clock_ns() - t0;
     remaining = 4;
     t0 = clock_ns();
     for (uint32_t i = 1; i <= 4; i++) {
         loop_timer_init(&timers[i - 1], io_replied, NULL);
-        loop_timer_start_ms(&timers[i - 1], ms * i / 4, 0);
+        loop_timer_start_ms(&timers[i - 1], m->ms * i / 4, 0);
     }
     sem_down(&all_done);
+    m->io_loop_ns = clock_ns() - t0;
+    return console_interrupted();
+}
+
+static int drifted(const struct cpu_vs_io *m)
+{
+    uint64_t one = m->split_ns[0];
+    uint64_t diff = m->again_ns > one ? m->again_ns - one : one - m->again_ns;
+    return diff * 10 > one;
+}
+
+static void print_cpu_vs_io(const struct cpu_vs_io *m)
+{
+    char a[24], b[24];
+    uint32_t ms = m->ms;
+    kprintf("CPU-bound: %u iterations of work (about %u ms on this core), split over "
+            "1, 2 and 4 threads:\n", m->work, ms);
+    for (unsigned s = 0; s < SPLITS; s++) {
+        uint32_t k = splits[s];
+        uint64_t took = m->split_ns[s];
+        uint32_t speed = (uint32_t)(took ? m->split_ns[0] * 1000 / took : 0);
+        kprintf("  %u thread%s %14s   speed-up %u.%02ux   %llu switches\n", k, k > 1 ? "s" : " ",
+                demo_ms(a, sizeof a, took), speed / 1000, speed % 1000 / 10,
+                (unsigned long long)m->split_switches[s]);
+    }
+    kprintf("  1 thread again%11s", demo_ms(a, sizeof a, m->again_ns));
+    if (drifted(m))
+        kprintf("   QEMU's speed changed by more than 10 %% during these runs "
+                "(host load or clock): run it again, or boot with -icount for exact figures\n");
+    else
+        kprintf("   (same as the first: QEMU ran at a steady speed)\n");
+    kprintf("  loop + %d workers %9s   no faster either\n", LOOP_WORKERS,
+            demo_ms(a, sizeof a, m->pool_ns));
+    kprintf("One core runs one thread at a time: the talk's \"two threads are twice as "
+            "fast\" needs two cores.\n");
+    kprintf("IO-bound: 4 waits of %u, %u, %u and %u ms:\n", ms / 4, ms / 2, 3 * ms / 4, ms);
+    kprintf("  blocking, one after another %14s   (the sum)\n",
+            demo_ms(a, sizeof a, m->io_sequential_ns));
     kprintf("  in the event loop           %14s   (about the longest, %s)\n",
-            demo_ms(a, sizeof a, clock_ns() - t0), demo_ms(b, sizeof b, (uint64_t)ms * NS_PER_MS));
+            demo_ms(a, sizeof a, m->io_loop_ns), demo_ms(b, sizeof b, (uint64_t)ms * NS_PER_MS));
     kprintf("Waiting overlaps; computing does not. CPU-bound: more threads do not help on one "
             "core. IO-bound: async overlaps the waits.\n");
+
+    demo_line_begin("cpu-vs-io");
+    demo_line_u64("work_iterations", m->work);
+    for (unsigned s = 0; s < SPLITS; s++) {
+        char key[24];
+        ksnprintf(key, sizeof key, "threads%u_ns", splits[s]);
+        demo_line_u64(key, m->split_ns[s]);
+    }
+    demo_line_u64("again_ns", m->again_ns);
+    demo_line_str("drift", drifted(m) ? "yes" : "no");
+    demo_line_u64("pool_ns", m->pool_ns);
+    demo_line_u64("io_sequential_ns", m->io_sequential_ns);
+    demo_line_u64("io_loop_ns", m->io_loop_ns);
+    demo_line_end();
+}
+
+int cmd_cpu_vs_io(int argc, char **argv)
+{
+    static struct cpu_vs_io m;
+    m.ms = 200;
+    if (argc > 2)
+        return shell_usage(shell_find("cpu-vs-io"));
+    if (argc == 2 && shell_parse_uint("cpu-vs-io", "MS", argv[1], 10, 5000, &m.ms) < 0)
+        return 1;
+    if (measure_cpu_vs_io(&m))
+        return 1;
+    print_cpu_vs_io(&m);
     return 0;
 }

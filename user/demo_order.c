@@ -77,6 +77,24 @@ static void send_batch(void *arg)
     }
 }
 
+/* The @demo line: each run's completion order as one word, "3,1,2". */
+static void print_line(uint32_t n, int same)
+{
+    demo_line_begin("order");
+    demo_line_u64("requests", n);
+    for (int run = 0; run < 2; run++) {
+        char word[REQUESTS_MAX * 4], key[16];
+        int len = 0;
+        for (uint32_t i = 0; i < n; i++)
+            len += ksnprintf(word + len, sizeof word - (size_t)len, "%s%d", i ? "," : "",
+                             finished[run][i]);
+        ksnprintf(key, sizeof key, "run%d_order", run + 1);
+        demo_line_str(key, word);
+    }
+    demo_line_str("same", same ? "yes" : "no");
+    demo_line_end();
+}
+
 int cmd_order(int argc, char **argv)
 {
     uint32_t n = 6;
@@ -110,5 +128,6 @@ int cmd_order(int argc, char **argv)
             "sent them.\n",
             same ? "This time both runs happened to finish in the same order; run it again."
                  : "Same code, same requests, different order.");
+    print_line(n, same);
     return 0;
 }

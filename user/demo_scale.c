@@ -19,6 +19,7 @@
 #include <webscale/loop.h>
 #include <webscale/measure.h>
 #include <webscale/sched.h>
+#include <webscale/sort.h>
 #include <webscale/string.h>
 #include <webscale/sync.h>
 #include <webscale/system.h>
@@ -26,11 +27,10 @@
 #include <webscale/time.h>
 #include "user/commands.h"
 #include "user/demo.h"
+#include "user/demo_scale.h"
 #include "user/shell.h"
 
 #define SCALE_N_MAX 10000       /* 10,000 threads do not fit in 32 MiB: shows the error */
-#define SCALE_ROWS_MAX 8        /* Ns on one command line */
-#define WAIT_MS 10              /* the network's part of a request */
 #define WORK_US 50              /* the server's CPU part of a request */
 #define WINDOW_MS_DEFAULT 1000
 #define WINDOW_MS_MIN 50
@@ -50,25 +50,7 @@
 
 static const uint32_t default_ns[] = { 1, 10, 100, 1000 };
 
-enum way { THREADS, LOOP, WAYS };
-static const char *const way_names[WAYS] = { "threads", "loop" };
-
-struct row {
-    int ok;                     /* 0: not run (no memory, or Ctrl-C) */
-    int no_memory;              /* the clients did not fit in the heap */
-    uint32_t n;
-    uint64_t window_ns, requests, switches, idle_ns;
-    size_t heap_bytes;          /* in use during the run, minus before it */
-    uint32_t p50_ns, p99_ns;
-};
-
-/* What one `scale` run measured once, before its rows. */
-static struct {
-    uint32_t work_iterations;   /* demo_work iterations of one request */
-    uint64_t work_ns;           /* what they take, measured alone */
-    uint64_t switch_ps;         /* one cooperative switch, in ps */
-    uint64_t window_ns;
-} cfg;
+struct scale_cfg scale_cfg;
 
 /* ---- latency samples, shared by every client ---- */
 
@@ -122,7 +104,7 @@ static void client_thread(void *arg)
     while (!stopping) {
         uint64_t sent = clock_ns();
         thread_sleep_ms(WAIT_MS);               /* the network: this thread blocks */
-        demo_work(cfg.work_iterations);
+        demo_work(scale_cfg.work_iterations);
         record(sent);
     }
 }
@@ -169,7 +151,7 @@ struct loop_clients {
 static void client_replied(void *arg)
 {
     struct loop_client *c = arg;
-    demo_work(cfg.work_iterations);
+    demo_work(scale_cfg.work_iterations);
     record(c->sent_ns);
     if (stopping)
         return;
@@ -209,13 +191,6 @@ static int start_loop_clients(struct loop_clients *lc)
 
 /* ---- one row ---- */
 
-static size_t heap_used(void)
-{
-    struct mem_stats m;
-    mem_get_stats(&m);
-    return m.used;
-}
-
 /* Run n clients one way; fills r. Returns 1 after Ctrl-C, else 0 (r->ok
  * says whether it could run). */
 static int run_row(enum way way, uint32_t n, struct row *r)
@@ -226,7 +201,7 @@ static int run_row(enum way way, uint32_t n, struct row *r)
     r->n = n;
     stopping = 0;
     recording = 0;
-    size_t before = heap_used();
+    size_t before = demo_heap_used();
 
     /* The clients' own state is on the heap too, so that it is counted. */
     thread_t **threads = NULL;
@@ -254,13 +229,13 @@ static int run_row(enum way way, uint32_t n, struct row *r)
         while (!interrupted && completed < WARMUP_ROUNDS * n &&
                clock_ns() < start + WARMUP_MS_MAX * NS_PER_MS)
             interrupted = shell_sleep_interruptible(WAIT_MS);
-        r->heap_bytes = heap_used() - before;
+        r->heap_bytes = demo_heap_used() - before;
         sched_get_stats(&s0);
         uint64_t t0 = clock_ns();
         recorded = 0;
         recording = 1;
         if (!interrupted)
-            interrupted = shell_sleep_until(t0 + cfg.window_ns);
+            interrupted = shell_sleep_until(t0 + scale_cfg.window_ns);
         recording = 0;
         r->window_ns = clock_ns() - t0;
         sched_get_stats(&s1);
@@ -282,173 +257,11 @@ static int run_row(enum way way, uint32_t n, struct row *r)
     }
     if (r->ok) {
         int k = r->requests < SAMPLES ? (int)r->requests : SAMPLES;
-        demo_sort(samples, k);
+        sort_u32(samples, (size_t)k);
         r->p50_ns = demo_percentile(samples, k, 500);
         r->p99_ns = demo_percentile(samples, k, 990);
     }
     return interrupted;
-}
-
-/* ---- printing ---- */
-
-/* "12.34 %" of part in whole. */
-static const char *percent(char *buf, int size, uint64_t part, uint64_t whole)
-{
-    uint64_t h = whole ? part * 10000 / whole : 0;
-    ksnprintf(buf, size, "%llu.%02llu %%", (unsigned long long)(h / 100),
-              (unsigned long long)(h % 100));
-    return buf;
-}
-
-/* "2.00" from a ratio, two decimals. */
-static const char *ratio(char *buf, int size, uint64_t num, uint64_t den)
-{
-    uint64_t h = den ? num * 100 / den : 0;
-    ksnprintf(buf, size, "%llu.%02llu", (unsigned long long)(h / 100),
-              (unsigned long long)(h % 100));
-    return buf;
-}
-
-static const char *plural(uint32_t n)
-{
-    return n == 1 ? "" : "s";
-}
-
-static uint64_t busy_ns(const struct row *r)
-{
-    return r->idle_ns < r->window_ns ? r->window_ns - r->idle_ns : 0;
-}
-
-static uint64_t work_ns(const struct row *r)
-{
-    uint64_t w = r->requests * cfg.work_ns;
-    return w < busy_ns(r) ? w : busy_ns(r);
-}
-
-static uint64_t switching_ns(const struct row *r)
-{
-    return r->switches * cfg.switch_ps / 1000;
-}
-
-static void print_header(void)
-{
-    kprintf("  %7s %-7s %10s %12s %12s %8s %7s %11s %10s %9s %9s %8s\n", "clients", "way",
-            "requests/s", "latency p50", "latency p99", "switches", "per req",
-            "heap", "per client", "switching", "overhead", "idle");
-}
-
-static void print_row(enum way way, const struct row *r)
-{
-    char p50[24], p99[24], per[16], heap[24], pc[24], sw[16], ov[16], idle[16];
-    ksnprintf(heap, sizeof heap, "%u B", (unsigned)r->heap_bytes);
-    ksnprintf(pc, sizeof pc, "%u B", (unsigned)(r->heap_bytes / r->n));
-    kprintf("  %7u %-7s %8llu/s %12s %12s %8llu %7s %11s %10s %9s %9s %8s\n", r->n,
-            way_names[way], (unsigned long long)(r->requests * NS_PER_S / r->window_ns),
-            demo_ms(p50, sizeof p50, r->p50_ns), demo_ms(p99, sizeof p99, r->p99_ns),
-            (unsigned long long)r->switches, ratio(per, sizeof per, r->switches, r->requests),
-            heap, pc, percent(sw, sizeof sw, switching_ns(r), r->window_ns),
-            percent(ov, sizeof ov, busy_ns(r) - work_ns(r), r->window_ns),
-            percent(idle, sizeof idle, r->idle_ns, r->window_ns));
-}
-
-/* The rows of one way at the fewest and the most clients that ran. */
-static int ends(struct row *rows, int nrows, const struct row **lo, const struct row **hi)
-{
-    *lo = *hi = NULL;
-    for (int i = 0; i < nrows; i++) {
-        if (!rows[i].ok)
-            continue;
-        if (!*lo || rows[i].n < (*lo)->n)
-            *lo = &rows[i];
-        if (!*hi || rows[i].n >= (*hi)->n)
-            *hi = &rows[i];
-    }
-    return *lo != NULL;
-}
-
-/* "who made X switches per request with lo clients and Y with hi: why." */
-static void print_switch_trend(const char *who, const struct row *lo, const struct row *hi,
-                               const char *why)
-{
-    char a[16], b[16];
-    kprintf("%s made %s switches per request with %u client%s and %s with %u: %s.\n", who,
-            ratio(a, sizeof a, lo->switches, lo->requests), lo->n, plural(lo->n),
-            ratio(b, sizeof b, hi->switches, hi->requests), hi->n, why);
-}
-
-static void print_conclusion(struct row rows[WAYS][SCALE_ROWS_MAX], int nrows)
-{
-    const struct row *t1, *tn, *l1, *ln;
-    char a[24], b[24], c[24], d[24], e[24];
-    int have_t = ends(rows[THREADS], nrows, &t1, &tn);
-    int have_l = ends(rows[LOOP], nrows, &l1, &ln);
-
-    kprintf("switching = switches x %llu.%03llu ns (a cooperative switch, thread_yield A->B, "
-            "measured now); overhead = CPU busy (window minus idle) minus requests x %s "
-            "(one request's work, measured alone): everything that is not the work.\n",
-            (unsigned long long)(cfg.switch_ps / 1000), (unsigned long long)(cfg.switch_ps % 1000),
-            demo_us(a, sizeof a, cfg.work_ns));
-    if (have_t && t1 != tn)
-        print_switch_trend("Switches follow wake-ups, not threads: threads", t1, tn,
-                           "one as a request's thread blocks, one more out of idle when no "
-                           "other thread was ready; sleeping threads cost none");
-    if (have_l && l1 != ln)
-        print_switch_trend("The loop", l1, ln, "one wake-up of its thread runs every timer "
-                           "due by then, and a busy loop never sleeps");
-    if (have_t && have_l)
-        kprintf("What grows with N is memory: %u bytes per client as a thread (its %u-byte "
-                "stack and its struct) against %u bytes as a loop timer, %llu times less.\n",
-                (unsigned)(tn->heap_bytes / tn->n), THREAD_STACK_DEFAULT,
-                (unsigned)(ln->heap_bytes / ln->n),
-                (unsigned long long)(ln->heap_bytes ? (uint64_t)tn->heap_bytes * ln->n /
-                                     ((uint64_t)ln->heap_bytes * tn->n) : 0));
-    const struct row *hi = have_t ? tn : have_l ? ln : NULL, *lo = have_t ? t1 : l1;
-    for (int i = 0; i < nrows; i++) {
-        const struct row *t = &rows[THREADS][i], *l = &rows[LOOP][i];
-        if (t->no_memory && l->ok)
-            kprintf("%u threads did not fit in the heap (%u-byte stacks); the loop served "
-                    "the same %u clients in %u bytes.\n", t->n, THREAD_STACK_DEFAULT, l->n,
-                    (unsigned)l->heap_bytes);
-    }
-    if (hi && hi != lo) {
-        if (hi->idle_ns * 100 < hi->window_ns * 5)
-            kprintf("And latency, once N x %llu requests/s x %s of work outruns the CPU: with "
-                    "%u clients idle was %s and p99 %s, against %s with %u.\n",
-                    (unsigned long long)(lo->requests * NS_PER_S / lo->window_ns / lo->n),
-                    demo_us(a, sizeof a, cfg.work_ns), hi->n,
-                    percent(b, sizeof b, hi->idle_ns, hi->window_ns),
-                    demo_ms(c, sizeof c, hi->p99_ns), demo_ms(d, sizeof d, lo->p99_ns), lo->n);
-        else
-            kprintf("The CPU never ran out here (idle %s with %u clients), so latency stayed "
-                    "near the %u ms wait: p99 %s.\n",
-                    percent(a, sizeof a, hi->idle_ns, hi->window_ns), hi->n, WAIT_MS,
-                    demo_ms(b, sizeof b, hi->p99_ns));
-    }
-    if (have_t && have_l && tn->n == ln->n && tn->requests && ln->requests)
-        kprintf("Per request, everything besides the work cost %s with threads and %s in the "
-                "loop (%u clients): the loop saves the switches, and pays for its timer heap "
-                "and the timing of every callback instead.\n",
-                demo_us(a, sizeof a, (busy_ns(tn) - work_ns(tn)) / tn->requests),
-                demo_us(b, sizeof b, (busy_ns(ln) - work_ns(ln)) / ln->requests), tn->n);
-    if (have_t) {
-        uint64_t sw = switching_ns(tn), win = tn->window_ns;
-        kprintf("The talk's \"1000 threads ... no work will ever get done\", with %u threads: "
-                "switching took %s of the CPU, everything besides the work %s, the work %s.\n",
-                tn->n, percent(a, sizeof a, sw, win),
-                percent(b, sizeof b, busy_ns(tn) - work_ns(tn), win),
-                percent(c, sizeof c, work_ns(tn), win));
-        /* Switching eats half the CPU when a request's switches cost as
-         * much as its work. */
-        uint64_t per_req_ps = tn->requests ? tn->switches * cfg.switch_ps / tn->requests : 0;
-        if (sw * 2 > win)
-            kprintf("It holds here: each request's work (%s) is no more than its switches "
-                    "cost.\n", demo_us(d, sizeof d, cfg.work_ns));
-        else
-            kprintf("It does not hold on this machine: a request's switches cost %s, its work "
-                    "%s; switching would take half the CPU only if each request worked no "
-                    "longer than its switches.\n", demo_us(d, sizeof d, per_req_ps / 1000),
-                    demo_us(e, sizeof e, cfg.work_ns));
-    }
 }
 
 /* ---- the command ---- */
@@ -458,15 +271,15 @@ static void measure_once(uint32_t window_ms)
     struct measure_clock mc;
     measure_clock(&mc);
     /* milli-units / (units per us) = ns; times 1000 for ps. */
-    cfg.switch_ps = measure_yield_switch(SWITCH_REPS) * 1000 / mc.units_per_us;
+    scale_cfg.switch_ps = measure_yield_switch(SWITCH_REPS) * 1000 / mc.units_per_us;
     /* A warm-up first: QEMU runs new code slower at first (cpu-vs-io). */
     demo_work(demo_calibrate(1));
-    cfg.work_iterations = (uint32_t)((uint64_t)demo_calibrate(1) * WORK_US / 1000);
+    scale_cfg.work_iterations = (uint32_t)((uint64_t)demo_calibrate(1) * WORK_US / 1000);
     uint64_t t0 = clock_ns();
     for (int i = 0; i < WORK_REPS; i++)
-        demo_work(cfg.work_iterations);
-    cfg.work_ns = (clock_ns() - t0) / WORK_REPS;
-    cfg.window_ns = (uint64_t)window_ms * NS_PER_MS;
+        demo_work(scale_cfg.work_iterations);
+    scale_cfg.work_ns = (clock_ns() - t0) / WORK_REPS;
+    scale_cfg.window_ns = (uint64_t)window_ms * NS_PER_MS;
 }
 
 int cmd_scale(int argc, char **argv)
@@ -504,17 +317,17 @@ int cmd_scale(int argc, char **argv)
             "\"network\", then takes %s of CPU work (%u iterations).\n"
             "Served by a thread per client (blocking in thread_sleep_ms) and by the event loop "
             "(a timer per client).\nEach row: a warm-up (every client through %d requests, at "
-            "least %u ms), then %u ms measured; slice %u ms, one core. Ctrl-C stops.\n", WAIT_MS, demo_us(a, sizeof a, cfg.work_ns),
-            cfg.work_iterations, WARMUP_ROUNDS, WARMUP_MS, window_ms, sched_slice_ms());
-    print_header();
+            "least %u ms), then %u ms measured; slice %u ms, one core. Ctrl-C stops.\n", WAIT_MS, demo_us(a, sizeof a, scale_cfg.work_ns),
+            scale_cfg.work_iterations, WARMUP_ROUNDS, WARMUP_MS, window_ms, sched_slice_ms());
+    scale_print_header();
     for (int i = 0; i < nrows; i++) {
         for (int w = 0; w < WAYS; w++) {
             if (run_row((enum way)w, ns[i], &rows[w][i]))
                 return 1;
             if (rows[w][i].ok)
-                print_row((enum way)w, &rows[w][i]);
+                scale_print_row((enum way)w, &rows[w][i]);
         }
     }
-    print_conclusion(rows, nrows);
+    scale_print_conclusion(rows, nrows);
     return 0;
 }

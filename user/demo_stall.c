@@ -12,6 +12,7 @@
 #include <webscale/kprintf.h>
 #include <webscale/loop.h>
 #include <webscale/sched.h>
+#include <webscale/sort.h>
 #include <webscale/string.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
@@ -40,14 +41,38 @@ static void record(uint32_t late_ns)
         p->lat[p->n++] = late_ns;
 }
 
-static void print_phase(const char *what, struct phase *p)
+/* A phase's lateness, summed up once its beats are in. */
+struct phase_stats {
+    int beats;
+    uint32_t p50_ns, p99_ns, max_ns;
+};
+
+static void sum_up(struct phase *p, struct phase_stats *st)
+{
+    sort_u32(p->lat, (size_t)p->n);
+    st->beats = p->n;
+    st->p50_ns = demo_percentile(p->lat, p->n, 500);
+    st->p99_ns = demo_percentile(p->lat, p->n, 990);
+    st->max_ns = p->n ? p->lat[p->n - 1] : 0;
+}
+
+static void print_phase(const char *what, const struct phase_stats *st)
 {
     char a[24], b[24], c[24];
-    demo_sort(p->lat, p->n);
-    kprintf("  %-30s %5d %14s %14s %14s\n", what, p->n,
-            demo_ms(a, sizeof a, demo_percentile(p->lat, p->n, 500)),
-            demo_ms(b, sizeof b, demo_percentile(p->lat, p->n, 990)),
-            demo_ms(c, sizeof c, p->n ? p->lat[p->n - 1] : 0));
+    kprintf("  %-30s %5d %14s %14s %14s\n", what, st->beats, demo_ms(a, sizeof a, st->p50_ns),
+            demo_ms(b, sizeof b, st->p99_ns), demo_ms(c, sizeof c, st->max_ns));
+}
+
+static void print_phase_line(const char *way, const char *when, const struct phase_stats *st)
+{
+    demo_line_begin("stall");
+    demo_line_str("way", way);
+    demo_line_str("phase", when);
+    demo_line_u64("beats", (uint64_t)st->beats);
+    demo_line_u64("p50_ns", st->p50_ns);
+    demo_line_u64("p99_ns", st->p99_ns);
+    demo_line_u64("max_ns", st->max_ns);
+    demo_line_end();
 }
 
 static void print_header(void)
@@ -153,42 +178,82 @@ static void run_thread_clients(uint64_t block_ns)
             thread_join(t[i]);
 }
 
-int cmd_stall(int argc, char **argv)
-{
-    uint32_t ms = 500;
-    if (argc > 2)
-        return shell_usage(shell_find("stall"));
-    if (argc == 2 && shell_parse_uint("stall", "MS", argv[1], 10, 5000, &ms) < 0)
-        return 1;
-    uint64_t block = (uint64_t)ms * NS_PER_MS;
-    kprintf("%d clients, a heartbeat every %d ms each. After %d ms one request calls "
-            "a service that blocks for %u ms.\n", CLIENTS, BEAT_MS, CALM_MS, ms);
+/* What stall measured: lateness before and while 'china' blocks, in the
+ * loop and with threads; what the loop skipped and its detector said. */
+struct stall {
+    uint32_t ms;
+    struct phase_stats loop[2], threads[2];     /* [0] before, [1] while it blocks */
+    uint32_t beats_missed;
+    const char *stall_name;                     /* NULL: the detector said nothing */
+    uint64_t stall_ns;
+};
 
-    kprintf("In the event loop (the blocking call runs in callback 'china'):\n");
+/* Returns 1 after Ctrl-C (the threads' half is not run then). */
+static int measure_stall(struct stall *m)
+{
+    uint64_t block = (uint64_t)m->ms * NS_PER_MS;
     memset(phases, 0, sizeof phases);
     run_loop_clients(block);
-    print_header();
-    print_phase("loop, before", &phases[0]);
-    print_phase("loop, while 'china' blocks", &phases[1]);
-    kprintf("  heartbeats that never happened (skipped periods): %u\n", beats_missed);
+    sum_up(&phases[0], &m->loop[0]);
+    sum_up(&phases[1], &m->loop[1]);
+    m->beats_missed = beats_missed;
     struct loop_stats s;
     loop_get_stats(&s);
-    if (s.stall_name)
-        kprintf("  the loop's stall detector named '%s' after %u ms\n", s.stall_name,
-                (unsigned)(s.stall_ns / NS_PER_MS));
+    m->stall_name = s.stall_name;
+    m->stall_ns = s.stall_ns;
     if (console_interrupted())
         return 1;
-
-    kprintf("With one thread per client (the blocking call runs in thread 'china'):\n");
     memset(phases, 0, sizeof phases);
     run_thread_clients(block);
+    sum_up(&phases[0], &m->threads[0]);
+    sum_up(&phases[1], &m->threads[1]);
+    return 0;
+}
+
+static void print_stall(const struct stall *m, int threads_too)
+{
+    kprintf("In the event loop (the blocking call runs in callback 'china'):\n");
     print_header();
-    print_phase("threads, before", &phases[0]);
-    print_phase("threads, while 'china' blocks", &phases[1]);
+    print_phase("loop, before", &m->loop[0]);
+    print_phase("loop, while 'china' blocks", &m->loop[1]);
+    kprintf("  heartbeats that never happened (skipped periods): %u\n", m->beats_missed);
+    if (m->stall_name)
+        kprintf("  the loop's stall detector named '%s' after %u ms\n", m->stall_name,
+                (unsigned)(m->stall_ns / NS_PER_MS));
+    if (!threads_too)
+        return;
+    kprintf("With one thread per client (the blocking call runs in thread 'china'):\n");
+    print_header();
+    print_phase("threads, before", &m->threads[0]);
+    print_phase("threads, while 'china' blocks", &m->threads[1]);
     kprintf("One blocking callback stalls every client of the loop; with threads the PIT "
             "takes the CPU back every %u ms slice%s.\n", sched_slice_ms(),
             sched_preemptive() ? "" : " (not now: the scheduler is cooperative!)");
-    return 0;
+    print_phase_line("loop", "before", &m->loop[0]);
+    print_phase_line("loop", "blocked", &m->loop[1]);
+    print_phase_line("threads", "before", &m->threads[0]);
+    print_phase_line("threads", "blocked", &m->threads[1]);
+    demo_line_begin("stall");
+    demo_line_u64("block_ms", m->ms);
+    demo_line_u64("beats_missed", m->beats_missed);
+    demo_line_str("stall_name", m->stall_name ? m->stall_name : "-");
+    demo_line_u64("stall_ms", m->stall_ns / NS_PER_MS);
+    demo_line_end();
+}
+
+int cmd_stall(int argc, char **argv)
+{
+    static struct stall m;
+    m.ms = 500;
+    if (argc > 2)
+        return shell_usage(shell_find("stall"));
+    if (argc == 2 && shell_parse_uint("stall", "MS", argv[1], 10, 5000, &m.ms) < 0)
+        return 1;
+    kprintf("%d clients, a heartbeat every %d ms each. After %d ms one request calls "
+            "a service that blocks for %u ms.\n", CLIENTS, BEAT_MS, CALM_MS, m.ms);
+    int interrupted = measure_stall(&m);
+    print_stall(&m, !interrupted);
+    return interrupted;
 }
 
 /* ---- spin ---- */
@@ -210,20 +275,20 @@ static void spinner(void *arg)
     demo_spin_ns(*(uint64_t *)arg);
 }
 
-int cmd_spin(int argc, char **argv)
+/* What spin measured: heartbeats of this shell thread and of the loop
+ * while a thread spun without yielding. */
+struct spin {
+    uint32_t ms;
+    int preemptive;
+    uint32_t shell_beats, loop_beats;
+    uint64_t shell_worst_ns, loop_worst_ns;
+};
+
+static void measure_spin(struct spin *m)
 {
     static uint64_t spin_ns;
     static struct loop_timer t;
-    uint32_t ms = 300;
-    char a[24], b[24];
-    if (argc > 2)
-        return shell_usage(shell_find("spin"));
-    if (argc == 2 && shell_parse_uint("spin", "MS", argv[1], 10, 3000, &ms) < 0)
-        return 1;
-    spin_ns = (uint64_t)ms * NS_PER_MS;
-    int preempt = sched_preemptive();
-    kprintf("A thread spins for %u ms without yielding; the scheduler is %s.\n", ms,
-            preempt ? "preemptive" : "cooperative: expect everything to freeze");
+    spin_ns = (uint64_t)m->ms * NS_PER_MS;
     loop_beats = 0;
     loop_worst = 0;
     loop_timer_init(&t, spin_beat, &t);
@@ -246,15 +311,47 @@ int cmd_spin(int argc, char **argv)
     if (s)
         thread_join(s);
     loop_timer_stop(&t);
-    kprintf("  this shell thread: %u heartbeats, worst %s late\n", shell_beats,
-            demo_ms(a, sizeof a, worst));
-    kprintf("  the event loop:    %u heartbeats, worst %s late\n", loop_beats,
-            demo_ms(b, sizeof b, loop_worst));
-    if (preempt)
+    m->shell_beats = shell_beats;
+    m->shell_worst_ns = worst;
+    m->loop_beats = loop_beats;
+    m->loop_worst_ns = loop_worst;
+}
+
+static void print_spin(const struct spin *m)
+{
+    char a[24], b[24];
+    kprintf("  this shell thread: %u heartbeats, worst %s late\n", m->shell_beats,
+            demo_ms(a, sizeof a, m->shell_worst_ns));
+    kprintf("  the event loop:    %u heartbeats, worst %s late\n", m->loop_beats,
+            demo_ms(b, sizeof b, m->loop_worst_ns));
+    if (m->preemptive)
         kprintf("Preemptive: the PIT took the CPU from the spinner every %u ms slice; "
                 "nobody waited longer than that.\n", sched_slice_ms());
     else
         kprintf("Cooperative: the spinner never gave the CPU back, so everybody froze for "
-                "its whole %u ms. 'sched preempt' brings the PIT back.\n", ms);
+                "its whole %u ms. 'sched preempt' brings the PIT back.\n", m->ms);
+    demo_line_begin("spin");
+    demo_line_u64("spin_ms", m->ms);
+    demo_line_str("sched", m->preemptive ? "preemptive" : "cooperative");
+    demo_line_u64("shell_beats", m->shell_beats);
+    demo_line_u64("shell_worst_ns", m->shell_worst_ns);
+    demo_line_u64("loop_beats", m->loop_beats);
+    demo_line_u64("loop_worst_ns", m->loop_worst_ns);
+    demo_line_end();
+}
+
+int cmd_spin(int argc, char **argv)
+{
+    static struct spin m;
+    m.ms = 300;
+    if (argc > 2)
+        return shell_usage(shell_find("spin"));
+    if (argc == 2 && shell_parse_uint("spin", "MS", argv[1], 10, 3000, &m.ms) < 0)
+        return 1;
+    m.preemptive = sched_preemptive();
+    kprintf("A thread spins for %u ms without yielding; the scheduler is %s.\n", m.ms,
+            m.preemptive ? "preemptive" : "cooperative: expect everything to freeze");
+    measure_spin(&m);
+    print_spin(&m);
     return 0;
 }

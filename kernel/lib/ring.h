@@ -16,6 +16,10 @@ struct ring {
     volatile uint32_t tail;     /* next slot to read */
 };
 
+/* The compiler barrier between a slot's data and its index: one core, so
+ * no fence is needed, only that the compiler keeps the order. The other
+ * single-producer rings (the loop's posts, the NE2000's RX slots) use it
+ * too. */
 #define ring_barrier() __asm__ volatile("" ::: "memory")
 
 /* Returns 0, or -1 if size is not a power of two. */

@@ -6,6 +6,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+from demo_line import demo_lines  # noqa: E402
 from guest import Guest, check  # noqa: E402
 
 
@@ -91,10 +92,17 @@ def test_threads_share_one_core():
     with boot() as g:
         out = g.command("threads 4 2", timeout=60)
         # Every second, four threads with about a quarter of the CPU each.
-        shares = re.findall(r"^\s+([A-D]) count[A-D]\s+\d+\s+(\d+)\.\d %", out, re.M)
-        check(len(shares) == 8, "expected 4 threads x 2 seconds:\n" + out)
-        for letter, pct in shares:
-            check(18 <= int(pct) <= 32, "thread %s got %s %%:\n%s" % (letter, pct, out))
+        lines = demo_lines(out, "threads")
+        seconds = [r for r in lines if "second" in r]
+        check(len(seconds) == 8 and len(re.findall(r"^\s+[A-D] count[A-D]\s+\d+\s+\d+\.\d %",
+                                                    out, re.M)) == 8,
+              "expected 4 threads x 2 seconds:\n" + out)
+        for r in seconds:
+            pct = 100.0 * r["cpu_ns"] / r["span_ns"]
+            check(18 <= pct <= 33, "thread %s got %.1f %%:\n%s" % (r["thread"], pct, out))
+        summary = [r for r in lines if "ran_ms" in r]
+        check(len(summary) == 1 and summary[0]["threads"] == 4 and summary[0]["preempted"] > 0,
+              out)
         timeline = re.findall(r"^  ([A-Ds.?]{80})\r?$", out, re.M)
         check(timeline and all(c in timeline[-1] for c in "ABCD"),
               "timeline does not show all four threads:\n" + out)

@@ -14,12 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guest import Guest, check  # noqa: E402
 from test_robustness import heap_and_threads  # noqa: E402
 
-MS = r"(\d+\.\d{3}) ms"
-PCT = r"(\d+\.\d{2}) %"
-ROW = re.compile(r"^\s+(\d+) (threads|loop)\s+(\d+)/s\s+" + MS + r"\s+" + MS +
-                 r"\s+(\d+)\s+(\d+\.\d{2})\s+(\d+) B\s+(\d+) B\s+" + PCT + r"\s+" + PCT +
-                 r"\s+" + PCT + r"\s*$", re.M)
-
+from demo_line import demo_lines  # noqa: E402
 
 def boot():
     g = Guest(icount=True)
@@ -28,15 +23,25 @@ def boot():
 
 
 def rows_of(out):
+    """scale's rows, from its @demo lines: {(clients, way): figures}."""
     rows = {}
-    for m in ROW.finditer(out):
-        n, way = int(m.group(1)), m.group(2)
-        rows[(n, way)] = dict(rps=int(m.group(3)), p50=float(m.group(4)), p99=float(m.group(5)),
-                              switches=int(m.group(6)), per_req=float(m.group(7)),
-                              heap=int(m.group(8)), per_client=int(m.group(9)),
-                              switching=float(m.group(10)), overhead=float(m.group(11)),
-                              idle=float(m.group(12)))
+    for r in demo_lines(out, "scale"):
+        w = r["window_ns"]
+        rows[(r["clients"], r["way"])] = dict(
+            rps=r["requests_per_s"], p50=r["p50_ns"] / 1e6, p99=r["p99_ns"] / 1e6,
+            switches=r["switches"], per_req=r["switches_per_request"], heap=r["heap_bytes"],
+            per_client=r["heap_per_client_bytes"], switching=100.0 * r["switching_ns"] / w,
+            overhead=100.0 * r["overhead_ns"] / w, idle=100.0 * r["idle_ns"] / w)
     return rows
+
+
+ROW = re.compile(r"^\s+(\d+) (threads|loop)\s+\d+/s\s+\d+\.\d{3} ms\s+\d+\.\d{3} ms\s+\d+\s+"
+                 r"\d+\.\d{2}\s+\d+ B\s+\d+ B(?:\s+\d+\.\d{2} %){3}\s*$", re.M)
+
+
+def printed_rows(out):
+    """The rows of the table a user reads, with their units."""
+    return sorted((int(m.group(1)), m.group(2)) for m in ROW.finditer(out))
 
 
 def test_scale_table_and_no_leak():
@@ -50,6 +55,7 @@ def test_scale_table_and_no_leak():
         rows = rows_of(out)
         want = [(n, w) for n in (1, 10, 100) for w in ("threads", "loop")]
         check(sorted(rows) == sorted(want), "scale printed rows %s:\n%s" % (sorted(rows), out))
+        check(printed_rows(out) == sorted(want), "the table's rows lack a figure or unit:\n" + out)
         for (n, way), r in rows.items():
             for k in ("rps", "p50", "p99", "switches", "per_req", "heap", "per_client"):
                 check(r[k] > 0, "%d %s: %s is not positive:\n%s" % (n, way, k, out))
