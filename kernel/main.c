@@ -1,5 +1,6 @@
 /* kmain: bring the machine up in dependency order, start the first
  * thread (the shell, or the test runner), then become the idle thread. */
+#include <webscale/console.h>
 #include <webscale/kprintf.h>
 #include <webscale/loop.h>
 #include <webscale/system.h>
@@ -57,6 +58,7 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
     sched_init();
     clock_init(HZ);
     uart_init_irq();
+    console_sources_init();     /* the UART's ISR wakes the loop's console watchers */
     sti();
 
     struct mem_stats ms;

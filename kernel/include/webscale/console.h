@@ -38,4 +38,11 @@ struct console_stats {
 };
 void console_get_stats(struct console_stats *s);
 
+/* The console as event sources for the loop's watchers (<webscale/loop.h>):
+ * input waiting, and room for output. */
+struct loop_source;
+extern struct loop_source console_readable, console_writable;
+/* At boot, after the UART's IRQ is on: the ISR notifies the sources. */
+void console_sources_init(void);
+
 #endif
