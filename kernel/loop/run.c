@@ -18,11 +18,9 @@
  * own file (loop_internal.h); this one moves between them and ASSERTs
  * that every move is one the loop may make. */
 #include <webscale/errno.h>
-#include <webscale/system.h>
 #include <webscale/time.h>
 #include "kernel/loop.h"
 #include "kernel/loop/loop_internal.h"
-#include "kernel/trap.h"
 #include "kernel/x86.h"
 
 struct loop_core loop_core = {

@@ -8,7 +8,6 @@
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
 #include <webscale/time.h>
-#include "kernel/clock.h"
 #include "kernel/loop/loop_internal.h"
 #include "kernel/x86.h"
 

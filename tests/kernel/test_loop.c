@@ -8,7 +8,6 @@
  * the bounds below are exact and the runs repeatable. */
 #include <webscale/errno.h>
 #include <webscale/loop.h>
-#include <webscale/sched.h>
 #include <webscale/string.h>
 #include <webscale/system.h>
 #include <webscale/thread.h>
