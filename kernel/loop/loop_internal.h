@@ -25,7 +25,7 @@
 /* Where the loop is. An iteration goes WAIT (perhaps through IDLE_HOOK
  * and back), then TIMERS, POSTS, CALLS, WATCHERS, and back to WAIT; the
  * loop leaves from WAIT to OUTSIDE. Each phase's file ASSERTs that it
- * runs in its own phase, and run.c ASSERTs every change. */
+ * runs in its own phase; run.c ASSERTs the moves in and out. */
 enum loop_phase {
     LOOP_OUTSIDE,         /* nobody runs the loop */
     LOOP_WAIT,            /* looking for something ready, or asleep until it is */

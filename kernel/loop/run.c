@@ -35,8 +35,9 @@ static struct {
     void *idle_arg;
 } run;
 
-/* The loop moves from one phase to the next only as the comment on enum
- * loop_phase says; a move from anywhere else is a bug in this file. */
+/* The phases of one iteration follow each other in straight-line code
+ * (iterate); each phase's file ASSERTs that it runs in its own. The moves
+ * in and out of the loop, and to the idle hook and back, are checked here. */
 static void move(enum loop_phase from, enum loop_phase to)
 {
     ASSERT(loop_core.phase == from);
@@ -46,7 +47,6 @@ static void move(enum loop_phase from, enum loop_phase to)
 /* Interrupts off. */
 static int anything_ready(void)
 {
-    ASSERT_IRQS_OFF();
     if (run.stop_req || loop_posts_queued() || loop_calls_queued())
         return 1;
     return loop_timer_due() || loop_sources_ready();
@@ -82,18 +82,18 @@ static void wait_for_work(void)
 
 static int iterate(void)
 {
-    ASSERT(loop_core.owner == current);
+    ASSERT(loop_core.owner == current && loop_core.phase == LOOP_WAIT);
     wait_for_work();
     uint64_t now = loop_cb.now = clock_ns();
-    move(LOOP_WAIT, LOOP_TIMERS);
+    loop_core.phase = LOOP_TIMERS;
     int n = loop_run_timers(now);
-    move(LOOP_TIMERS, LOOP_POSTS);
+    loop_core.phase = LOOP_POSTS;
     n += loop_run_posts();
-    move(LOOP_POSTS, LOOP_CALLS);
+    loop_core.phase = LOOP_CALLS;
     n += loop_run_calls();
-    move(LOOP_CALLS, LOOP_WATCHERS);
+    loop_core.phase = LOOP_WATCHERS;
     n += loop_run_watchers();
-    move(LOOP_WATCHERS, LOOP_WAIT);
+    loop_core.phase = LOOP_WAIT;
     return n;
 }
 

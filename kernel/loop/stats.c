@@ -66,7 +66,6 @@ static void account(const char *name, uint64_t start, uint64_t end)
 
 void loop_run_cb(const char *name, loop_fn fn, void *arg)
 {
-    ASSERT(loop_core.phase >= LOOP_IDLE_HOOK);
     ASSERT(!loop_cb.name);          /* no callback inside a callback */
     ASSERT(irq_nesting == 0);       /* nor inside an IRQ handler */
     loop_cb.start = loop_cb.now;
