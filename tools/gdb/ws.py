@@ -186,7 +186,7 @@ webscale GDB commands (tools/gdb/ws.py):
   ws switches [N]   run until the next N context switches (default 1), print
                     from -> to and why, and stay stopped at the last one
   ws trace [N]      the last N records of the kernel's scheduling trace (default 20)
-  ws loop           the event loop: pending timers, queued events, watchers, callback now
+  ws loop           the event loop: its phase, pending timers, queued events, watchers, callback now
   ws help           this list
   ws rswitch, ws rswitches N, ws rhelp
                     in a replay (make replay): back to the previous switch(es);
