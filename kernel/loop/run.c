@@ -47,6 +47,7 @@ static void move(enum loop_phase from, enum loop_phase to)
 /* Interrupts off. */
 static int anything_ready(void)
 {
+    ASSERT_IRQS_OFF();
     if (run.stop_req || loop_posts_queued() || loop_calls_queued())
         return 1;
     return loop_timer_due() || loop_sources_ready();

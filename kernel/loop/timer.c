@@ -27,6 +27,7 @@ static struct loop_timer *timer_of(struct minheap_node *x)
  * stray pos, so compare the slot too). */
 static int armed(const struct loop_timer *t)
 {
+    ASSERT_IRQS_OFF();
     uint32_t pos = t->node.pos;
     return pos && pos <= timers.n && timers.slot[pos - 1] == &t->node;
 }
@@ -122,6 +123,7 @@ int loop_timer_due(void)
  * periodic timer moves to its next slot on the grid after now. */
 static struct loop_timer *timer_take_due(uint64_t now)
 {
+    ASSERT_IRQS_OFF();
     struct minheap_node *first = minheap_min(&timers);
     if (!first || (int64_t)(now - first->key) < 0)
         return NULL;
