@@ -37,7 +37,7 @@ endif
 LDFLAGS := -m32 -nostdlib -static -no-pie -Wl,-T,linker.ld -Wl,--build-id=none \
            -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
-GUEST_SRCS := $(wildcard boot/*.c boot/*.S kernel/*.c kernel/*.S kernel/lib/*.c \
+GUEST_SRCS := $(wildcard boot/*.c boot/*.S kernel/*.c kernel/*.S kernel/lib/*.c kernel/loop/*.c \
                          kernel/net/*.c drivers/*.c user/*.c tests/kernel/*.c)
 GUEST_OBJS := $(patsubst %,$(B)/%.o,$(basename $(GUEST_SRCS)))
 
@@ -117,7 +117,7 @@ run-kernel: kernel
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -fsanitize=address,undefined \
                -fno-sanitize-recover=all -fno-builtin -I. -Ikernel/include
 HOST_TESTS := $(patsubst tests/host/%.c,$(B)/host/%,$(wildcard tests/host/test_*.c))
-HOST_LIB := kernel/lib/format.c kernel/lib/ring.c kernel/lib/heap.c kernel/lib/scaled.c \
+HOST_LIB := kernel/lib/format.c kernel/lib/ring.c kernel/lib/heap.c kernel/lib/scaled.c kernel/lib/minheap.c \
             kernel/net/inet.c kernel/net/parse.c kernel/net/arp_table.c
 
 $(B)/host/%: tests/host/%.c $(HOST_LIB) $(wildcard kernel/lib/*.h kernel/net/*.h kernel/include/webscale/*.h)

@@ -86,7 +86,6 @@ static uint32_t rx_flush_to;
 static int rx_flush_marked;
 static console_rx_fn rx_handler;
 static console_ready_fn ready_handler;
-static uart_notify_fn notify;
 static struct console_port_stats st;
 
 static void reg_write(int reg, uint8_t v) { outb(COM1_BASE + reg, v); }
@@ -194,12 +193,6 @@ static void uart_irq(void *arg)
             ready_handler(1);
         if (got_tx)
             ready_handler(0);
-    }
-    if (notify) {
-        if (got_rx)
-            notify(1);
-        if (got_tx)
-            notify(0);
     }
 }
 
@@ -310,6 +303,3 @@ const struct console_port uart_console_port = {
     .get_stats = port_get_stats,
 };
 
-void uart_set_notify(uart_notify_fn fn) { notify = fn; }
-size_t uart_rx_available(void) { return port_rx_available(); }
-size_t uart_tx_space(void) { return port_tx_space(); }

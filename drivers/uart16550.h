@@ -16,12 +16,4 @@ void uart_init_irq(void);
 
 extern const struct console_port uart_console_port;
 
-/* For kernel/loop.c until it uses the console's readiness instead:
- * uart_rx_available() > 0 is console_readable(), uart_tx_space() > 0 is
- * console_writable(), uart_set_notify(fn) is console_set_ready_hook(fn). */
-typedef void (*uart_notify_fn)(int readable);
-void uart_set_notify(uart_notify_fn fn);
-size_t uart_rx_available(void);
-size_t uart_tx_space(void);
-
 #endif

@@ -29,6 +29,7 @@
 #include <webscale/console.h>
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
+#include <webscale/loop.h>
 #include <webscale/time.h>
 #include "kernel/console.h"
 #include "kernel/sched.h"
@@ -44,7 +45,6 @@ static volatile int interrupted;
 static int raw;
 static uint64_t last_read_ns;      /* the last console read, blocking or not */
 static uint32_t ctrl_c_presses;
-static console_ready_hook ready_hook;
 
 /* ---- input, from the port's ISR (interrupts off) ---- */
 
@@ -64,11 +64,13 @@ static enum console_rx_verdict console_rx_byte(uint8_t c)
     return CONSOLE_RX_KEEP;
 }
 
+/* From the port's ISR: bytes arrived (readable 1) or output room freed (0).
+ * Wakes the threads blocked in console_read/console_write and the loop's
+ * watchers of the matching source. */
 static void console_ready(int readable)
 {
     waitq_wake_all(readable ? &rx_wait : &tx_wait);
-    if (ready_hook)
-        ready_hook(readable);
+    loop_source_notify(readable ? &console_readable : &console_writable);
 }
 
 void console_attach(const struct console_port *p)
@@ -165,7 +167,6 @@ int console_interrupted(void)
 
 void console_clear_interrupt(void) { interrupted = 0; }
 void console_set_raw(int on) { raw = on; }
-void console_set_ready_hook(console_ready_hook fn) { ready_hook = fn; }
 
 static size_t port_call(size_t (*fn)(void))
 {
@@ -175,8 +176,12 @@ static size_t port_call(size_t (*fn)(void))
     return n;
 }
 
-int console_readable(void) { return port && port_call(port->rx_available) > 0; }
-int console_writable(void) { return port && port_call(port->tx_space) > 0; }
+/* The loop calls these with interrupts off. */
+static int input_waiting(void *arg) { return port && port->rx_available() > 0; }
+static int output_room(void *arg) { return port && port->tx_space() > 0; }
+
+struct loop_source console_readable = LOOP_SOURCE_INIT("console readable", input_waiting, NULL);
+struct loop_source console_writable = LOOP_SOURCE_INIT("console writable", output_room, NULL);
 size_t console_tx_space(void) { return port ? port_call(port->tx_space) : 0; }
 
 void console_get_stats(struct console_stats *s)

@@ -1,4 +1,4 @@
-/* Event loop internals: what boot and the PIT need from kernel/loop.c.
+/* Event loop internals: what the PIT needs from kernel/loop/ (run.c).
  * The public API is <webscale/loop.h>. */
 #ifndef KERNEL_LOOP_H
 #define KERNEL_LOOP_H

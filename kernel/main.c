@@ -1,5 +1,6 @@
 /* kmain: bring the machine up in dependency order, start the first
  * thread (the shell, or the test runner), then become the idle thread. */
+#include <webscale/console.h>
 #include <webscale/kprintf.h>
 #include <webscale/loop.h>
 #include <webscale/system.h>

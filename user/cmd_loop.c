@@ -86,7 +86,7 @@ static void echo_flush(void *arg)
     echo.len = echo.off = 0;
     loop_watch_stop(&echo.out);
     if (!echo.in.active)
-        loop_watch_start(&echo.in, LOOP_SERIAL_READABLE, echo_read, NULL);
+        loop_watch_start(&echo.in, &console_readable, echo_read, NULL);
 }
 
 /* Read what is there, capitalised into the pending buffer. While output
@@ -115,13 +115,13 @@ static void echo_read(void *arg)
         echo.pending[echo.len++] = ch;
     }
     loop_watch_stop(&echo.in);
-    loop_watch_start(&echo.out, LOOP_SERIAL_WRITABLE, echo_flush, NULL);
+    loop_watch_start(&echo.out, &console_writable, echo_flush, NULL);
 }
 
 static void echo_begin(void *arg)
 {
     echo.len = echo.off = 0;
-    loop_watch_start(&echo.in, LOOP_SERIAL_READABLE, echo_read, NULL);
+    loop_watch_start(&echo.in, &console_readable, echo_read, NULL);
 }
 
 static void echo_end(void *arg)

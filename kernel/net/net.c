@@ -3,12 +3,13 @@
  * configuration (10.0.2.15/24, gateway 10.0.2.2), runs the stack in the
  * event loop, and implements <webscale/net.h> for user/.
  *
- * Receive path: the card's ISR copies frames into its RX ring and calls
- * net_notify, which posts net_rx to the event loop once (a flag keeps a
- * burst of interrupts from queueing a post each). net_rx hands at most
- * NET_RX_BATCH frames to Ethernet, then posts itself again if more wait,
- * so a flood takes turns with the loop's timers and other events instead
- * of starving them; the rings bound the flood, their drops are counted. */
+ * Receive path: the card is one of the event loop's sources, "a frame is in
+ * the receive ring" (nic_received). The card's ISR copies frames into its
+ * RX ring and notifies the source; net_rx, its watcher, hands at most
+ * NET_RX_BATCH frames to Ethernet per loop iteration. The source is
+ * level-triggered, so frames left over run in the next iteration, after
+ * the loop's timers and posts: a flood takes turns with everything else
+ * instead of starving it, and the rings bound it, their drops counted. */
 #include <webscale/console.h>
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
@@ -29,35 +30,29 @@ struct net_stats net_st;
 uint64_t net_rx_ns;
 uint8_t net_tx[ETH_HLEN + ETH_MTU] __attribute__((aligned(4)));
 
-static volatile int rx_posted;
-
-static void net_rx(void *arg);
-
-/* ISR or loop: make sure one net_rx is queued. A full post ring refuses
- * (and counts it); the next interrupt tries again. */
-static void net_notify(void)
+/* Interrupts off (the loop's readiness test): a frame waits. */
+static int frame_waiting(void *arg)
 {
-    uint32_t f = irq_save();
-    if (!rx_posted && loop_post(net_rx, NULL) == 0)
-        rx_posted = 1;
-    irq_restore(f);
+    struct netdev_frame f;
+    return net_if.dev->rx_next(net_if.dev, &f);
 }
+
+static struct loop_source nic_received = LOOP_SOURCE_INIT("nic received", frame_waiting, NULL);
+static struct loop_watcher rx_watch;
+
+/* From the card's ISR. */
+static void net_notify(void) { loop_source_notify(&nic_received); }
 
 static void net_rx(void *arg)
 {
     (void)arg;
     struct netdev *dev = net_if.dev;
     struct netdev_frame f;
-    rx_posted = 0;
-    for (int n = 0; n < NET_RX_BATCH; n++) {
-        if (!dev->rx_next(dev, &f))
-            return;
+    for (int n = 0; n < NET_RX_BATCH && dev->rx_next(dev, &f); n++) {
         net_rx_ns = f.rx_ns;
         eth_input(f.data, f.len);
         dev->rx_release(dev);
     }
-    if (dev->rx_next(dev, &f))
-        net_notify();
 }
 
 /* The driver's drop reasons as the stack's: one table, so a driver never
@@ -98,7 +93,7 @@ void net_init(struct netdev *dev)
     udp_init();
     dev->set_notify(dev, net_notify);
     net_if.up = 1;
-    net_notify();                 /* frames that came before the hook was set */
+    loop_watch_start(&rx_watch, &nic_received, net_rx, NULL);  /* and frames already there */
     char mac[18], ip[16], gw[16];
     net_fmt_mac(mac, sizeof mac, net_if.mac);
     net_fmt_ip(ip, sizeof ip, net_if.ip);

@@ -69,20 +69,20 @@ static void remember(struct loop_timer *t)
 int loop_timer_start_ms(struct loop_timer *t, uint32_t delay_ms, uint32_t period_ms)
 {
     remember(t);
-    t->due_ns = stub_now_ns + delay_ms * NS_PER_MS;
+    t->node.key = stub_now_ns + delay_ms * NS_PER_MS;
     t->period_ns = period_ms * NS_PER_MS;
-    t->heap_pos = 1;                 /* "armed" */
+    t->node.pos = 1;                 /* "armed" */
     return 0;
 }
 
 int loop_timer_stop(struct loop_timer *t)
 {
-    int was = t->heap_pos != 0;
-    t->heap_pos = 0;
+    int was = t->node.pos != 0;
+    t->node.pos = 0;
     return was;
 }
 
-int loop_timer_active(const struct loop_timer *t) { return t->heap_pos != 0; }
+int loop_timer_active(const struct loop_timer *t) { return t->node.pos != 0; }
 
 int stub_timers_active(void)
 {
@@ -96,12 +96,12 @@ static void fire_due(void)
 {
     for (int i = 0; i < STUB_TIMERS; i++) {
         struct loop_timer *t = timers[i];
-        if (!t || !loop_timer_active(t) || t->due_ns > stub_now_ns)
+        if (!t || !loop_timer_active(t) || t->node.key > stub_now_ns)
             continue;
         if (t->period_ns)
-            t->due_ns += t->period_ns;
+            t->node.key += t->period_ns;
         else
-            t->heap_pos = 0;
+            t->node.pos = 0;
         t->fired++;
         t->cb(t->arg);
     }

@@ -1,15 +1,13 @@
-/* The event loop: timer order, accuracy and drift, cancel and restart,
- * 10,000 timers, posts from an IRQ handler (none lost, or the overflow
- * counted exactly), the stall detector naming the guilty callback, the
- * worker pool and call_and_wait, progress beside a spinning thread, and
- * proof that an idle loop sleeps instead of polling.
+/* The event loop's queues: timer order, accuracy and drift, cancel and
+ * restart, 10,000 timers, posts from an IRQ handler (none lost, or the
+ * overflow counted exactly), the stall detector naming the guilty
+ * callback, the worker pool and call_and_wait. The run loop itself, its
+ * phases and the event sources are in test_loop_run.c.
  *
  * Booted with test=loop under -icount shift=0: 1 ns = 1 instruction, so
  * the bounds below are exact and the runs repeatable. */
-#include <webscale/console.h>
 #include <webscale/errno.h>
 #include <webscale/loop.h>
-#include <webscale/sched.h>
 #include <webscale/string.h>
 #include <webscale/system.h>
 #include <webscale/thread.h>
@@ -17,32 +15,11 @@
 #include "drivers/pic.h"
 #include "kernel/ktest.h"
 #include "kernel/trap.h"
+#include "tests/kernel/util.h"
 
 /* A timer fires at the first PIT tick at or after its deadline, and the
  * loop thread needs a little time to get there and dispatch. */
 #define TICK_SLACK_NS (clock_tick_ns() + 200 * NS_PER_US)
-
-static int find_thread(const char *name, struct thread_info *out)
-{
-    static struct thread_info all[64];
-    int n = thread_snapshot(all, 64);
-    for (int i = 0; i < n && i < 64; i++)
-        if (strcmp(all[i].name, name) == 0) {
-            *out = all[i];
-            return 0;
-        }
-    return -1;
-}
-
-/* Sleep until *count reaches want, or fail after ms. */
-static void wait_count(volatile uint32_t *count, uint32_t want, uint32_t ms)
-{
-    uint64_t end = clock_ns() + (uint64_t)ms * NS_PER_MS;
-    while (*count < want && clock_ns() < end)
-        thread_sleep_ms(1);
-    if (*count < want)
-        ktest_fail(__FILE__, __LINE__, "count %u, wanted %u within %u ms", *count, want, ms);
-}
 
 /* ---- timer order and accuracy ---- */
 
@@ -73,7 +50,7 @@ static void test_timer_order_and_accuracy(void)
         loop_timer_init(&f[i].t, record_fire, &f[i]);
         KT_ASSERT_EQ(loop_timer_start_ms(&f[i].t, delay_ms[i], 0), 0);
     }
-    wait_count(&nfired, 8, 200);
+    kt_wait_count(&nfired, 8, 200);
     for (int i = 0; i < 8; i++) {
         KT_ASSERT_EQ(fire_order[i], expect[i]);
         KT_ASSERT_RANGE(fire_lag[i], 0, TICK_SLACK_NS);
@@ -155,8 +132,8 @@ static void test_periodic_drift_bounded(void)
     periodic_worst = 0;
     loop_timer_init(&t, periodic_beat, &t);
     KT_ASSERT_EQ(loop_timer_start(&t, 7 * NS_PER_MS, 7 * NS_PER_MS), 0);
-    periodic_start = t.due_ns - 7 * NS_PER_MS;
-    wait_count(&periodic_fires, DRIFT_PERIODS, 2000);
+    periodic_start = loop_timer_due_ns(&t) - 7 * NS_PER_MS;
+    kt_wait_count(&periodic_fires, DRIFT_PERIODS, 2000);
     KT_ASSERT_RANGE(periodic_worst, 0, TICK_SLACK_NS);
     KT_ASSERT_RANGE(periodic_last, 0, TICK_SLACK_NS);
     KT_ASSERT_EQ(t.missed, 0);
@@ -204,7 +181,7 @@ static void test_ten_thousand_timers(void)
         stopped++;
     }
     uint64_t stop_ns = clock_ns() - t0;
-    wait_count(&many_fired, MANY - stopped, 2000);
+    kt_wait_count(&many_fired, MANY - stopped, 2000);
     thread_sleep_ms(20);
     KT_ASSERT_EQ(many_fired, MANY - stopped);
     KT_ASSERT_EQ(many_out_of_order, 0);
@@ -249,7 +226,7 @@ static void test_post_from_irq_none_lost(void)
             thread_yield();
     }
     pic_mask(TEST_IRQ);
-    wait_count(&post_runs, BURST, 1000);
+    kt_wait_count(&post_runs, BURST, 1000);
     loop_get_stats(&after);
     KT_ASSERT_EQ(posted_ok, BURST);
     KT_ASSERT_EQ(post_runs, BURST);
@@ -270,7 +247,7 @@ static void test_post_burst_overflow_counted(void)
     irq_register(TEST_IRQ, post_from_irq, NULL, "loop-test");
     __asm__ volatile("int %0" : : "i"(PIC_IRQ_BASE + TEST_IRQ));
     pic_mask(TEST_IRQ);
-    wait_count(&post_runs, LOOP_POST_RING, 1000);
+    kt_wait_count(&post_runs, LOOP_POST_RING, 1000);
     thread_sleep_ms(5);
     loop_get_stats(&after);
     KT_ASSERT_EQ(posted_ok, LOOP_POST_RING);
@@ -376,7 +353,7 @@ static void test_worker_pool_results_in_loop(void)
         jobs[i].n = 100000u * (uint32_t)(i + 1);
         KT_ASSERT_EQ(loop_submit_work(sum_to_n, &jobs[i], job_done), 0);
     }
-    wait_count(&jobs_done, 6, 2000);
+    kt_wait_count(&jobs_done, 6, 2000);
     for (int i = 0; i < 6; i++) {
         uint64_t n = jobs[i].n;
         KT_ASSERT(jobs[i].sum == n * (n + 1) / 2);
@@ -402,183 +379,6 @@ static void test_call_and_wait(void)
     KT_ASSERT(call_in_loop);
 }
 
-/* ---- sharing the CPU ---- */
-
-static volatile int spin_stop;
-static volatile uint32_t loop_beats, thread_beats;
-
-static void spin_bounded(void *arg)
-{
-    uint64_t end = clock_ns() + 300 * NS_PER_MS;
-    while (clock_ns() < end && !spin_stop)
-        ;
-}
-
-static void beat(void *arg) { loop_beats++; }
-
-static void sleepy_counter(void *arg)
-{
-    while (!spin_stop) {
-        thread_sleep_ms(5);
-        thread_beats++;
-    }
-}
-
-/* While a third thread spins, the loop's timer and a sleeping thread
- * both keep going: the PIT takes the CPU from the spinner every slice. */
-static void test_progress_beside_spinner(void)
-{
-    static struct loop_timer t;
-    struct loop_stats s;
-    spin_stop = 0;
-    loop_beats = thread_beats = 0;
-    loop_timer_init(&t, beat, NULL);
-    loop_reset_stats();
-    KT_ASSERT_EQ(loop_timer_start_ms(&t, 5, 5), 0);
-    thread_t *spinner = thread_create("spinner", spin_bounded, NULL);
-    thread_t *counter = thread_create("sleepy", sleepy_counter, NULL);
-    KT_ASSERT(spinner && counter);
-    thread_sleep_ms(200);
-    uint32_t lb = loop_beats, tb = thread_beats;
-    loop_get_stats(&s);
-    spin_stop = 1;
-    loop_timer_stop(&t);
-    thread_join(spinner);
-    thread_join(counter);
-    /* Round robin among spinner, loop, counter and us, slice 10 ms: each
-     * gets the CPU at least once every few slices. */
-    uint32_t bound = 4 * sched_slice_ms();
-    KT_ASSERT(lb >= 200 / bound);
-    KT_ASSERT(tb >= 200 / bound);
-    KT_ASSERT_RANGE(s.lag_max_ns, 0, (uint64_t)bound * NS_PER_MS);
-    kprintf("# in 200 ms beside a spinning thread: loop timer ran %u times, sleeping "
-            "thread %u times, worst timer lag %u ns\n", lb, tb, s.lag_max_ns);
-}
-
-/* With only a slow timer pending, the loop sleeps on its wait queue and
- * the CPU halts: idle time covers nearly all of the wait. */
-static void test_idle_loop_blocks(void)
-{
-    static struct loop_timer t;
-    struct sched_stats s0, s1;
-    struct loop_stats l0, l1;
-    struct thread_info i0, i1;
-    loop_timer_init(&t, beat, NULL);
-    KT_ASSERT_EQ(loop_timer_start_ms(&t, 20, 20), 0);
-    KT_ASSERT(find_thread("loop", &i0) == 0);
-    sched_get_stats(&s0);
-    loop_get_stats(&l0);
-    uint64_t t0 = clock_ns();
-    thread_sleep_ms(500);
-    uint64_t elapsed = clock_ns() - t0;
-    sched_get_stats(&s1);
-    loop_get_stats(&l1);
-    KT_ASSERT(find_thread("loop", &i1) == 0);
-    loop_timer_stop(&t);
-    uint64_t idle = s1.idle_ns - s0.idle_ns;
-    uint64_t loop_cpu = i1.cpu_ns - i0.cpu_ns;
-    KT_ASSERT(idle * 100 >= elapsed * 95);
-    KT_ASSERT(loop_cpu * 100 <= elapsed);
-    KT_ASSERT(l1.waits - l0.waits >= 20);
-    kprintf("# idle loop, 500 ms: CPU idle %llu ns of %llu ns; loop thread used %llu ns "
-            "and blocked %llu times\n",
-            (unsigned long long)idle, (unsigned long long)elapsed,
-            (unsigned long long)loop_cpu, (unsigned long long)(l1.waits - l0.waits));
-}
-
-/* ---- run, run_once, stop, idle hook ---- */
-
-static volatile uint32_t hook_calls, once_runs;
-
-static void idle_hook(void *arg) { hook_calls++; }
-static void once_cb(void *arg) { once_runs++; }
-
-static void stop_after_three(void *arg)
-{
-    if (++once_runs == 3)
-        loop_stop();
-}
-
-static void test_run_once_and_stop(void)
-{
-    static struct loop_timer t;
-    KT_ASSERT_EQ(loop_run_once(), -E_BUSY);       /* the loop thread runs it */
-    loop_shutdown();
-    once_runs = hook_calls = 0;
-    loop_set_idle_hook(idle_hook, NULL);
-    loop_timer_init(&t, once_cb, NULL);
-    KT_ASSERT_EQ(loop_timer_start_ms(&t, 5, 0), 0);
-    KT_ASSERT_EQ(loop_run_once(), 1);            /* blocks until the timer */
-    KT_ASSERT_EQ(once_runs, 1);
-    for (int i = 0; i < 3; i++)
-        KT_ASSERT_EQ(loop_post(once_cb, NULL), 0);
-    KT_ASSERT_EQ(loop_run_once(), 3);
-    once_runs = 0;
-    loop_timer_init(&t, stop_after_three, NULL);
-    KT_ASSERT_EQ(loop_timer_start_ms(&t, 2, 2), 0);
-    KT_ASSERT_EQ(loop_run(), 0);                  /* returns on loop_stop */
-    KT_ASSERT_EQ(once_runs, 3);
-    loop_timer_stop(&t);
-    loop_set_idle_hook(NULL, NULL);
-    KT_ASSERT(hook_calls >= 2);
-    KT_ASSERT_EQ(loop_start(), 0);
-}
-
-/* ---- serial through the loop ---- */
-
-#define SERIAL_LINE 80
-#define SERIAL_LINES 150
-static char serial_text[SERIAL_LINES * SERIAL_LINE];
-static uint32_t serial_sent, serial_would_block, serial_short;
-static volatile uint32_t serial_done;
-static struct loop_watcher serial_w;
-
-/* One attempt per call, then back to the loop: other events get their
- * turn between the pieces. */
-static void write_some(void *arg)
-{
-    uint32_t want = sizeof serial_text - serial_sent;
-    int n = console_write_nonblock(serial_text + serial_sent, want);
-    if (n == -E_WOULDBLOCK) {
-        serial_would_block++;
-        return;                  /* called again when there is room */
-    }
-    if ((uint32_t)n < want)
-        serial_short++;
-    serial_sent += (uint32_t)n;
-    if (serial_sent == sizeof serial_text) {
-        loop_watch_stop(&serial_w);
-        serial_done = 1;
-    }
-}
-
-static void start_writing(void *arg)
-{
-    loop_watch_start(&serial_w, LOOP_SERIAL_WRITABLE, write_some, NULL);
-}
-
-/* 12,000 bytes, more than the output ring holds, written from the loop
- * without ever blocking: the writable watcher resumes after each refusal. */
-static void test_serial_writable_watcher(void)
-{
-    memset(serial_text, '.', sizeof serial_text);
-    for (int i = 0; i < SERIAL_LINES; i++) {
-        char *line = serial_text + i * SERIAL_LINE;
-        memcpy(line, "# serial through the loop ", 26);
-        line[SERIAL_LINE - 2] = '\r';
-        line[SERIAL_LINE - 1] = '\n';
-    }
-    serial_sent = serial_would_block = serial_short = serial_done = 0;
-    KT_ASSERT_EQ(loop_call_and_wait(start_writing, NULL), 0);
-    wait_count(&serial_done, 1, 5000);
-    KT_ASSERT_EQ(serial_sent, sizeof serial_text);
-    KT_ASSERT(serial_short >= 1);          /* the output ring did fill */
-    KT_ASSERT(serial_w.calls >= 2);
-    kprintf("# wrote %u bytes through the loop: %u watcher calls, %u short writes, "
-            "%u refusals (would block); the loop never blocked\n",
-            serial_sent, serial_w.calls, serial_short, serial_would_block);
-}
-
 static const struct ktest_case loop_cases[] = {
     { "timer_order_and_accuracy", test_timer_order_and_accuracy },
     { "timer_cancel_and_restart", test_timer_cancel_and_restart },
@@ -590,10 +390,6 @@ static const struct ktest_case loop_cases[] = {
     { "stall_detector_names_callback", test_stall_detector_names_callback },
     { "worker_pool_results_in_loop", test_worker_pool_results_in_loop },
     { "call_and_wait", test_call_and_wait },
-    { "progress_beside_spinner", test_progress_beside_spinner },
-    { "idle_loop_blocks", test_idle_loop_blocks },
-    { "run_once_and_stop", test_run_once_and_stop },
-    { "serial_writable_watcher", test_serial_writable_watcher },
 };
 
 KTEST_SUITE(loop, loop_cases);

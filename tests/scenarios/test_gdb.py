@@ -314,6 +314,7 @@ ws loop
                  "ws loop does not show the loop thread running")
         s.expect("running now: callback 'record_fire'" in s.out,
                  "ws loop does not name the running callback")
+        s.expect("phase: timers" in s.out, "ws loop does not say the loop runs its timers")
         timers = [t for t in LOOP_TIMER.findall(s.out) if t[0] == "record_fire"]
         s.expect(len(timers) == 7, "expected 7 pending record_fire timers, got %d" % len(timers))
         dues = [float(t[1]) for t in timers]

@@ -18,10 +18,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from guest import check  # noqa: E402
 
 BOOT_WIRING = {"kernel/devices.c"}
-# kernel/loop.c is being split into parts on another branch; its serial
-# watchers move to the console's readiness (console_readable/_writable,
-# console_set_ready_hook) when the two meet. Remove it here then.
-NOT_YET_MOVED = {"kernel/loop.c"}
 
 DRIVER_FACING = {
     "kernel/irq.h",          # irq_register, and what the controller implements
@@ -48,7 +44,7 @@ def test_kernel_includes_drivers_only_in_the_boot_wiring():
              if kind == '"' and name.startswith("drivers/")}
     check(BOOT_WIRING <= found, "the boot wiring %s includes no driver: the test looks in the "
           "wrong place" % sorted(BOOT_WIRING))
-    extra = found - BOOT_WIRING - NOT_YET_MOVED
+    extra = found - BOOT_WIRING
     check(not extra, "kernel files that include driver headers: %s; only %s may (use "
           "kernel/irq.h, clock.h, console.h, net/netdev.h)" % (sorted(extra), sorted(BOOT_WIRING)))
 

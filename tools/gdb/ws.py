@@ -186,7 +186,7 @@ webscale GDB commands (tools/gdb/ws.py):
   ws switches [N]   run until the next N context switches (default 1), print
                     from -> to and why, and stay stopped at the last one
   ws trace [N]      the last N records of the kernel's scheduling trace (default 20)
-  ws loop           the event loop: pending timers, queued events, watchers, callback now
+  ws loop           the event loop: its phase, pending timers, queued events, watchers, callback now
   ws help           this list
   ws rswitch, ws rswitches N, ws rhelp
                     in a replay (make replay): back to the previous switch(es);
@@ -452,20 +452,21 @@ def loop_nodes(lst, type_name):
 
 
 class WsLoop(gdb.Command):
-    """The event loop's state (kernel/loop.c): ws loop."""
+    """The event loop's state (kernel/loop/): ws loop."""
 
     def __init__(self):
         super().__init__("ws loop", gdb.COMMAND_USER)
 
     def invoke(self, arg, from_tty):
         try:
-            L = var("L", "loop.c")
+            core = var("loop_core")
+            cb = var("loop_cb")
         except gdb.GdbError:
-            raise gdb.GdbError("ws loop: this kernel has no event loop (kernel/loop.c)")
+            raise gdb.GdbError("ws loop: this kernel has no event loop (kernel/loop/)")
         now = now_ns()
-        if now is None or now < int(L["now"]):
-            now = int(L["now"])
-        thread = L["thread"]
+        if now is None or now < int(cb["now"]):
+            now = int(cb["now"])
+        thread = var("run", "run.c")["thread"]
         if int(thread):
             t = thread.cast(gdb.lookup_type("struct thread").pointer())
             states = enum_names("enum thread_state", "THREAD_")
@@ -475,18 +476,23 @@ class WsLoop(gdb.Command):
                 " on '%s'" % wait_on if wait_on else "", ms(now)))
         else:
             print("event loop: not started")
-        running = cstr(L["running"])
+        phases = enum_names("enum loop_phase", "LOOP_")
+        print("phase: %s" % phases.get(int(core["phase"]), "?"))
+        running = cstr(cb["name"])
         if running:
-            print("running now: callback '%s', for %s" % (running, ms(now - int(L["cb_start"]))))
+            print("running now: callback '%s', for %s" % (running, ms(now - int(cb["start"]))))
         else:
             print("running now: no callback")
 
-        n = int(L["heap_n"])
-        timers = [L["heap"][i] for i in range(n)]
-        timers.sort(key=lambda t: (int(t["due_ns"]), int(t["seq"])))
+        heap = var("timers", "timer.c")
+        n = int(heap["n"])
+        node_off = offset_of("struct loop_timer", "node")
+        tptr = gdb.lookup_type("struct loop_timer").pointer()
+        timers = [gdb.Value(int(heap["slot"][i]) - node_off).cast(tptr) for i in range(n)]
+        timers.sort(key=lambda t: (int(t["node"]["key"]), int(t["node"]["seq"])))
         print("timers pending: %d" % n)
         for t in timers:
-            due = int(t["due_ns"])
+            due = int(t["node"]["key"])
             period = int(t["period_ns"])
             print("  %-24s due at %12s (%s)%s, fired %d%s" % (
                 cstr(t["name"]), ms(due), "in " + ms(due - now) if due >= now else
@@ -494,28 +500,28 @@ class WsLoop(gdb.Command):
                 ", every " + ms(period) if period else ", one-shot", int(t["fired"]),
                 ", missed %d" % int(t["missed"]) if int(t["missed"]) else ""))
 
-        head, tail = int(L["post_head"]), int(L["post_tail"])
-        size = int(L["ring"].type.sizeof // L["ring"][0].type.sizeof)
+        posts = var("posts", "post.c")
+        head, tail = int(posts["head"]), int(posts["tail"])
+        size = int(posts["ring"].type.sizeof // posts["ring"][0].type.sizeof)
         print("posted events queued: %d" % (head - tail))
         for i in range(tail, head):
-            e = L["ring"][i & (size - 1)]
+            e = posts["ring"][i & (size - 1)]
             print("  %-24s arg %#x" % (cstr(e["name"]), int(e["arg"])))
-        calls = loop_nodes(L["calls"], "struct loop_call")
+        work = var("work", "work.c")
+        calls = loop_nodes(work["calls"], "struct loop_call")
         print("calls from threads queued: %d" % len(calls))
         for c in calls:
             print("  %s" % cstr(c["name"]))
-        work = loop_nodes(L["work"], "struct loop_call")
-        print("jobs for the worker pool: %d" % len(work))
-        for c in work:
+        jobs = loop_nodes(work["work"], "struct loop_call")
+        print("jobs for the worker pool: %d" % len(jobs))
+        for c in jobs:
             print("  %s" % cstr(c["name"]))
-        sources = enum_names("enum loop_source", "LOOP_")
-        watchers = loop_nodes(L["watchers"], "struct loop_watcher")
+        watchers = loop_nodes(var("watch", "source.c")["watchers"], "struct loop_watcher")
         print("watchers: %d" % len(watchers))
         for w in watchers:
-            print("  %-24s %-16s %s, %d calls" % (
-                cstr(w["name"]), sources.get(int(w["source"]), "?"),
+            print("  %-24s %-18s %s, %d calls" % (
+                cstr(w["name"]), cstr(w["source"]["name"]),
                 "active" if int(w["active"]) else "stopped", int(w["calls"])))
-
 
 Ws()
 WsHelp()

@@ -29,15 +29,6 @@ void console_clear_interrupt(void);
 /* Raw mode passes every byte, 0x03 included, through as data. */
 void console_set_raw(int on);
 
-/* Readiness, for the event loop's console sources (level-triggered, like
- * poll): a byte can be read now; a byte can be queued now. */
-int console_readable(void);
-int console_writable(void);
-/* Called from the console's interrupt path when bytes arrived (readable 1)
- * or output room freed (0); one hook, NULL removes it. Must be IRQ-safe. */
-typedef void (*console_ready_hook)(int readable);
-void console_set_ready_hook(console_ready_hook fn);
-
 struct console_stats {
     uint64_t rx_bytes, tx_bytes;
     uint32_t rx_irqs, tx_irqs;
@@ -47,5 +38,12 @@ struct console_stats {
     uint32_t rx_dropped;     /* typeahead dropped: ring full, nobody reading it */
 };
 void console_get_stats(struct console_stats *s);
+
+/* The console as event sources for the loop's watchers (<webscale/loop.h>),
+ * level-triggered like poll: a byte can be read now (console_read_nonblock
+ * returns bytes); a byte can be queued now (console_write_nonblock takes
+ * it). The port's ISR notifies them when bytes arrive or room frees. */
+struct loop_source;
+extern struct loop_source console_readable, console_writable;
 
 #endif

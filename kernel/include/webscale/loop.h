@@ -1,8 +1,9 @@
 /* The event loop: one kernel thread that runs callbacks to completion, one
- * at a time, in the spirit of libuv. Timers, I/O readiness watchers,
- * events posted from anywhere (interrupt handlers included), a worker
- * pool for CPU-bound work, and self-measurement (callback running times,
- * timer lag, a detector that names a callback blocking the loop).
+ * at a time, in the spirit of libuv. Timers, watchers on event sources
+ * (anything that can say "ready": the console, a NIC), events posted from
+ * anywhere (interrupt handlers included), a worker pool for CPU-bound
+ * work, and self-measurement (callback running times, timer lag, a
+ * detector that names a callback blocking the loop).
  *
  * There is one loop. It runs in the thread "loop", started at boot, among
  * the preempted threads: the PIT can take the CPU from that thread, but
@@ -11,13 +12,15 @@
  * Callbacks get a name (the macros below use the function's own name) so
  * that the statistics and the stall report can say who was slow.
  *
- * Contexts: loop_post works anywhere, IRQ handlers included. Everything
- * else is for threads and loop callbacks, not for IRQ handlers. */
+ * Contexts: loop_post and loop_source_notify work anywhere, IRQ handlers
+ * included. Everything else is for threads and loop callbacks, not for
+ * IRQ handlers. */
 #ifndef WEBSCALE_LOOP_H
 #define WEBSCALE_LOOP_H
 
 #include <stdint.h>
 #include <webscale/list.h>
+#include "kernel/lib/minheap.h"   /* the timers' heap node: a pure type, no kernel calls */
 
 typedef void (*loop_fn)(void *arg);
 
@@ -31,11 +34,10 @@ struct loop_timer {
     loop_fn cb;
     void *arg;
     const char *name;
-    uint64_t due_ns;          /* next expiry, clock_ns() time */
+    struct minheap_node node; /* node.key: the next expiry, clock_ns() time;
+                                 node.pos: 0 when stopped */
     uint64_t period_ns;       /* 0: one-shot */
     uint64_t last_due_ns;     /* the expiry the current/last call is for */
-    uint32_t seq;             /* equal deadlines fire in start order */
-    uint32_t heap_pos;        /* 1-based index in the heap; 0 when stopped */
     uint32_t fired;           /* times the callback ran */
     uint32_t missed;          /* periods skipped because the loop was late */
 };
@@ -55,18 +57,36 @@ int loop_timer_stop(struct loop_timer *t);
 /* Re-arm a periodic timer one period from now. -E_INVAL if it has none. */
 int loop_timer_again(struct loop_timer *t);
 int loop_timer_active(const struct loop_timer *t);
+/* The next expiry of an armed timer, clock_ns() time. */
+static inline uint64_t loop_timer_due_ns(const struct loop_timer *t) { return t->node.key; }
 
-/* ---- I/O readiness watchers (level-triggered, like poll) ---- */
+/* ---- event sources and their watchers (level-triggered, like poll) ---- */
 
-enum loop_source {
-    LOOP_SERIAL_READABLE,     /* console_read_nonblock() has bytes */
-    LOOP_SERIAL_WRITABLE,     /* console_write_nonblock() has room */
-    LOOP_SOURCES
+/* Something the loop can wait for: input that has arrived, room in an
+ * output ring, frames a NIC has received. Whoever owns it defines the
+ * source: a name, a readiness test, and a call to loop_source_notify
+ * wherever readiness may appear (its ISR, usually). The loop knows
+ * nothing else about it. The console's: console_readable and
+ * console_writable (<webscale/console.h>, defined in kernel/console.c). */
+struct loop_source {
+    const char *name;
+    /* Nonzero if a watcher's callback would find something to do now.
+     * Called by the loop with interrupts off: quick, never sleeps. */
+    int (*ready)(void *arg);
+    void *arg;
+    uint32_t watchers;        /* active watchers on it (the loop counts them) */
+    uint32_t notifies;        /* loop_source_notify calls, watched or not */
 };
+
+#define LOOP_SOURCE_INIT(name_, ready_, arg_) { .name = (name_), .ready = (ready_), .arg = (arg_) }
+
+/* Any context, IRQ handlers included: src may be ready now. Wakes the
+ * loop if a watcher waits for src; with none, one compare. */
+void loop_source_notify(struct loop_source *src);
 
 struct loop_watcher {
     struct list_node link;
-    enum loop_source source;
+    struct loop_source *source;
     loop_fn cb;
     void *arg;
     const char *name;
@@ -74,10 +94,11 @@ struct loop_watcher {
     uint32_t calls;
 };
 
-/* cb runs in every loop iteration in which the source is ready, until
+/* cb runs in every loop iteration in which src is ready, until
  * loop_watch_stop: read (or write) in it until -E_WOULDBLOCK, and stop a
- * writable watcher when there is nothing left to write. */
-void loop_watch_start_named(struct loop_watcher *w, const char *name, enum loop_source src,
+ * writable watcher when there is nothing left to write. w starts zeroed
+ * (or stopped). */
+void loop_watch_start_named(struct loop_watcher *w, const char *name, struct loop_source *src,
                             loop_fn cb, void *arg);
 #define loop_watch_start(w, src, cb, arg) loop_watch_start_named((w), #cb, (src), (cb), (arg))
 void loop_watch_stop(struct loop_watcher *w);
@@ -105,7 +126,8 @@ int loop_call_and_wait_named(const char *name, loop_fn fn, void *arg);
 
 /* Called each time the loop has nothing to do, just before it blocks. */
 void loop_set_idle_hook(loop_fn fn, void *arg);
-/* Run until loop_stop. -E_BUSY if another thread is running the loop. */
+/* Run until loop_stop. -E_BUSY if another thread is running the loop.
+ * Never from a loop callback (an ASSERT says so): callbacks do not nest. */
 int loop_run(void);
 /* Wait until something is ready, run what is ready, return how many
  * callbacks ran (or -E_BUSY). */

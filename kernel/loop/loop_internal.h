@@ -1,0 +1,105 @@
+/* The event loop's parts and what they share; private to kernel/loop/.
+ * The public API is <webscale/loop.h>; boot and the PIT use kernel/loop.h.
+ *
+ *   run.c     the run loop: wait until something is ready, then the phases
+ *             below in this order (iterate, run, run_once, stop, start)
+ *   timer.c   timers, on a min-heap (kernel/lib/minheap.h)
+ *   post.c    the post ring: events from anywhere, IRQ handlers included
+ *   work.c    calls from threads: call-and-wait, and the worker pool
+ *   source.c  event sources and the watchers on them
+ *   stats.c   running one callback, timed; the statistics
+ *   stall.c   the stall detector and its report thread
+ *
+ * Each part owns its state; what another part must read is here, with
+ * the name of the only file that writes it. Consistency on one core:
+ * whatever an interrupt handler or another thread can touch is changed
+ * with interrupts off, for a few instructions. */
+#ifndef KERNEL_LOOP_LOOP_INTERNAL_H
+#define KERNEL_LOOP_LOOP_INTERNAL_H
+
+#include <stdint.h>
+#include <webscale/assert.h>
+#include <webscale/loop.h>
+#include "kernel/sched.h"
+
+/* Where the loop is. An iteration goes WAIT (perhaps through IDLE_HOOK
+ * and back), then TIMERS, POSTS, CALLS, WATCHERS, and back to WAIT; the
+ * loop leaves from WAIT to OUTSIDE. Each phase's file ASSERTs that it
+ * runs in its own phase; run.c ASSERTs the moves in and out. */
+enum loop_phase {
+    LOOP_OUTSIDE,         /* nobody runs the loop */
+    LOOP_WAIT,            /* looking for something ready, or asleep until it is */
+    LOOP_IDLE_HOOK,       /* nothing was ready: the idle hook runs once */
+    LOOP_TIMERS,          /* the timers due when the iteration began */
+    LOOP_POSTS,           /* the posts queued when it began */
+    LOOP_CALLS,           /* calls from threads and finished work */
+    LOOP_WATCHERS,        /* the watchers whose source is ready */
+};
+
+/* ---- run.c ---- */
+
+/* Who runs the loop, where it is, and how it sleeps. */
+struct loop_core {
+    struct thread *owner;           /* the thread inside loop_run/run_once, or NULL */
+    volatile enum loop_phase phase;
+    volatile int asleep;            /* on wake_q */
+    uint64_t wake_tick;             /* while asleep: the first timer's tick (timer.c) */
+    struct waitq wake_q;
+};
+extern struct loop_core loop_core;
+
+/* Any context: something is ready; wake the loop if it sleeps. */
+static inline void loop_wake(void)
+{
+    if (loop_core.asleep)
+        waitq_wake_one(&loop_core.wake_q);
+}
+
+/* ---- stats.c ---- */
+
+/* The callback running now (for the stall detector in the PIT's IRQ) and
+ * the loop's clock. */
+struct loop_running {
+    const char *volatile name;      /* NULL between callbacks */
+    volatile uint32_t seq;          /* callbacks begun since boot */
+    uint64_t start;                 /* clock_ns() when it began */
+    uint64_t now;                   /* clock_ns() when the last one ended */
+};
+extern struct loop_running loop_cb;
+/* The counters of struct loop_stats; each part counts its own events
+ * (with interrupts off where an IRQ handler counts too). */
+extern struct loop_stats loop_st;
+
+/* Run fn(arg) as a callback: timed, accounted to name, where the stall
+ * detector can see it. From the loop's owner, in a phase, never nested. */
+void loop_run_cb(const char *name, loop_fn fn, void *arg);
+
+/* ---- stall.c ---- */
+
+/* loop_cb.seq of the callback reported last, so it is reported once. */
+extern volatile uint32_t loop_stall_seq;
+int loop_stall_init(void);                  /* from loop_start, once: 0 or -E_NOMEM */
+void loop_stall_tick(void);                 /* PIT IRQ, while a callback runs */
+void loop_stall_ended(const char *name, uint64_t end);   /* the reported one returned */
+
+/* ---- the phases' parts: how much is queued (any context), whether
+ * anything is ready (interrupts off), and running a phase (the loop's
+ * owner, in that phase; each returns how many callbacks ran) ---- */
+
+uint32_t loop_timers_pending(void);
+int loop_timer_due(void);                   /* interrupts off: the first timer is due */
+void loop_note_first_deadline(void);        /* interrupts off: sets loop_core.wake_tick */
+int loop_run_timers(uint64_t now);
+
+uint32_t loop_posts_queued(void);
+int loop_run_posts(void);
+
+uint32_t loop_calls_queued(void);
+uint32_t loop_work_pending(void);
+int loop_run_calls(void);
+
+uint32_t loop_watchers_active(void);
+int loop_sources_ready(void);
+int loop_run_watchers(void);
+
+#endif
