@@ -158,6 +158,7 @@ static void rx_drain(void)
         if (c == CONSOLE_CTRL_C && !raw) {
             interrupted = 1;
             st.interrupts++;
+            thread_interrupt_foreground();   /* wake the shell's running command */
             /* Flush the typeahead; the ring has room again. */
             rx_ring.tail = rx_ring.head;
             rx_discard = 0;

@@ -66,6 +66,8 @@ void thread_init_idle(void)
     t->stack = boot_stack;
     t->stack_size = boot_stack_top - boot_stack;
     t->state = THREAD_RUNNING;
+    list_node_init(&t->link);
+    list_node_init(&t->timer_link);
     waitq_init(&t->joiners, "join");
     /* Mark the part of the boot stack not yet used, for the high-water mark. */
     uint8_t *esp = (uint8_t *)read_ebp() - IDLE_STACK_MARGIN;
@@ -98,6 +100,9 @@ thread_t *thread_create_ex(const char *name, thread_fn fn, void *arg,
     t->stack = stack;
     t->stack_size = stack_size;
     t->flags = (uint8_t)flags;
+    t->state = THREAD_NEW;
+    list_node_init(&t->link);
+    list_node_init(&t->timer_link);
     waitq_init(&t->joiners, "join");
     t->ctx = thread_initial_context(stack + stack_size, fn, arg);
 
@@ -105,7 +110,7 @@ thread_t *thread_create_ex(const char *name, thread_fn fn, void *arg,
     t->id = next_id++;
     trace_thread_created(t->id, t->name);
     list_push_back(&all_threads, &t->all);
-    sched_wake(t);
+    sched_start(t);
     irq_restore(f);
     return t;
 }
@@ -115,17 +120,12 @@ thread_t *thread_create(const char *name, thread_fn fn, void *arg)
     return thread_create_ex(name, fn, arg, THREAD_STACK_DEFAULT, 0);
 }
 
-/* Interrupts off. Wakes the joiners; the stack is freed after the switch. */
+/* Interrupts off. The stack is freed after the switch. */
 static void __attribute__((noreturn)) thread_end(int code)
 {
     ASSERT_IRQS_OFF();
-    struct thread *t = current;
-    if (t == idle_thread)
-        panic("the idle thread tried to exit");
-    t->exit_code = code;
-    t->state = THREAD_DEAD;
-    t->wait_on = NULL;
-    waitq_wake_all(&t->joiners);
+    ASSERT(current->state == THREAD_RUNNING);
+    thread_die(current, code);
     schedule(SWITCH_EXIT);
     panic("a dead thread was scheduled");
 }
@@ -199,6 +199,7 @@ static const char *state_name(int s)
     case THREAD_BLOCKED: return "blocked";
     case THREAD_SLEEPING: return "sleeping";
     case THREAD_DEAD: return "dead";
+    case THREAD_NEW: return "new";
     }
     return "?";
 }
