@@ -179,7 +179,7 @@ def idle_rows():
             note += ": no memory for a thread's stack; httpd said so and kept running"
         rows.append(("idle TCP connections held, httpd threads (with a thread each)", n,
                      "connections", "", note))
-        rows.append(("heap per idle thread connection (4 KiB stack, thread, tcp_conn, tcp_sock)",
+        rows.append(("heap per idle thread connection (4 KiB stack, thread, tcp_conn, tcp_sock, tconn)",
                      th["per_conn"], "bytes", "", ""))
     for r in (lp, th):
         if r.get("panic"):
