@@ -6,6 +6,7 @@
 #define KERNEL_TRACE_H
 
 #include <webscale/trace.h>
+#include "kernel/x86.h"
 
 _Static_assert((TRACE_RECORDS & (TRACE_RECORDS - 1)) == 0, "TRACE_RECORDS: a power of two");
 _Static_assert((TRACE_NAMES & (TRACE_NAMES - 1)) == 0, "TRACE_NAMES: a power of two");
@@ -26,6 +27,7 @@ void trace_thread_created(int id, const char *name);
 
 static inline void trace_switch(uint64_t raw, int from, int to, int reason)
 {
+    ASSERT_IRQS_OFF();
     struct trace_slot *r = &trace_ring[(uint32_t)trace_count & (TRACE_RECORDS - 1)];
     r->raw = raw;
     r->from = (int16_t)from;
