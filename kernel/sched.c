@@ -29,6 +29,7 @@ static struct list runq = LIST_INIT(runq);
 static uint32_t runq_len;
 static struct list sleepers = LIST_INIT(sleepers);   /* WAIT_TIMED, by wake_tick */
 static struct thread *foreground;
+struct waitq joiners = WAITQ_INIT(joiners, "join");
 static uint64_t foreground_intr_ns;
 
 static uint32_t slice_ms = SCHED_SLICE_MS_DEFAULT;
@@ -42,7 +43,7 @@ static int16_t tick_owner[SCHED_HISTORY];
 
 /* The states schedule() may find the outgoing thread in, by reason: it put
  * itself on the run queue (yield, preempt), on a wait (block), or died. */
-static const uint8_t prev_states[SWITCH_REASONS] = {
+static const uint8_t prev_states[SWITCH_REASONS] __attribute__((unused)) = {
     [SWITCH_YIELD] = 1u << THREAD_READY,
     [SWITCH_PREEMPT] = 1u << THREAD_READY,
     [SWITCH_BLOCK] = 1u << THREAD_BLOCKED | 1u << THREAD_SLEEPING,
@@ -50,10 +51,10 @@ static const uint8_t prev_states[SWITCH_REASONS] = {
 };
 
 /* Every way onto the run queue: a thread that ran (yield, preempt), that
- * waited (wake), or that is new. The idle thread is never queued. */
+ * waited (wake), or that is new. The idle thread is never queued.
+ * Interrupts off: each caller turned them off or asserts it. */
 static void runq_push(struct thread *t)
 {
-    ASSERT_IRQS_OFF();
     ASSERT(t != idle_thread);
     ASSERT(!list_node_linked(&t->link));         /* not on a queue already */
     t->state = THREAD_READY;
@@ -191,6 +192,7 @@ void sched_dequeue(struct thread *t)
 /* End t's wait with result and make it runnable. */
 static void end_wait(struct thread *t, int result)
 {
+    ASSERT_IRQS_OFF();
     ASSERT(t->magic == THREAD_MAGIC);
     ASSERT(t->state == THREAD_BLOCKED || t->state == THREAD_SLEEPING);
     ASSERT(t->state == THREAD_SLEEPING || list_node_linked(&t->link));
@@ -206,6 +208,7 @@ void sched_wake(struct thread *t) { end_wait(t, 0); }
 
 void sched_start(struct thread *t)
 {
+    ASSERT_IRQS_OFF();
     ASSERT(t->state == THREAD_NEW);
     runq_push(t);
     if (current == idle_thread)
@@ -400,7 +403,7 @@ void thread_die(struct thread *t, int code)
     t->wait_on = NULL;
     if (foreground == t)         /* nothing to interrupt, and it would dangle */
         foreground = NULL;
-    waitq_wake_all(&t->joiners);
+    waitq_wake_all(&joiners);
 }
 
 /* ---- wait queues ---- */

@@ -52,7 +52,6 @@ struct thread {
     struct list_node timer_link; /* with WAIT_TIMED: on the sleep list, by wake_tick */
     uint32_t voluntary, involuntary;
     int exit_code;
-    struct waitq joiners;
     struct list_node all;       /* every thread, for ps */
 };
 
@@ -90,6 +89,11 @@ int sched_can_sleep(void);
 extern volatile int sched_busy;
 /* How long the running thread has held the CPU in its current turn. */
 uint64_t sched_running_ns(void);
+
+/* Threads in thread_join: one queue for all, woken by every death (each
+ * joiner tests its own thread again). Joins are rare, and a queue in every
+ * struct thread would cost 12 bytes a thread. */
+extern struct waitq joiners;
 
 /* Put current to sleep on q (interrupts off); returns after a wake. */
 void waitq_sleep(struct waitq *q);

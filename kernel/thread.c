@@ -68,7 +68,6 @@ void thread_init_idle(void)
     t->state = THREAD_RUNNING;
     list_node_init(&t->link);
     list_node_init(&t->timer_link);
-    waitq_init(&t->joiners, "join");
     /* Mark the part of the boot stack not yet used, for the high-water mark. */
     uint8_t *esp = (uint8_t *)read_ebp() - IDLE_STACK_MARGIN;
     memset(boot_stack, STACK_FILL, esp - boot_stack);
@@ -103,7 +102,6 @@ thread_t *thread_create_ex(const char *name, thread_fn fn, void *arg,
     t->state = THREAD_NEW;
     list_node_init(&t->link);
     list_node_init(&t->timer_link);
-    waitq_init(&t->joiners, "join");
     t->ctx = thread_initial_context(stack + stack_size, fn, arg);
 
     uint32_t f = irq_save();
@@ -162,7 +160,7 @@ int thread_join(thread_t *t)
         return -E_INVAL;
     uint32_t f = irq_save();
     while (t->state != THREAD_DEAD)
-        waitq_sleep(&t->joiners);
+        waitq_sleep(&joiners);
     int code = t->exit_code;
     list_remove(&t->all);
     t->magic = 0;

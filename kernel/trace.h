@@ -1,12 +1,11 @@
 /* Recording into the scheduling trace ring (<webscale/trace.h>). Inline:
  * schedule() calls it on every switch with the time it has already read,
  * so it is five stores and an increment: no lock (interrupts are off
- * there), no branch, no division. */
+ * there: schedule() asserts it), no branch, no division. */
 #ifndef KERNEL_TRACE_H
 #define KERNEL_TRACE_H
 
 #include <webscale/trace.h>
-#include "kernel/x86.h"
 
 _Static_assert((TRACE_RECORDS & (TRACE_RECORDS - 1)) == 0, "TRACE_RECORDS: a power of two");
 _Static_assert((TRACE_NAMES & (TRACE_NAMES - 1)) == 0, "TRACE_NAMES: a power of two");
@@ -27,7 +26,6 @@ void trace_thread_created(int id, const char *name);
 
 static inline void trace_switch(uint64_t raw, int from, int to, int reason)
 {
-    ASSERT_IRQS_OFF();
     struct trace_slot *r = &trace_ring[(uint32_t)trace_count & (TRACE_RECORDS - 1)];
     r->raw = raw;
     r->from = (int16_t)from;

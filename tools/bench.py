@@ -202,6 +202,10 @@ def main():
 
     print("webscale bench: QEMU TCG, -icount shift=0 (1 instruction = 1 ns of guest time), "
           "-cpu pentium for its TSC.")
+    print("ASSERTs %s." % ("compiled in (make bench BENCH_ASSERT=1): every figure includes "
+                            "their checks" if got.get("asserts_compiled_in") else
+                            "compiled out (NO_ASSERT=1): the figures are the code's, not its "
+                            "checks'; make run and make test keep them"))
     print("Kernel threads, no user/kernel crossing; the anchors below are process switches.\n")
     missed = 0
     for name, (what, goal, unit, anchor) in GOALS.items():

@@ -18,7 +18,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-KERNEL = os.path.join(ROOT, "build", "kernel.elf")
+KERNEL = os.environ.get("WS_KERNEL") or os.path.join(ROOT, "build", "kernel.elf")
 QEMU = os.environ.get("QEMU", "qemu-system-i386")
 
 # One instruction = 1 ns of guest time; idle time costs no wall time.
