@@ -241,8 +241,9 @@ int shell_execute(char *line)
             if (console_interrupted()) {
                 console_clear_interrupt();
                 in_pos = in_len;      /* the typeahead goes with the Ctrl-C */
-                uint64_t us = (clock_ns() - thread_foreground_interrupted_ns()) / NS_PER_US;
-                kprintf("(stopped by Ctrl-C, %llu us after it)\n", (unsigned long long)us);
+                uint64_t ns = clock_ns() - thread_foreground_interrupted_ns();
+                kprintf("(stopped by Ctrl-C, %llu us (%llu ns) after it)\n",
+                        (unsigned long long)(ns / NS_PER_US), (unsigned long long)ns);
             }
             return r;
         }

@@ -49,7 +49,7 @@ def test_broken_transitions_fail_an_assert_with_file_and_line():
 
 def stop_with_ctrl_c(g):
     g.send(b"\x03")
-    m = g.expect(r"stopped by Ctrl-C, (\d+) us after it", 20)
+    m = g.expect(r"stopped by Ctrl-C, (\d+) us \(\d+ ns\) after it", 20)
     g.expect_prompt(20)
     return int(m.group(1))
 
