@@ -28,9 +28,6 @@ volatile uint64_t sched_switch_count;
 static struct list runq = LIST_INIT(runq);
 static uint32_t runq_len;
 static struct list sleepers = LIST_INIT(sleepers);   /* WAIT_TIMED, by wake_tick */
-static struct thread *foreground;
-struct waitq joiners = WAITQ_INIT(joiners, "join");
-static uint64_t foreground_intr_ns;
 
 static uint32_t slice_ms = SCHED_SLICE_MS_DEFAULT;
 static uint32_t slice_ticks = 1;
@@ -206,6 +203,8 @@ static void end_wait(struct thread *t, int result)
 
 void sched_wake(struct thread *t) { end_wait(t, 0); }
 
+void sched_wake_result(struct thread *t, int result) { end_wait(t, result); }
+
 void sched_start(struct thread *t)
 {
     ASSERT_IRQS_OFF();
@@ -346,64 +345,6 @@ int thread_sleep_until(uint64_t deadline_ns)
         r = block(NULL, "sleep (Ctrl-C)", tick, flags);
     irq_restore(f);
     return r;
-}
-
-void thread_interrupt(thread_t *t)
-{
-    uint32_t f = irq_save();
-    ASSERT(t->magic == THREAD_MAGIC);
-    t->flags |= THREAD_INTR_PENDING;
-    if ((t->state == THREAD_BLOCKED || t->state == THREAD_SLEEPING) &&
-        (t->wait_flags & WAIT_INTR))
-        end_wait(t, -E_INTR);
-    irq_restore(f);
-}
-
-int thread_interrupt_pending(void) { return (current->flags & THREAD_INTR_PENDING) != 0; }
-
-void thread_clear_interrupt(void)
-{
-    uint32_t f = irq_save();
-    current->flags &= (uint8_t)~THREAD_INTR_PENDING;
-    irq_restore(f);
-}
-
-void thread_set_foreground(thread_t *t)
-{
-    uint32_t f = irq_save();
-    foreground = t;
-    if (t)
-        t->flags &= (uint8_t)~THREAD_INTR_PENDING;
-    irq_restore(f);
-}
-
-void thread_interrupt_foreground(void)
-{
-    foreground_intr_ns = clock_ns();
-    if (foreground)
-        thread_interrupt(foreground);
-}
-
-uint64_t thread_foreground_interrupted_ns(void) { return foreground_intr_ns; }
-
-/* ---- death ---- */
-
-void thread_die(struct thread *t, int code)
-{
-    ASSERT_IRQS_OFF();
-    ASSERT(t->magic == THREAD_MAGIC);
-    if (t == idle_thread)
-        panic("the idle thread tried to exit");
-    /* Found overflowed while it exits: it is dead already, but killed. */
-    t->exit_code = code;
-    if (t->state == THREAD_DEAD)
-        return;
-    sched_dequeue(t);
-    t->state = THREAD_DEAD;
-    t->wait_on = NULL;
-    if (foreground == t)         /* nothing to interrupt, and it would dangle */
-        foreground = NULL;
-    waitq_wake_all(&joiners);
 }
 
 /* ---- wait queues ---- */

@@ -37,7 +37,7 @@ enum wait_flags {
 struct thread {
     struct context *ctx;        /* saved stack pointer while not running */
     uint32_t magic;
-    struct list_node link;      /* run queue, a wait queue, or the sleep list */
+    struct list_node link;      /* on the run queue or a wait queue */
     uint8_t state;              /* enum thread_state */
     uint8_t flags;              /* enum thread_flags */
     uint8_t wait_flags;         /* while blocked or sleeping: enum wait_flags */
@@ -73,6 +73,8 @@ void schedule(enum switch_reason why);
 /* Make a blocked or sleeping thread runnable; its wait returns 0.
  * Interrupts off. */
 void sched_wake(struct thread *t);
+/* The same, and its wait returns result (-E_INTR, say). */
+void sched_wake_result(struct thread *t, int result);
 /* Put a THREAD_NEW thread on the run queue. Interrupts off. */
 void sched_start(struct thread *t);
 /* Take t off whatever the scheduler keeps it on (run queue, a wait queue,
@@ -89,11 +91,6 @@ int sched_can_sleep(void);
 extern volatile int sched_busy;
 /* How long the running thread has held the CPU in its current turn. */
 uint64_t sched_running_ns(void);
-
-/* Threads in thread_join: one queue for all, woken by every death (each
- * joiner tests its own thread again). Joins are rare, and a queue in every
- * struct thread would cost 12 bytes a thread. */
-extern struct waitq joiners;
 
 /* Put current to sleep on q (interrupts off); returns after a wake. */
 void waitq_sleep(struct waitq *q);

@@ -1,4 +1,6 @@
-/* Thread life: create, start, exit, join, and what ps shows of them.
+/* Thread life: create, start, exit, die (thread_die, the one death path),
+ * join, interrupt (Ctrl-C reaches the foreground thread here), and what ps
+ * shows of them.
  *
  * A new thread's stack is built to look exactly like the stack of a thread
  * that paused inside switch_context, so the first switch to it needs no
@@ -8,6 +10,7 @@
 #include <webscale/errno.h>
 #include <webscale/string.h>
 #include <webscale/system.h>
+#include <webscale/time.h>
 #include "kernel/sched.h"
 #include "kernel/trace.h"
 #include "kernel/x86.h"
@@ -15,6 +18,13 @@
 extern uint8_t boot_stack[], boot_stack_top[];
 
 static struct list all_threads = LIST_INIT(all_threads);
+/* Threads in thread_join: one queue for all, woken by every death (each
+ * joiner tests its own thread again). Joins are rare, and a queue in every
+ * struct thread would cost 12 bytes a thread. */
+static struct waitq joiners = WAITQ_INIT(joiners, "join");
+/* The thread a Ctrl-C interrupts (see thread_set_foreground). */
+static struct thread *foreground;
+static uint64_t foreground_intr_ns;
 static int next_id = 1;
 static struct thread idle_struct;
 
@@ -117,6 +127,66 @@ thread_t *thread_create(const char *name, thread_fn fn, void *arg)
 {
     return thread_create_ex(name, fn, arg, THREAD_STACK_DEFAULT, 0);
 }
+
+/* ---- death ---- */
+
+void thread_die(struct thread *t, int code)
+{
+    ASSERT_IRQS_OFF();
+    ASSERT(t->magic == THREAD_MAGIC);
+    if (t == idle_thread)
+        panic("the idle thread tried to exit");
+    /* Found overflowed while it exits: it is dead already, but killed. */
+    t->exit_code = code;
+    if (t->state == THREAD_DEAD)
+        return;
+    sched_dequeue(t);
+    t->state = THREAD_DEAD;
+    t->wait_on = NULL;
+    if (foreground == t)         /* nothing to interrupt, and it would dangle */
+        foreground = NULL;
+    waitq_wake_all(&joiners);
+}
+
+/* ---- interrupts: Ctrl-C ---- */
+
+void thread_interrupt(thread_t *t)
+{
+    uint32_t f = irq_save();
+    ASSERT(t->magic == THREAD_MAGIC);
+    t->flags |= THREAD_INTR_PENDING;
+    if ((t->state == THREAD_BLOCKED || t->state == THREAD_SLEEPING) &&
+        (t->wait_flags & WAIT_INTR))
+        sched_wake_result(t, -E_INTR);
+    irq_restore(f);
+}
+
+int thread_interrupt_pending(void) { return (current->flags & THREAD_INTR_PENDING) != 0; }
+
+void thread_clear_interrupt(void)
+{
+    uint32_t f = irq_save();
+    current->flags &= (uint8_t)~THREAD_INTR_PENDING;
+    irq_restore(f);
+}
+
+void thread_set_foreground(thread_t *t)
+{
+    uint32_t f = irq_save();
+    foreground = t;
+    if (t)
+        t->flags &= (uint8_t)~THREAD_INTR_PENDING;
+    irq_restore(f);
+}
+
+void thread_interrupt_foreground(void)
+{
+    foreground_intr_ns = clock_ns();
+    if (foreground)
+        thread_interrupt(foreground);
+}
+
+uint64_t thread_foreground_interrupted_ns(void) { return foreground_intr_ns; }
 
 /* Interrupts off. The stack is freed after the switch. */
 static void __attribute__((noreturn)) thread_end(int code)
