@@ -11,8 +11,9 @@
  * Flow control must not hide Ctrl-C: a demo that never reads the console
  * would otherwise sit behind a full ring with the 0x03 held in the UART,
  * unstoppable. So when the ring is full and nobody has read it for
- * RX_STALE_NS, the next console_interrupted() (every demo polls it) turns
- * the receive interrupt back on in "discard" mode: bytes that do not fit
+ * RX_STALE_NS, the ISR goes on in "discard" mode at once, or, if the ring
+ * filled while somebody still read, the next console_interrupted() turns
+ * the receive interrupt back on in that mode: bytes that do not fit
  * are dropped and counted (rx_dropped), and a Ctrl-C is still seen. Like a
  * terminal's ISIG, a Ctrl-C also flushes the typeahead before it, so the
  * shell does not go on to run a stopped demo's pasted junk. Any read ends
@@ -147,7 +148,10 @@ static void rx_drain(void)
     while ((lsr = reg_read(UART_LSR)) & LSR_DR) {
         if (lsr & LSR_OE)
             st.overruns++;
-        if (ring_full(&rx_ring) && !rx_discard) {
+        if (ring_full(&rx_ring) && !rx_discard &&
+            clock_ns() - last_read_ns >= RX_STALE_NS) {
+            rx_discard = 1;             /* nobody reads: typeahead, watch for Ctrl-C */
+        } else if (ring_full(&rx_ring) && !rx_discard) {
             /* Leave the rest in the UART: flow control, not loss. */
             set_ier(ier & ~IER_ERBFI);
             st.rx_stalls++;

@@ -4,6 +4,7 @@ demo, a ping and httpd within a millisecond or two of guest time (under
 -icount, so the figure is instructions, not host load); ping and httpd do
 not count their own polling as context switches."""
 import os
+import random
 import re
 import sys
 import time
@@ -97,3 +98,19 @@ def test_httpd_stops_promptly_and_counts_no_polling():
         # Ctrl-C was 20 switches a second of its own.
         check(sw * 1000 < 3 * ms, "an idle httpd counted %d switches in %d ms" % (sw, ms), g)
         check(us < PROMPT_US, "httpd took %d us of guest time to stop" % us, g)
+
+
+def test_ctrl_c_behind_typeahead_stops_a_demo_that_sleeps_until_it():
+    # httpd sleeps until Ctrl-C and reads nothing: 8 KiB typed meanwhile
+    # fill the receive ring, the UART holds the rest, the Ctrl-C behind it
+    # must still get through (the driver drops stale typeahead, counted).
+    with boot(extra=NET) as g:
+        g.sendline("httpd threads 8080")
+        g.expect(r"Ctrl-C stops", 30)
+        time.sleep(0.3)
+        rnd = random.Random(5)
+        g.send(bytes(rnd.choice(b"abcdefgh ijk\r\n") for _ in range(8192)))
+        time.sleep(0.3)
+        stop_with_ctrl_c(g)
+        m = re.search(r"(\d+) typeahead bytes dropped", g.command("irqs"))
+        check(m and int(m.group(1)) > 0, "no dropped typeahead counted", g)
