@@ -29,7 +29,8 @@
  * the next ones in a queue of NE2K_TX_SLOTS that the "packet transmitted"
  * interrupt feeds from. Under QEMU a transmit completes at once.
  *
- * Every access to the card happens with interrupts off (the ISR runs so),
+ * Once the IRQ is registered (the probe runs before), every access to the
+ * card happens with interrupts off (the ISR runs so; tx_start checks it),
  * so remote DMA, which the RX and TX paths share, never interleaves, and
  * the register page is always 0 between accesses. */
 #include <webscale/errno.h>
@@ -263,6 +264,7 @@ static int rx_overflow(void)
 /* Copy a frame into the card's transmit buffer and send it. Interrupts off. */
 static void tx_start(const void *frame, uint16_t len)
 {
+    ASSERT_IRQS_OFF();
     dma_write(TX_PAGE * NE_PAGE_SIZE, frame, len);
     wr(NE_TPSR, TX_PAGE);
     wr(NE_TBCR0, len & 0xFF);

@@ -44,6 +44,7 @@ uint64_t clock_tick_at_or_after(uint64_t ns)
 
 uint64_t clock_raw(void)
 {
+    ASSERT_IRQS_OFF();
     if (!reload)
         return 0;                /* before clock_init */
     uint32_t count = clock_hw_count();

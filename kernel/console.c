@@ -16,10 +16,12 @@
  * character device behind the UART then stops feeding it): that is why a
  * 1 MiB paste loses nothing. But a demo that never reads the console would
  * sit behind a full ring with the 0x03 held back, unstoppable. So when the
- * ring is held back and nobody has read it for RX_STALE_NS, the next
- * console_interrupted() (every demo polls it) lets input in again in
- * discard mode: bytes that do not fit are dropped and counted, and a Ctrl-C
- * is still seen. A Ctrl-C, or any read, ends discard mode. In raw mode
+ * ring is held back and nobody has read it for RX_STALE_NS, input is let
+ * in again in discard mode, at once from the ISR (console_ready) or, if the
+ * ring filled while somebody still read, at the next console_interrupted():
+ * bytes that do not fit are dropped and counted, and a Ctrl-C is still
+ * seen. The Ctrl-C also interrupts the foreground thread (the shell's
+ * running command), whatever it waits for. A Ctrl-C, or any read, ends discard mode. In raw mode
  * 0x03 is data, and flow control is never lifted.
  *
  * Output. Writers queue into the port's ring and sleep on tx_wait while it
@@ -30,6 +32,7 @@
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
 #include <webscale/loop.h>
+#include <webscale/thread.h>
 #include <webscale/time.h>
 #include "kernel/console.h"
 #include "kernel/sched.h"
@@ -53,6 +56,7 @@ static enum console_rx_verdict console_ctrl_c(void)
 {
     interrupted = 1;
     ctrl_c_presses++;
+    thread_interrupt_foreground();  /* wake the shell's running command */
     port->rx_drop_when_full(0);     /* hold back what comes after it */
     return CONSOLE_RX_FLUSH;        /* and discard the typeahead before it */
 }
@@ -69,6 +73,11 @@ static enum console_rx_verdict console_rx_byte(uint8_t c)
  * watchers of the matching source. */
 static void console_ready(int readable)
 {
+    /* Input held back behind a ring nobody has read for RX_STALE_NS (a
+     * demo that sleeps until Ctrl-C): take it in again in discard mode
+     * at once, so the Ctrl-C behind the typeahead is seen. */
+    if (readable && !raw && port->rx_held() && clock_ns() - last_read_ns >= RX_STALE_NS)
+        port->rx_drop_when_full(1);
     waitq_wake_all(readable ? &rx_wait : &tx_wait);
     loop_source_notify(readable ? &console_readable : &console_writable);
 }

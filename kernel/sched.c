@@ -27,7 +27,7 @@ volatile uint64_t sched_switch_count;
 
 static struct list runq = LIST_INIT(runq);
 static uint32_t runq_len;
-static struct list sleepers = LIST_INIT(sleepers);   /* by wake_tick */
+static struct list sleepers = LIST_INIT(sleepers);   /* WAIT_TIMED, by wake_tick */
 
 static uint32_t slice_ms = SCHED_SLICE_MS_DEFAULT;
 static uint32_t slice_ticks = 1;
@@ -38,8 +38,23 @@ static uint64_t last_switch_raw;   /* clock_raw() at the last switch */
 static struct sched_stats stats;
 static int16_t tick_owner[SCHED_HISTORY];
 
+/* The states schedule() may find the outgoing thread in, by reason: it put
+ * itself on the run queue (yield, preempt), on a wait (block), or died. */
+static const uint8_t prev_states[SWITCH_REASONS] __attribute__((unused)) = {
+    [SWITCH_YIELD] = 1u << THREAD_READY,
+    [SWITCH_PREEMPT] = 1u << THREAD_READY,
+    [SWITCH_BLOCK] = 1u << THREAD_BLOCKED | 1u << THREAD_SLEEPING,
+    [SWITCH_EXIT] = 1u << THREAD_DEAD,
+};
+
+/* Every way onto the run queue: a thread that ran (yield, preempt), that
+ * waited (wake), or that is new. The idle thread is never queued.
+ * Interrupts off: each caller turned them off or asserts it. */
 static void runq_push(struct thread *t)
 {
+    ASSERT(t != idle_thread);
+    ASSERT(!list_node_linked(&t->link));         /* not on a queue already */
+    t->state = THREAD_READY;
     list_push_back(&runq, &t->link);
     runq_len++;
 }
@@ -82,14 +97,7 @@ static int check_stack(struct thread *t)
             t->name, t->id, (void *)t->stack, *(uint32_t *)t->stack, t->stack_size,
             (void *)t->stack);
     kprintf("*** thread '%s' killed\n", t->name);
-    if (t->state == THREAD_READY)
-        runq_len--;
-    if (t->state == THREAD_READY || t->state == THREAD_BLOCKED ||
-        t->state == THREAD_SLEEPING)
-        list_remove(&t->link);
-    t->exit_code = THREAD_KILLED;
-    t->state = THREAD_DEAD;
-    waitq_wake_all(&t->joiners);
+    thread_die(t, THREAD_KILLED);
     return 1;
 }
 
@@ -98,9 +106,11 @@ void schedule(enum switch_reason why)
     struct thread *prev = current;
 
     /* With interrupts on, a tick could preempt us half-way through the
-     * run queue. Every caller turned them off; say so loudly if not. */
-    if (irqs_enabled())
-        panic("schedule() called with interrupts on");
+     * run queue. Every caller turned them off. */
+    ASSERT_IRQS_OFF();
+    ASSERT((unsigned)why < SWITCH_REASONS);
+    ASSERT(prev == idle_thread ? prev->state == THREAD_RUNNING
+                               : (prev_states[why] >> prev->state) & 1);
     sched_busy = 1;
     if (check_stack(prev))
         why = SWITCH_EXIT;
@@ -115,6 +125,7 @@ void schedule(enum switch_reason why)
         sched_busy = 0;
         return;
     }
+    ASSERT(next == idle_thread || next->state == THREAD_READY);
 
     uint64_t now = clock_raw();
     prev->cpu_ns += clock_raw_to_ns(now - last_switch_raw);
@@ -162,26 +173,92 @@ void sched_idle(void)
     }
 }
 
-void sched_wake(struct thread *t)
+void sched_dequeue(struct thread *t)
 {
-    t->state = THREAD_READY;
+    ASSERT_IRQS_OFF();
+    if (t->state == THREAD_READY) {
+        ASSERT(list_node_linked(&t->link));
+        runq_len--;
+    }
+    list_remove(&t->link);                 /* the run queue or a wait queue */
+    if (t->wait_flags & WAIT_TIMED)
+        list_remove(&t->timer_link);
+    t->wait_flags = 0;
+}
+
+/* End t's wait with result and make it runnable. */
+static void end_wait(struct thread *t, int result)
+{
+    ASSERT_IRQS_OFF();
+    ASSERT(t->magic == THREAD_MAGIC);
+    ASSERT(t->state == THREAD_BLOCKED || t->state == THREAD_SLEEPING);
+    ASSERT(t->state == THREAD_SLEEPING || list_node_linked(&t->link));
+    sched_dequeue(t);
+    t->wait_result = (int8_t)result;
     t->wait_on = NULL;
     runq_push(t);
     if (current == idle_thread)
         need_resched = 1;
 }
 
+void sched_wake(struct thread *t) { end_wait(t, 0); }
+
+void sched_wake_result(struct thread *t, int result) { end_wait(t, result); }
+
+void sched_start(struct thread *t)
+{
+    ASSERT_IRQS_OFF();
+    ASSERT(t->state == THREAD_NEW);
+    runq_push(t);
+    if (current == idle_thread)
+        need_resched = 1;
+}
+
+/* Block the running thread: on q if given (BLOCKED), else SLEEPING; until
+ * tick wake_tick with WAIT_TIMED; until thread_interrupt with WAIT_INTR.
+ * Returns what ended the wait. */
+static int block(struct waitq *q, const char *what, uint64_t wake_tick, unsigned flags)
+{
+    ASSERT_IRQS_OFF();
+    struct thread *t = current;
+    ASSERT(t != idle_thread && t->state == THREAD_RUNNING);
+    ASSERT(!list_node_linked(&t->link) && !list_node_linked(&t->timer_link));
+    if ((flags & WAIT_INTR) && (t->flags & THREAD_INTR_PENDING))
+        return -E_INTR;
+    if (flags & WAIT_TIMED) {
+        t->wake_tick = wake_tick;
+        /* Keep the list sorted; equal deadlines wake in the order they slept. */
+        struct list_node *pos = sleepers.head.prev;
+        while (pos != &sleepers.head &&
+               container_of(pos, struct thread, timer_link)->wake_tick > wake_tick)
+            pos = pos->prev;
+        list_insert_before(pos->next, &t->timer_link);
+    }
+    t->wait_flags = (uint8_t)flags;
+    t->wait_on = what;
+    if (q) {
+        t->state = THREAD_BLOCKED;
+        list_push_back(&q->waiters, &t->link);
+    } else {
+        t->state = THREAD_SLEEPING;
+    }
+    schedule(SWITCH_BLOCK);
+    return t->wait_result;
+}
+
 void sched_tick(uint64_t tick)
 {
+    ASSERT_IRQS_OFF();
     tick_owner[tick % SCHED_HISTORY] = (int16_t)current->id;
 
     struct list_node *n;
     while ((n = list_first(&sleepers)) != NULL) {
-        struct thread *t = container_of(n, struct thread, link);
+        struct thread *t = container_of(n, struct thread, timer_link);
         if (t->wake_tick > tick)
             break;
-        list_remove(n);
-        sched_wake(t);
+        /* A sleep that reaches its deadline did what it was asked; a wait
+         * on a queue did not get what it waited for. */
+        end_wait(t, t->state == THREAD_BLOCKED ? -E_TIMEDOUT : 0);
     }
 
     if (current == idle_thread) {
@@ -196,12 +273,13 @@ void sched_tick(uint64_t tick)
 
 void sched_preempt(void)
 {
+    ASSERT_IRQS_OFF();
     if (sched_busy)
         return;
     if (current == idle_thread) {
         schedule(SWITCH_YIELD);
     } else if (preemptive) {
-        current->state = THREAD_READY;
+        ASSERT(current->state == THREAD_RUNNING);
         runq_push(current);
         schedule(SWITCH_PREEMPT);
     } else {
@@ -218,7 +296,7 @@ void thread_yield(void)
 {
     uint32_t f = irq_save();
     if (runq_len) {
-        current->state = THREAD_READY;
+        ASSERT(current->state == THREAD_RUNNING);
         runq_push(current);
         schedule(SWITCH_YIELD);
     }
@@ -235,23 +313,38 @@ void thread_sleep_ns(uint64_t ns)
     }
     uint64_t wake = clock_tick_at_or_after(clock_ns() + ns);
     uint32_t f = irq_save();
-    struct thread *t = current;
-    t->wake_tick = wake;
-    t->state = THREAD_SLEEPING;
-    t->wait_on = "sleep";
-    /* Keep the list sorted; equal deadlines wake in the order they slept. */
-    struct list_node *pos = sleepers.head.prev;
-    while (pos != &sleepers.head &&
-           container_of(pos, struct thread, link)->wake_tick > wake)
-        pos = pos->prev;
-    list_insert_before(pos->next, &t->link);
-    schedule(SWITCH_BLOCK);
+    block(NULL, "sleep", wake, WAIT_TIMED);
     irq_restore(f);
 }
 
 void thread_sleep_ms(uint32_t ms)
 {
     thread_sleep_ns((uint64_t)ms * NS_PER_MS);
+}
+
+/* ---- interruptible waits ---- */
+
+/* A deadline as the PIT tick that ends the wait, and the flags for it. */
+static unsigned deadline_flags(uint64_t deadline_ns, uint64_t *tick)
+{
+    if (deadline_ns == TIME_NEVER)
+        return WAIT_INTR;
+    *tick = clock_tick_at_or_after(deadline_ns);
+    return WAIT_INTR | WAIT_TIMED;
+}
+
+int thread_sleep_until(uint64_t deadline_ns)
+{
+    if (!sched_can_sleep())
+        panic("thread_sleep_until: called where sleeping is impossible (IRQ or idle)");
+    uint64_t tick = 0;
+    unsigned flags = deadline_flags(deadline_ns, &tick);
+    uint32_t f = irq_save();
+    int r = current->flags & THREAD_INTR_PENDING ? -E_INTR : 0;
+    if (!r && clock_ns() < deadline_ns)
+        r = block(NULL, "sleep (Ctrl-C)", tick, flags);
+    irq_restore(f);
+    return r;
 }
 
 /* ---- wait queues ---- */
@@ -266,25 +359,36 @@ void waitq_sleep(struct waitq *q)
 {
     if (!sched_can_sleep())
         panic("waitq_sleep(%s): called where sleeping is impossible", q->name);
-    struct thread *t = current;
-    t->state = THREAD_BLOCKED;
-    t->wait_on = q->name;
-    list_push_back(&q->waiters, &t->link);
-    schedule(SWITCH_BLOCK);
+    block(q, q->name, 0, 0);
+}
+
+int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible)
+{
+    if (!sched_can_sleep())
+        panic("waitq_wait(%s): called where sleeping is impossible", q->name);
+    uint64_t tick = 0;
+    unsigned flags = deadline_flags(deadline_ns, &tick);
+    if (!interruptible)
+        flags &= ~(unsigned)WAIT_INTR;
+    if (deadline_ns != TIME_NEVER && clock_ns() >= deadline_ns)
+        return -E_TIMEDOUT;
+    return block(q, q->name, tick, flags);
 }
 
 struct thread *waitq_first(struct waitq *q)
 {
+    ASSERT_IRQS_OFF();
     struct list_node *n = list_first(&q->waiters);
     return n ? container_of(n, struct thread, link) : NULL;
 }
 
 int waitq_wake_one(struct waitq *q)
 {
-    struct list_node *n = list_pop_front(&q->waiters);
-    if (!n)
+    struct thread *t = waitq_first(q);
+    if (!t)
         return 0;
-    sched_wake(container_of(n, struct thread, link));
+    ASSERT(t->state == THREAD_BLOCKED);
+    end_wait(t, 0);
     return 1;
 }
 

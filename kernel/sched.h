@@ -14,32 +14,44 @@
 #define THREAD_MAGIC 0x7EADC0DEu     /* in every live struct thread */
 #define STACK_SENTINEL 0x5AFE57ACu   /* the lowest word of every stack */
 #define STACK_FILL 0xCD              /* unused stack bytes, for the high-water mark */
+/* In struct thread's flags, beside the public enum thread_flags:
+ * thread_interrupt was called, interruptible waits say -E_INTR. */
+#define THREAD_INTR_PENDING 0x80
 
 enum thread_state {
     THREAD_RUNNING,
     THREAD_READY,       /* on the run queue */
     THREAD_BLOCKED,     /* on some wait queue */
-    THREAD_SLEEPING,    /* on the sleep list until tick wake_tick */
+    THREAD_SLEEPING,    /* waits for no queue: a deadline, an interrupt, or both */
     THREAD_DEAD,        /* ended; waiting to be joined */
+    THREAD_NEW,         /* created, never run: sched_start puts it on the run queue */
+};
+
+/* How a blocked or sleeping thread may be woken, besides a wake-up on its
+ * queue: at its deadline, or by thread_interrupt. */
+enum wait_flags {
+    WAIT_TIMED = 1,     /* on the sleep list until tick wake_tick */
+    WAIT_INTR = 2,      /* thread_interrupt ends the wait with -E_INTR */
 };
 
 struct thread {
     struct context *ctx;        /* saved stack pointer while not running */
     uint32_t magic;
-    struct list_node link;      /* run queue, a wait queue, or the sleep list */
+    struct list_node link;      /* on the run queue or a wait queue */
     uint8_t state;              /* enum thread_state */
     uint8_t flags;              /* enum thread_flags */
-    uint16_t pad;
+    uint8_t wait_flags;         /* while blocked or sleeping: enum wait_flags */
+    int8_t wait_result;         /* what ended the last wait: 0, -E_TIMEDOUT, -E_INTR */
     int id;
     char name[THREAD_NAME_MAX];
     uint8_t *stack;             /* lowest address; holds the sentinel */
     uint32_t stack_size;
     const char *wait_on;        /* what a blocked thread waits for */
     uint64_t cpu_ns;
-    uint64_t wake_tick;         /* while sleeping: the PIT tick that wakes it */
+    uint64_t wake_tick;         /* with WAIT_TIMED: the PIT tick that wakes it */
+    struct list_node timer_link; /* with WAIT_TIMED: on the sleep list, by wake_tick */
     uint32_t voluntary, involuntary;
     int exit_code;
-    struct waitq joiners;
     struct list_node all;       /* every thread, for ps */
 };
 
@@ -58,8 +70,20 @@ void sched_preempt(void);
 /* Give up the CPU. Interrupts off; current->state already says why and,
  * if READY, current is already on the run queue. */
 void schedule(enum switch_reason why);
-/* Make a blocked or sleeping thread runnable. Interrupts off. */
+/* Make a blocked or sleeping thread runnable; its wait returns 0.
+ * Interrupts off. */
 void sched_wake(struct thread *t);
+/* The same, and its wait returns result (-E_INTR, say). */
+void sched_wake_result(struct thread *t, int result);
+/* Put a THREAD_NEW thread on the run queue. Interrupts off. */
+void sched_start(struct thread *t);
+/* Take t off whatever the scheduler keeps it on (run queue, a wait queue,
+ * the sleep list), whatever its state. Interrupts off. */
+void sched_dequeue(struct thread *t);
+/* The one way a thread dies, by its own exit or killed: off every queue,
+ * exit code set, joiners woken. Interrupts off; t is current, or the
+ * thread schedule() is switching away from. */
+void thread_die(struct thread *t, int code);
 /* True when the caller may sleep: a thread, not an IRQ handler, and the
  * scheduler is running. */
 int sched_can_sleep(void);
@@ -70,6 +94,10 @@ uint64_t sched_running_ns(void);
 
 /* Put current to sleep on q (interrupts off); returns after a wake. */
 void waitq_sleep(struct waitq *q);
+/* The same, until deadline_ns (clock_ns time; TIME_NEVER for none), and if
+ * interruptible until thread_interrupt. Interrupts off. Returns 0 (woken
+ * on q), -E_TIMEDOUT or -E_INTR (at once if an interrupt is pending). */
+int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible);
 /* Wake the first waiter / all waiters (interrupts off). Return how many. */
 int waitq_wake_one(struct waitq *q);
 int waitq_wake_all(struct waitq *q);

@@ -1,5 +1,5 @@
-/* Mutex, semaphore, condition variable and message queue, built on wait
- * queues (sched.c).
+/* Event count, mutex, semaphore, condition variable and message queue,
+ * built on wait queues (sched.c).
  *
  * On one core, turning interrupts off makes a short sequence atomic: no
  * timer can preempt it and no handler can run in the middle. Each
@@ -22,10 +22,45 @@
  * Interrupts are off: the cheap raw clock will do. */
 static void sleep_counted(struct waitq *q, struct sync_stats *st)
 {
+    ASSERT_IRQS_OFF();
     uint64_t t0 = clock_raw();
     st->contended++;
     waitq_sleep(q);
     st->wait_ns += clock_raw_to_ns(clock_raw() - t0);
+}
+
+/* ---- event count ---- */
+
+void event_init(struct event *e, const char *name)
+{
+    e->count = 0;
+    waitq_init(&e->q, name);
+}
+
+void event_signal(struct event *e)
+{
+    uint32_t f = irq_save();
+    e->count++;
+    waitq_wake_all(&e->q);
+    irq_restore(f);
+}
+
+void event_wait(struct event *e, uint32_t seen)
+{
+    uint32_t f = irq_save();
+    while (e->count == seen)
+        waitq_sleep(&e->q);
+    irq_restore(f);
+}
+
+int event_wait_until(struct event *e, uint32_t seen, uint64_t deadline_ns)
+{
+    int r = 0;
+    uint32_t f = irq_save();
+    while (r == 0 && e->count == seen)
+        r = waitq_wait(&e->q, deadline_ns, 1);
+    irq_restore(f);
+    return e->count != seen ? 0 : r;
 }
 
 /* ---- mutex ---- */

@@ -1,4 +1,6 @@
-/* Thread life: create, start, exit, join, and what ps shows of them.
+/* Thread life: create, start, exit, die (thread_die, the one death path),
+ * join, interrupt (Ctrl-C reaches the foreground thread here), and what ps
+ * shows of them.
  *
  * A new thread's stack is built to look exactly like the stack of a thread
  * that paused inside switch_context, so the first switch to it needs no
@@ -8,6 +10,7 @@
 #include <webscale/errno.h>
 #include <webscale/string.h>
 #include <webscale/system.h>
+#include <webscale/time.h>
 #include "kernel/sched.h"
 #include "kernel/trace.h"
 #include "kernel/x86.h"
@@ -15,6 +18,13 @@
 extern uint8_t boot_stack[], boot_stack_top[];
 
 static struct list all_threads = LIST_INIT(all_threads);
+/* Threads in thread_join: one queue for all, woken by every death (each
+ * joiner tests its own thread again). Joins are rare, and a queue in every
+ * struct thread would cost 12 bytes a thread. */
+static struct waitq joiners = WAITQ_INIT(joiners, "join");
+/* The thread a Ctrl-C interrupts (see thread_set_foreground). */
+static struct thread *foreground;
+static uint64_t foreground_intr_ns;
 static int next_id = 1;
 static struct thread idle_struct;
 
@@ -66,7 +76,8 @@ void thread_init_idle(void)
     t->stack = boot_stack;
     t->stack_size = boot_stack_top - boot_stack;
     t->state = THREAD_RUNNING;
-    waitq_init(&t->joiners, "join");
+    list_node_init(&t->link);
+    list_node_init(&t->timer_link);
     /* Mark the part of the boot stack not yet used, for the high-water mark. */
     uint8_t *esp = (uint8_t *)read_ebp() - IDLE_STACK_MARGIN;
     memset(boot_stack, STACK_FILL, esp - boot_stack);
@@ -98,14 +109,16 @@ thread_t *thread_create_ex(const char *name, thread_fn fn, void *arg,
     t->stack = stack;
     t->stack_size = stack_size;
     t->flags = (uint8_t)flags;
-    waitq_init(&t->joiners, "join");
+    t->state = THREAD_NEW;
+    list_node_init(&t->link);
+    list_node_init(&t->timer_link);
     t->ctx = thread_initial_context(stack + stack_size, fn, arg);
 
     uint32_t f = irq_save();
     t->id = next_id++;
     trace_thread_created(t->id, t->name);
     list_push_back(&all_threads, &t->all);
-    sched_wake(t);
+    sched_start(t);
     irq_restore(f);
     return t;
 }
@@ -115,17 +128,72 @@ thread_t *thread_create(const char *name, thread_fn fn, void *arg)
     return thread_create_ex(name, fn, arg, THREAD_STACK_DEFAULT, 0);
 }
 
-/* Interrupts off. Wakes the joiners; the stack is freed after the switch. */
+/* ---- death ---- */
+
+void thread_die(struct thread *t, int code)
+{
+    ASSERT_IRQS_OFF();
+    ASSERT(t->magic == THREAD_MAGIC);
+    if (t == idle_thread)
+        panic("the idle thread tried to exit");
+    /* Found overflowed while it exits: it is dead already, but killed. */
+    t->exit_code = code;
+    if (t->state == THREAD_DEAD)
+        return;
+    sched_dequeue(t);
+    t->state = THREAD_DEAD;
+    t->wait_on = NULL;
+    if (foreground == t)         /* nothing to interrupt, and it would dangle */
+        foreground = NULL;
+    waitq_wake_all(&joiners);
+}
+
+/* ---- interrupts: Ctrl-C ---- */
+
+void thread_interrupt(thread_t *t)
+{
+    uint32_t f = irq_save();
+    ASSERT(t->magic == THREAD_MAGIC);
+    t->flags |= THREAD_INTR_PENDING;
+    if ((t->state == THREAD_BLOCKED || t->state == THREAD_SLEEPING) &&
+        (t->wait_flags & WAIT_INTR))
+        sched_wake_result(t, -E_INTR);
+    irq_restore(f);
+}
+
+int thread_interrupt_pending(void) { return (current->flags & THREAD_INTR_PENDING) != 0; }
+
+void thread_clear_interrupt(void)
+{
+    uint32_t f = irq_save();
+    current->flags &= (uint8_t)~THREAD_INTR_PENDING;
+    irq_restore(f);
+}
+
+void thread_set_foreground(thread_t *t)
+{
+    uint32_t f = irq_save();
+    foreground = t;
+    if (t)
+        t->flags &= (uint8_t)~THREAD_INTR_PENDING;
+    irq_restore(f);
+}
+
+void thread_interrupt_foreground(void)
+{
+    foreground_intr_ns = clock_ns();
+    if (foreground)
+        thread_interrupt(foreground);
+}
+
+uint64_t thread_foreground_interrupted_ns(void) { return foreground_intr_ns; }
+
+/* Interrupts off. The stack is freed after the switch. */
 static void __attribute__((noreturn)) thread_end(int code)
 {
     ASSERT_IRQS_OFF();
-    struct thread *t = current;
-    if (t == idle_thread)
-        panic("the idle thread tried to exit");
-    t->exit_code = code;
-    t->state = THREAD_DEAD;
-    t->wait_on = NULL;
-    waitq_wake_all(&t->joiners);
+    ASSERT(current->state == THREAD_RUNNING);
+    thread_die(current, code);
     schedule(SWITCH_EXIT);
     panic("a dead thread was scheduled");
 }
@@ -162,7 +230,7 @@ int thread_join(thread_t *t)
         return -E_INVAL;
     uint32_t f = irq_save();
     while (t->state != THREAD_DEAD)
-        waitq_sleep(&t->joiners);
+        waitq_sleep(&joiners);
     int code = t->exit_code;
     list_remove(&t->all);
     t->magic = 0;
@@ -199,6 +267,7 @@ static const char *state_name(int s)
     case THREAD_BLOCKED: return "blocked";
     case THREAD_SLEEPING: return "sleeping";
     case THREAD_DEAD: return "dead";
+    case THREAD_NEW: return "new";
     }
     return "?";
 }

@@ -1,7 +1,7 @@
 /* Recording into the scheduling trace ring (<webscale/trace.h>). Inline:
  * schedule() calls it on every switch with the time it has already read,
  * so it is five stores and an increment: no lock (interrupts are off
- * there), no branch, no division. */
+ * there: schedule() asserts it), no branch, no division. */
 #ifndef KERNEL_TRACE_H
 #define KERNEL_TRACE_H
 

@@ -116,6 +116,7 @@ static void irq_dispatch(struct trapframe *tf)
     s->count++;
     if (s->fn)
         s->fn(s->arg);
+    ASSERT_IRQS_OFF();           /* a handler must not turn them on: no nesting */
     irq_nesting--;
     irq_eoi(irq);
     if (need_resched)

@@ -57,8 +57,7 @@ static inline void irq_restore(uint32_t was_on)
 static inline int irqs_enabled(void) { return (read_eflags() & EFLAGS_IF) != 0; }
 
 /* For a function whose contract is "interrupts off": fail loudly now, not
- * with a corrupted list later. Three instructions and a branch; schedule()
- * checks the same, so the hottest paths need not. */
+ * with a corrupted list later. Three instructions and a branch. */
 #define ASSERT_IRQS_OFF() ASSERT(!irqs_enabled())
 
 static inline uint32_t read_cr2(void)

@@ -177,7 +177,7 @@ def idle_rows():
             note += ": no memory for a thread's stack; httpd said so and kept running"
         rows.append(("idle TCP connections held, httpd threads (with a thread each)", n,
                      "connections", "", note))
-        rows.append(("heap per idle thread connection (4 KiB stack, thread, tcp_conn, tcp_sock)",
+        rows.append(("heap per idle thread connection (4 KiB stack, thread, tcp_conn, tcp_sock, tconn)",
                      th["per_conn"], "bytes", "", ""))
     for r in (lp, th):
         if r.get("panic"):
@@ -200,6 +200,10 @@ def main():
 
     print("webscale bench: QEMU TCG, -icount shift=0 (1 instruction = 1 ns of guest time), "
           "-cpu pentium for its TSC.")
+    print("ASSERTs %s." % ("compiled in (make bench BENCH_ASSERT=1): every figure includes "
+                            "their checks" if got.get("asserts_compiled_in") else
+                            "compiled out (NO_ASSERT=1): the figures are the code's, not its "
+                            "checks'; make run and make test keep them"))
     print("Kernel threads, no user/kernel crossing; the anchors below are process switches.\n")
     missed = 0
     for name, (what, goal, unit, anchor) in GOALS.items():

@@ -3,7 +3,8 @@
  * in two styles over <webscale/tcp.h>:
  *
  *  - threads: an acceptor thread and one thread (4 KiB stack) per
- *    connection, each blocking in tcp_sock_recv / tcp_sock_send;
+ *    connection, each blocking in tcp_sock_recv / tcp_sock_send; the
+ *    acceptor joins the threads that ended, the stop joins the rest;
  *  - loop: callbacks in the event loop, a small struct per connection, no
  *    thread at all.
  *
@@ -289,9 +290,19 @@ static void l_stop(void *arg)
 
 static struct tcp_server *tserver;
 
+/* A connection thread, remembered until somebody joins it. */
+struct tconn {
+    struct list_node link;       /* on tconns */
+    struct tcp_sock *k;
+    thread_t *t;
+    volatile int ended;          /* the thread is about to end: join it */
+};
+static struct list tconns;       /* under H.lock */
+
 static void t_conn(void *arg)
 {
-    struct tcp_sock *k = arg;
+    struct tconn *tc = arg;
+    struct tcp_sock *k = tc->k;
     char req[HTTP_REQ_MAX], resp[HTTP_RESP_MAX];
     size_t len = 0;
     for (;;) {
@@ -320,19 +331,53 @@ static void t_conn(void *arg)
     tcp_sock_close(k);
     mutex_lock(&H.lock);
     count_conn(-1);
+    tc->ended = 1;
     mutex_unlock(&H.lock);
+}
+
+/* Join the connection threads that ended (all of them if every is set),
+ * and forget them. */
+static void join_conns(int every)
+{
+    for (;;) {
+        struct tconn *tc = NULL;
+        struct list_node *n;
+        mutex_lock(&H.lock);
+        list_for_each(n, &tconns) {
+            struct tconn *c = container_of(n, struct tconn, link);
+            if (every || c->ended) {
+                tc = c;
+                list_remove(n);
+                break;
+            }
+        }
+        mutex_unlock(&H.lock);
+        if (!tc)
+            return;
+        thread_join(tc->t);
+        kfree(tc);
+    }
 }
 
 static void t_acceptor(void *arg)
 {
     struct tcp_sock *k;
     while (tcp_accept(tserver, &k) == 0) {
+        join_conns(0);
+        struct tconn *tc = kzalloc(sizeof *tc);
         mutex_lock(&H.lock);
         count_conn(+1);
+        if (tc) {
+            tc->k = k;
+            tc->t = thread_create("http", t_conn, tc);
+            if (tc->t)
+                list_push_back(&tconns, &tc->link);
+        }
         mutex_unlock(&H.lock);
-        if (!thread_create_ex("http", t_conn, k, THREAD_STACK_DEFAULT, THREAD_DETACHED)) {
+        if (!tc || !tc->t) {
             /* No memory for a stack: this connection is closed, the server
              * goes on with the ones it has. Said once, counted always. */
+            kfree(tc);
             tcp_sock_close(k);
             mutex_lock(&H.lock);
             count_conn(-1);
@@ -363,6 +408,7 @@ int cmd_httpd(int argc, char **argv)
         return 1;
     memset((void *)&H, 0, sizeof H);
     mutex_init(&H.lock, "httpd: counters");
+    list_init(&tconns);
     H.style = style;
     H.port = (uint16_t)port;
     H.heap_base = demo_heap_used();
@@ -391,19 +437,15 @@ int cmd_httpd(int argc, char **argv)
     kprintf("httpd: %s style, listening on TCP port %u (from the host: curl "
             "http://127.0.0.1:8080/ under make run); Ctrl-C stops\n",
             style == STYLE_LOOP ? "event-loop" : "thread-per-connection", H.port);
-    while (!console_interrupted())
-        if (shell_sleep_interruptible(100))
-            break;
+    shell_sleep_until(TIME_NEVER);      /* one sleep, ended by Ctrl-C */
 
     uint32_t open_at_stop = H.open;
     if (style == STYLE_LOOP) {
         loop_call_and_wait(l_stop, NULL);
     } else {
-        tcp_server_close(tserver);
+        tcp_server_close(tserver);   /* resets every connection: their threads end */
         thread_join(acceptor);
-        while (H.open)            /* each connection thread closes and ends */
-            thread_sleep_ms(1);
-        thread_yield();           /* let the last one finish exiting */
+        join_conns(1);
         tcp_server_free(tserver);
     }
     uint64_t ns = clock_ns() - H.start_ns;
@@ -422,8 +464,9 @@ int cmd_httpd(int argc, char **argv)
         kprintf(", struct hconn %u bytes, no thread)\n",
                 (unsigned)kmalloc_footprint(sizeof(struct hconn)));
     else
-        kprintf(", struct tcp_sock %u bytes, a %u-byte stack and a thread)\n",
-                (unsigned)tcp_sock_bytes(), THREAD_STACK_DEFAULT);
+        kprintf(", struct tcp_sock %u bytes, struct tconn %u bytes, a %u-byte stack and a "
+                "thread)\n", (unsigned)tcp_sock_bytes(),
+                (unsigned)kmalloc_footprint(sizeof(struct tconn)), THREAD_STACK_DEFAULT);
     kprintf("  context switches: %llu (%llu per request)\n", (unsigned long long)sw,
             (unsigned long long)(H.requests ? sw / H.requests : 0));
     size_t heap_after = demo_heap_used();

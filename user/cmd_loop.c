@@ -67,7 +67,8 @@ static struct {
     char pending[256];
     uint32_t len, off;
     uint32_t bytes_in, bytes_out, reads, writes_short;
-    struct semaphore ended;
+    volatile int ended;          /* the loop saw Ctrl-C */
+    struct event changed;        /* ended was set */
 } echo;
 
 static void echo_read(void *arg);
@@ -97,7 +98,8 @@ static void echo_read(void *arg)
     int n = console_read_nonblock(buf, sizeof buf);
     if (n == -E_INTR) {                  /* Ctrl-C */
         loop_watch_stop(&echo.in);
-        sem_up(&echo.ended);
+        echo.ended = 1;
+        event_signal(&echo.changed);
         return;
     }
     if (n <= 0)
@@ -133,7 +135,7 @@ static void echo_end(void *arg)
 static int run_echo(uint32_t seconds)
 {
     memset(&echo, 0, sizeof echo);
-    sem_init(&echo.ended, 0, "loop echo");
+    event_init(&echo.changed, "loop echo");
     kprintf("loop echo: the loop reads the console when it is readable and writes back in "
             "capitals when it is writable; no call blocks. Ctrl-C%s ends it.\n",
             seconds ? " or the time limit" : "");
@@ -141,11 +143,14 @@ static int run_echo(uint32_t seconds)
         kprintf("loop echo: the loop is not running\n");
         return 1;
     }
-    /* This shell thread only waits; the loop does the work. */
-    uint64_t end = seconds ? clock_ns() + (uint64_t)seconds * NS_PER_S : 0;
-    while (sem_trydown(&echo.ended) < 0 && !(end && clock_ns() >= end) &&
-           !console_interrupted())
-        shell_sleep_interruptible(20);
+    /* This shell thread only waits, in one wait that the loop's Ctrl-C,
+     * the time limit or our own Ctrl-C ends; the loop does the work. */
+    uint64_t end = seconds ? clock_ns() + (uint64_t)seconds * NS_PER_S : TIME_NEVER;
+    for (;;) {
+        uint32_t seen = event_count(&echo.changed);
+        if (echo.ended || event_wait_until(&echo.changed, seen, end) < 0)
+            break;
+    }
     loop_call_and_wait(echo_end, NULL);
     kprintf("\nloop echo: %u bytes in (%u reads), %u bytes out (%u short writes)\n",
             echo.bytes_in, echo.reads, echo.bytes_out, echo.writes_short);

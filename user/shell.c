@@ -231,12 +231,19 @@ int shell_execute(char *line)
                 kprintf("%s: takes no arguments, not '%s'\n", c->name, argv[1]);
                 return 1;
             }
+            /* While it runs, the command is the foreground: Ctrl-C
+             * interrupts its waits (thread_sleep_until, event_wait_until). */
+            thread_set_foreground(thread_current());
             console_clear_interrupt();
             int r = c->run(argc, argv);
+            thread_set_foreground(NULL);
+            thread_clear_interrupt();
             if (console_interrupted()) {
                 console_clear_interrupt();
                 in_pos = in_len;      /* the typeahead goes with the Ctrl-C */
-                kprintf("(stopped by Ctrl-C)\n");
+                uint64_t ns = clock_ns() - thread_foreground_interrupted_ns();
+                kprintf("(stopped by Ctrl-C, %llu us (%llu ns) after it)\n",
+                        (unsigned long long)(ns / NS_PER_US), (unsigned long long)ns);
             }
             return r;
         }
@@ -276,17 +283,12 @@ int shell_usage(const struct shell_cmd *c)
 
 int shell_sleep_until(uint64_t deadline_ns)
 {
-    for (;;) {
-        if (console_interrupted())
-            return 1;
-        uint64_t now = clock_ns();
-        if (now >= deadline_ns)
-            return 0;
-        uint64_t left = deadline_ns - now;
-        /* Short naps, so Ctrl-C is noticed within 100 ms; the deadline is
-         * absolute, so waiting for the CPU after each nap does not add up. */
-        thread_sleep_ns(left < 100 * NS_PER_MS ? left : 100 * NS_PER_MS);
-    }
+    /* One sleep: Ctrl-C interrupts this thread (the foreground) and ends it.
+     * console_interrupted() first, also for a Ctrl-C held behind typeahead
+     * nobody reads (it lets the console take input again, see console.h). */
+    if (console_interrupted())
+        return 1;
+    return thread_sleep_until(deadline_ns) == -E_INTR;
 }
 
 int shell_sleep_interruptible(uint32_t ms)

@@ -30,7 +30,8 @@ int shell_execute(char *line);
 int shell_parse_uint(const char *cmd, const char *what, const char *s, uint32_t lo,
                      uint32_t hi, uint32_t *out);
 int shell_usage(const struct shell_cmd *c);
-/* Sleep ms, in short steps; returns 1 early if Ctrl-C was pressed. */
+/* Sleep ms, or until deadline_ns (TIME_NEVER: until Ctrl-C); returns 1
+ * as soon as Ctrl-C is pressed, 0 at the deadline. One sleep, no polling. */
 int shell_sleep_interruptible(uint32_t ms);
 int shell_sleep_until(uint64_t deadline_ns);
 /* "12.345" from a value in thousandths. */

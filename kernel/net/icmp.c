@@ -4,10 +4,13 @@
  * not answered (RFC 1122 3.2.2.6 allows it; it keeps us out of smurf
  * floods). Every other type is counted and dropped. */
 #include <webscale/string.h>
+#include <webscale/sync.h>
 #include <webscale/time.h>
 #include "kernel/net/net.h"
 
-struct ping_state net_ping_state;
+struct ping_state net_ping_state = {
+    .changed = EVENT_INIT(net_ping_state.changed, "ping reply"),
+};
 
 void icmp_input(const struct ip_info *ip)
 {
@@ -36,6 +39,7 @@ void icmp_input(const struct ip_info *ip)
         P->rtt_ns = net_rx_ns - P->sent_ns;
         P->ttl = ip->ttl;
         P->done = 1;
+        event_signal(&P->changed);
         return;
     }
     net_drop(NET_DROP_ICMP_TYPE);

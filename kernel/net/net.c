@@ -141,8 +141,10 @@ int net_arp_list(struct net_arp_entry *out, int max)
 static void ping_send(void *arg)
 {
     struct ping_state *P = arg;
-    if (icmp_send_echo(P->ip, P->id, P->seq) < 0)
+    if (icmp_send_echo(P->ip, P->id, P->seq) < 0) {
         P->done = -1;
+        event_signal(&P->changed);
+    }
 }
 
 int net_ping(uint32_t ip, uint16_t seq, uint32_t timeout_ms, uint64_t *rtt_ns, int *ttl)
@@ -165,14 +167,15 @@ int net_ping(uint32_t ip, uint16_t seq, uint32_t timeout_ms, uint64_t *rtt_ns, i
     irq_restore(f);
 
     int r = loop_call_and_wait(ping_send, P);
+    /* One wait, ended by the reply (icmp_input signals), the timeout or
+     * Ctrl-C; the reply is stamped by the ISR, so waking late costs no
+     * accuracy. */
     uint64_t deadline = clock_ns() + (uint64_t)timeout_ms * NS_PER_MS;
-    while (r == 0 && !P->done) {
-        if (console_interrupted())
-            r = -E_INTR;
-        else if (clock_ns() >= deadline)
-            r = -E_TIMEDOUT;
-        else
-            thread_sleep_ms(1);   /* the reply is stamped by the ISR, not by us */
+    while (r == 0) {
+        uint32_t seen = event_count(&P->changed);
+        if (P->done)
+            break;
+        r = event_wait_until(&P->changed, seen, deadline);
     }
     if (r == 0 && P->done < 0)
         r = -E_BUSY;              /* the transmit queue was full */

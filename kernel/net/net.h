@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <webscale/net.h>
+#include <webscale/sync.h>
 #include <webscale/time.h>
 
 /* Ethernet II [IEEE 802.3 clause 3; RFC 894]. */
@@ -249,9 +250,11 @@ int udp_output(uint32_t dst, uint16_t sport, uint16_t dport, size_t data_len);
 /* Binds the echo service on port 7. */
 void udp_init(void);
 
-/* The ping in flight (icmp.c), for net_ping. */
+/* The ping in flight (icmp.c), for net_ping: the reply (or a failed send)
+ * sets done and signals changed, which net_ping waits on. */
 struct ping_state {
     volatile int waiting, done;
+    struct event changed;
     uint32_t ip;
     uint16_t id, seq;
     uint64_t sent_ns;

@@ -4,18 +4,17 @@
  *
  * The stack lives in the event loop, so every call goes there with
  * loop_call_and_wait and comes back with an answer or "would block". Then
- * the thread sleeps on its socket's wait queue until a loop callback
- * (readable, writable, closed, a new connection) bumps the socket's event
- * count. The count is read before asking the loop, and compared with
- * interrupts off before sleeping, so a wake-up between the two is never
- * lost. Each blocking call thus costs two or more context switches: the
+ * the thread waits on its socket's event count (<webscale/sync.h>) until a
+ * loop callback (readable, writable, closed, a new connection) signals it.
+ * The count is read before asking the loop, so a signal between the answer
+ * and the wait is never lost. Each blocking call thus costs two or more context switches: the
  * price of the thread style, which `httpd` counts. */
 #include <webscale/errno.h>
 #include <webscale/loop.h>
+#include <webscale/sync.h>
 #include <webscale/system.h>
 #include <webscale/tcp.h>
 #include "kernel/net/net.h"
-#include "kernel/sched.h"
 #include "kernel/x86.h"
 
 struct tcp_server {
@@ -23,8 +22,7 @@ struct tcp_server {
     struct list ready;               /* accepted by the stack, not yet by a thread */
     struct list live;                /* handed to threads, not yet closed */
     uint32_t nready, backlog;
-    struct waitq q;
-    volatile uint32_t events;
+    struct event ev;
     int closed;
 };
 
@@ -32,33 +30,14 @@ struct tcp_sock {
     struct tcp_conn *c;              /* NULL once reset (err says why) or closed */
     struct tcp_server *srv;
     struct list_node link;           /* on srv->ready, then srv->live */
-    struct waitq q;
-    volatile uint32_t events;
+    struct event ev;
     int err;
 };
-
-/* Loop side: something happened that a sleeping thread may want. */
-static void bump(volatile uint32_t *events, struct waitq *q)
-{
-    uint32_t f = irq_save();
-    (*events)++;
-    waitq_wake_all(q);
-    irq_restore(f);
-}
-
-/* Thread side: sleep until *events is no longer seen. */
-static void wait_change(volatile uint32_t *events, struct waitq *q, uint32_t seen)
-{
-    uint32_t f = irq_save();
-    while (*events == seen)
-        waitq_sleep(q);
-    irq_restore(f);
-}
 
 static void sock_readable(struct tcp_conn *c, void *arg)
 {
     struct tcp_sock *k = arg;
-    bump(&k->events, &k->q);
+    event_signal(&k->ev);
 }
 
 static void sock_closed(struct tcp_conn *c, void *arg, int err)
@@ -66,7 +45,7 @@ static void sock_closed(struct tcp_conn *c, void *arg, int err)
     struct tcp_sock *k = arg;
     k->c = NULL;
     k->err = err;
-    bump(&k->events, &k->q);
+    event_signal(&k->ev);
 }
 
 static const struct tcp_callbacks sock_cbs = {
@@ -86,13 +65,13 @@ static void server_accept(void *arg, struct tcp_conn *c)
     }
     k->c = c;
     k->srv = s;
-    waitq_init(&k->q, "tcp: socket");
+    event_init(&k->ev, "tcp: socket");
     tcp_set_callbacks(c, &sock_cbs, k);
     uint32_t f = irq_save();
     list_push_back(&s->ready, &k->link);
     s->nready++;
     irq_restore(f);
-    bump(&s->events, &s->q);
+    event_signal(&s->ev);
 }
 
 struct listen_req {
@@ -114,7 +93,7 @@ int tcp_server_open(uint16_t port, int backlog, struct tcp_server **out)
         return -E_NOMEM;
     list_init(&s->ready);
     list_init(&s->live);
-    waitq_init(&s->q, "tcp: accept");
+    event_init(&s->ev, "tcp: accept");
     s->backlog = (uint32_t)backlog;
     struct listen_req r = { s, port, backlog, 0 };
     int e = loop_call_and_wait(do_listen, &r);
@@ -131,7 +110,7 @@ int tcp_server_open(uint16_t port, int backlog, struct tcp_server **out)
 int tcp_accept(struct tcp_server *s, struct tcp_sock **out)
 {
     for (;;) {
-        uint32_t seen = s->events;
+        uint32_t seen = event_count(&s->ev);
         uint32_t f = irq_save();
         if (s->closed) {
             irq_restore(f);
@@ -146,7 +125,7 @@ int tcp_accept(struct tcp_server *s, struct tcp_sock **out)
             return 0;
         }
         irq_restore(f);
-        wait_change(&s->events, &s->q, seen);
+        event_wait(&s->ev, seen);
     }
 }
 
@@ -171,11 +150,11 @@ static void do_server_close(void *arg)
             tcp_abort(k->c);
             k->c = NULL;
             k->err = -E_CONNRESET;
-            bump(&k->events, &k->q);
+            event_signal(&k->ev);
         }
     }
     s->closed = 1;
-    bump(&s->events, &s->q);
+    event_signal(&s->ev);
 }
 
 void tcp_server_close(struct tcp_server *s) { loop_call_and_wait(do_server_close, s); }
@@ -204,12 +183,12 @@ static void do_send(void *arg)
 int tcp_sock_recv(struct tcp_sock *k, void *buf, size_t n)
 {
     for (;;) {
-        uint32_t seen = k->events;
+        uint32_t seen = event_count(&k->ev);
         struct io_req r = { k, buf, n, 0 };
         loop_call_and_wait(do_recv, &r);
         if (r.result != -E_WOULDBLOCK)
             return r.result;
-        wait_change(&k->events, &k->q, seen);
+        event_wait(&k->ev, seen);
     }
 }
 
@@ -217,13 +196,13 @@ int tcp_sock_send(struct tcp_sock *k, const void *buf, size_t n)
 {
     size_t done = 0;
     while (done < n) {
-        uint32_t seen = k->events;
+        uint32_t seen = event_count(&k->ev);
         struct io_req r = { k, (uint8_t *)buf + done, n - done, 0 };
         loop_call_and_wait(do_send, &r);
         if (r.result > 0)
             done += (size_t)r.result;
         else if (r.result == -E_WOULDBLOCK)
-            wait_change(&k->events, &k->q, seen);
+            event_wait(&k->ev, seen);
         else
             return r.result;
     }

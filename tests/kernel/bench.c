@@ -116,7 +116,19 @@ static void bench_thread_memory(void)
            "bytes");
 }
 
+/* Whether the figures include the ASSERTs' checks: tools/bench.py says so
+ * in its header (make bench builds with NO_ASSERT=1 unless BENCH_ASSERT=1). */
+static void bench_build(void)
+{
+#ifdef WS_NO_ASSERT
+    report("asserts_compiled_in", 0, "flag");
+#else
+    report("asserts_compiled_in", 1, "flag");
+#endif
+}
+
 static const struct ktest_case bench_cases[] = {
+    { "build", bench_build },
     { "yield", bench_yield },
     { "preempt", bench_preempt },
     { "irq_round_trip", bench_irq_round_trip },

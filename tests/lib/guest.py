@@ -24,7 +24,7 @@ import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-KERNEL = os.path.join(ROOT, "build", "kernel.elf")
+KERNEL = os.environ.get("WS_KERNEL") or os.path.join(ROOT, "build", "kernel.elf")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import machine  # noqa: E402  tools/machine.py: the one definition of the machine
 

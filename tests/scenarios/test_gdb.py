@@ -230,7 +230,7 @@ python check_line("regs", pc=int(gdb.parse_and_eval("$pc")), esp=int(gdb.parse_a
         ids.update({m[4]: m[3] for m in SWITCH.findall(s.out)})
         s.expect("shell" in ids and "countA" in ids, "shell and countA not among the switches")
         shell = bt_block(s.out, ids["shell"])
-        order = ["schedule", "thread_sleep_ns", "shell_sleep_until", "cmd_threads",
+        order = ["schedule", "block", "thread_sleep_until", "shell_sleep_until", "cmd_threads",
                  "thread_start", "thread_entry"]
         pos = [shell.find(" %s+" % f) for f in order]
         s.expect(all(p >= 0 for p in pos) and pos == sorted(pos),

@@ -24,6 +24,10 @@ static inline void list_init(struct list *l)
     l->head.prev = l->head.next = &l->head;
 }
 
+/* A node on no list points at itself (list_remove leaves it so). */
+static inline void list_node_init(struct list_node *n) { n->prev = n->next = n; }
+static inline int list_node_linked(const struct list_node *n) { return n->next != n; }
+
 static inline int list_empty(const struct list *l)
 {
     return l->head.next == &l->head;

@@ -1,11 +1,12 @@
-/* Blocking synchronisation for threads: wait queues, mutexes, counting
- * semaphores, condition variables and bounded message queues.
+/* Blocking synchronisation for threads: wait queues, event counts, mutexes,
+ * counting semaphores, condition variables and bounded message queues.
  *
  * Waiters sleep (they do not spin) and are woken in FIFO order. On one core
  * every operation is made atomic by turning interrupts off for its few
  * instructions, so they are safe against preemption and against interrupt
  * handlers, which may use only the calls marked IRQ-safe below: sem_up,
- * sem_trydown, cond_signal, cond_broadcast, mq_trysend, mq_tryrecv. Not the
+ * sem_trydown, cond_signal, cond_broadcast, mq_trysend, mq_tryrecv,
+ * event_signal. Not the
  * mutex: it has an owner, and a handler would make the interrupted thread
  * own it. Each object counts how often it was contended. */
 #ifndef WEBSCALE_SYNC_H
@@ -23,6 +24,31 @@ struct waitq {
 #define WAITQ_INIT(q, n) { LIST_INIT((q).waiters), (n) }
 
 void waitq_init(struct waitq *q, const char *name);
+
+/* An event count: "something happened" for waiters that test their own
+ * condition. The waiter reads the count, tests the condition, and if it is
+ * not met sleeps until the count differs from what it read; the side that
+ * changes the condition signals. A signal between the read and the sleep
+ * is never lost: the count already differs, so the wait returns at once.
+ * Every waiter wakes on every signal and tests again (like a condition
+ * variable's broadcast, with no mutex: the count is the memory). */
+struct event {
+    volatile uint32_t count;
+    struct waitq q;
+};
+
+#define EVENT_INIT(e, n) { 0, WAITQ_INIT((e).q, n) }
+
+void event_init(struct event *e, const char *name);
+static inline uint32_t event_count(const struct event *e) { return e->count; }
+/* Count one more event and wake every waiter. IRQ-safe. */
+void event_signal(struct event *e);
+/* Sleep until the count is not seen; not interruptible, no deadline. */
+void event_wait(struct event *e, uint32_t seen);
+/* The same until deadline_ns (clock_ns time, TIME_NEVER for none), and
+ * interruptible (thread_interrupt, so Ctrl-C on the shell): 0 once the
+ * count differs, -E_TIMEDOUT at the deadline, -E_INTR. */
+int event_wait_until(struct event *e, uint32_t seen, uint64_t deadline_ns);
 
 struct sync_stats {
     uint32_t ops;            /* acquisitions / downs / waits / sends */

@@ -32,6 +32,30 @@ void thread_yield(void);
 void thread_sleep_ms(uint32_t ms);
 void thread_sleep_ns(uint64_t ns);
 
+/* Interruptible sleep until deadline_ns (clock_ns time; TIME_NEVER: until
+ * interrupted). Returns 0 at the deadline (at once if it has passed), or
+ * -E_INTR as soon as the thread is interrupted, at once if an interrupt is
+ * pending. Never early. */
+int thread_sleep_until(uint64_t deadline_ns);
+
+/* Interrupt t: its interruptible waits (thread_sleep_until,
+ * event_wait_until) end with -E_INTR, and keep doing so until it calls
+ * thread_clear_interrupt. Uninterruptible waits (locks, joins, the loop)
+ * are not disturbed. IRQ-safe. */
+void thread_interrupt(thread_t *t);
+int thread_interrupt_pending(void);      /* of the calling thread */
+void thread_clear_interrupt(void);
+
+/* The foreground thread is the one a Ctrl-C on the console interrupts: the
+ * shell sets itself while it runs a command and NULL after. Setting a
+ * thread clears its pending interrupt. */
+void thread_set_foreground(thread_t *t);
+/* The console calls this when Ctrl-C arrives (IRQ-safe). It also stamps
+ * the time, so the shell can say how long a command took to stop. */
+void thread_interrupt_foreground(void);
+/* clock_ns() at the last thread_interrupt_foreground. */
+uint64_t thread_foreground_interrupted_ns(void);
+
 thread_t *thread_current(void);
 int thread_id(const thread_t *t);
 const char *thread_name(const thread_t *t);

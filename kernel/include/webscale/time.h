@@ -10,6 +10,9 @@
 #define NS_PER_MS 1000000ull
 #define NS_PER_S  1000000000ull
 
+/* A deadline that never comes: wait without a timeout. */
+#define TIME_NEVER UINT64_MAX
+
 uint64_t clock_ns(void);         /* monotonic */
 uint64_t clock_ticks(void);      /* PIT interrupts since boot */
 uint32_t clock_hz(void);         /* PIT interrupts per second */

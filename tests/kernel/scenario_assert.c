@@ -1,0 +1,53 @@
+/* Broken contracts on purpose: each suite breaks one and must panic with
+ * the ASSERT's expression, file, line and function (tests/scenarios/
+ * test_waits.py checks that the line it names holds that ASSERT). One
+ * suite a boot: the first failed ASSERT ends the kernel. */
+#include <webscale/sync.h>
+#include <webscale/thread.h>
+#include "kernel/ktest.h"
+#include "kernel/sched.h"
+#include "kernel/x86.h"
+
+/* Waking a thread that is not waiting: sched_wake used to queue it anyway,
+ * and a thread on the run queue twice corrupts it. */
+static void test_wake_a_running_thread(void)
+{
+    cli();
+    sched_wake(current);
+    sti();
+    KT_ASSERT(!"sched_wake accepted a running thread");
+}
+
+static const struct ktest_case wake_cases[] = {
+    { "wake_a_running_thread", test_wake_a_running_thread },
+};
+KTEST_SCENARIO_SUITE(assert_wake, wake_cases);
+
+/* A wait-queue call whose contract is "interrupts off", with them on. */
+static void test_waitq_with_interrupts_on(void)
+{
+    static struct waitq q = WAITQ_INIT(q, "test");
+    sti();
+    waitq_wake_one(&q);
+    KT_ASSERT(!"waitq_wake_one ran with interrupts on");
+}
+
+static const struct ktest_case irqs_cases[] = {
+    { "waitq_with_interrupts_on", test_waitq_with_interrupts_on },
+};
+KTEST_SCENARIO_SUITE(assert_irqs, irqs_cases);
+
+/* schedule() with a reason that does not match the thread's state: a
+ * yield must have put the thread on the run queue. */
+static void test_schedule_from_a_wrong_state(void)
+{
+    cli();
+    schedule(SWITCH_YIELD);        /* still RUNNING, not queued */
+    sti();
+    KT_ASSERT(!"schedule accepted a running thread as yielding");
+}
+
+static const struct ktest_case schedule_cases[] = {
+    { "schedule_from_a_wrong_state", test_schedule_from_a_wrong_state },
+};
+KTEST_SCENARIO_SUITE(assert_schedule, schedule_cases);
