@@ -45,7 +45,9 @@ void panic(const char *fmt, ...)
     kvprintf(fmt, ap);
     va_end(ap);
     kprintf("\n    backtrace of the panic call:\n");
-    backtrace_print((uint32_t)__builtin_return_address(0), read_ebp());
+    /* From panic's caller on: its return address, and its caller's frame. */
+    const uint32_t *fp = (const uint32_t *)read_ebp();
+    backtrace_print(fp[1], fp[0], 1);
     if (panic_exits()) {
         kprintf("*** QEMU exits (status %d)\n", (PANIC_EXIT_STATUS << 1) | 1);
         system_poweroff(PANIC_EXIT_STATUS);

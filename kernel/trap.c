@@ -123,15 +123,19 @@ static void irq_dispatch(struct trapframe *tf)
         sched_preempt();
 }
 
-void backtrace_print(uint32_t eip, uint32_t ebp)
+void backtrace_print(uint32_t eip, uint32_t ebp, int eip_is_return)
 {
     uint32_t lo = 0, hi = 0;
     if (current)
         thread_stack_bounds(current, &lo, &hi);
     for (int depth = 0; depth < BACKTRACE_MAX && eip; depth++) {
+        /* A return address is the instruction after the call, which may
+         * be the first of the next function (a call to a noreturn function
+         * ends its caller): name the function of the call, at eip - 1. */
+        int ret = depth > 0 || eip_is_return;
         uint32_t off = 0;
-        const char *name = ksym_lookup(eip, &off);
-        kprintf("      #%d %08x %s+%#x\n", depth, eip, name ? name : "?", off);
+        const char *name = ksym_lookup(eip - ret, &off);
+        kprintf("      #%d %08x %s+%#x\n", depth, eip, name ? name : "?", off + ret);
         /* Follow the frame-pointer chain only while it stays on this stack. */
         if (ebp < lo || ebp + 8 > hi || (ebp & 3))
             break;
@@ -162,7 +166,7 @@ void trap_report(const struct trapframe *tf)
     if (tf->vector == VEC_PAGE_FAULT)
         kprintf("    cr2 %08x (the address that faulted)\n", read_cr2());
     kprintf("    backtrace:\n");
-    backtrace_print(tf->eip, tf->ebp);
+    backtrace_print(tf->eip, tf->ebp, 0);
 }
 
 static void exception(struct trapframe *tf)

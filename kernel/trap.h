@@ -26,6 +26,8 @@ void trap(struct trapframe *tf);
 /* Print the exception report: vector, error code, registers, thread,
  * backtrace. Used by both the thread-killing path and panic. */
 void trap_report(const struct trapframe *tf);
-void backtrace_print(uint32_t eip, uint32_t ebp);
+/* eip_is_return: eip is a return address (panic's caller), not the
+ * faulting instruction itself (an exception's trap frame). */
+void backtrace_print(uint32_t eip, uint32_t ebp, int eip_is_return);
 
 #endif

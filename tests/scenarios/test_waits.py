@@ -13,8 +13,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from guest import Guest, check  # noqa: E402
+import machine  # noqa: E402  tools/machine.py, on the path guest.py set
 
-NET = ["-netdev", "user,id=n0,restrict=on", "-device", "ne2k_isa,netdev=n0,iobase=0x300,irq=9"]
+NET = machine.user_net()
 ASSERT_RE = r"ASSERT\((.+)\) failed\s+at (\S+):(\d+) in (\w+)\(\)"
 # Guest microseconds from the Ctrl-C (stamped by the console's IRQ) to the
 # command's return. The old shell napped 100 ms between looks, ping 1 ms.
@@ -44,6 +45,11 @@ def test_broken_transitions_fail_an_assert_with_file_and_line():
             want = "ASSERT_IRQS_OFF()" if text == "!irqs_enabled()" else "ASSERT(" + text
             want = want.replace(" ", "")[:30]
             check(want in near, "%s: %s:%d does not hold ASSERT(%s)" % (suite, path, line, text), g)
+            # The backtrace starts at panic's caller, each frame once, and
+            # names a return address by the call's function (eip - 1).
+            frames = re.findall(r"#(\d+) ([0-9a-f]{8}) (\S+)\+", g.output)
+            check(len(frames) >= 3 and frames[0][2] == "assert_fail" and frames[1][1] != frames[0][1],
+                  "%s: backtrace should start at assert_fail, each frame once: %r" % (suite, frames[:3]), g)
             check("*** PANIC" in g.output and status == 0x7F,
                   "%s: exit status %r, expected 0x7f (panic)" % (suite, status), g)
 
