@@ -60,9 +60,10 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
 
     struct mem_stats ms;
     mem_get_stats(&ms);
-    kprintf("webscale: %u KiB RAM, %u KiB heap, CPU: %s, PIT %u Hz, slice %u ms\n",
-            mem_top / 1024, (unsigned)(ms.total / 1024), cpu_description(), clock_hz(),
-            sched_slice_ms());
+    /* Two lines: what the kernel prints fits an 80-column terminal. */
+    kprintf("webscale: %u KiB RAM, %u KiB heap; PIT %u Hz, slice %u ms\n",
+            mem_top / 1024, (unsigned)(ms.total / 1024), clock_hz(), sched_slice_ms());
+    kprintf("webscale: CPU: %s\n", cpu_description());
     if (kernel_cmdline()[0])
         kprintf("webscale: command line '%s'\n", kernel_cmdline());
 

@@ -2,6 +2,9 @@
 #include <webscale/string.h>
 #include "user/shell.h"
 #include "user/commands.h"
+#include "user/demo.h"
+
+#define HELP_COLUMN 24   /* where the descriptions start: 80 columns in all */
 
 const struct shell_cmd shell_commands[] = {
     { "help", "", "list the commands", cmd_help },
@@ -32,12 +35,11 @@ int cmd_help(int argc, char **argv)
 {
     for (int i = 0; i < shell_ncommands; i++) {
         const struct shell_cmd *c = &shell_commands[i];
-        char usage[48];
-        ksnprintf(usage, sizeof usage, "%s %s", c->name, c->args);
-        kprintf("  %-34s %s\n", usage, c->help);
+        int used = kprintf("  %s %s", c->name, c->args);
+        demo_wrap(HELP_COLUMN, used, c->help);
     }
-    kprintf("Keys: Backspace, Ctrl-U (line), Ctrl-W (word), Up/Down (history), "
-            "Ctrl-C (stop). Quit QEMU: Ctrl-A X.\n");
+    demo_say("Keys: Backspace, Ctrl-U (line), Ctrl-W (word), Up/Down (history), "
+             "Ctrl-C (stop). Quit QEMU: Ctrl-A X.\n");
     return 0;
 }
 

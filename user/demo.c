@@ -118,3 +118,59 @@ void demo_line_milli(const char *key, uint64_t milli)
 void demo_line_str(const char *key, const char *word) { kprintf(" %s=%s", key, word); }
 
 void demo_line_end(void) { kprintf("\n"); }
+
+/* The space in "50.023 us", "0.50 %" or "1000 clients" keeps a figure
+ * and its unit on one line. */
+static int figure_and_unit(const char *start, const char *space)
+{
+    char next = space[1];
+    return space > start && space[-1] >= '0' && space[-1] <= '9' && next && next != ' ' &&
+           !(next >= '0' && next <= '9');
+}
+
+void demo_wrap(int at, int used, const char *text)
+{
+    int room = DEMO_COLUMNS - 1 - at;      /* the last column stays free */
+    if (room < 20)
+        room = 20;
+    if (used > 0 && used >= at) {
+        kprintf("\n");                     /* no room left before column at */
+        used = 0;
+    }
+    kprintf("%*s", at - used, "");
+    const char *p = text;
+    while (*p) {
+        const char *end = p, *space = NULL;
+        while (*end && *end != '\n' && end - p < room) {
+            if (*end == ' ' && !figure_and_unit(p, end))
+                space = end;
+            end++;
+        }
+        int at_break = *end == '\n' || (*end == ' ' && !figure_and_unit(p, end));
+        if (*end && !at_break) {
+            if (space)
+                end = space;               /* break before the word that does not fit */
+            else
+                while (*end && !(*end == ' ' && !figure_and_unit(p, end)) && *end != '\n')
+                    end++;                 /* one word longer than a line: whole */
+        }
+        kprintf("%.*s\n", (int)(end - p), p);
+        p = end;
+        while (*p == ' ')
+            p++;
+        if (*p == '\n')
+            p++;
+        if (*p)
+            kprintf("%*s", at, "");
+    }
+}
+
+void demo_say(const char *fmt, ...)
+{
+    char buf[640];
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    demo_wrap(0, 0, buf);
+}

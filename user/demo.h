@@ -38,6 +38,16 @@ const char *demo_ratio(char *buf, int size, uint64_t num, uint64_t den);
 /* Bytes of heap in use now (<webscale/system.h>'s mem_get_stats). */
 size_t demo_heap_used(void);
 
+/* Prose fits an 80-column terminal: demo_say prints one paragraph,
+ * formatted as kprintf does, wrapped at the last space before column
+ * DEMO_COLUMNS; demo_wrap prints text from column `at` on, on a line that
+ * already holds `used` columns (padded to `at`, or a new line if `used`
+ * has reached it), continuing on new lines indented to `at`. A word longer than a line is
+ * printed whole. A table may be wider: it says so in its header. */
+#define DEMO_COLUMNS 80
+void demo_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void demo_wrap(int at, int used, const char *text);
+
 /* After its prose, every demo prints its figures once more as one line
  * for programs (the tests read it, so rewording a sentence breaks none),
  * in the form of `trace dump`'s header:

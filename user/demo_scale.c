@@ -313,12 +313,13 @@ int cmd_scale(int argc, char **argv)
     mutex_init(&sample_lock, "scale samples");
     measure_once(window_ms);
     char a[24];
-    kprintf("N clients each send requests in a loop: a request waits %u ms for the "
-            "\"network\", then takes %s of CPU work (%u iterations).\n"
-            "Served by a thread per client (blocking in thread_sleep_ms) and by the event loop "
-            "(a timer per client).\nEach row: a warm-up (every client through %d requests, at "
-            "least %u ms), then %u ms measured; slice %u ms, one core. Ctrl-C stops.\n", WAIT_MS, demo_us(a, sizeof a, scale_cfg.work_ns),
-            scale_cfg.work_iterations, WARMUP_ROUNDS, WARMUP_MS, window_ms, sched_slice_ms());
+    demo_say("N clients each send requests in a loop: a request waits %u ms for the "
+             "\"network\", then takes %s of CPU work (%u iterations). Served by a thread per "
+             "client (blocking in thread_sleep_ms) and by the event loop (a timer per client).\n",
+             WAIT_MS, demo_us(a, sizeof a, scale_cfg.work_ns), scale_cfg.work_iterations);
+    demo_say("Each row: a warm-up (every client through %d requests, at least %u ms), then "
+             "%u ms measured; slice %u ms, one core. Ctrl-C stops.\n",
+             WARMUP_ROUNDS, WARMUP_MS, window_ms, sched_slice_ms());
     scale_print_header();
     for (int i = 0; i < nrows; i++) {
         for (int w = 0; w < WAYS; w++) {

@@ -29,11 +29,12 @@ static uint64_t switching_ns(const struct row *r)
     return r->switches * scale_cfg.switch_ps / 1000;
 }
 
+/* Two tables, so each fits 80 columns: what the clients saw, as each row
+ * is measured; then what it cost, once all rows are in. */
 void scale_print_header(void)
 {
-    kprintf("  %7s %-7s %10s %12s %12s %8s %7s %11s %10s %9s %9s %8s\n", "clients", "way",
-            "requests/s", "latency p50", "latency p99", "switches", "per req",
-            "heap", "per client", "switching", "overhead", "idle");
+    kprintf("  %7s %-7s %11s %12s %12s %9s %8s\n", "clients", "way", "requests/s",
+            "latency p50", "latency p99", "switches", "per req");
 }
 
 /* The row for programs (user/demo.h). */
@@ -59,17 +60,32 @@ static void print_line(enum way way, const struct row *r)
 
 void scale_print_row(enum way way, const struct row *r)
 {
-    char p50[24], p99[24], per[16], heap[24], pc[24], sw[16], ov[16], idle[16];
-    ksnprintf(heap, sizeof heap, "%u B", (unsigned)r->heap_bytes);
-    ksnprintf(pc, sizeof pc, "%u B", (unsigned)(r->heap_bytes / r->n));
-    kprintf("  %7u %-7s %8llu/s %12s %12s %8llu %7s %11s %10s %9s %9s %8s\n", r->n,
-            way_names[way], (unsigned long long)(r->requests * NS_PER_S / r->window_ns),
+    char p50[24], p99[24], per[16];
+    kprintf("  %7u %-7s %9llu/s %12s %12s %9llu %8s\n", r->n, way_names[way],
+            (unsigned long long)(r->requests * NS_PER_S / r->window_ns),
             demo_ms(p50, sizeof p50, r->p50_ns), demo_ms(p99, sizeof p99, r->p99_ns),
-            (unsigned long long)r->switches, demo_ratio(per, sizeof per, r->switches, r->requests),
-            heap, pc, demo_percent(sw, sizeof sw, switching_ns(r), r->window_ns),
-            demo_percent(ov, sizeof ov, busy_ns(r) - work_ns(r), r->window_ns),
-            demo_percent(idle, sizeof idle, r->idle_ns, r->window_ns));
+            (unsigned long long)r->switches, demo_ratio(per, sizeof per, r->switches, r->requests));
     print_line(way, r);
+}
+
+static void print_costs(struct row rows[WAYS][SCALE_ROWS_MAX], int nrows)
+{
+    kprintf("What it cost: the heap, and shares of each row's window:\n");
+    kprintf("  %7s %-7s %11s %11s %10s %9s %8s\n", "clients", "way", "heap", "per client",
+            "switching", "overhead", "idle");
+    for (int i = 0; i < nrows; i++)
+        for (int w = 0; w < WAYS; w++) {
+            const struct row *r = &rows[w][i];
+            char heap[24], pc[24], sw[16], ov[16], idle[16];
+            if (!r->ok)
+                continue;
+            ksnprintf(heap, sizeof heap, "%u B", (unsigned)r->heap_bytes);
+            ksnprintf(pc, sizeof pc, "%u B", (unsigned)(r->heap_bytes / r->n));
+            kprintf("  %7u %-7s %11s %11s %10s %9s %8s\n", r->n, way_names[w], heap, pc,
+                    demo_percent(sw, sizeof sw, switching_ns(r), r->window_ns),
+                    demo_percent(ov, sizeof ov, busy_ns(r) - work_ns(r), r->window_ns),
+                    demo_percent(idle, sizeof idle, r->idle_ns, r->window_ns));
+        }
 }
 
 /* The rows of one way at the fewest and the most clients that ran. */
@@ -92,9 +108,9 @@ static void print_switch_trend(const char *who, const struct row *lo, const stru
                                const char *why)
 {
     char a[16], b[16];
-    kprintf("%s made %s switches per request with %u client%s and %s with %u: %s.\n", who,
-            demo_ratio(a, sizeof a, lo->switches, lo->requests), lo->n, plural(lo->n),
-            demo_ratio(b, sizeof b, hi->switches, hi->requests), hi->n, why);
+    demo_say("%s made %s switches per request with %u client%s and %s with %u: %s.\n", who,
+             demo_ratio(a, sizeof a, lo->switches, lo->requests), lo->n, plural(lo->n),
+             demo_ratio(b, sizeof b, hi->switches, hi->requests), hi->n, why);
 }
 
 void scale_print_conclusion(struct row rows[WAYS][SCALE_ROWS_MAX], int nrows)
@@ -104,11 +120,13 @@ void scale_print_conclusion(struct row rows[WAYS][SCALE_ROWS_MAX], int nrows)
     int have_t = ends(rows[THREADS], nrows, &t1, &tn);
     int have_l = ends(rows[LOOP], nrows, &l1, &ln);
 
-    kprintf("switching = switches x %llu.%03llu ns (a cooperative switch, thread_yield A->B, "
-            "measured now); overhead = CPU busy (window minus idle) minus requests x %s "
-            "(one request's work, measured alone): everything that is not the work.\n",
-            (unsigned long long)(scale_cfg.switch_ps / 1000), (unsigned long long)(scale_cfg.switch_ps % 1000),
-            demo_us(a, sizeof a, scale_cfg.work_ns));
+    print_costs(rows, nrows);
+
+    demo_say("switching = switches x %llu.%03llu ns (a cooperative switch, thread_yield A->B, "
+             "measured now); overhead = CPU busy (window minus idle) minus requests x %s "
+             "(one request's work, measured alone): everything that is not the work.\n",
+             (unsigned long long)(scale_cfg.switch_ps / 1000), (unsigned long long)(scale_cfg.switch_ps % 1000),
+             demo_us(a, sizeof a, scale_cfg.work_ns));
     if (have_t && t1 != tn)
         print_switch_trend("Switches follow wake-ups, not threads: threads", t1, tn,
                            "one as a request's thread blocks, one more out of idle when no "
@@ -117,57 +135,57 @@ void scale_print_conclusion(struct row rows[WAYS][SCALE_ROWS_MAX], int nrows)
         print_switch_trend("The loop", l1, ln, "one wake-up of its thread runs every timer "
                            "due by then, and a busy loop never sleeps");
     if (have_t && have_l)
-        kprintf("What grows with N is memory: %u bytes per client as a thread (its %u-byte "
-                "stack and its struct) against %u bytes as a loop timer, %llu times less.\n",
-                (unsigned)(tn->heap_bytes / tn->n), THREAD_STACK_DEFAULT,
-                (unsigned)(ln->heap_bytes / ln->n),
-                (unsigned long long)(ln->heap_bytes ? (uint64_t)tn->heap_bytes * ln->n /
-                                     ((uint64_t)ln->heap_bytes * tn->n) : 0));
+        demo_say("What grows with N is memory: %u bytes per client as a thread (its %u-byte "
+                 "stack and its struct) against %u bytes as a loop timer, %llu times less.\n",
+                 (unsigned)(tn->heap_bytes / tn->n), THREAD_STACK_DEFAULT,
+                 (unsigned)(ln->heap_bytes / ln->n),
+                 (unsigned long long)(ln->heap_bytes ? (uint64_t)tn->heap_bytes * ln->n /
+                                      ((uint64_t)ln->heap_bytes * tn->n) : 0));
     const struct row *hi = have_t ? tn : have_l ? ln : NULL, *lo = have_t ? t1 : l1;
     for (int i = 0; i < nrows; i++) {
         const struct row *t = &rows[THREADS][i], *l = &rows[LOOP][i];
         if (t->no_memory && l->ok)
-            kprintf("%u threads did not fit in the heap (%u-byte stacks); the loop served "
-                    "the same %u clients in %u bytes.\n", t->n, THREAD_STACK_DEFAULT, l->n,
-                    (unsigned)l->heap_bytes);
+            demo_say("%u threads did not fit in the heap (%u-byte stacks); the loop served "
+                     "the same %u clients in %u bytes.\n", t->n, THREAD_STACK_DEFAULT, l->n,
+                     (unsigned)l->heap_bytes);
     }
     if (hi && hi != lo) {
         if (hi->idle_ns * 100 < hi->window_ns * 5)
-            kprintf("And latency, once N x %llu requests/s x %s of work outruns the CPU: with "
-                    "%u clients idle was %s and p99 %s, against %s with %u.\n",
-                    (unsigned long long)(lo->requests * NS_PER_S / lo->window_ns / lo->n),
-                    demo_us(a, sizeof a, scale_cfg.work_ns), hi->n,
-                    demo_percent(b, sizeof b, hi->idle_ns, hi->window_ns),
-                    demo_ms(c, sizeof c, hi->p99_ns), demo_ms(d, sizeof d, lo->p99_ns), lo->n);
+            demo_say("And latency, once N x %llu requests/s x %s of work outruns the CPU: with "
+                     "%u clients idle was %s and p99 %s, against %s with %u.\n",
+                     (unsigned long long)(lo->requests * NS_PER_S / lo->window_ns / lo->n),
+                     demo_us(a, sizeof a, scale_cfg.work_ns), hi->n,
+                     demo_percent(b, sizeof b, hi->idle_ns, hi->window_ns),
+                     demo_ms(c, sizeof c, hi->p99_ns), demo_ms(d, sizeof d, lo->p99_ns), lo->n);
         else
-            kprintf("The CPU never ran out here (idle %s with %u clients), so latency stayed "
-                    "near the %u ms wait: p99 %s.\n",
-                    demo_percent(a, sizeof a, hi->idle_ns, hi->window_ns), hi->n, WAIT_MS,
-                    demo_ms(b, sizeof b, hi->p99_ns));
+            demo_say("The CPU never ran out here (idle %s with %u clients), so latency stayed "
+                     "near the %u ms wait: p99 %s.\n",
+                     demo_percent(a, sizeof a, hi->idle_ns, hi->window_ns), hi->n, WAIT_MS,
+                     demo_ms(b, sizeof b, hi->p99_ns));
     }
     if (have_t && have_l && tn->n == ln->n && tn->requests && ln->requests)
-        kprintf("Per request, everything besides the work cost %s with threads and %s in the "
-                "loop (%u clients): the loop saves the switches, and pays for its timer heap "
-                "and the timing of every callback instead.\n",
-                demo_us(a, sizeof a, (busy_ns(tn) - work_ns(tn)) / tn->requests),
-                demo_us(b, sizeof b, (busy_ns(ln) - work_ns(ln)) / ln->requests), tn->n);
+        demo_say("Per request, everything besides the work cost %s with threads and %s in the "
+                 "loop (%u clients): the loop saves the switches, and pays for its timer heap "
+                 "and the timing of every callback instead.\n",
+                 demo_us(a, sizeof a, (busy_ns(tn) - work_ns(tn)) / tn->requests),
+                 demo_us(b, sizeof b, (busy_ns(ln) - work_ns(ln)) / ln->requests), tn->n);
     if (have_t) {
         uint64_t sw = switching_ns(tn), win = tn->window_ns;
-        kprintf("The talk's \"1000 threads ... no work will ever get done\", with %u threads: "
-                "switching took %s of the CPU, everything besides the work %s, the work %s.\n",
-                tn->n, demo_percent(a, sizeof a, sw, win),
-                demo_percent(b, sizeof b, busy_ns(tn) - work_ns(tn), win),
-                demo_percent(c, sizeof c, work_ns(tn), win));
+        demo_say("The talk's \"1000 threads ... no work will ever get done\", with %u threads: "
+                 "switching took %s of the CPU, everything besides the work %s, the work %s.\n",
+                 tn->n, demo_percent(a, sizeof a, sw, win),
+                 demo_percent(b, sizeof b, busy_ns(tn) - work_ns(tn), win),
+                 demo_percent(c, sizeof c, work_ns(tn), win));
         /* Switching eats half the CPU when a request's switches cost as
          * much as its work. */
         uint64_t per_req_ps = tn->requests ? tn->switches * scale_cfg.switch_ps / tn->requests : 0;
         if (sw * 2 > win)
-            kprintf("It holds here: each request's work (%s) is no more than its switches "
-                    "cost.\n", demo_us(d, sizeof d, scale_cfg.work_ns));
+            demo_say("It holds here: each request's work (%s) is no more than its switches "
+                     "cost.\n", demo_us(d, sizeof d, scale_cfg.work_ns));
         else
-            kprintf("It does not hold on this machine: a request's switches cost %s, its work "
-                    "%s; switching would take half the CPU only if each request worked no "
-                    "longer than its switches.\n", demo_us(d, sizeof d, per_req_ps / 1000),
-                    demo_us(e, sizeof e, scale_cfg.work_ns));
+            demo_say("It does not hold on this machine: a request's switches cost %s, its work "
+                     "%s; switching would take half the CPU only if each request worked no "
+                     "longer than its switches.\n", demo_us(d, sizeof d, per_req_ps / 1000),
+                     demo_us(e, sizeof e, scale_cfg.work_ns));
     }
 }

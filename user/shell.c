@@ -312,8 +312,8 @@ void shell_main(void *arg)
     shell_start_cycles = cpu_cycles();
     /* The quit hint is here, not only in the Makefile's echo: SeaBIOS and
      * GRUB clear the terminal before the kernel prints anything. */
-    kprintf("\nwebscale: is it web scale? Let's measure. Type 'help'. "
-            "Quit QEMU: Ctrl-A X, or 'halt'.\n");
+    kprintf("\nwebscale: is it web scale? Let's measure. Type 'help'.\n"
+            "webscale: quit QEMU with Ctrl-A X, or type 'halt'.\n");
     /* run=CMD1; CMD2: each command as if typed, one after the other;
      * "run=threads 2 1; halt" makes a run that ends by itself. */
     if (kernel_cmdline_get("run", autorun, sizeof autorun) > 0) {

@@ -25,6 +25,29 @@ def test_boot_turns_line_wrap_back_on():
         check(i > 0 and "\x1b[?7h" in out[:i], "no ESC[?7h before the banner", g)
 
 
+COLUMNS = 80
+# What the kernel prints fits an 80-column terminal (the last column kept
+# free): prose is wrapped, tables are narrow. The @demo lines are for
+# programs, not terminals.
+WIDE_OK = re.compile(r"^@demo ")
+
+
+def too_wide(text):
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    return [l for l in text.splitlines() if len(l.rstrip()) >= COLUMNS and not WIDE_OK.match(l)]
+
+
+def test_output_fits_80_columns():
+    with boot(icount=True) as g:
+        outputs = [("the banner", g.output)]
+        for cmd in ("help", "scale 1 10 window 100"):
+            outputs.append((cmd, g.command(cmd, 120)))
+        for what, out in outputs:
+            wide = too_wide(out)
+            check(not wide, "%s: %d lines of %d columns or more, e.g. %r"
+                  % (what, len(wide), COLUMNS, wide[:1]), g)
+
+
 def test_help_lists_every_command():
     with boot() as g:
         out = g.command("help")
