@@ -10,7 +10,11 @@ these figures.
 Every client runs inside the namespace, with its own count and time limit
 and a wall-clock timeout on top, so none can run on.
 """
+import errno
+import os
 import re
+import selectors
+import socket as so
 import time
 import xml.etree.ElementTree as ET
 
@@ -25,6 +29,7 @@ from tapnet import GUEST_IP
 NET_FIGURES = [
     ("rx_frames", r"in:\s+(\d+) frames"),
     ("rx_ring_peak", r"RX ring peak (\d+) frames"),
+    ("arp_requests", r"(\d+) arp requests"),
     ("handshakes", r"(\d+) handshakes"),
     ("conns_now", r"(\d+) connections now"),
     ("conns_max", r"connections now \((\d+) at most"),
@@ -57,6 +62,14 @@ def drops_text(f):
     return ", ".join(d) or "none"
 
 
+def guest_uptime_s(g):
+    """The guest's own clock, in seconds since boot (`uptime`). Under TCG on
+    a loaded host it runs slower than the wall clock (PIT ticks come late)."""
+    m = re.search(r"up ([\d.]+) s", g.command("uptime"))
+    check(m, "uptime prints no 'up N s'", g)
+    return float(m.group(1))
+
+
 def heap_used(g):
     m = re.search(r"heap: \d+ bytes, (\d+) used", g.command("mem"))
     check(m, "mem prints no heap line", g)
@@ -73,6 +86,7 @@ class Server:
 
     def __enter__(self):
         self.g = self.net.guest(icount=self.icount)
+        self.mac = self.g.expect(r"MAC ([0-9a-f:]{17})", 60).group(1).decode()
         self.g.expect_prompt(60)
         return self
 
@@ -132,8 +146,8 @@ def wrk(net, conns, secs, threads=1, timeout_s=2):
     cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % secs, "--latency",
            "--timeout", "%ds" % timeout_s, net.url()]
     rc, out, err = _timed(net, cmd, secs + 60)
-    r = {"rc": rc, "out": out + err, "connect": 0, "read": 0, "write": 0, "timeout": 0,
-         "non2xx": 0}
+    r = {"rc": rc, "out": out + err, "secs": secs, "connect": 0, "read": 0, "write": 0,
+         "timeout": 0, "non2xx": 0}
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if m:
         r["connect"], r["read"], r["write"], r["timeout"] = map(int, m.groups())
@@ -265,16 +279,66 @@ def _one_response(buf, head_only):
     return {"status": int(m.group(1)), "headers": headers, "body": body}, end + 4 + length
 
 
-def wait_closed(sock, secs=5):
-    """True if the peer closes (FIN or RST) within secs; bytes it sent first are dropped."""
-    sock.settimeout(0.5)
-    deadline = time.monotonic() + secs
-    while time.monotonic() < deadline:
-        try:
-            if not sock.recv(65536):
-                return True
-        except TimeoutError:
-            continue
-        except ConnectionResetError:
-            return True
-    return False
+# ---- idle connections held by real sockets ----
+
+def hold_idle(net, cap, budget_s, window=8, settle_s=0.0):
+    """Open up to cap connections to the guest's port 80 from real sockets
+    made in the namespace (the host's TCP does the handshakes), at most
+    window connecting at once, and keep them open, sending nothing. Stops
+    at the cap, after budget_s wall seconds, when a connect fails or takes
+    over 3 s, or when the guest closes or resets one it holds.
+    settle_s: a pause after each window's worth (a thread-style acceptor
+    empties its queue meanwhile). Returns (held sockets, why it stopped,
+    seconds); the caller closes the sockets."""
+    sel = selectors.DefaultSelector()
+    held, pending, why = [], {}, None
+    t0 = time.monotonic()
+    try:
+        while why is None:
+            now = time.monotonic()
+            if len(held) >= cap:
+                why = "the cap"
+                break
+            if now - t0 > budget_s:
+                why = "the %.0f s time budget" % budget_s
+                break
+            while len(pending) < window and len(held) + len(pending) < cap:
+                s = net.socket()
+                s.setblocking(False)
+                rc = s.connect_ex((GUEST_IP, 80))
+                if rc not in (0, errno.EINPROGRESS):
+                    s.close()
+                    why = "connect: %s" % os.strerror(rc)
+                    break
+                pending[s] = now
+                sel.register(s, selectors.EVENT_WRITE)
+            if pending and now - min(pending.values()) > 3:
+                why = "a connect not done in 3 s"
+                break
+            for key, ev in sel.select(0.5):
+                s = key.fileobj
+                if s in pending:
+                    del pending[s]
+                    sel.unregister(s)
+                    err = s.getsockopt(so.SOL_SOCKET, so.SO_ERROR)
+                    if err:
+                        s.close()
+                        why = "a connect failed: %s" % os.strerror(err)
+                        break
+                    held.append(s)
+                    sel.register(s, selectors.EVENT_READ)
+                    if settle_s and len(held) % window == 0:
+                        time.sleep(settle_s)
+                else:                 # a held one became readable: EOF or RST
+                    try:
+                        got = s.recv(1)
+                        why = "the guest sent data on an idle connection" if got else \
+                            "a FIN from the guest"
+                    except ConnectionResetError:
+                        why = "a reset from the guest"
+                    break
+    finally:
+        for s in pending:
+            s.close()
+        sel.close()
+    return held, why, time.monotonic() - t0

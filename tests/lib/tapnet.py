@@ -23,7 +23,8 @@ and on SIGTERM/SIGHUP: every process still in the namespace (all of them
 started here), the TAP device, the namespace. A namespace left by a run
 that was killed outright (SIGKILL) is removed by the next run.
 
-Needs root and /dev/net/tun; unavailable() says why not, for a SKIP.
+Needs root and /dev/net/tun; unavailable() says why not, for a SKIP
+(and so does TAP=0, which turns the link off on purpose).
 
 As a program (what `make run NET=tap` uses):
     tests/lib/tapnet.py [--netns NAME] -- COMMAND...
@@ -50,13 +51,17 @@ GUEST_IP = "10.0.2.15"      # the guest's static address (kernel/net)
 HOST_IP = "10.0.2.2"        # the namespace's side of the link: the guest's gateway
 PREFIX_LEN = 24
 TEST_PREFIX = "wstest"      # the tests' namespaces: wstest<pid>-<n>
-# A real client's many sockets: wrk -c1000 needs 1000 and some.
-CLIENT_FILES = 8192
+# Open files for a client: wrk -c1000 needs 1000 and some, make bench holds
+# up to 10,000 idle sockets.
+CLIENT_FILES = 16384
 CLONE_NEWNET = 0x40000000   # <sched.h>, for setns(2)
 
 
 def unavailable():
-    """Why the direct link cannot be made here, or None."""
+    """Why the direct link cannot be made here, or None. TAP=0 in the
+    environment turns it off on purpose (no namespaces made)."""
+    if os.environ.get("TAP") == "0":
+        return "TAP=0: the TAP tests are turned off"
     if os.geteuid() != 0:
         return "not root: the TAP tests need root (ip netns, /dev/net/tun)"
     if not os.path.exists("/dev/net/tun"):
@@ -152,7 +157,7 @@ def _install_handlers():
 _install_handlers()
 
 
-def _raise_file_limit():
+def raise_file_limit():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = CLIENT_FILES if hard == resource.RLIM_INFINITY else min(CLIENT_FILES, hard)
     if soft < want:
@@ -240,14 +245,14 @@ class TapNet:
         """cmd inside the namespace, bounded by timeout wall seconds (then
         killed: subprocess.TimeoutExpired). A CompletedProcess, text."""
         return subprocess.run(self.prefix() + list(cmd), capture_output=True, text=True,
-                              timeout=timeout, preexec_fn=_raise_file_limit)
+                              timeout=timeout, preexec_fn=raise_file_limit)
 
     def popen(self, cmd, **kw):
         """cmd inside the namespace, in the background; stop it by its pid."""
         kw.setdefault("stdout", subprocess.PIPE)
         kw.setdefault("stderr", subprocess.PIPE)
         return subprocess.Popen(self.prefix() + list(cmd), text=True,
-                                preexec_fn=_raise_file_limit, **kw)
+                                preexec_fn=raise_file_limit, **kw)
 
     def guest(self, **kw):
         """A Guest (tests/lib/guest.py) whose QEMU runs inside the namespace

@@ -31,14 +31,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from guest import Skip, check  # noqa: E402
 import tapnet  # noqa: E402
 from tapnet import GUEST_IP, TapNet  # noqa: E402
-from tapload import (Server, ab, ab_text, curl, curl_cmd, curl_result, drops_text, guest_net, heap_used,  # noqa: E402
-                     nmap, nmap_count, read_responses, wait_closed, wrk, wrk_text)
+from tapload import (Server, ab, ab_text, curl, curl_cmd, curl_result, drops_text,  # noqa: E402
+                     guest_net, guest_uptime_s, heap_used, nmap, nmap_count, read_responses,
+                     wrk, wrk_text)
 
 # Test name -> the item of issue 8 whose fix it waits for. Remove a name
 # when its fix has landed and the test passes.
 PENDING = {
     "wrk_c1000_loop": "issue 8 items 2-3: rx-ring-full (NE2000 backpressure), SYN backlog (SYN cookies), RTO",
     "wrk_c1000_threads": "issue 8 items 2-3: rx-ring-full, SYN backlog, accept queue without RST",
+    "ab_c100_loop": "issue 8 items 2-3: resets under 100 new connections at a time (SYN backlog, rx-ring-full)",
     "ab_c100_threads": "issue 8 item 3: accept queue resets established connections",
     "ab_after_wrk_loop": "issue 8 items 2-3: the loop resets after a wrk -c1000 run",
     "ab_after_wrk_threads": "issue 8 item 3: accept queue resets",
@@ -51,6 +53,8 @@ PENDING = {
     "cookie_6k_threads": "issue 8 item 5: request heads up to 8 KiB",
     "head_9k_431_loop": "issue 8 item 5: 431 for a head over 8 KiB",
     "head_9k_431_threads": "issue 8 item 5: 431 for a head over 8 KiB",
+    "syn_flood_while_curl": "issue 8 items 2-3: SYN cookies, rx-ring-full (curls time out)",
+    "nmap_syn_scan": "issue 8 item 2: rx-ring-full drops nmap's SYNs (ports seen as filtered)",
     "nmap_fin_xmas_null": "issue 8 item 3: RST to FIN/Xmas/Null at closed ports",
     "arp_expiry_90s": "issue 8 item 4: ARP refresh before expiry",
 }
@@ -438,15 +442,50 @@ def test_nmap_fin_xmas_null():
 
 # ---- ARP across an expiry ----
 
+ARP_TTL_S = 60            # kernel/net/net.h, ARP_TTL_NS
+ARP_RUN_S = 90            # the issue's 90 s
+ARP_MORE_S = 30           # more, while the guest's clock has not passed the expiry
+ARP_WALL_MAX_S = 180
+
+
 @tap_test
 def test_arp_expiry_90s():
     """90 s at 10 wrk clients, across the guest's 60 s ARP expiry of the
-    gateway: no packet dropped for want of an address (arp-unresolved 0)."""
+    gateway: no packet dropped for want of an address (arp-unresolved 0).
+    The namespace knows the guest's MAC for good (a permanent neighbour
+    entry), so Linux never ARPs and never refreshes the guest's entry: the
+    guest's own first request is its only ARP exchange, and the entry
+    expires in the middle of the run. The expiry runs on the guest's clock,
+    which falls behind the wall clock on a loaded host: while fewer than
+    ARP_TTL_S + 15 guest seconds have passed, wrk runs ARP_MORE_S more (at
+    most ARP_WALL_MAX_S in all)."""
     with TapNet() as net, Server(net, "loop") as srv:
-        srv.start()
-        w = wrk(net, conns=10, secs=90)
-        _, f = settle_and_stop(srv)
-        report("wrk -t1 -c10 -d90s across an ARP expiry, httpd loop",
-               "%s | %s" % (wrk_text(w), guest_text(f)))
-        check(w["requests"] and w["errors"] == 0, wrk_text(w), srv.g)
+        net.sh(["ip", "neigh", "replace", GUEST_IP, "lladdr", srv.mac, "nud", "permanent",
+                "dev", net.tap])
+        t0, up0 = time.monotonic(), guest_uptime_s(srv.g)
+        runs, secs = [], ARP_RUN_S
+        while True:
+            srv.start()
+            runs.append(wrk(net, conns=10, secs=secs))
+            srv.stop()
+            guest_s = guest_uptime_s(srv.g) - up0
+            if guest_s >= ARP_TTL_S + 15 or time.monotonic() - t0 + ARP_MORE_S > ARP_WALL_MAX_S:
+                break
+            secs = ARP_MORE_S
+        f = guest_net(srv.g)
+        report("wrk -t1 -c10 across an ARP expiry, httpd loop",
+               "%d s of wrk (%.0f s on the guest's clock): %s | guest: %d ARP requests sent | %s"
+               % (sum(r["secs"] for r in runs), guest_s, "; ".join(wrk_text(r) for r in runs),
+                  f["arp_requests"] or 0, guest_text(f)))
+        check(f["arp_requests"] and f["arp_requests"] >= 2,
+              "the guest asked ARP %s times in %.0f guest seconds: no expiry in the run"
+              % (f["arp_requests"], guest_s), srv.g)
+        for r in runs:
+            check(r["requests"] and r["errors"] == 0, wrk_text(r), srv.g)
         check(f["drops"].get("arp-unresolved", 0) == 0, drops_text(f), srv.g)
+
+
+def test_pending_names_are_tests():
+    """Every name in PENDING is a test here (a typo would skip nothing)."""
+    names = {n[len("test_"):] for n in globals() if n.startswith("test_")}
+    check(set(PENDING) <= names, "PENDING names no test: %s" % sorted(set(PENDING) - names))
