@@ -160,7 +160,33 @@ def test_curl_both_styles():
             check(after == base, "heap: %d bytes before, %d after" % (base, after), srv.g)
 
 
-# ---- wrk: 1,000 connections ----
+# ---- wrk: 10 keep-alive connections, then 1,000 ----
+
+def wrk_c10(style):
+    """What holds today: 10 keep-alive connections for 5 s, no error."""
+    with TapNet() as net, Server(net, style) as srv:
+        srv.start()
+        with RstWatch(net) as rw:
+            w = wrk(net, conns=10, secs=5)
+            d, f = settle_and_stop(srv)
+            rst = rw.count()
+        report("wrk -t1 -c10 -d5s, httpd " + style, "%s | httpd: %d connections | %s"
+               % (wrk_text(w), d["connections"], guest_text(f, rst)))
+        check(w["requests"] and w["errors"] == 0 and w["non2xx"] == 0, wrk_text(w), srv.g)
+        check(d["requests"] >= w["requests"], "httpd served %d, wrk counted %d"
+              % (d["requests"], w["requests"]), srv.g)
+        check(rst == 0 and f["resets_sent"] == 0, guest_text(f, rst), srv.g)
+
+
+@tap_test
+def test_wrk_c10_loop():
+    wrk_c10("loop")
+
+
+@tap_test
+def test_wrk_c10_threads():
+    wrk_c10("threads")
+
 
 def wrk_c1000(style):
     with TapNet() as net, Server(net, style) as srv:
