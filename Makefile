@@ -1,6 +1,7 @@
 # webscale: build, boot, test, debug.
 #
 #   make run     build the ISO and boot it in QEMU; the serial console is this terminal
+#                (NET=tap, as root: on a TAP link in a network namespace, README "The network")
 #   make test    every test (host unit tests, in-kernel suites, console, GDB); last line "N passed, N failed"
 #   make gdb     QEMU paused in the background, GDB in front, stopped at kmain
 #   make qemu-gdb  QEMU paused here, waiting for GDB from a second terminal
@@ -62,6 +63,14 @@ endif
 NET_TCP_PORT ?= 8080
 NET_UDP_PORT ?= 7777
 QEMU_NET := $(shell $(PYTHON) tools/machine.py --net $(NET_TCP_PORT) $(NET_UDP_PORT))
+# make run NET=tap (as root): the NE2000 on a TAP device inside a private
+# network namespace NETNS instead, a direct link to the guest's own TCP;
+# tests/lib/tapnet.py makes it, runs QEMU in it, removes it when QEMU ends.
+NETNS ?= webscale
+ifeq ($(NET),tap)
+QEMU_NET := $(shell $(PYTHON) tools/machine.py --tap)
+IN_NET := $(PYTHON) tests/lib/tapnet.py --netns $(NETNS) --
+endif
 # QEMU leaves with (v << 1) | 1 when the kernel writes v to isa-debug-exit;
 # `halt` writes 0, so 1 means a clean exit.
 # After QEMU, turn the terminal's line wrap back on (SeaBIOS turned it off).
@@ -113,13 +122,13 @@ $(B)/webscale.iso: $(B)/kernel.elf boot/grub.cfg
 # read the boot disk" from the empty floppy drive first.
 run: setup $(B)/webscale.iso
 	@echo "webscale: booting build/webscale.iso in QEMU. Quit with Ctrl-A X, or type 'halt'."
-	@$(QEMU) $(QEMU_MACHINE) $(QEMU_NET) -nographic -serial mon:stdio -boot d -cdrom $(B)/webscale.iso; $(QEMU_STATUS)
+	@$(IN_NET) $(QEMU) $(QEMU_MACHINE) $(QEMU_NET) -nographic -serial mon:stdio -boot d -cdrom $(B)/webscale.iso; $(QEMU_STATUS)
 
 # The same kernel without GRUB: faster to start, what the tests use.
 # APPEND="run=threads 4 3" passes a kernel command line.
 run-kernel: kernel
 	@echo "webscale: booting build/kernel.elf in QEMU. Quit with Ctrl-A X, or type 'halt'."
-	@$(QEMU) $(QEMU_MACHINE) $(QEMU_NET) -nographic -serial mon:stdio -kernel $(B)/kernel.elf \
+	@$(IN_NET) $(QEMU) $(QEMU_MACHINE) $(QEMU_NET) -nographic -serial mon:stdio -kernel $(B)/kernel.elf \
 		-append "$(APPEND)"; $(QEMU_STATUS)
 
 # ---- host-side unit tests of the pure modules, with sanitizers ----

@@ -16,6 +16,10 @@ Usage: tests/run.py [--list] [SUBSTRING...]
 Environment: TEST_JOBS (default 2) tests at once; SUITE_TIMEOUT (default
 300) wall seconds for one boot of an in-kernel suite.
 
+A test that cannot run here (the TAP tests without root or /dev/net/tun)
+or is not due yet prints one line, SKIP and why: neither a pass nor a
+failure; the last line then adds ", N skipped".
+
 A failure prints where: a kernel case its "# FAIL file:line" diagnostics,
 a hung suite the case it was in and the guest's last 40 lines, a scenario
 the file and line of the failed check, its line of code and message, and
@@ -34,7 +38,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "lib"))
-from guest import TAIL_LINES, Guest, TestFailure, forget_guests, guests_booted  # noqa: E402
+from guest import TAIL_LINES, Guest, Skip, TestFailure, forget_guests, guests_booted  # noqa: E402
 
 SUITE_TIMEOUT = float(os.environ.get("SUITE_TIMEOUT", "300"))
 SPEC_MAX = 63           # bytes of test=...: kmain's copy of it holds 63
@@ -42,6 +46,8 @@ MESSAGE_LINES = 24      # a longer failure message keeps its first and last line
 
 
 class Result:
+    """ok: True (pass), False (fail) or None (skipped; detail says why)."""
+
     def __init__(self, name, ok, secs, detail="", guest_ns=None):
         self.name, self.ok, self.secs, self.detail = name, ok, secs, detail
         self.guest_ns = guest_ns
@@ -251,6 +257,8 @@ def run_scenario(name, fn):
     try:
         fn()
         return Result(name, True, time.monotonic() - t0)
+    except Skip as e:
+        return Result(name, None, time.monotonic() - t0, str(e))
     except Exception as e:
         return Result(name, False, time.monotonic() - t0, failure_report(e))
 
@@ -291,7 +299,7 @@ def main():
         return
     todo = select(args)
     jobs = int(os.environ.get("TEST_JOBS", "2"))
-    passed = failed = 0
+    passed = failed = skipped = 0
     t0 = time.monotonic()
     with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
         futures = {ex.submit(t.run): t.name for t in todo}
@@ -301,6 +309,10 @@ def main():
             except Exception:
                 results = [Result(futures[fut], False, 0, traceback.format_exc())]
             for r in results:
+                if r.ok is None:
+                    print("SKIP  %-48s %s  %s" % (r.name, time_column(r), r.detail), flush=True)
+                    skipped += 1
+                    continue
                 print("%s  %-48s %s" % ("PASS" if r.ok else "FAIL", r.name, time_column(r)),
                       flush=True)
                 if r.ok:
@@ -309,8 +321,8 @@ def main():
                     failed += 1
                     for line in r.detail.rstrip().splitlines()[-80:]:
                         print("      | " + line)
-    print("# %d tests in %.0f s" % (passed + failed, time.monotonic() - t0))
-    print("%d passed, %d failed" % (passed, failed))
+    print("# %d tests in %.0f s" % (passed + failed + skipped, time.monotonic() - t0))
+    print("%d passed, %d failed" % (passed, failed) + (", %d skipped" % skipped if skipped else ""))
     sys.exit(1 if failed or passed == 0 else 0)
 
 

@@ -12,6 +12,10 @@ over QEMU's dgram netdev on 127.0.0.1) completes handshakes by hand against
 `httpd loop` and `httpd threads`, at most 8 half-open at a time, until a cap,
 a time budget, or the guest refuses (RST) or closes (FIN); httpd's report at
 Ctrl-C and `net` say how many were open and what they cost in heap.
+
+Last, real clients on the TAP link (tools/bench_tap.py, root only): wrk
+at 1, 100 and 1000 connections against both styles and idle connections
+held by real sockets, in wall-clock time, reported beside the host's load.
 """
 import os
 import re
@@ -25,6 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from guest import Guest, TestFailure  # noqa: E402
 import ethpeer as N  # noqa: E402  the raw-Ethernet peer and its frames
+import bench_tap  # noqa: E402  tools/bench_tap.py: real clients on the TAP link
 
 # name: (what, goal, unit, anchor from published or measured figures)
 GOALS = {
@@ -247,6 +252,7 @@ def main():
         print("  %-70s %8d %-12s %s" % (what, v, unit, verdict))
         if note:
             print("  %-70s %8s %-12s (%s)" % ("", "", "", note))
+    bench_tap.main()
     print("\n%d goal%s missed." % (missed, "" if missed == 1 else "s"))
     # A report, not a test: missed goals are figures to read, not a failed
     # command. BENCH_STRICT=1 makes them one (for scripts that gate on it).

@@ -9,6 +9,9 @@ import it. Change the machine here and every one of them follows.
   python3 tools/machine.py --net TCP UDP    the NIC on the user network, with
                                             host forwards 127.0.0.1:TCP -> :80
                                             and 127.0.0.1:UDP -> :7
+  python3 tools/machine.py --tap [IFNAME]   the NIC on TAP device IFNAME (default
+                                            TAP_IFNAME); tests/lib/tapnet.py makes
+                                            it, inside a network namespace
 """
 import os
 import shlex
@@ -22,6 +25,9 @@ DEBUG_EXIT_PORT = 0xF4
 NIC_IOBASE, NIC_IRQ = 0x300, 9
 NETDEV_ID = "n0"
 LOCAL = "127.0.0.1"         # the only host address a forward may bind to
+# The TAP device of the direct link (tests/lib/tapnet.py). It lives in a
+# network namespace of its own, so one fixed name never collides.
+TAP_IFNAME = "wstap0"
 
 # One instruction = 1 ns of guest time; idle time costs no wall time.
 ICOUNT = ["-icount", "shift=0,sleep=off,align=off"]
@@ -54,9 +60,19 @@ def user_net(tcp=None, udp=None):
     return ["-netdev", opts] + nic()
 
 
+def tap_net(ifname=TAP_IFNAME):
+    """The NIC on an existing TAP device: frames go straight to the host's
+    kernel, whose TCP (wrk, curl, nmap) then meets the guest's own. QEMU
+    runs no scripts (script=no, downscript=no): tests/lib/tapnet.py creates
+    the device, addresses it and removes it."""
+    return ["-netdev", "tap,id=%s,ifname=%s,script=no,downscript=no" % (NETDEV_ID, ifname)] + nic()
+
+
 def main(argv):
     if argv[:1] == ["--net"] and len(argv) == 3:
         args = user_net(int(argv[1]), int(argv[2]))
+    elif argv[:1] == ["--tap"] and len(argv) <= 2:
+        args = tap_net(*argv[1:])
     elif not argv:
         args = machine()
     else:

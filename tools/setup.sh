@@ -5,7 +5,10 @@
 # exact command and stop.
 set -eu
 
-# command-or-file : Debian package that provides it
+# command-or-file : Debian package that provides it. The last group are the
+# real clients of the TAP tests (tests/scenarios/test_tap.py, make bench):
+# ip for the network namespace, wrk, ab, curl, nc, nmap, hping3, and
+# tcpdump for diagnosis. hping3 lives in /usr/sbin, which a user's PATH may lack.
 NEEDS="
 i686-linux-gnu-gcc:gcc-i686-linux-gnu
 i686-linux-gnu-ld:binutils-i686-linux-gnu
@@ -20,6 +23,14 @@ gdb:gdb
 python3:python3
 gcc:gcc
 clang:clang
+ip:iproute2
+wrk:wrk
+ab:apache2-utils
+curl:curl
+nc.openbsd:netcat-openbsd
+nmap:nmap
+/usr/sbin/hping3:hping3
+tcpdump:tcpdump
 "
 
 missing=""

@@ -54,6 +54,12 @@ class TestFailure(Exception):
         self.where, self.source = check_site()
 
 
+class Skip(Exception):
+    """A test that cannot run here (no root, no /dev/net/tun) or is not due
+    yet; its message says why. tests/run.py reports it as SKIP, neither a
+    pass nor a failure."""
+
+
 # The guests each thread has booted since forget_guests(): tests/run.py
 # shows the last one's console when a test fails for any reason.
 _booted = threading.local()
@@ -67,8 +73,9 @@ def guests_booted():
     return getattr(_booted, "guests", [])
 
 
-def machine_args(kernel=KERNEL, append="", icount=False, extra=(), cdrom=None):
-    args = [machine.qemu()] + machine.machine() + ["-display", "none", "-monitor", "none"]
+def machine_args(kernel=KERNEL, append="", icount=False, extra=(), cdrom=None, prefix=()):
+    """prefix: words before QEMU's, e.g. `ip netns exec NS` (tests/lib/tapnet.py)."""
+    args = list(prefix) + [machine.qemu()] + machine.machine() + ["-display", "none", "-monitor", "none"]
     if cdrom:
         args += ["-cdrom", cdrom]
     else:
@@ -82,8 +89,8 @@ def machine_args(kernel=KERNEL, append="", icount=False, extra=(), cdrom=None):
 
 class Guest:
     def __init__(self, append="", icount=False, extra=(), serial="stdio", kernel=KERNEL,
-                 cdrom=None):
-        args = machine_args(kernel, append, icount, extra, cdrom) + ["-serial", serial]
+                 cdrom=None, prefix=()):
+        args = machine_args(kernel, append, icount, extra, cdrom, prefix) + ["-serial", serial]
         self.args = args
         _booted.guests = guests_booted() + [self]
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

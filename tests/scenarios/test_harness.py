@@ -55,6 +55,22 @@ def test_one_case_by_its_name():
     check(out.rstrip().splitlines()[-1] == "1 passed, 0 failed", out)
 
 
+def test_a_skip_is_neither_a_pass_nor_a_failure():
+    # TAP=0 turns the TAP tests off (tests/lib/tapnet.py): each is one SKIP
+    # line with the reason, counted apart; the exit status follows the rest.
+    rc, out = run_py("tap.curl_both_styles", "kernel/loop.post_burst_overflow_counted",
+                     env={"TAP": "0"})
+    check(rc == 0, "exit status %d:\n%s" % (rc, out))
+    check(re.search(r"^SKIP  tap\.curl_both_styles +\d+\.\d s  TAP=0: the TAP tests are turned off$",
+                    out, re.M), out)
+    check(results(out) == [("PASS", "kernel/loop.post_burst_overflow_counted")], out)
+    check(out.rstrip().splitlines()[-1] == "1 passed, 0 failed, 1 skipped", out)
+    # Nothing but skips is not a pass.
+    rc, out = run_py("tap.curl_both_styles", env={"TAP": "0"})
+    check(rc == 1 and out.rstrip().splitlines()[-1] == "0 passed, 0 failed, 1 skipped",
+          "exit status %d:\n%s" % (rc, out))
+
+
 def test_a_name_that_selects_nothing_is_an_error():
     rc, out = run_py("kernel/loop.no_such_case")
     check(rc != 0, "exit status 0:\n" + out)
