@@ -64,6 +64,7 @@ static const uint8_t drop_reason[NETDEV_DROPS] = {
     [NETDEV_DROP_RX_BAD_HEADER] = NET_DROP_RX_BAD_HEADER,
     [NETDEV_DROP_RX_OVERFLOW] = NET_DROP_RX_OVERFLOW,
     [NETDEV_DROP_RX_CARD_ERRORS] = NET_DROP_RX_CARD_ERRORS,
+    [NETDEV_DROP_RX_CARD_MISSED] = NET_DROP_RX_CARD_MISSED,
     [NETDEV_DROP_TX_QUEUE_FULL] = NET_DROP_TX_QUEUE_FULL,
     [NETDEV_DROP_TX_ERROR] = NET_DROP_TX_ERROR,
 };
@@ -76,6 +77,7 @@ static void add_driver_stats(struct net_stats *s, const struct netdev_stats *d)
     s->tx_bytes += d->tx_bytes;
     s->rx_irqs += d->irqs;
     s->rx_ring_max = d->rx_ring_max;
+    s->rx_holds = d->rx_holds;
     for (int i = 0; i < NETDEV_DROPS; i++)
         s->drops[drop_reason[i]] += d->drops[i];
 }
