@@ -27,6 +27,10 @@ int cmd_net(int argc, char **argv)
                 "ne2k_isa,netdev=n0,iobase=0x300,irq=9 (make run has it).\n");
         return 0;
     }
+    /* The ARP table first: listing it ages it, and what that gives up is
+     * counted in the figures read next. */
+    static struct net_arp_entry arp[NET_ARP_ENTRIES];
+    int n = net_arp_list(arp, NET_ARP_ENTRIES);
     static struct net_stats s;
     net_get_stats(&s);
     char mac[18], ip[16], mask[16], gw[16];
@@ -57,8 +61,6 @@ int cmd_net(int argc, char **argv)
             "%u timed out; resets %u sent, %u received; %u bytes per connection\n",
             t.syn_received, t.syn_evicted, t.half_open_max, t.retransmits, t.timeouts,
             t.resets_sent, t.resets_received, (unsigned)tcp_conn_bytes());
-    static struct net_arp_entry arp[NET_ARP_ENTRIES];
-    int n = net_arp_list(arp, NET_ARP_ENTRIES);
     kprintf("  arp: %d of %d entries\n", n, NET_ARP_ENTRIES);
     for (int i = 0; i < n; i++) {
         char aip[16], amac[18];

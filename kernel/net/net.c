@@ -9,7 +9,8 @@
  * NET_RX_BATCH frames to Ethernet per loop iteration. The source is
  * level-triggered, so frames left over run in the next iteration, after
  * the loop's timers and posts: a flood takes turns with everything else
- * instead of starving it, and the rings bound it, their drops counted. */
+ * instead of starving it. While the stack is behind, the driver's ring
+ * fills and frames wait on the card (netdev.h: rx_release takes them). */
 #include <webscale/console.h>
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
