@@ -14,7 +14,7 @@
 
 /* Why a driver dropped a frame: the ways a card loses one. */
 enum netdev_drop {
-    NETDEV_DROP_RX_RING_FULL,      /* the driver's RX ring was full: the stack is behind */
+    NETDEV_DROP_RX_RING_FULL,      /* the RX ring was full and the frame could not wait on the card */
     NETDEV_DROP_RX_SHORT,          /* shorter than the Ethernet minimum */
     NETDEV_DROP_RX_LONG,           /* longer than the Ethernet maximum */
     NETDEV_DROP_RX_BAD_HEADER,     /* the card's own bookkeeping was impossible */
