@@ -54,7 +54,8 @@
 
 #define NE2K_FRAME_MIN 60         /* Ethernet minimum without the CRC */
 #define NE2K_FRAME_MAX 1518       /* with the CRC real cards store; QEMU stores none */
-#define NE2K_RX_SLOTS 32          /* kernel RX ring: power of two */
+#define NE2K_RX_SLOTS 256         /* kernel RX ring (power of two): the card's 52 small
+                                   * frames several times over; QEMU drops past those */
 #define NE2K_TX_SLOTS 8           /* frames waiting for the transmitter */
 
 /* The NE2000's 16 KiB buffer: pages 0x40-0x7F. Six pages transmit one
