@@ -135,7 +135,7 @@ run-kernel: kernel
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -fsanitize=address,undefined \
                -fno-sanitize-recover=all -fno-builtin -I. -Ikernel/include
 HOST_TESTS := $(patsubst tests/host/%.c,$(B)/host/%,$(wildcard tests/host/test_*.c))
-HOST_LIB := kernel/lib/format.c kernel/lib/ring.c kernel/lib/heap.c kernel/lib/scaled.c kernel/lib/minheap.c \
+HOST_LIB := kernel/lib/format.c kernel/lib/ring.c kernel/lib/heap.c kernel/lib/scaled.c kernel/lib/minheap.c kernel/lib/ratelimit.c \
             kernel/net/inet.c kernel/net/parse.c kernel/net/arp_table.c
 
 $(B)/host/%: tests/host/%.c $(HOST_LIB) $(wildcard kernel/lib/*.h kernel/net/*.h kernel/include/webscale/*.h)

@@ -13,17 +13,26 @@
  * the ring starts with a 4-byte header: receive status, the page of the
  * next frame, the byte count (header included).
  *
- * Receive: the ISR acknowledges the interrupt, then moves every frame from
- * the card's ring into rx_slots, a kernel ring of fixed-size slots (no
- * allocation in the IRQ path), stamps it with the time, and calls the
- * stack's notify hook, which posts the stack's work to the event loop. The
- * ISR only moves data: parsing happens in the loop, which reads each frame
- * in its slot (rx_next lends it, no copy). Frames that do not fit are
- * dropped and counted by reason (kernel/net/netdev.h's NETDEV_DROP_*, which
- * the stack maps to its own), never silently: the kernel ring full, a length
- * under 60 or over 1518 bytes, a ring header whose next-page pointer or
- * status is impossible (then the card's ring cannot be trusted and is
- * emptied: everything in it is dropped, as after an overflow).
+ * Receive: the ISR moves frames from the card's ring into rx_slots, a
+ * kernel ring of fixed-size slots (no allocation in the IRQ path), stamps
+ * each with the time and notifies the stack's loop source; the loop reads
+ * each frame in its slot (rx_next lends it, no copy).
+ *
+ * Backpressure: with rx_slots full the driver leaves the frame and those
+ * after it on the card (next_pkt and BNRY stay) and masks PRX; each
+ * rx_release takes the next one into the slot it freed, and PRX comes back
+ * once the card is empty. So the stack being behind never makes the driver
+ * drop a frame: the card's ring (52 minimal frames, 9 maximal) waits too.
+ * When that is full a DP8390 refuses what comes, keeps its ring and counts
+ * the frame in its missed-packet tally (rx-card-missed). QEMU's ISA model
+ * (ne2k_isa, no can_receive hook, unlike its PCI one) discards a frame
+ * that finds less than a maximal frame's room and counts nothing: hence a
+ * slot at a time, so the card never waits longer than it must.
+ *
+ * Drops are counted by reason (NETDEV_DROP_*, kernel/net/netdev.h), never
+ * silent: under 60 or over 1518 bytes, an impossible ring header (then the
+ * ring cannot be trusted and is emptied), and, on a real card only, what
+ * an overflow's recovery cannot keep.
  *
  * Transmit: one frame at a time in the card (a 6-page buffer at TX_PAGE),
  * the next ones in a queue of NE2K_TX_SLOTS that the "packet transmitted"
@@ -46,7 +55,8 @@
 
 #define NE2K_FRAME_MIN 60         /* Ethernet minimum without the CRC */
 #define NE2K_FRAME_MAX 1518       /* with the CRC real cards store; QEMU stores none */
-#define NE2K_RX_SLOTS 32          /* kernel RX ring: power of two */
+#define NE2K_RX_SLOTS 256         /* kernel RX ring (power of two): the card's 52 small
+                                   * frames several times over; QEMU drops past those */
 #define NE2K_TX_SLOTS 8           /* frames waiting for the transmitter */
 
 /* The NE2000's 16 KiB buffer: pages 0x40-0x7F. Six pages transmit one
@@ -86,6 +96,8 @@ struct rx_slot {
 static struct rx_slot rx_slots[NE2K_RX_SLOTS];
 static volatile uint32_t rx_head, rx_tail;
 static uint8_t next_pkt;            /* the card's ring page we read next */
+static volatile int rx_held;        /* frames wait on the card, PRX masked (irqs off) */
+static uint8_t imr = IMR_WANTED;    /* what the IMR holds now */
 
 /* TX: the frame in the card, then a queue. */
 struct tx_slot {
@@ -183,8 +195,29 @@ static void rx_ring_reset(uint8_t curr)
     set_bnry();
 }
 
-/* Move every frame from the card's ring into rx_slots. ISR only. */
-static int rx_drain(void)
+static void set_imr(uint8_t v) { wr(NE_IMR, imr = v); }
+
+/* What rx_drain does with a frame that finds rx_slots full. */
+enum rx_full { RX_FULL_HOLD, RX_FULL_DROP };
+
+/* The frame at next_pkt (len bytes after its ring header) into a slot. */
+static void rx_take(uint32_t len)
+{
+    struct rx_slot *f = &rx_slots[rx_head & (NE2K_RX_SLOTS - 1)];
+    dma_read((uint16_t)(next_pkt * NE_PAGE_SIZE + RX_HDR_BYTES), f->data, (uint16_t)len);
+    f->len = (uint16_t)len;
+    f->rx_ns = clock_ns();
+    ring_barrier();
+    rx_head++;
+    st.rx_frames++;
+    st.rx_bytes += len;
+    if (rx_head - rx_tail > st.rx_ring_max)
+        st.rx_ring_max = rx_head - rx_tail;
+}
+
+/* Frames from the card into rx_slots until either is empty or full; then
+ * hold (see "Backpressure") or drop. Interrupts off. 1 if one was taken. */
+static int rx_drain(enum rx_full full)
 {
     int got = 0;
     /* At most one pass over the ring's pages: a corrupt ring cannot loop us. */
@@ -213,20 +246,16 @@ static int rx_drain(void)
             st.drops[NETDEV_DROP_RX_SHORT]++;
         } else if (len > NE2K_FRAME_MAX) {
             st.drops[NETDEV_DROP_RX_LONG]++;
-        } else if (rx_head - rx_tail == NE2K_RX_SLOTS) {
-            st.drops[NETDEV_DROP_RX_RING_FULL]++;
-        } else {
-            struct rx_slot *f = &rx_slots[rx_head & (NE2K_RX_SLOTS - 1)];
-            dma_read((uint16_t)(next_pkt * NE_PAGE_SIZE + RX_HDR_BYTES), f->data, (uint16_t)len);
-            f->len = (uint16_t)len;
-            f->rx_ns = clock_ns();
-            ring_barrier();
-            rx_head++;
-            st.rx_frames++;
-            st.rx_bytes += len;
-            if (rx_head - rx_tail > st.rx_ring_max)
-                st.rx_ring_max = rx_head - rx_tail;
+        } else if (rx_head - rx_tail < NE2K_RX_SLOTS) {
+            rx_take(len);
             got = 1;
+        } else if (full == RX_FULL_HOLD) {
+            rx_held = 1;
+            st.rx_holds++;
+            set_imr(IMR_WANTED & ~ISR_PRX);
+            break;                     /* next_pkt and BNRY stay: the frame waits */
+        } else {
+            st.drops[NETDEV_DROP_RX_RING_FULL]++;
         }
         next_pkt = nxt;
         set_bnry();
@@ -236,10 +265,10 @@ static int rx_drain(void)
 
 /* [DP8390D "Buffer Ring Overflow"; AN-874]: stop, wait, clear the remote
  * byte count, remember an interrupted transmit, loopback, start, empty the
- * ring, clear OVW, back to normal, then resend the interrupted frame. The
- * 2 ms busy wait is in the ISR: it happens only when the ring overflowed,
- * and the datasheet asks for it. QEMU never overflows (it holds frames
- * back while the ring is full), so this path runs on real cards only. */
+ * ring (what finds rx_slots full is dropped: the procedure must take
+ * packets off), clear OVW, back to normal, resend the interrupted frame.
+ * The 2 ms busy wait in the ISR is the datasheet's. QEMU never sets OVW
+ * (it discards instead), so this path runs on real cards only. */
 static int rx_overflow(void)
 {
     st.drops[NETDEV_DROP_RX_OVERFLOW]++;
@@ -253,7 +282,7 @@ static int rx_overflow(void)
     int resend = txp && !(rd(NE_ISR) & (ISR_PTX | ISR_TXE));
     wr(NE_TCR, TCR_LB0);
     wr(NE_CR, CR_PAGE0 | CR_RD2 | CR_STA);
-    int got = rx_drain();
+    int got = rx_drain(RX_FULL_DROP);
     wr(NE_ISR, ISR_OVW);
     wr(NE_TCR, TCR_NORMAL);
     if (resend)
@@ -284,6 +313,14 @@ static void tx_next(void)
     tx_qtail++;
 }
 
+/* Reading the tallies clears them [DP8390D "Tally Counters"]; CNT comes
+ * at 128, get_stats reads them for a current figure. Interrupts off. */
+static void read_tallies(void)
+{
+    st.drops[NETDEV_DROP_RX_CARD_ERRORS] += rd(NE_CNTR0) + rd(NE_CNTR1);
+    st.drops[NETDEV_DROP_RX_CARD_MISSED] += rd(NE_CNTR2);
+}
+
 static void ne2k_irq(void *arg)
 {
     (void)arg;
@@ -291,7 +328,7 @@ static void ne2k_irq(void *arg)
     st.irqs++;
     /* Bounded: each round acknowledges what it handles. */
     for (int round = 0; round < ISR_ROUNDS; round++) {
-        uint8_t isr = rd(NE_ISR) & IMR_WANTED;
+        uint8_t isr = rd(NE_ISR) & imr;   /* a masked PRX waits for rx_release */
         if (!isr)
             break;
         if (isr & ISR_OVW) {
@@ -300,7 +337,7 @@ static void ne2k_irq(void *arg)
         } else if (isr & (ISR_PRX | ISR_RXE)) {
             /* Acknowledge first: a frame that lands meanwhile raises it again. */
             wr(NE_ISR, isr & (ISR_PRX | ISR_RXE));
-            got |= rx_drain();
+            got |= rx_drain(RX_FULL_HOLD);
         }
         if (isr & (ISR_PTX | ISR_TXE)) {
             wr(NE_ISR, isr & (ISR_PTX | ISR_TXE));
@@ -310,8 +347,7 @@ static void ne2k_irq(void *arg)
             tx_next();
         }
         if (isr & ISR_CNT) {
-            /* Reading the tally counters clears them [DP8390D "Tally Counters"]. */
-            st.drops[NETDEV_DROP_RX_CARD_ERRORS] += rd(NE_CNTR0) + rd(NE_CNTR1) + rd(NE_CNTR2);
+            read_tallies();
             wr(NE_ISR, ISR_CNT);
         }
     }
@@ -359,11 +395,29 @@ static int ne2k_rx_next(struct netdev *dev, struct netdev_frame *out)
     return 1;
 }
 
+/* A slot is free and frames wait on the card. Acknowledge first, as the
+ * ISR does: a frame landing meanwhile interrupts once PRX is unmasked. */
+static void rx_resume(void)
+{
+    uint32_t f = irq_save();
+    if (rx_held) {
+        rx_held = 0;
+        wr(NE_ISR, ISR_PRX | ISR_RXE);
+        if (rx_drain(RX_FULL_HOLD) && notify)
+            notify();
+        if (!rx_held)
+            set_imr(IMR_WANTED);
+    }
+    irq_restore(f);
+}
+
 static void ne2k_rx_release(struct netdev *dev)
 {
     ring_barrier();
     if (rx_head != rx_tail)
         rx_tail++;
+    if (rx_held)
+        rx_resume();
 }
 
 static void ne2k_set_notify(struct netdev *dev, void (*fn)(void)) { notify = fn; }
@@ -371,6 +425,8 @@ static void ne2k_set_notify(struct netdev *dev, void (*fn)(void)) { notify = fn;
 static void ne2k_get_stats(struct netdev *dev, struct netdev_stats *s)
 {
     uint32_t f = irq_save();
+    if (present)
+        read_tallies();
     *s = st;
     irq_restore(f);
 }
@@ -429,7 +485,7 @@ struct netdev *ne2k_init(void)
     next_pkt = RX_START + 1;
     set_bnry();
     wr(NE_ISR, ISR_ALL);
-    wr(NE_IMR, IMR_WANTED);
+    set_imr(IMR_WANTED);
     wr(NE_CR, CR_PAGE1 | CR_RD2 | CR_STP);
     for (int i = 0; i < 6; i++)
         wr(NE_PAR0 + i, ne2k_dev.mac[i]);

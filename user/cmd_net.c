@@ -27,6 +27,10 @@ int cmd_net(int argc, char **argv)
                 "ne2k_isa,netdev=n0,iobase=0x300,irq=9 (make run has it).\n");
         return 0;
     }
+    /* The ARP table first: listing it ages it, and what that gives up is
+     * counted in the figures read next. */
+    static struct net_arp_entry arp[NET_ARP_ENTRIES];
+    int n = net_arp_list(arp, NET_ARP_ENTRIES);
     static struct net_stats s;
     net_get_stats(&s);
     char mac[18], ip[16], mask[16], gw[16];
@@ -36,13 +40,17 @@ int cmd_net(int argc, char **argv)
     net_fmt_ip(gw, sizeof gw, c.gateway);
     kprintf("net: NE2000 at %#x, IRQ %u, MAC %s\n", c.iobase, c.irq, mac);
     kprintf("  address %s, netmask %s, gateway %s\n", ip, mask, gw);
-    kprintf("  in:  %llu frames, %llu bytes, %u interrupts; RX ring peak %u frames\n",
-            ull(s.rx_frames), ull(s.rx_bytes), s.rx_irqs, s.rx_ring_max);
+    kprintf("  in:  %llu frames, %llu bytes, %u interrupts; RX ring peak %u frames, "
+            "full %u times (the frames waited on the card)\n",
+            ull(s.rx_frames), ull(s.rx_bytes), s.rx_irqs, s.rx_ring_max, s.rx_holds);
     kprintf("       accepted: %llu arp, %llu ip (%llu icmp, %llu udp) packets\n", ull(s.rx_arp),
             ull(s.rx_ip), ull(s.rx_icmp), ull(s.rx_udp));
-    kprintf("  out: %llu frames, %llu bytes; %llu arp requests, %llu arp replies, "
+    kprintf("  out: %llu frames, %llu bytes; %llu arp requests (%llu refreshes), %llu arp replies, "
             "%llu echo replies, %llu udp echoes\n", ull(s.tx_frames), ull(s.tx_bytes),
-            ull(s.arp_requests), ull(s.arp_replies), ull(s.echo_replies), ull(s.udp_echoed));
+            ull(s.arp_requests), ull(s.arp_refreshes), ull(s.arp_replies), ull(s.echo_replies),
+            ull(s.udp_echoed));
+    kprintf("       %llu port unreachables, %llu not sent (over %u per second)\n",
+            ull(s.port_unreach), ull(s.port_unreach_limited), NET_ICMP_ERROR_RATE);
     struct tcp_stats t;
     tcp_get_stats(&t);
     kprintf("  tcp: %llu segments in, %llu out; %llu data bytes in, %llu out; "
@@ -53,8 +61,6 @@ int cmd_net(int argc, char **argv)
             "%u timed out; resets %u sent, %u received; %u bytes per connection\n",
             t.syn_received, t.syn_evicted, t.half_open_max, t.retransmits, t.timeouts,
             t.resets_sent, t.resets_received, (unsigned)tcp_conn_bytes());
-    static struct net_arp_entry arp[NET_ARP_ENTRIES];
-    int n = net_arp_list(arp, NET_ARP_ENTRIES);
     kprintf("  arp: %d of %d entries\n", n, NET_ARP_ENTRIES);
     for (int i = 0; i < n; i++) {
         char aip[16], amac[18];

@@ -1,8 +1,13 @@
 /* ARP [RFC 826], with RFC 1122 2.3.2's advice: answer requests for our
- * address, learn (merge) senders as RFC 826's "Packet Reception" says, and
- * hold the latest packet for an address being resolved (one per entry; an
- * older one is dropped and counted), sending it when the reply comes. A
- * request is repeated at most once per ARP_RETRY_NS. */
+ * address, learn (merge) senders as RFC 826's "Packet Reception" says,
+ * but only senders on our subnet (anyone else is no neighbour: dropped,
+ * arp-off-subnet), and hold up to ARP_QUEUE_LEN packets for an address
+ * being resolved, sending them in order when the reply comes (an older
+ * one pushed out is counted, arp-queue-full; those that never see a reply
+ * are counted too, arp-unresolved). A request is repeated at most once per
+ * ARP_RETRY_NS. An entry that traffic uses is asked again by a unicast
+ * request to the MAC we know, ARP_REFRESH_NS before it would expire, and
+ * that MAC serves meanwhile: traffic that flows never waits for ARP. */
 #include <webscale/string.h>
 #include <webscale/time.h>
 #include "kernel/net/net.h"
@@ -10,12 +15,8 @@
 static const uint8_t zero_mac[6];
 
 static struct arp_table table;
-/* The packet waiting for each entry to resolve, parallel to table.s. */
-static struct {
-    uint32_t ip;
-    uint16_t len;                /* IP packet bytes; 0: none */
-    uint8_t frame[ETH_HLEN + ETH_MTU];
-} held[NET_ARP_ENTRIES];
+/* The packets waiting for each entry to resolve, parallel to table.s. */
+static struct arp_queue held[NET_ARP_ENTRIES];
 
 void arp_init(void) { arp_table_init(&table); }
 
@@ -31,12 +32,10 @@ static void send_arp(uint16_t op, const uint8_t eth_dst[6], const uint8_t tha[6]
     }
 }
 
+/* Every packet slot i held, given up: no reply came for it. */
 static void drop_held(int i)
 {
-    if (held[i].len) {
-        held[i].len = 0;
-        net_drop(NET_DROP_ARP_UNRESOLVED);
-    }
+    net_st.drops[NET_DROP_ARP_UNRESOLVED] += (uint64_t)arp_queue_clear(&held[i]);
 }
 
 static void expire(uint64_t now)
@@ -47,12 +46,14 @@ static void expire(uint64_t now)
             drop_held(i);
 }
 
-/* Slot i just resolved: send what waited for it. */
+/* Slot i just resolved: send what waited for it, oldest first. */
 static void flush_held(int i)
 {
-    if (held[i].len && held[i].ip == table.s[i].ip) {
-        eth_output(held[i].frame, table.s[i].mac, ETH_TYPE_IPV4, held[i].len);
-        held[i].len = 0;
+    size_t len;
+    uint8_t *f;
+    while ((f = arp_queue_peek(&held[i], table.s[i].ip, &len)) != NULL) {
+        eth_output(f, table.s[i].mac, ETH_TYPE_IPV4, len);
+        arp_queue_pop(&held[i]);
     }
 }
 
@@ -60,6 +61,8 @@ void arp_input(const uint8_t *p, size_t len)
 {
     struct arp_info a;
     int r = arp_parse(p, len, &a);
+    if (r == NET_PASS)
+        r = arp_sender_check(a.spa, net_if.ip, net_if.netmask);
     if (r != NET_PASS) {
         net_drop(r);
         return;
@@ -81,8 +84,8 @@ void arp_input(const uint8_t *p, size_t len)
     if (i < 0 && sender_ok)
         i = arp_table_insert(&table, a.spa, a.sha, now);
     if (i >= 0) {
-        if (held[i].len && held[i].ip != a.spa)
-            drop_held(i);
+        if (held[i].n && held[i].ip != a.spa)
+            drop_held(i);     /* the slot was taken from an address still unresolved */
         flush_held(i);
     }
     if (a.op == ARP_OP_REQUEST)
@@ -94,8 +97,13 @@ int arp_output(uint8_t *buf, uint32_t next_hop, size_t len)
     uint64_t now = clock_ns();
     expire(now);
     int i = arp_table_find(&table, next_hop);
-    if (i >= 0 && table.s[i].state == ARP_RESOLVED)
+    if (i >= 0 && table.s[i].state == ARP_RESOLVED) {
+        if (arp_table_refresh_due(&table, i, now)) {
+            net_st.arp_refreshes++;
+            send_arp(ARP_OP_REQUEST, table.s[i].mac, table.s[i].mac, next_hop);
+        }
         return eth_output(buf, table.s[i].mac, ETH_TYPE_IPV4, len);
+    }
     int ask = 0;
     if (i < 0) {
         i = arp_table_insert(&table, next_hop, NULL, now);
@@ -104,10 +112,10 @@ int arp_output(uint8_t *buf, uint32_t next_hop, size_t len)
         table.s[i].asked_ns = now;
         ask = 1;
     }
-    drop_held(i);      /* the entry's older packet, or an evicted entry's */
-    held[i].ip = next_hop;
-    held[i].len = (uint16_t)len;
-    memcpy(held[i].frame, buf, ETH_HLEN + len);
+    if (held[i].n && held[i].ip != next_hop)
+        drop_held(i);         /* an evicted entry's packets */
+    if (arp_queue_push(&held[i], next_hop, buf, len))
+        net_drop(NET_DROP_ARP_QUEUE_FULL);
     if (ask)
         send_arp(ARP_OP_REQUEST, eth_broadcast, zero_mac, next_hop);
     return 0;

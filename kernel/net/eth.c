@@ -6,6 +6,7 @@
 #include "kernel/net/netdev.h"
 
 const uint8_t eth_broadcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+int net_rx_link_group;
 
 void eth_input(const uint8_t *f, size_t len)
 {
@@ -15,6 +16,7 @@ void eth_input(const uint8_t *f, size_t len)
         net_drop(r);
         return;
     }
+    net_rx_link_group = e.dst[0] & 1;    /* the I/G bit [IEEE 802.3 3.2.3] */
     switch (e.type) {
     case ETH_TYPE_ARP:
         arp_input(e.payload, e.len);

@@ -2,15 +2,24 @@
  * the same identifier, sequence number and data; match echo replies to the
  * one ping in flight (net_ping). Echo requests to a broadcast address are
  * not answered (RFC 1122 3.2.2.6 allows it; it keeps us out of smurf
- * floods). Every other type is counted and dropped. */
+ * floods). Every other type is counted and dropped.
+ *
+ * Errors: destination unreachable for UDP to a closed port (udp.c), never
+ * about what RFC 1122 3.2.2 forbids (an ICMP error, an IP or link-layer
+ * broadcast or multicast, a fragment, a source that is no single host:
+ * ip_input already drops the last two, UDP never hands us the first), and
+ * at most NET_ICMP_ERROR_RATE a second from a bucket of
+ * NET_ICMP_ERROR_BURST; what the bucket refuses is counted. */
 #include <webscale/string.h>
 #include <webscale/sync.h>
 #include <webscale/time.h>
+#include "kernel/lib/ratelimit.h"
 #include "kernel/net/net.h"
 
 struct ping_state net_ping_state = {
     .changed = EVENT_INIT(net_ping_state.changed, "ping reply"),
 };
+static struct ratelimit icmp_errors = RATELIMIT_INIT(NET_ICMP_ERROR_RATE, NET_ICMP_ERROR_BURST);
 
 void icmp_input(const struct ip_info *ip)
 {
@@ -53,4 +62,20 @@ int icmp_send_echo(uint32_t dst, uint16_t id, uint16_t seq)
     icmp_build(m, ICMP_ECHO_REQUEST, 0, id, seq, NET_PING_DATA);
     net_ping_state.sent_ns = clock_ns();
     return ip_output(dst, IP_PROTO_ICMP, ICMP_HLEN + NET_PING_DATA);
+}
+
+void icmp_send_unreachable(const struct ip_info *ip, uint8_t code)
+{
+    if (ip->dst != net_if.ip || net_rx_link_group)
+        return;
+    if (!ratelimit_take(&icmp_errors, clock_ns())) {
+        net_st.port_unreach_limited++;
+        return;
+    }
+    size_t quote = ip->hlen + (ip->len < ICMP_QUOTE_DATA ? ip->len : ICMP_QUOTE_DATA);
+    uint8_t *m = net_tx + NET_TX_L4;
+    memcpy(m + ICMP_HLEN, ip->hdr, quote);
+    icmp_build(m, ICMP_DEST_UNREACH, code, 0, 0, quote);   /* "unused" is zero */
+    if (ip_output(ip->src, IP_PROTO_ICMP, ICMP_HLEN + quote) == 0)
+        net_st.port_unreach++;
 }

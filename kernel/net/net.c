@@ -9,7 +9,8 @@
  * NET_RX_BATCH frames to Ethernet per loop iteration. The source is
  * level-triggered, so frames left over run in the next iteration, after
  * the loop's timers and posts: a flood takes turns with everything else
- * instead of starving it, and the rings bound it, their drops counted. */
+ * instead of starving it. While the stack is behind, the driver's ring
+ * fills and frames wait on the card (netdev.h: rx_release takes them). */
 #include <webscale/console.h>
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
@@ -64,6 +65,7 @@ static const uint8_t drop_reason[NETDEV_DROPS] = {
     [NETDEV_DROP_RX_BAD_HEADER] = NET_DROP_RX_BAD_HEADER,
     [NETDEV_DROP_RX_OVERFLOW] = NET_DROP_RX_OVERFLOW,
     [NETDEV_DROP_RX_CARD_ERRORS] = NET_DROP_RX_CARD_ERRORS,
+    [NETDEV_DROP_RX_CARD_MISSED] = NET_DROP_RX_CARD_MISSED,
     [NETDEV_DROP_TX_QUEUE_FULL] = NET_DROP_TX_QUEUE_FULL,
     [NETDEV_DROP_TX_ERROR] = NET_DROP_TX_ERROR,
 };
@@ -76,6 +78,7 @@ static void add_driver_stats(struct net_stats *s, const struct netdev_stats *d)
     s->tx_bytes += d->tx_bytes;
     s->rx_irqs += d->irqs;
     s->rx_ring_max = d->rx_ring_max;
+    s->rx_holds = d->rx_holds;
     for (int i = 0; i < NETDEV_DROPS; i++)
         s->drops[drop_reason[i]] += d->drops[i];
 }

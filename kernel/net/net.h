@@ -38,6 +38,11 @@
 #define ICMP_HLEN     8
 #define ICMP_ECHO_REPLY   0
 #define ICMP_ECHO_REQUEST 8
+#define ICMP_DEST_UNREACH 3
+#define ICMP_PORT_UNREACH 3       /* its code for "port unreachable" */
+#define ICMP_QUOTE_DATA   8       /* bytes of the datagram after its IP header that
+                                   * an error quotes [RFC 792; RFC 1122 3.2.2] */
+#define NET_ICMP_ERROR_BURST 10   /* ICMP errors sent at once, at most (the bucket) */
 /* UDP [RFC 768]. */
 #define UDP_HLEN      8
 #define UDP_PORT_ECHO 7           /* [RFC 862] */
@@ -167,8 +172,11 @@ void icmp_build(uint8_t *p, uint8_t type, uint8_t code, uint16_t id, uint16_t se
 /* ---- arp_table.c: a few entries, aged by the caller's clock ---- */
 
 #define ARP_TTL_NS     (60 * NS_PER_S)   /* a reply is believed this long */
+#define ARP_REFRESH_NS (5 * NS_PER_S)    /* an entry in use is asked again this long
+                                          * before it expires: five tries at ARP_RETRY_NS */
 #define ARP_PENDING_NS (3 * NS_PER_S)    /* an unanswered request is given up */
 #define ARP_RETRY_NS   (1 * NS_PER_S)    /* ask again at most this often */
+#define ARP_QUEUE_LEN  4                 /* packets held per address being resolved */
 
 enum arp_state { ARP_FREE, ARP_PENDING, ARP_RESOLVED };
 struct arp_slot {
@@ -176,7 +184,7 @@ struct arp_slot {
     uint8_t mac[6];
     uint8_t state;               /* enum arp_state */
     uint64_t stamp_ns;           /* resolved: confirmed; pending: first asked */
-    uint64_t asked_ns;           /* pending: last request sent */
+    uint64_t asked_ns;           /* last request sent (pending, or resolved and refreshing) */
 };
 struct arp_table {
     struct arp_slot s[NET_ARP_ENTRIES];
@@ -191,6 +199,32 @@ int arp_table_find(const struct arp_table *t, uint32_t ip);
 int arp_table_update(struct arp_table *t, uint32_t ip, const uint8_t mac[6], uint64_t now);
 /* A slot for ip (mac NULL: pending), taking a free one or the oldest. */
 int arp_table_insert(struct arp_table *t, uint32_t ip, const uint8_t *mac, uint64_t now);
+/* Slot i is resolved and about to be used: 1 if it is time to ask its
+ * owner again (within ARP_REFRESH_NS of expiry, and no request in the last
+ * ARP_RETRY_NS), noting the request; the old MAC stays in use meanwhile. */
+int arp_table_refresh_due(struct arp_table *t, int i, uint64_t now);
+/* NET_PASS if ARP may take a packet from sender address spa (0.0.0.0, an
+ * RFC 5227 probe, included), NET_DROP_ARP_OFF_SUBNET if spa is outside
+ * our subnet: no neighbour of ours, whom we would reach via the gateway. */
+int arp_sender_check(uint32_t spa, uint32_t us, uint32_t netmask);
+
+/* The frames waiting for one address to resolve, oldest first. */
+struct arp_queue {
+    uint32_t ip;                 /* the address they wait for */
+    uint8_t head, n;             /* the oldest one's index; how many wait */
+    uint16_t len[ARP_QUEUE_LEN]; /* IP packet bytes after the Ethernet header */
+    uint8_t frame[ARP_QUEUE_LEN][ETH_HLEN + ETH_MTU];
+};
+/* Hold the frame in buf (ETH_HLEN + len bytes) for ip, which must be the
+ * address of those already waiting. A full queue lets its oldest go: 1 if
+ * one went, else 0. */
+int arp_queue_push(struct arp_queue *q, uint32_t ip, const uint8_t *buf, size_t len);
+/* The oldest frame waiting for ip (its IP bytes in *len), or NULL;
+ * arp_queue_pop lets it go. */
+uint8_t *arp_queue_peek(struct arp_queue *q, uint32_t ip, size_t *len);
+void arp_queue_pop(struct arp_queue *q);
+/* Let every frame go; returns how many there were. */
+int arp_queue_clear(struct arp_queue *q);
 
 /* ---- the layers (net.c, eth.c, arp.c, ip.c, icmp.c, udp.c, tcp*.c) ---- */
 
@@ -205,6 +239,7 @@ struct net_iface {
 extern struct net_iface net_if;
 extern struct net_stats net_st;            /* the stack's counters (the driver has its own) */
 extern uint64_t net_rx_ns;                  /* when the frame being handled arrived */
+extern int net_rx_link_group;               /* it came to a broadcast or multicast MAC */
 
 static inline void net_drop(int reason) { net_st.drops[reason]++; }
 
@@ -263,6 +298,10 @@ struct ping_state {
 };
 extern struct ping_state net_ping_state;
 int icmp_send_echo(uint32_t dst, uint16_t id, uint16_t seq);
+/* Destination unreachable (code) about the datagram ip, quoting its
+ * header and first 8 bytes, to its sender: only if it came to our own
+ * address on a unicast frame, and within NET_ICMP_ERROR_RATE. */
+void icmp_send_unreachable(const struct ip_info *ip, uint8_t code);
 
 /* Bring the interface up on dev (the boot wiring probed it), or report
  * that there is no network when dev is NULL. */

@@ -14,12 +14,13 @@
 
 /* Why a driver dropped a frame: the ways a card loses one. */
 enum netdev_drop {
-    NETDEV_DROP_RX_RING_FULL,      /* the driver's RX ring was full: the stack is behind */
+    NETDEV_DROP_RX_RING_FULL,      /* the RX ring was full and the frame could not wait on the card */
     NETDEV_DROP_RX_SHORT,          /* shorter than the Ethernet minimum */
     NETDEV_DROP_RX_LONG,           /* longer than the Ethernet maximum */
     NETDEV_DROP_RX_BAD_HEADER,     /* the card's own bookkeeping was impossible */
     NETDEV_DROP_RX_OVERFLOW,       /* the card's ring overflowed and was recovered */
-    NETDEV_DROP_RX_CARD_ERRORS,    /* the card's error counters: CRC, alignment, missed */
+    NETDEV_DROP_RX_CARD_ERRORS,    /* the card's error tallies: CRC, frame alignment */
+    NETDEV_DROP_RX_CARD_MISSED,    /* the card's missed-frame tally: its own ring was full */
     NETDEV_DROP_TX_QUEUE_FULL,     /* the driver's transmit queue was full */
     NETDEV_DROP_TX_ERROR,          /* the card reported a transmit error */
     NETDEV_DROPS
@@ -30,6 +31,7 @@ struct netdev_stats {
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
     uint32_t irqs;
     uint32_t rx_ring_max;          /* most frames ever waiting in the RX ring */
+    uint32_t rx_holds;             /* times the RX ring was full and frames waited on the card */
     uint64_t drops[NETDEV_DROPS];
 };
 
@@ -50,7 +52,8 @@ struct netdev {
      * counted as NETDEV_DROP_TX_QUEUE_FULL). */
     int (*send)(struct netdev *dev, const void *frame, size_t len);
     /* The oldest received frame into *f: 1, or 0 when there is none. It
-     * stays valid until rx_release. */
+     * stays valid until rx_release. A driver whose ring is full leaves
+     * frames on the card (backpressure) and takes them in rx_release. */
     int (*rx_next)(struct netdev *dev, struct netdev_frame *f);
     void (*rx_release)(struct netdev *dev);
     /* fn is called from the ISR when frames arrived. */

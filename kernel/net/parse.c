@@ -189,14 +189,6 @@ int tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct t
     t->ack = get32(p + 8);
     t->flags = p[13] & 0x3F;
     t->wnd = get16(p + 14);
-    uint8_t f = t->flags;
-    /* Flag soup no real stack sends: SYN with FIN or RST, RST with FIN,
-     * and anything but a SYN or an RST without ACK (RFC 9293 3.10.7: every
-     * segment after the first SYN carries ACK), the null and Xmas scans
-     * included. */
-    if (((f & TCP_SYN) && (f & (TCP_FIN | TCP_RST))) || ((f & TCP_RST) && (f & TCP_FIN)) ||
-        (!(f & TCP_ACK) && f != TCP_SYN && !(f & TCP_RST)))
-        return NET_DROP_TCP_FLAGS;
     t->mss = 0;
     for (size_t i = TCP_HLEN; i < off;) {
         uint8_t kind = p[i];
@@ -214,6 +206,15 @@ int tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct t
     }
     t->data = p + off;
     t->len = len - off;
+    uint8_t f = t->flags;
+    /* Flag soup no real stack sends: SYN with FIN or RST, RST with FIN,
+     * and anything but a SYN or an RST without ACK (RFC 9293 3.10.7: every
+     * segment after the first SYN carries ACK), the null and Xmas scans
+     * included. Checked last, so *t is whole: a closed port still answers
+     * such a segment with RST (RFC 9293 3.10.7.1). */
+    if (((f & TCP_SYN) && (f & (TCP_FIN | TCP_RST))) || ((f & TCP_RST) && (f & TCP_FIN)) ||
+        (!(f & TCP_ACK) && f != TCP_SYN && !(f & TCP_RST)))
+        return NET_DROP_TCP_FLAGS;
     return NET_PASS;
 }
 

@@ -297,12 +297,36 @@ static void listen_arrives(struct tcp_listener *l, uint32_t rip, const struct tc
     }
 }
 
+/* CLOSED [RFC 9293 3.10.7.1]: no connection, no listener. "An incoming
+ * segment containing a RST is discarded. An incoming segment not
+ * containing a RST causes a RST to be sent in response", whatever else it
+ * carries: FIN, Xmas (FIN+PSH+URG) and null scans, SYN+FIN too. */
+static void closed_arrives(uint32_t rip, const struct tcp_info *t)
+{
+    net_drop(NET_DROP_TCP_NO_PORT);
+    if (!(t->flags & TCP_RST))
+        tcp_send_reset(rip, t);
+}
+
+/* Flag soup (tcp_parse said so, *t is whole) for nobody: CLOSED answers it;
+ * a connection or a listener drops it. */
+static int soup_for_closed_port(const struct ip_info *ip, const struct tcp_info *t)
+{
+    return ip->dst == net_if.ip && !tcp_lookup(ip->src, t->sport, t->dport) &&
+           !tcp_find_listener(t->dport);
+}
+
 void tcp_input(const struct ip_info *ip)
 {
     struct tcp_info t;
     int r = tcp_parse(ip->payload, ip->len, ip->src, ip->dst, &t);
     if (r == NET_PASS && ip->dst != net_if.ip)
         r = NET_DROP_TCP_HEADER;      /* TCP is unicast [RFC 1122 4.2.3.10] */
+    if (r == NET_DROP_TCP_FLAGS && soup_for_closed_port(ip, &t)) {
+        tcp_st.rx_segments++;
+        closed_arrives(ip->src, &t);
+        return;
+    }
     if (r != NET_PASS) {
         net_drop(r);
         return;
@@ -320,8 +344,5 @@ void tcp_input(const struct ip_info *ip)
         listen_arrives(l, ip->src, &t);
         return;
     }
-    /* CLOSED [RFC 9293 3.10.7.1]: an RST answers all but an RST. */
-    net_drop(NET_DROP_TCP_NO_PORT);
-    if (!(t.flags & TCP_RST))
-        tcp_send_reset(ip->src, &t);
+    closed_arrives(ip->src, &t);
 }

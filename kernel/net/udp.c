@@ -1,8 +1,9 @@
 /* UDP [RFC 768; RFC 1122 4.1]: checksum verified when the sender set one,
  * a small table of ports and their handlers, and the echo service on port
  * 7 [RFC 862] that sends every datagram back where it came from. Datagrams
- * for a port nobody listens on are dropped and counted (no ICMP port
- * unreachable is sent). */
+ * for a port nobody listens on are dropped and counted, and answered with
+ * ICMP port unreachable [RFC 1122 4.1.3.1] (icmp.c: rate-limited, never to
+ * a broadcast). */
 #include <webscale/errno.h>
 #include <webscale/string.h>
 #include "kernel/net/net.h"
@@ -30,6 +31,7 @@ void udp_input(const struct ip_info *ip)
         }
     }
     net_drop(NET_DROP_UDP_NO_PORT);
+    icmp_send_unreachable(ip, ICMP_PORT_UNREACH);
 }
 
 int udp_bind(uint16_t port, udp_handler fn)

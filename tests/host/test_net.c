@@ -1,11 +1,14 @@
 /* The network stack's pure parts under ASan/UBSan: the Internet checksum
  * (RFC 1071's own example), header parsing with every reason to drop,
  * builders against parsers, the ARP table's merge, eviction and ageing,
- * address text, and random bytes into every parser (each buffer exactly as
+ * its refresh of an entry in use before expiry, the senders it learns
+ * (our subnet only), the bounded queue of frames waiting for an address,
+ * the ICMP errors' token bucket, address text, and random bytes into every parser (each buffer exactly as
  * long as it says, so ASan catches any read past the end). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kernel/lib/ratelimit.h"
 #include "kernel/net/net.h"
 #include "tests/host/check.h"
 
@@ -197,6 +200,120 @@ static void test_arp_table(void)
     CHECK(arp_table_find(&t, NET_IP(10, 0, 2, 4)) < 0);
 }
 
+/* An entry in use is asked again from ARP_TTL_NS - ARP_REFRESH_NS on, at
+ * most once per ARP_RETRY_NS, never before; a reply (the merge) renews it,
+ * and until it would expire it stays resolved: its MAC keeps serving. */
+static void test_arp_refresh(void)
+{
+    struct arp_table t;
+    arp_table_init(&t);
+    uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 };
+    uint64_t t0 = 5 * NS_PER_S, soon = t0 + ARP_TTL_NS - ARP_REFRESH_NS;
+    int i = arp_table_insert(&t, NET_IP(10, 0, 2, 2), mac, t0);
+    CHECK_EQ(arp_table_refresh_due(&t, i, t0), 0);
+    CHECK_EQ(arp_table_refresh_due(&t, i, soon - 1), 0);
+    CHECK_EQ(arp_table_refresh_due(&t, i, soon), 1);
+    CHECK_EQ(t.s[i].asked_ns, soon);
+    /* Asked: not again within ARP_RETRY_NS, then again. */
+    CHECK_EQ(arp_table_refresh_due(&t, i, soon + 1), 0);
+    CHECK_EQ(arp_table_refresh_due(&t, i, soon + ARP_RETRY_NS - 1), 0);
+    CHECK_EQ(arp_table_refresh_due(&t, i, soon + ARP_RETRY_NS), 1);
+    /* Unanswered, it stays resolved with its MAC up to the last moment. */
+    CHECK_EQ(arp_table_expire(&t, t0 + ARP_TTL_NS - 1), 0);
+    CHECK(t.s[i].state == ARP_RESOLVED && t.s[i].mac[5] == 9);
+    /* The reply renews it: no refresh due until the next window. */
+    uint64_t t1 = soon + 2 * ARP_RETRY_NS;
+    CHECK_EQ(arp_table_update(&t, NET_IP(10, 0, 2, 2), mac, t1), i);
+    CHECK_EQ(arp_table_refresh_due(&t, i, t1 + 1), 0);
+    CHECK_EQ(arp_table_expire(&t, t0 + ARP_TTL_NS), 0);
+    CHECK_EQ(arp_table_refresh_due(&t, i, t1 + ARP_TTL_NS - ARP_REFRESH_NS - 1), 0);
+    CHECK_EQ(arp_table_refresh_due(&t, i, t1 + ARP_TTL_NS - ARP_REFRESH_NS), 1);
+    /* Never answered: it expires at ARP_TTL_NS after the last reply. */
+    CHECK_EQ(arp_table_expire(&t, t1 + ARP_TTL_NS), 1u << i);
+    /* A pending entry is not refreshed: arp_output asks for it its own way. */
+    int p = arp_table_insert(&t, NET_IP(10, 0, 2, 3), NULL, 0);
+    CHECK_EQ(arp_table_refresh_due(&t, p, ARP_TTL_NS), 0);
+}
+
+/* Only senders on our subnet (10.0.2.0/24 here); 0.0.0.0 is a probe. */
+static void test_arp_sender(void)
+{
+    uint32_t us = NET_IP(10, 0, 2, 15), mask = NET_IP(255, 255, 255, 0);
+    CHECK_EQ(arp_sender_check(NET_IP(10, 0, 2, 2), us, mask), NET_PASS);
+    CHECK_EQ(arp_sender_check(NET_IP(10, 0, 2, 254), us, mask), NET_PASS);
+    CHECK_EQ(arp_sender_check(0, us, mask), NET_PASS);
+    CHECK_EQ(arp_sender_check(NET_IP(10, 0, 3, 2), us, mask), NET_DROP_ARP_OFF_SUBNET);
+    CHECK_EQ(arp_sender_check(NET_IP(192, 168, 1, 1), us, mask), NET_DROP_ARP_OFF_SUBNET);
+    CHECK_EQ(arp_sender_check(NET_IP(11, 0, 2, 2), us, mask), NET_DROP_ARP_OFF_SUBNET);
+    CHECK_EQ(arp_sender_check(0xFFFFFFFFu, us, mask), NET_DROP_ARP_OFF_SUBNET);
+    CHECK_EQ(arp_sender_check(NET_IP(10, 0, 2, 77), us, NET_IP(255, 255, 0, 0)), NET_PASS);
+    CHECK_EQ(arp_sender_check(NET_IP(10, 0, 9, 77), us, NET_IP(255, 255, 0, 0)), NET_PASS);
+}
+
+/* Up to ARP_QUEUE_LEN frames wait, oldest out first; one more pushes the
+ * oldest out and says so; they come back in order, whole. */
+static void test_arp_queue(void)
+{
+    static struct arp_queue q;   /* big: 4 frames of 1514 bytes */
+    uint32_t ip = NET_IP(10, 0, 2, 2);
+    uint8_t f[ETH_HLEN + ETH_MTU];
+    size_t len;
+    CHECK(arp_queue_peek(&q, ip, &len) == NULL);
+    for (int k = 0; k < ARP_QUEUE_LEN + 2; k++) {
+        memset(f, 'a' + k, sizeof f);
+        CHECK_EQ(arp_queue_push(&q, ip, f, (size_t)(100 + k)), k >= ARP_QUEUE_LEN);
+    }
+    CHECK_EQ(q.n, ARP_QUEUE_LEN);
+    CHECK(arp_queue_peek(&q, NET_IP(10, 0, 2, 3), &len) == NULL);   /* not for that one */
+    for (int k = 2; k < ARP_QUEUE_LEN + 2; k++) {
+        uint8_t *g = arp_queue_peek(&q, ip, &len);
+        CHECK(g != NULL);
+        if (!g)
+            break;
+        CHECK_EQ(len, 100 + k);
+        CHECK(g[0] == 'a' + k && g[ETH_HLEN + len - 1] == 'a' + k);
+        arp_queue_pop(&q);
+    }
+    CHECK(arp_queue_peek(&q, ip, &len) == NULL);
+    arp_queue_pop(&q);                               /* popping nothing is harmless */
+    CHECK_EQ(q.n, 0);
+    /* A maximal frame fits; clear says how many it let go. */
+    memset(f, 'z', sizeof f);
+    CHECK_EQ(arp_queue_push(&q, ip, f, ETH_MTU), 0);
+    CHECK_EQ(arp_queue_push(&q, ip, f, 20), 0);
+    CHECK(arp_queue_peek(&q, ip, &len) != NULL && len == ETH_MTU);
+    CHECK_EQ(arp_queue_clear(&q), 2);
+    CHECK_EQ(arp_queue_clear(&q), 0);
+    CHECK(arp_queue_peek(&q, ip, &len) == NULL);
+}
+
+/* The token bucket: a full burst at once, then one per 1 s / rate, never
+ * more than the burst however long it rested, none lost to rounding. */
+static void test_ratelimit(void)
+{
+    struct ratelimit r = RATELIMIT_INIT(100, 10);   /* 10 ms a token */
+    uint64_t t = 123 * NS_PER_S;
+    int got = 0;
+    for (int k = 0; k < 50; k++)
+        got += ratelimit_take(&r, t);
+    CHECK_EQ(got, 10);
+    CHECK_EQ(ratelimit_take(&r, t + 10 * NS_PER_MS - 1), 0);
+    CHECK_EQ(ratelimit_take(&r, t + 10 * NS_PER_MS), 1);
+    CHECK_EQ(ratelimit_take(&r, t + 10 * NS_PER_MS), 0);
+    /* Asked every 3 ms for 3 s: 100 a second exactly (300, within one). */
+    got = 0;
+    uint64_t u = t + 10 * NS_PER_MS;
+    for (int k = 1; k <= 1000; k++)
+        got += ratelimit_take(&r, u + (uint64_t)k * 3 * NS_PER_MS);
+    CHECK(got >= 299 && got <= 301);
+    /* A long rest fills the bucket, no more. */
+    uint64_t later = u + 3600 * NS_PER_S;
+    got = 0;
+    for (int k = 0; k < 50; k++)
+        got += ratelimit_take(&r, later);
+    CHECK_EQ(got, 10);
+}
+
 static void test_text(void)
 {
     uint32_t ip = 0;
@@ -266,6 +383,10 @@ int main(void)
     test_udp_icmp();
     test_arp_parse();
     test_arp_table();
+    test_arp_refresh();
+    test_arp_sender();
+    test_arp_queue();
+    test_ratelimit();
     test_text();
     test_fuzz();
     return check_done("test_net");

@@ -5,7 +5,8 @@
  * with tcp_build, hands them to tcp_input, and checks what TCP sent back
  * (flags, seq, ack, window, data) and the connection's state.
  *
- * Covered: passive open and LISTEN's answers, retransmission with backoff
+ * Covered: passive open and LISTEN's answers, RST from a closed port for
+ * every segment without RST (the FIN, Xmas and null scans included), retransmission with backoff
  * and give-up (data and SYN-ACK), FIN both ways and at once, TIME-WAIT
  * (its length, a FIN and a SYN in it), RFC 5961's challenge ACK, the
  * backlog and eviction of half-open connections, window edges (shut,
@@ -290,6 +291,78 @@ static void test_listen_answers(void)
     finish(l);
     CHECK_EQ(tcp_st.resets_sent, rst + 2);
     CHECK(conn_of(&p) == NULL && conn_of(&q) == NULL);
+}
+
+/* A segment from PEER:40009 to port, in a heap block exactly its size. */
+static void send_to_port(uint16_t port, uint32_t seq, uint32_t ack, uint8_t flags,
+                         const char *data, size_t len)
+{
+    uint8_t *b = malloc(TCP_HLEN + len);
+    memcpy(b + TCP_HLEN, data, len);
+    tcp_build(b, PEER, US, 40009, port, seq, ack, flags, 8192, 0, len);
+    struct ip_info ip = { .src = PEER, .dst = US, .proto = IP_PROTO_TCP, .payload = b,
+                          .len = TCP_HLEN + len };
+    tcp_input(&ip);
+    free(b);
+}
+
+/* CLOSED [3.10.7.1]: every segment without RST gets one, the scanners'
+ * flag soup too (nmap -sF, -sX, -sN): without ACK, RST|ACK with seq 0 and
+ * ack SEG.SEQ + SEG.LEN (SYN, FIN and data count); with ACK, RST at
+ * SEG.ACK. Whatever holds RST gets nothing. A listener's port drops the
+ * soup quietly, as LISTEN's rules say (3.10.7.2). */
+static void test_closed_port_scans(void)
+{
+    static const struct {
+        uint8_t flags;
+        uint32_t seq, ack;
+        const char *data;
+        uint8_t want;
+        uint32_t want_seq, want_ack;
+    } cases[] = {
+        { TCP_FIN, 500, 0, "", TCP_RST | TCP_ACK, 0, 501 },                      /* FIN scan */
+        { TCP_FIN | TCP_PSH | TCP_URG, 600, 0, "", TCP_RST | TCP_ACK, 0, 601 },  /* Xmas */
+        { 0, 700, 0, "", TCP_RST | TCP_ACK, 0, 700 },                            /* null */
+        { TCP_SYN | TCP_FIN, 800, 0, "", TCP_RST | TCP_ACK, 0, 802 },
+        { TCP_PSH, 900, 0, "abcde", TCP_RST | TCP_ACK, 0, 905 },
+        { TCP_FIN | TCP_PSH | TCP_URG, 0xFFFFFFFFu, 0, "", TCP_RST | TCP_ACK, 0, 0 },
+        { TCP_FIN | TCP_ACK, 1000, 4242, "", TCP_RST, 4242, 0 },
+        { TCP_ACK | TCP_PSH | TCP_URG | TCP_FIN, 1100, 999, "xyz", TCP_RST, 999, 0 },
+        { TCP_SYN | TCP_ACK, 1200, 31337, "", TCP_RST, 31337, 0 },
+    };
+    uint32_t noport = drops(NET_DROP_TCP_NO_PORT), soup = drops(NET_DROP_TCP_FLAGS);
+    uint32_t rst = tcp_st.resets_sent;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        stub_out_clear();
+        send_to_port(81, cases[i].seq, cases[i].ack, cases[i].flags, cases[i].data,
+                     strlen(cases[i].data));
+        CHECK_EQ(stub_out_count(), 1);
+        CHECK_SEG(last(), cases[i].want, cases[i].want_seq, cases[i].want_ack);
+        CHECK(last() && last()->t.dport == 40009 && last()->t.sport == 81 && last()->t.len == 0);
+    }
+    static const uint8_t with_rst[] = { TCP_RST, TCP_RST | TCP_ACK, TCP_RST | TCP_FIN,
+                                        TCP_RST | TCP_SYN, TCP_RST | TCP_FIN | TCP_PSH | TCP_URG };
+    stub_out_clear();
+    for (size_t i = 0; i < sizeof with_rst; i++)
+        send_to_port(81, 5, 6, with_rst[i], "", 0);
+    CHECK_EQ(stub_out_count(), 0);
+    size_t n = sizeof cases / sizeof cases[0] + sizeof with_rst;
+    CHECK_EQ(drops(NET_DROP_TCP_NO_PORT), noport + n);
+    CHECK_EQ(drops(NET_DROP_TCP_FLAGS), soup);
+    CHECK_EQ(tcp_st.resets_sent, rst + sizeof cases / sizeof cases[0]);
+
+    /* The same soup to a listening port: dropped, unanswered, no state. */
+    struct tcp_listener *l = listen_on(4);
+    send_to_port(PORT, 500, 0, TCP_FIN, "", 0);
+    send_to_port(PORT, 600, 0, TCP_FIN | TCP_PSH | TCP_URG, "", 0);
+    send_to_port(PORT, 700, 0, 0, "", 0);
+    send_to_port(PORT, 800, 0, TCP_SYN | TCP_FIN, "", 0);
+    CHECK_EQ(stub_out_count(), 0);
+    CHECK_EQ(drops(NET_DROP_TCP_FLAGS), soup + 4);
+    CHECK_EQ(drops(NET_DROP_TCP_NO_PORT), noport + n);
+    CHECK_EQ(tcp_st.conns, 0);
+    CHECK_EQ(l->half_open, 0);
+    finish(l);
 }
 
 /* ---- retransmission ---- */
@@ -834,6 +907,7 @@ int main(void)
     net_if.netmask = 0xFFFFFF00u;
     test_passive_open();
     test_listen_answers();
+    test_closed_port_scans();
     test_retransmit_backoff_give_up();
     test_retransmit_from_snd_una();
     test_syn_ack_give_up();

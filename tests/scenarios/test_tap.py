@@ -54,9 +54,6 @@ PENDING = {
     "head_9k_431_loop": "issue 8 item 5: 431 for a head over 8 KiB",
     "head_9k_431_threads": "issue 8 item 5: 431 for a head over 8 KiB",
     "syn_flood_while_curl": "issue 8 items 2-3: SYN cookies, rx-ring-full (curls time out)",
-    "nmap_syn_scan": "issue 8 item 2: rx-ring-full drops nmap's SYNs (ports seen as filtered)",
-    "nmap_fin_xmas_null": "issue 8 item 3: RST to FIN/Xmas/Null at closed ports",
-    "arp_expiry_90s": "issue 8 item 4: ARP refresh before expiry",
 }
 RUN_PENDING = os.environ.get("TAP_RUN_PENDING") == "1"
 

@@ -5,8 +5,9 @@ a Python HTTP client gets the page from `httpd loop` and `httpd threads`,
 sequential and ~20 concurrent requests all succeed, garbage gets 400, and
 the heap is back at its baseline once the server stopped and TIME-WAIT is
 over. With the raw-Ethernet dgram peer of tests/lib/ethpeer.py, segments built here
-from the RFC: the handshake's fields, RST to a closed port, a bad checksum
-and flag soup dropped and counted, a SYN flood bounded by the backlog while
+from the RFC: the handshake's fields, RST to a closed port for every
+segment without RST (the FIN, Xmas and null scans too), a bad checksum
+and flag soup to the listening port dropped and counted, a SYN flood bounded by the backlog while
 a real connection still completes, and the retransmission of data the peer
 does not acknowledge.
 
@@ -159,6 +160,20 @@ def test_handshake_rst_checksum_flags():
             peer.send_tcp(40001, 81, 1000, 0, SYN)
             seq, ack, flags, _, _, _ = peer.recv_tcp(40001)
             check(flags == RST | ACK and seq == 0 and ack == 1001, "closed port: flags %#x seq %d ack %d" % (flags, seq, ack))
+            # RFC 9293 3.10.7.1 for the scanners' probes: FIN (nmap -sF),
+            # Xmas (-sX: FIN+PSH+URG), null (-sN), SYN+FIN; without ACK the
+            # RST acknowledges SEG.SEQ + SEG.LEN, with ACK it sits at SEG.ACK.
+            URG = 0x20
+            for port, seg_flags, sq, ak, want in ((40011, FIN, 2000, 0, (RST | ACK, 0, 2001)),
+                                                  (40012, FIN | PSH | URG, 3000, 0, (RST | ACK, 0, 3001)),
+                                                  (40013, 0, 4000, 0, (RST | ACK, 0, 4000)),
+                                                  (40014, SYN | FIN, 5000, 0, (RST | ACK, 0, 5002)),
+                                                  (40015, FIN | ACK, 6000, 777, (RST, 777, None))):
+                peer.send_tcp(port, 82, sq, ak, seg_flags)
+                seq, ack, flags, _, data, _ = peer.recv_tcp(port)
+                check((flags, seq) == want[:2] and (want[2] is None or ack == want[2]) and not data,
+                      "closed port, flags %#x in: flags %#x seq %d ack %d out" % (seg_flags, flags, seq, ack))
+            peer.send_tcp(40016, 82, 1, 2, RST | FIN)     # holds RST: nothing answers it
             # The handshake on port 80: SYN-ACK acks our ISN + 1, offers a window and MSS 1460.
             peer.send_tcp(40002, 80, 5000, 0, SYN, mss=1400)
             iss, ack, flags, wnd, _, opts = peer.recv_tcp(40002)
@@ -206,7 +221,7 @@ def test_handshake_rst_checksum_flags():
             try:
                 while True:
                     f, _ = peer.sock.recvfrom(65536)
-                    check(not (f[23] == 6 and struct.unpack("!H", f[36:38])[0] in (40003, 40004)),
+                    check(not (f[23] == 6 and struct.unpack("!H", f[36:38])[0] in (40003, 40004, 40016)),
                           "the guest answered a dropped segment")
             except socket.timeout:
                 pass

@@ -24,13 +24,15 @@
  * counted under exactly one of these (the names are what `net` prints). */
 enum net_drop {
     /* The driver (drivers/ne2k.c). */
-    NET_DROP_RX_RING_FULL,     /* the kernel's RX ring was full: the stack is behind */
+    NET_DROP_RX_RING_FULL,     /* the kernel's RX ring was full and the frame could not
+                                  wait on the card (only an overflow's recovery drops so) */
     NET_DROP_RX_SHORT,         /* the card's header says shorter than 60 bytes */
     NET_DROP_RX_LONG,          /* longer than 1514 bytes (a giant) */
     NET_DROP_RX_BAD_HEADER,    /* next-page pointer or status of the ring header is bad */
     NET_DROP_RX_OVERFLOW,      /* the card's ring overflowed (OVW) and was recovered;
                                   the frames it missed are in rx-card-errors */
-    NET_DROP_RX_CARD_ERRORS,   /* the card's tally counters: CRC, alignment, missed */
+    NET_DROP_RX_CARD_ERRORS,   /* the card's tally counters: CRC, frame alignment */
+    NET_DROP_RX_CARD_MISSED,   /* the card's missed-frame tally: its own ring was full */
     NET_DROP_TX_QUEUE_FULL,    /* our transmit queue was full */
     NET_DROP_TX_ERROR,         /* the card reported a transmit error */
     /* Ethernet. */
@@ -38,7 +40,10 @@ enum net_drop {
     /* ARP (RFC 826). */
     NET_DROP_ARP_MALFORMED,    /* truncated, not Ethernet/IPv4, bad lengths or op */
     NET_DROP_ARP_NOT_US,       /* a request for another address, sender unknown */
-    NET_DROP_ARP_UNRESOLVED,   /* a packet waiting for ARP was replaced or timed out */
+    NET_DROP_ARP_OFF_SUBNET,   /* the sender's address is not on our subnet: not learned */
+    NET_DROP_ARP_UNRESOLVED,   /* a packet waiting for ARP: no reply in time, or its
+                                  entry was taken for another address */
+    NET_DROP_ARP_QUEUE_FULL,   /* the oldest packet waiting for ARP, pushed out by a newer one */
     /* IPv4 (RFC 791, RFC 1122). */
     NET_DROP_IP_TRUNCATED,     /* shorter than its header or its total length */
     NET_DROP_IP_HEADER,        /* version not 4, header length < 20 bytes */
@@ -55,7 +60,8 @@ enum net_drop {
     /* UDP (RFC 768). */
     NET_DROP_UDP_TRUNCATED,    /* length field < 8 or beyond the IP payload */
     NET_DROP_UDP_CHECKSUM,
-    NET_DROP_UDP_NO_PORT,      /* nobody listens on the port */
+    NET_DROP_UDP_NO_PORT,      /* nobody listens on the port (ICMP port unreachable sent,
+                                  within its rate) */
     NET_DROP_ECHO_REFUSED,     /* echo to a broadcast address, or UDP from port 0: not answered */
     /* TCP (RFC 9293). */
     NET_DROP_TCP_TRUNCATED,    /* shorter than 20 bytes or than its data offset */
@@ -79,9 +85,13 @@ struct net_stats {
     uint64_t tx_frames, tx_bytes;      /* handed to the card */
     uint32_t rx_irqs;                  /* NE2000 interrupts */
     uint32_t rx_ring_max;              /* most frames ever waiting in the RX ring */
+    uint32_t rx_holds;                 /* times the RX ring was full: frames waited on the card */
     uint64_t rx_arp, rx_ip, rx_icmp, rx_udp;   /* accepted by each layer */
     uint64_t arp_requests, arp_replies;        /* sent */
+    uint64_t arp_refreshes;                    /* of the requests: unicast, before an entry in use expired */
     uint64_t echo_replies, udp_echoed;         /* sent: ICMP echo replies, UDP echo */
+    uint64_t port_unreach;                     /* sent: ICMP port unreachable (UDP to a closed port) */
+    uint64_t port_unreach_limited;             /* not sent: over NET_ICMP_ERROR_RATE */
     uint64_t drops[NET_DROP_REASONS];
 };
 
@@ -95,6 +105,11 @@ struct net_config {
 
 void net_get_config(struct net_config *c);
 void net_get_stats(struct net_stats *s);
+
+/* ICMP errors (port unreachable) sent per second at most, refilled into a
+ * bucket of a few [RFC 1122 3.2.2 "SHOULD be rate-limited"; the number is
+ * ours: enough for a scanner's answer, too few to amplify a flood]. */
+#define NET_ICMP_ERROR_RATE 100
 
 #define NET_ARP_ENTRIES 8
 struct net_arp_entry {
