@@ -139,6 +139,7 @@ enum serve_end httpd_serve_more(struct hin *in, const struct hio *io, char *scra
 {
     char *buf = in->held ? in->held : scratch;
     size_t have = in->len, cap = in->held ? HTTP_HEAD_MAX : scratch_size;
+    ASSERT(have < cap);          /* a full buffer was answered 431, or waits for room */
     int n = io->recv(io->ctx, buf + have, cap - have);
     if (n == -E_WOULDBLOCK)
         return SERVE_IDLE;
