@@ -37,7 +37,7 @@
 #include "user/shell.h"
 
 #define HTTP_PORT_DEFAULT 80
-#define HTTP_SCRATCH_LOOP 2048    /* bytes read at once in the loop (TCP's receive window) */
+#define HTTP_SCRATCH_LOOP 2048    /* bytes read at once in the loop; more of a head is held */
 #define HTTP_SCRATCH_THREAD 512   /* the same on a connection thread's 4 KiB stack */
 #define HTTP_BACKLOG TCP_BACKLOG_DEFAULT
 
@@ -68,7 +68,6 @@ static void count_conn(int delta)
         httpd.open--;
     }
 }
-
 
 /* ---- loop style ---- */
 
@@ -101,7 +100,9 @@ static void l_pump(struct tcp_conn *c, void *arg)
 {
     struct hconn *h = arg;
     const struct hio io = { l_recv, l_send, l_room, c };
-    enum serve_end e = h->in.len ? httpd_serve(&h->in, h->in.held, h->in.len, &io, lresp) : SERVE_READ;
+    enum serve_end e = SERVE_READ;
+    if (h->in.len)               /* requests held back for want of room */
+        e = httpd_serve(&h->in, h->in.held, h->in.len, &io, lresp);
     while (e == SERVE_READ)
         e = httpd_serve_more(&h->in, &io, lscratch, sizeof lscratch, lresp);
     if (e == SERVE_CLOSE) {
@@ -303,8 +304,9 @@ int cmd_httpd(int argc, char **argv)
             (unsigned long long)(ns / NS_PER_MS), httpd.requests, httpd.bad_requests, httpd.conns,
             open_at_stop, httpd.open_max);
     kprintf("  TIME-WAIT, apart from the open ones: %u connections at the stop, %u at the "
-            "peak of open ones, %u at most (%u bytes each, not in the memory per connection)\n", time_wait_at_stop,
-            httpd.time_wait_at_max, ts.time_wait_max, (unsigned)tcp_conn_bytes());
+            "peak of open ones, %u at most (%u bytes each, not in the memory per connection)\n",
+            time_wait_at_stop, httpd.time_wait_at_max, ts.time_wait_max,
+            (unsigned)tcp_conn_bytes());
     kprintf("  request heads held (%u bytes each, only while a head is partial or "
             "waits for room): %u at most at once\n", HTTP_HEAD_MAX, httpd.heads_held_max);
     if (httpd.no_thread)

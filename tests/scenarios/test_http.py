@@ -90,7 +90,8 @@ def cases(port, g):
     served = []
     for i in range(20):
         status, f, body = c.response()
-        check(status == 200 and len(body) == int(f["content-length"]), "pipelined %d: %d" % (i, status), g)
+        check(status == 200 and len(body) == int(f["content-length"]),
+              "pipelined %d: %d" % (i, status), g)
         served.append(int(re.search(r"requests served: (\d+)", body).group(1)))
     check(served == list(range(served[0], served[0] + 20)), "out of order: %r" % served, g)
     check(c.nothing_more(), "bytes after 20 responses: %r" % c.buf[:80], g)
@@ -112,7 +113,8 @@ def cases(port, g):
     c.send(b"HEAD / HTTP/1.1\r\nHost: guest\r\n\r\n" + GET)
     status, f, _ = c.response(head_only=True)
     check(status == 200 and int(f["content-length"]) > 100, "HEAD: %d %r" % (status, f), g)
-    check(c.buf == b"" or c.buf.startswith(b"HTTP/1.1 200 OK\r\n"), "HEAD sent a body: %r" % c.buf[:80], g)
+    check(c.buf == b"" or c.buf.startswith(b"HTTP/1.1 200 OK\r\n"),
+          "HEAD sent a body: %r" % c.buf[:80], g)
     status, f2, _ = c.response()
     check(status == 200 and f2.keys() == f.keys(), "GET after HEAD: %r %r" % (f, f2), g)
     c.close()
