@@ -150,6 +150,11 @@ $(B)/host/test_tcp_state: tests/host/test_tcp_state.c $(HOST_TCP) $(HOST_LIB) $(
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -iquote tests/host/shim -o $@ $< $(HOST_TCP) $(HOST_LIB)
 
+# httpd's request parsing and response framing (user/http.c, pure).
+$(B)/host/test_http: tests/host/test_http.c user/http.c user/http.h $(HOST_LIB) $(wildcard tests/host/*.h kernel/include/webscale/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/http.c $(HOST_LIB)
+
 host-tests: $(HOST_TESTS)
 
 test: setup kernel iso host-tests

@@ -6,13 +6,19 @@
  *    connection, each blocking in tcp_sock_recv / tcp_sock_send; the
  *    acceptor joins the threads that ended, the stop joins the rest;
  *  - loop: callbacks in the event loop, a small struct per connection, no
- *    thread at all.
+ *    thread at all; an answer that does not fit in the send buffer waits
+ *    for the writable callback, with the requests behind it.
  *
- * GET / answers a page with the figures measured so far; keep-alive as
+ * Both answer through user/httpd_serve.c, which parses with user/http.c
+ * (pure, host-tested): GET / (and HEAD /) answers a page with the
+ * figures measured so far; request bodies are skipped, never read as
+ * requests; pipelined requests are answered in order; keep-alive as
  * HTTP/1.1 says (and HTTP/1.0 with "Connection: keep-alive"); a request
- * that does not parse gets 400 and the connection is closed. Ctrl-C stops
- * the server and prints requests, connections, memory per connection and
- * context switches. */
+ * whose framing cannot be trusted is refused (400, 411, 413, 431, 501) and
+ * the connection closed. Ctrl-C stops the server and prints requests,
+ * connections (TIME-WAIT apart), memory per connection and context
+ * switches. */
+#include <webscale/assert.h>
 #include <webscale/console.h>
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
@@ -27,163 +33,40 @@
 #include <webscale/time.h>
 #include "user/commands.h"
 #include "user/demo.h"
+#include "user/httpd.h"
 #include "user/shell.h"
 
 #define HTTP_PORT_DEFAULT 80
-#define HTTP_REQ_MAX 512          /* bytes of request head we keep; more is a 400 */
-#define HTTP_RESP_MAX 1024
+#define HTTP_SCRATCH_LOOP 2048    /* bytes read at once in the loop; more of a head is held */
+#define HTTP_SCRATCH_THREAD 512   /* the same on a connection thread's 4 KiB stack */
 #define HTTP_BACKLOG TCP_BACKLOG_DEFAULT
 
-enum style { STYLE_THREADS, STYLE_LOOP };
-
-/* What both styles count. Written by the server's threads or loop
- * callbacks, read by the shell: display figures. */
-static struct {
-    enum style style;
-    uint16_t port;
-    volatile uint32_t requests, bad_requests, conns, open, open_max;
-    volatile uint32_t no_thread;  /* threads style: connections closed for want of a thread */
-    size_t heap_base;             /* heap used before the server started */
-    size_t heap_at_max;           /* heap used (over the base) at open_max */
-    uint64_t switches_base, start_ns;
-    struct mutex lock;            /* threads style: the counters */
-} H;
-
-static uint64_t switches_now(void)
+static uint32_t time_wait_now(void)
 {
-    struct sched_stats s;
-    sched_get_stats(&s);
-    return s.switches;
+    struct tcp_stats t;
+    tcp_get_stats(&t);
+    return t.time_wait;
 }
 
-/* A connection opened (+1) or ended (-1). */
+/* A connection opened (+1) or ended (-1). At a new peak of open ones, the
+ * heap is sampled without the connections in TIME-WAIT: those are closed,
+ * the stack keeps each (tcp_conn_bytes) for TCP_TIME_WAIT_MS, and counting
+ * them would charge the closed ones to the open. */
 static void count_conn(int delta)
 {
     if (delta > 0) {
-        H.conns++;
-        if (++H.open > H.open_max) {
-            H.open_max = H.open;
-            size_t u = demo_heap_used();
-            H.heap_at_max = u > H.heap_base ? u - H.heap_base : 0;
+        httpd.conns++;
+        if (++httpd.open > httpd.open_max) {
+            httpd.open_max = httpd.open;
+            uint32_t tw = time_wait_now();
+            long u = (long)demo_heap_used() - (long)httpd.heap_base -
+                     ((long)tw - (long)httpd.time_wait_base) * (long)tcp_conn_bytes();
+            httpd.heap_at_max = u > 0 ? (size_t)u : 0;
+            httpd.time_wait_at_max = tw;
         }
     } else {
-        H.open--;
+        httpd.open--;
     }
-}
-
-static uint32_t bytes_per_conn(void)
-{
-    return H.open_max ? (uint32_t)(H.heap_at_max / H.open_max) : 0;
-}
-
-/* ---- HTTP: the pure part ---- */
-
-static int has_token(const char *head, size_t len, const char *tok)
-{
-    size_t n = strlen(tok);
-    for (size_t i = 0; i + n <= len; i++) {
-        size_t k = 0;
-        while (k < n) {
-            char c = head[i + k];
-            if (c >= 'A' && c <= 'Z')
-                c = (char)(c - 'A' + 'a');
-            if (c != tok[k])
-                break;
-            k++;
-        }
-        if (k == n)
-            return 1;
-    }
-    return 0;
-}
-
-/* Looks for the end of a request head in buf. 0: not complete yet;
- * otherwise its length, and *status (200, 400, 404, 405) and *keep. */
-static size_t parse_request(const char *buf, size_t len, int *status, int *keep)
-{
-    size_t end = 0;
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (buf[i] == '\n' && buf[i + 1] == '\n') {
-            end = i + 2;
-            break;
-        }
-        if (i + 3 < len && !memcmp(buf + i, "\r\n\r\n", 4)) {
-            end = i + 4;
-            break;
-        }
-    }
-    if (!end) {
-        if (len >= HTTP_REQ_MAX) {
-            *status = 400;        /* too long a head: refuse rather than cut */
-            *keep = 0;
-            return len;
-        }
-        return 0;
-    }
-    *keep = 0;
-    /* METHOD SP TARGET SP HTTP/1.x CRLF [RFC 9112 3] */
-    size_t sp1 = 0, sp2 = 0, eol = 0;
-    for (size_t i = 0; i < end; i++) {
-        if (buf[i] == ' ' && !sp1)
-            sp1 = i;
-        else if (buf[i] == ' ' && !sp2)
-            sp2 = i;
-        else if (buf[i] == '\r' || buf[i] == '\n') {
-            eol = i;
-            break;
-        }
-    }
-    if (!sp1 || !sp2 || sp2 <= sp1 + 1 || eol != sp2 + 9 || strncmp(buf + sp2 + 1, "HTTP/1.", 7) ||
-        (buf[sp2 + 8] != '0' && buf[sp2 + 8] != '1')) {
-        *status = 400;
-        return end;
-    }
-    for (size_t i = 0; i < sp1; i++)
-        if (buf[i] < 'A' || buf[i] > 'Z') {
-            *status = 400;
-            return end;
-        }
-    int v11 = buf[sp2 + 8] == '1';
-    *keep = v11 ? !has_token(buf, end, "connection: close")
-                : has_token(buf, end, "connection: keep-alive");
-    if (!(sp1 == 3 && !memcmp(buf, "GET", 3)))
-        *status = 405;
-    else if (!(sp2 == sp1 + 2 && buf[sp1 + 1] == '/'))
-        *status = 404;
-    else
-        *status = 200;
-    return end;
-}
-
-static int build_response(char *out, size_t size, int status, int keep)
-{
-    char body[700];
-    int n;
-    if (status == 200) {
-        uint64_t sw = switches_now() - H.switches_base;
-        n = ksnprintf(body, sizeof body,
-                      "webscale httpd, %s style: is it web scale?\n"
-                      "requests served: %u\n"
-                      "connections: %u accepted, %u open now, %u at most at once\n"
-                      "memory per connection at the peak: %u bytes of heap "
-                      "(struct tcp_conn %u bytes%s)\n"
-                      "context switches since the server started: %llu\n",
-                      H.style == STYLE_LOOP ? "event-loop" : "thread-per-connection",
-                      H.requests, H.conns, H.open, H.open_max, bytes_per_conn(),
-                      (unsigned)tcp_conn_bytes(),
-                      H.style == STYLE_LOOP ? "" : ", plus a 4096-byte thread stack",
-                      (unsigned long long)sw);
-    } else {
-        n = ksnprintf(body, sizeof body, "%s\n",
-                      status == 404 ? "not found" : status == 405 ? "only GET" : "bad request");
-    }
-    const char *reason = status == 200 ? "OK" : status == 404 ? "Not Found"
-                         : status == 405 ? "Method Not Allowed" : "Bad Request";
-    return ksnprintf(out, size,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
-                     "Connection: %s\r\n%s\r\n%s",
-                     status, reason, n, keep ? "keep-alive" : "close",
-                     status == 405 ? "Allow: GET\r\n" : "", body);
 }
 
 /* ---- loop style ---- */
@@ -191,62 +74,40 @@ static int build_response(char *out, size_t size, int status, int keep)
 struct hconn {
     struct tcp_conn *c;
     struct list_node link;        /* on lconns */
-    char *req;                    /* allocated while a request is coming in */
-    uint16_t len;
+    struct hin in;
 };
 
 static struct list lconns = LIST_INIT(lconns);
 static struct tcp_listener *llisten;
-static char lresp[HTTP_RESP_MAX];   /* the loop runs one callback at a time */
+/* The loop runs one callback at a time: one scratch buffer for them all. */
+static char lresp[HTTP_RESP_MAX], lscratch[HTTP_SCRATCH_LOOP];
 
 static void hconn_free(struct hconn *h)
 {
     list_remove(&h->link);
-    kfree(h->req);
+    httpd_input_free(&h->in);
     kfree(h);
     count_conn(-1);
 }
 
-static void l_readable(struct tcp_conn *c, void *arg)
+static int l_recv(void *c, char *buf, size_t n) { return tcp_recv(c, buf, n); }
+static int l_send(void *c, const char *buf, size_t n) { return tcp_send(c, buf, n); }
+static int l_room(void *c) { return tcp_send_space(c) >= HTTP_RESP_MAX; }
+
+/* New bytes, or room for answers held back: answer, read, answer, until
+ * nothing is left to read or no room is left to answer. */
+static void l_pump(struct tcp_conn *c, void *arg)
 {
     struct hconn *h = arg;
-    for (;;) {
-        if (!h->req && !(h->req = kmalloc(HTTP_REQ_MAX))) {
-            tcp_abort(c);
-            hconn_free(h);
-            return;
-        }
-        int n = tcp_recv(c, h->req + h->len, HTTP_REQ_MAX - h->len);
-        if (n == -E_WOULDBLOCK)
-            return;
-        if (n <= 0) {             /* end of stream or reset */
-            tcp_close(c);
-            hconn_free(h);
-            return;
-        }
-        h->len += (uint16_t)n;
-        int status, keep;
-        size_t used;
-        while ((used = parse_request(h->req, h->len, &status, &keep)) > 0) {
-            if (status == 400)
-                H.bad_requests++;
-            else
-                H.requests++;
-            int r = build_response(lresp, sizeof lresp, status, keep);
-            if (tcp_send(c, lresp, (size_t)r) != r)
-                keep = 0;         /* the client does not read: give up on it */
-            if (!keep) {
-                tcp_close(c);
-                hconn_free(h);
-                return;
-            }
-            memmove(h->req, h->req + used, h->len - used);
-            h->len -= (uint16_t)used;
-        }
-        if (!h->len) {
-            kfree(h->req);        /* an idle keep-alive connection keeps no buffer */
-            h->req = NULL;
-        }
+    const struct hio io = { l_recv, l_send, l_room, c };
+    enum serve_end e = SERVE_READ;
+    if (h->in.len)               /* requests held back for want of room */
+        e = httpd_serve(&h->in, h->in.held, h->in.len, &io, lresp);
+    while (e == SERVE_READ)
+        e = httpd_serve_more(&h->in, &io, lscratch, sizeof lscratch, lresp);
+    if (e == SERVE_CLOSE) {
+        tcp_close(c);
+        hconn_free(h);
     }
 }
 
@@ -255,7 +116,8 @@ static void l_closed(struct tcp_conn *c, void *arg, int err)
     hconn_free(arg);
 }
 
-static const struct tcp_callbacks l_cbs = { .readable = l_readable, .closed = l_closed };
+static const struct tcp_callbacks l_cbs = { .readable = l_pump, .writable = l_pump,
+                                            .closed = l_closed };
 
 static void l_accept(void *arg, struct tcp_conn *c)
 {
@@ -273,7 +135,7 @@ static void l_accept(void *arg, struct tcp_conn *c)
 static int lstart_result;
 static void l_start(void *arg)
 {
-    lstart_result = tcp_listen(H.port, HTTP_BACKLOG, l_accept, NULL, &llisten);
+    lstart_result = tcp_listen(httpd.port, HTTP_BACKLOG, l_accept, NULL, &llisten);
 }
 
 static void l_stop(void *arg)
@@ -297,42 +159,26 @@ struct tconn {
     thread_t *t;
     volatile int ended;          /* the thread is about to end: join it */
 };
-static struct list tconns;       /* under H.lock */
+static struct list tconns;       /* under httpd.lock */
+
+static int t_recv(void *k, char *buf, size_t n) { return tcp_sock_recv(k, buf, n); }
+static int t_send(void *k, const char *buf, size_t n) { return tcp_sock_send(k, buf, n); }
 
 static void t_conn(void *arg)
 {
     struct tconn *tc = arg;
     struct tcp_sock *k = tc->k;
-    char req[HTTP_REQ_MAX], resp[HTTP_RESP_MAX];
-    size_t len = 0;
-    for (;;) {
-        int n = tcp_sock_recv(k, req + len, sizeof req - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        int status, keep = 1;
-        size_t used;
-        while (keep && (used = parse_request(req, len, &status, &keep)) > 0) {
-            mutex_lock(&H.lock);
-            if (status == 400)
-                H.bad_requests++;
-            else
-                H.requests++;
-            mutex_unlock(&H.lock);
-            int r = build_response(resp, sizeof resp, status, keep);
-            if (tcp_sock_send(k, resp, (size_t)r) != r)
-                keep = 0;
-            memmove(req, req + used, len - used);
-            len -= used;
-        }
-        if (!keep)
-            break;
-    }
+    /* On a 4 KiB stack: a small scratch, the head held on the heap. */
+    char scratch[HTTP_SCRATCH_THREAD], resp[HTTP_RESP_MAX];
+    struct hin in = { 0 };
+    const struct hio io = { t_recv, t_send, NULL, k };   /* send waits for room */
+    while (httpd_serve_more(&in, &io, scratch, sizeof scratch, resp) == SERVE_READ)
+        ;
     tcp_sock_close(k);
-    mutex_lock(&H.lock);
+    mutex_lock(&httpd.lock);
     count_conn(-1);
     tc->ended = 1;
-    mutex_unlock(&H.lock);
+    mutex_unlock(&httpd.lock);
 }
 
 /* Join the connection threads that ended (all of them if every is set),
@@ -342,7 +188,7 @@ static void join_conns(int every)
     for (;;) {
         struct tconn *tc = NULL;
         struct list_node *n;
-        mutex_lock(&H.lock);
+        mutex_lock(&httpd.lock);
         list_for_each(n, &tconns) {
             struct tconn *c = container_of(n, struct tconn, link);
             if (every || c->ended) {
@@ -351,7 +197,7 @@ static void join_conns(int every)
                 break;
             }
         }
-        mutex_unlock(&H.lock);
+        mutex_unlock(&httpd.lock);
         if (!tc)
             return;
         thread_join(tc->t);
@@ -365,7 +211,7 @@ static void t_acceptor(void *arg)
     while (tcp_accept(tserver, &k) == 0) {
         join_conns(0);
         struct tconn *tc = kzalloc(sizeof *tc);
-        mutex_lock(&H.lock);
+        mutex_lock(&httpd.lock);
         count_conn(+1);
         if (tc) {
             tc->k = k;
@@ -373,18 +219,18 @@ static void t_acceptor(void *arg)
             if (tc->t)
                 list_push_back(&tconns, &tc->link);
         }
-        mutex_unlock(&H.lock);
+        mutex_unlock(&httpd.lock);
         if (!tc || !tc->t) {
             /* No memory for a stack: this connection is closed, the server
              * goes on with the ones it has. Said once, counted always. */
             kfree(tc);
             tcp_sock_close(k);
-            mutex_lock(&H.lock);
+            mutex_lock(&httpd.lock);
             count_conn(-1);
-            if (!H.no_thread++)
+            if (!httpd.no_thread++)
                 kprintf("httpd: no memory for a thread at %u open connections: "
-                        "closing new ones until some end (the server keeps running)\n", H.open);
-            mutex_unlock(&H.lock);
+                        "closing new ones until some end (the server keeps running)\n", httpd.open);
+            mutex_unlock(&httpd.lock);
         }
     }
 }
@@ -406,14 +252,15 @@ int cmd_httpd(int argc, char **argv)
     uint32_t port = HTTP_PORT_DEFAULT;
     if (argc == 3 && shell_parse_uint("httpd", "PORT", argv[2], 1, 65535, &port) < 0)
         return 1;
-    memset((void *)&H, 0, sizeof H);
-    mutex_init(&H.lock, "httpd: counters");
+    memset((void *)&httpd, 0, sizeof httpd);
+    mutex_init(&httpd.lock, "httpd: counters");
     list_init(&tconns);
-    H.style = style;
-    H.port = (uint16_t)port;
-    H.heap_base = demo_heap_used();
-    H.switches_base = switches_now();
-    H.start_ns = clock_ns();
+    httpd.style = style;
+    httpd.port = (uint16_t)port;
+    httpd.heap_base = demo_heap_used();
+    httpd.time_wait_base = time_wait_now();
+    httpd.switches_base = httpd_switches();
+    httpd.start_ns = clock_ns();
 
     thread_t *acceptor = NULL;
     int r;
@@ -422,7 +269,7 @@ int cmd_httpd(int argc, char **argv)
         if (r == 0)
             r = lstart_result;
     } else {
-        r = tcp_server_open(H.port, HTTP_BACKLOG, &tserver);
+        r = tcp_server_open(httpd.port, HTTP_BACKLOG, &tserver);
         if (r == 0 && !(acceptor = thread_create("httpd-accept", t_acceptor, NULL))) {
             tcp_server_close(tserver);
             tcp_server_free(tserver);
@@ -430,16 +277,16 @@ int cmd_httpd(int argc, char **argv)
         }
     }
     if (r < 0) {
-        kprintf("httpd: cannot listen on TCP port %u: %s%s\n", H.port, ws_strerror(r),
+        kprintf("httpd: cannot listen on TCP port %u: %s%s\n", httpd.port, ws_strerror(r),
                 r == -E_NOENT ? " (no NIC, see 'net')" : "");
         return 1;
     }
     kprintf("httpd: %s style, listening on TCP port %u (from the host: curl "
             "http://127.0.0.1:8080/ under make run); Ctrl-C stops\n",
-            style == STYLE_LOOP ? "event-loop" : "thread-per-connection", H.port);
+            style == STYLE_LOOP ? "event-loop" : "thread-per-connection", httpd.port);
     shell_sleep_until(TIME_NEVER);      /* one sleep, ended by Ctrl-C */
 
-    uint32_t open_at_stop = H.open;
+    uint32_t open_at_stop = httpd.open, time_wait_at_stop = time_wait_now();
     if (style == STYLE_LOOP) {
         loop_call_and_wait(l_stop, NULL);
     } else {
@@ -448,18 +295,24 @@ int cmd_httpd(int argc, char **argv)
         join_conns(1);
         tcp_server_free(tserver);
     }
-    uint64_t ns = clock_ns() - H.start_ns;
-    uint64_t sw = switches_now() - H.switches_base;
+    uint64_t ns = clock_ns() - httpd.start_ns;
+    uint64_t sw = httpd_switches() - httpd.switches_base;
     struct tcp_stats ts;
     tcp_get_stats(&ts);
-    kprintf("httpd: stopped after %llu ms: %u requests served, %u bad requests (400), "
-            "%u connections (%u open at the stop, %u at most at once)\n",
-            (unsigned long long)(ns / NS_PER_MS), H.requests, H.bad_requests, H.conns,
-            open_at_stop, H.open_max);
-    if (H.no_thread)
-        kprintf("  %u connections closed at once: no memory for their thread\n", H.no_thread);
+    kprintf("httpd: stopped after %llu ms: %u requests served, %u refused (400, 411, 413, "
+            "431, 501), %u connections (%u open at the stop, %u at most at once)\n",
+            (unsigned long long)(ns / NS_PER_MS), httpd.requests, httpd.bad_requests, httpd.conns,
+            open_at_stop, httpd.open_max);
+    kprintf("  TIME-WAIT, apart from the open ones: %u connections at the stop, %u at the "
+            "peak of open ones, %u at most (%u bytes each, not in the memory per connection)\n",
+            time_wait_at_stop, httpd.time_wait_at_max, ts.time_wait_max,
+            (unsigned)tcp_conn_bytes());
+    kprintf("  request heads held (%u bytes each, only while a head is partial or "
+            "waits for room): %u at most at once\n", HTTP_HEAD_MAX, httpd.heads_held_max);
+    if (httpd.no_thread)
+        kprintf("  %u connections closed at once: no memory for their thread\n", httpd.no_thread);
     kprintf("  memory per connection at the peak: %u bytes of heap (struct tcp_conn %u bytes",
-            bytes_per_conn(), (unsigned)tcp_conn_bytes());
+            httpd_bytes_per_conn(), (unsigned)tcp_conn_bytes());
     if (style == STYLE_LOOP)
         kprintf(", struct hconn %u bytes, no thread)\n",
                 (unsigned)kmalloc_footprint(sizeof(struct hconn)));
@@ -468,22 +321,26 @@ int cmd_httpd(int argc, char **argv)
                 "thread)\n", (unsigned)tcp_sock_bytes(),
                 (unsigned)kmalloc_footprint(sizeof(struct tconn)), THREAD_STACK_DEFAULT);
     kprintf("  context switches: %llu (%llu per request)\n", (unsigned long long)sw,
-            (unsigned long long)(H.requests ? sw / H.requests : 0));
+            (unsigned long long)(httpd.requests ? sw / httpd.requests : 0));
     size_t heap_after = demo_heap_used();
-    kprintf("  heap: %u bytes used before, %u after\n", (unsigned)H.heap_base,
+    kprintf("  heap: %u bytes used before, %u after\n", (unsigned)httpd.heap_base,
             (unsigned)heap_after);
     demo_line_begin("httpd");
     demo_line_str("style", style == STYLE_LOOP ? "loop" : "threads");
     demo_line_u64("ran_ms", ns / NS_PER_MS);
-    demo_line_u64("requests", H.requests);
-    demo_line_u64("bad_requests", H.bad_requests);
-    demo_line_u64("connections", H.conns);
+    demo_line_u64("requests", httpd.requests);
+    demo_line_u64("bad_requests", httpd.bad_requests);
+    demo_line_u64("connections", httpd.conns);
     demo_line_u64("open_at_stop", open_at_stop);
-    demo_line_u64("open_max", H.open_max);
-    demo_line_u64("no_thread", H.no_thread);
-    demo_line_u64("heap_per_connection_bytes", bytes_per_conn());
+    demo_line_u64("open_max", httpd.open_max);
+    demo_line_u64("time_wait_at_stop", time_wait_at_stop);
+    demo_line_u64("time_wait_at_peak", httpd.time_wait_at_max);
+    demo_line_u64("time_wait_max", ts.time_wait_max);
+    demo_line_u64("heads_held_max", httpd.heads_held_max);
+    demo_line_u64("no_thread", httpd.no_thread);
+    demo_line_u64("heap_per_connection_bytes", httpd_bytes_per_conn());
     demo_line_u64("switches", sw);
-    demo_line_u64("heap_before_bytes", H.heap_base);
+    demo_line_u64("heap_before_bytes", httpd.heap_base);
     demo_line_u64("heap_after_bytes", heap_after);
     demo_line_end();
     return 0;

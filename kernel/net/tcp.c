@@ -107,7 +107,8 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
         tcp_st.time_wait--;
     c->state = s;
     if (s == TCP_TIME_WAIT) {
-        tcp_st.time_wait++;
+        if (++tcp_st.time_wait > tcp_st.time_wait_max)
+            tcp_st.time_wait_max = tcp_st.time_wait;
         tcp_timer_set(c, TCP_TIME_WAIT_MS);
     }
 }

@@ -44,15 +44,6 @@ PENDING = {
     "ab_c100_threads": "issue 8 item 3: accept queue resets established connections",
     "ab_after_wrk_loop": "issue 8 items 2-3: the loop resets after a wrk -c1000 run",
     "ab_after_wrk_threads": "issue 8 item 3: accept queue resets",
-    "pipelined_20_loop": "issue 8 item 5: loop style closes when its send buffer fills",
-    "post_body_then_get_loop": "issue 8 item 5: request bodies consumed",
-    "post_body_then_get_threads": "issue 8 item 5: request bodies consumed",
-    "head_loop": "issue 8 item 5: HEAD",
-    "head_threads": "issue 8 item 5: HEAD",
-    "cookie_6k_loop": "issue 8 item 5: request heads up to 8 KiB",
-    "cookie_6k_threads": "issue 8 item 5: request heads up to 8 KiB",
-    "head_9k_431_loop": "issue 8 item 5: 431 for a head over 8 KiB",
-    "head_9k_431_threads": "issue 8 item 5: 431 for a head over 8 KiB",
     "syn_flood_while_curl": "issue 8 items 2-3: SYN cookies, rx-ring-full (curls time out)",
 }
 RUN_PENDING = os.environ.get("TAP_RUN_PENDING") == "1"

@@ -99,7 +99,8 @@ struct tcp_stats {
     uint32_t timeouts;            /* connections given up after retries */
     uint32_t resets_sent, resets_received;
     uint32_t conns, conns_max;    /* open now (any state), most ever */
-    uint32_t time_wait;           /* in TIME-WAIT now */
+    uint32_t time_wait;           /* in TIME-WAIT now (counted in conns too) */
+    uint32_t time_wait_max;       /* most in TIME-WAIT at once */
 };
 void tcp_get_stats(struct tcp_stats *s);
 /* Heap bytes of one connection without payload: its struct plus the

@@ -1,0 +1,76 @@
+/* httpd's insides, shared by user/cmd_httpd.c (the two styles and the
+ * command) and user/httpd_serve.c (a connection's input, answered in
+ * order, and the page), over the pure parser of user/http.h. */
+#ifndef USER_HTTPD_H
+#define USER_HTTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <webscale/sync.h>
+#include "user/http.h"
+
+#define HTTP_RESP_MAX 1024        /* the longest answer: the page and its head */
+
+enum style { STYLE_THREADS, STYLE_LOOP };
+
+/* What both styles count. Written by the server's threads or loop
+ * callbacks, read by the shell: display figures. */
+struct httpd_figures {
+    enum style style;
+    uint16_t port;
+    volatile uint32_t requests, bad_requests, conns, open, open_max;
+    volatile uint32_t no_thread;  /* threads style: connections closed for want of a thread */
+    volatile uint32_t heads_held, heads_held_max;   /* HTTP_HEAD_MAX buffers */
+    uint32_t time_wait_base;      /* TIME-WAIT connections when the server started */
+    uint32_t time_wait_at_max;    /* ... and at open_max: not open, not in the heap figure */
+    size_t heap_base;             /* heap used before the server started */
+    size_t heap_at_max;           /* heap used (over the base) at open_max, TIME-WAIT not */
+    uint64_t switches_base, start_ns;
+    struct mutex lock;            /* threads style: the counters */
+};
+extern struct httpd_figures httpd;
+
+uint64_t httpd_switches(void);
+/* Heap per connection at the peak of open ones, TIME-WAIT not counted. */
+uint32_t httpd_bytes_per_conn(void);
+
+/* The input side of one connection, either style: the bytes held between
+ * reads (a head not complete yet, or requests waiting for room to answer
+ * them) in a buffer that exists only while it holds some, so an idle
+ * keep-alive connection has none; and the stream's place (a body to skip). */
+struct hin {
+    char *held;                  /* HTTP_HEAD_MAX bytes, while len > 0 */
+    uint16_t len;
+    struct http_stream s;
+};
+
+/* How a style reads and writes. recv: > 0 bytes, 0 at the end,
+ * -E_WOULDBLOCK, < 0 reset. send: n, or less on failure. room (loop style
+ * only): the send buffer takes a whole response now. */
+struct hio {
+    int (*recv)(void *ctx, char *buf, size_t n);
+    int (*send)(void *ctx, const char *buf, size_t n);
+    int (*room)(void *ctx);
+    void *ctx;
+};
+
+enum serve_end {
+    SERVE_READ,                  /* everything answered that can be: read more */
+    SERVE_IDLE,                  /* nothing to read now (loop style): readable comes */
+    SERVE_ROOM,                  /* no room for the next answer: writable comes */
+    SERVE_CLOSE,                 /* close the connection */
+};
+
+/* Answer the requests in buf[0..len), in order and each whole, while
+ * io->room says there is room (always, without room); skip their bodies;
+ * keep what is left in in->held (which buf may be). */
+enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct hio *io,
+                           char *resp);
+/* Read once with io->recv (after the held bytes, or into scratch when
+ * none are held) and answer what that completes. */
+enum serve_end httpd_serve_more(struct hin *in, const struct hio *io, char *scratch,
+                                size_t scratch_size, char *resp);
+/* Free what in holds (the connection ends). */
+void httpd_input_free(struct hin *in);
+
+#endif
