@@ -349,6 +349,7 @@ int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
         l->port = port;
         l->backlog = (uint16_t)(backlog > TCP_BACKLOG_MAX ? TCP_BACKLOG_MAX : backlog);
         l->half_open = 0;
+        l->held = 0;
         l->arg = arg;
         list_init(&l->half);
         l->fn = fn;
@@ -356,6 +357,31 @@ int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
         return 0;
     }
     return -E_NOMEM;
+}
+
+/* The first half-open connection of l whose handshake the peer completed. */
+static struct tcp_conn *first_acked(struct tcp_listener *l)
+{
+    struct list_node *n;
+    list_for_each(n, &l->half) {
+        struct tcp_conn *c = container_of(n, struct tcp_conn, half);
+        if (tcp_syn_acked(c))
+            return c;
+    }
+    return NULL;
+}
+
+void tcp_listen_hold(struct tcp_listener *l, int hold)
+{
+    l->held = hold != 0;
+    /* Released: the ones that waited for room go first, oldest first, as
+     * long as the accept callback does not hold the listener again. */
+    struct tcp_conn *c;
+    while (!l->held && (c = first_acked(l))) {
+        c->flags |= F_BUSY;
+        tcp_established(c);
+        tcp_conn_unbusy(c);
+    }
 }
 
 void tcp_unlisten(struct tcp_listener *l)

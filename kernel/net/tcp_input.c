@@ -96,7 +96,10 @@ static int check_syn(struct tcp_conn *c, const struct tcp_info *t)
 
 /* Fifth, in SYN-RECEIVED: an ACK of our SYN completes the handshake;
  * any other ACK gets an RST (3.10.7.4, "If the segment acknowledgment is
- * not acceptable, form a reset segment"). */
+ * not acceptable, form a reset segment"). While the listener is held (its
+ * accept queue is full) the ACK is remembered and the segment dropped,
+ * unanswered: no RST, the peer sends its data again later, and the stack
+ * completes the connection when the queue has room (tcp_listen_hold). */
 static int ack_in_syn_received(struct tcp_conn *c, const struct tcp_info *t)
 {
     if (t->ack != c->snd_nxt) {
@@ -106,6 +109,10 @@ static int ack_in_syn_received(struct tcp_conn *c, const struct tcp_info *t)
     }
     c->snd_una = t->ack;
     c->snd_wnd = t->wnd;
+    if (c->listener->held) {
+        net_drop(NET_DROP_TCP_BACKLOG);
+        return 0;
+    }
     tcp_established(c);
     return !tcp_gone(c);          /* the accept callback may have refused it */
 }

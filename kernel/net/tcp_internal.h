@@ -86,6 +86,9 @@ struct tcp_conn {
 struct tcp_listener {
     uint16_t port;
     uint16_t backlog, half_open;
+    /* tcp_listen_hold: the accept queue above is full. A handshake's final
+     * ACK is then remembered (snd_una = snd_nxt) but not acted on. */
+    uint8_t held;
     tcp_accept_fn fn;
     void *arg;
     struct list half;                /* SYN-RECEIVED connections, oldest first */
@@ -120,6 +123,12 @@ struct tcp_listener *tcp_find_listener(uint16_t port);
 void tcp_passive_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
 /* SYN-RECEIVED -> ESTABLISHED: off the backlog, into the accept callback. */
 void tcp_established(struct tcp_conn *c);
+/* In SYN-RECEIVED: the peer has acknowledged our SYN, but the listener was
+ * held, so the connection waits for room in the accept queue. */
+static inline int tcp_syn_acked(const struct tcp_conn *c)
+{
+    return c->snd_una == c->snd_nxt;
+}
 /* Every change of c->state goes through here; it checks the arrow is one of
  * figure 5's, and enters and leaves TIME-WAIT's timer and count. */
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s);

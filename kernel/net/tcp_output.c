@@ -46,9 +46,11 @@ void tcp_send_rst(struct tcp_conn *c)
 
 void tcp_send_ack(struct tcp_conn *c) { send_segment(c, c->snd_nxt, TCP_ACK, 0, 0, 0); }
 
+/* At ISS, which is snd_nxt - 1 (snd_una has moved past it once the peer's
+ * ACK was seen while the accept queue was full). */
 void tcp_send_syn_ack(struct tcp_conn *c)
 {
-    send_segment(c, c->snd_una, TCP_SYN | TCP_ACK, 0, 0, TCP_MSS_OURS);
+    send_segment(c, c->snd_nxt - 1, TCP_SYN | TCP_ACK, 0, 0, TCP_MSS_OURS);
 }
 
 /* The next segment from snd_nxt: as many unsent bytes as the window and
@@ -102,9 +104,13 @@ static uint32_t backoff_ms(const struct tcp_conn *c)
     return rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
 }
 
+/* A half-open connection the peer has completed (its ACK waits for room in
+ * the accept queue) is a real client: it gets the longer retry limit of an
+ * established one. The SYN-ACK again makes the peer ACK again, as Linux's
+ * does; the stack hands the connection over as soon as there is room. */
 void tcp_syn_ack_timeout(struct tcp_conn *c)
 {
-    if (c->retries >= TCP_SYN_RETRIES) {
+    if (c->retries >= (tcp_syn_acked(c) ? TCP_RETRIES : TCP_SYN_RETRIES)) {
         tcp_conn_release(c);       /* a half-open one nobody finished: no RST, nobody to tell */
         return;
     }

@@ -83,6 +83,8 @@ static struct app {
     struct tcp_conn *c;      /* the accepted connection, NULL once closed */
     int accepts, readable, writable, closed, err;
     int refuse;              /* the accept callback aborts */
+    int queue_max;           /* an accept queue of this many: then hold (0: never) */
+    struct tcp_listener *l;
 } app;
 
 static void on_readable(struct tcp_conn *c, void *arg)
@@ -119,6 +121,8 @@ static void on_accept(void *arg, struct tcp_conn *c)
     }
     app.c = c;
     tcp_set_callbacks(c, &app_cbs, NULL);
+    if (app.queue_max && app.accepts >= app.queue_max)
+        tcp_listen_hold(app.l, 1);      /* as tcp_sock.c's server_accept does */
 }
 
 static struct tcp_listener *listen_on(int backlog)
@@ -126,6 +130,7 @@ static struct tcp_listener *listen_on(int backlog)
     struct tcp_listener *l = NULL;
     memset(&app, 0, sizeof app);
     CHECK_EQ(tcp_listen(PORT, backlog, on_accept, NULL, &l), 0);
+    app.l = l;
     return l;
 }
 
@@ -645,6 +650,66 @@ static void test_backlog_and_eviction(void)
     finish(l);
 }
 
+/* ---- the accept queue: full means wait, never RST ---- */
+
+static void test_accept_queue_full(void)
+{
+    struct tcp_listener *l = listen_on(4);
+    app.queue_max = 1;
+    struct peer a = { .port = 40055, .wnd = 8192, .mss = 1460 };
+    struct peer b = { .port = 40056, .wnd = 8192, .mss = 1460 };
+    struct tcp_conn *ca = open_conn(&a, 100);   /* fills the queue: held */
+    CHECK(l->held);
+    uint32_t resets = tcp_st.resets_sent, full = drops(NET_DROP_TCP_BACKLOG);
+    /* b completes its handshake and sends its request at once: nothing
+     * answers, no RST, b stays half-open with its ACK remembered. */
+    peer_syn(&b, 200);
+    uint32_t iss = b.ack - 1;
+    stub_out_clear();
+    send_raw(&b, 201, b.ack, TCP_ACK, NULL, 0);
+    send_raw(&b, 201, b.ack, TCP_ACK | TCP_PSH, "GET", 3);
+    CHECK_EQ(stub_out_count(), 0);
+    CHECK_EQ(drops(NET_DROP_TCP_BACKLOG), full + 2);
+    struct tcp_conn *cb = conn_of(&b);
+    CHECK(cb && cb->state == TCP_SYN_RECEIVED && tcp_syn_acked(cb));
+    CHECK_EQ(app.accepts, 1);
+    /* Its timer goes on past the half-open limit (it is a real client):
+     * SYN-ACKs at ISS, never an RST. */
+    stub_advance_ms(5000);
+    CHECK(stub_out_count() > TCP_SYN_RETRIES);
+    for (int i = 0; i < stub_out_count(); i++)
+        CHECK_SEG(stub_out(i), TCP_SYN | TCP_ACK, iss, 201);
+    CHECK(conn_of(&b) == cb && cb->state == TCP_SYN_RECEIVED);
+    CHECK_EQ(tcp_st.resets_sent, resets);
+    /* The application takes a from its queue: room, b is accepted, and
+     * the request it sends again is taken. */
+    app.queue_max = 0;
+    tcp_listen_hold(l, 0);
+    CHECK_EQ(app.accepts, 2);
+    CHECK(app.c == cb && cb->state == TCP_ESTABLISHED && cb->snd_una == iss + 1);
+    CHECK_EQ(l->half_open, 0);
+    stub_out_clear();
+    send_raw(&b, 201, b.ack, TCP_ACK | TCP_PSH, "GET", 3);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, 204);
+    CHECK_EQ(cb->rbuf_len, 3);
+    CHECK_EQ(tcp_st.resets_sent, resets);
+    tcp_abort(ca);
+    finish(l);
+
+    /* Released while a handshake is half-way: it completes when its ACK
+     * comes, as usual. */
+    l = listen_on(4);
+    app.queue_max = 1;
+    open_conn(&a, 300);
+    tcp_abort(app.c);
+    peer_syn(&b, 400);
+    tcp_listen_hold(l, 0);
+    CHECK_EQ(app.accepts, 1);
+    send_seg(&b, TCP_ACK, NULL, 0);
+    CHECK(app.accepts == 2 && app.c == conn_of(&b) && app.c->state == TCP_ESTABLISHED);
+    finish(l);
+}
+
 /* ---- window edges ---- */
 
 static void fill(uint8_t *b, size_t n, uint32_t from)
@@ -843,6 +908,7 @@ int main(void)
     test_time_wait();
     test_challenge_ack();
     test_backlog_and_eviction();
+    test_accept_queue_full();
     test_receive_window();
     test_send_window();
     test_sequence_wrap();

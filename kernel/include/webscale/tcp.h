@@ -43,6 +43,12 @@ typedef void (*tcp_accept_fn)(void *arg, struct tcp_conn *c);
  * (port taken), -E_NOMEM (table full), -E_NOENT (no NIC). */
 int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
                struct tcp_listener **out);
+/* hold 1: the caller's accept queue is full. Handshakes that complete
+ * meanwhile are not handed to the accept callback: the peer's final ACK
+ * is dropped unanswered (never an RST) and the connection stays half-open.
+ * hold 0: room again; those whose ACK came go to the callback at once,
+ * oldest first (it may hold again), the others when their ACK comes. */
+void tcp_listen_hold(struct tcp_listener *l, int hold);
 /* Stop listening; half-open connections are reset. Established ones stay. */
 void tcp_unlisten(struct tcp_listener *l);
 
