@@ -107,6 +107,7 @@ static int ack_in_syn_received(struct tcp_conn *c, const struct tcp_info *t)
         tcp_send_reset(c->rip, t);
         return 0;
     }
+    tcp_rtt_ack(c, t->ack);
     c->snd_una = t->ack;
     c->snd_wnd = t->wnd;
     if (c->listener->held) {
@@ -150,6 +151,7 @@ static void new_ack(struct tcp_conn *c, uint32_t ack)
         n = c->sbuf_len;
     if (n)
         drop_acked_bytes(c, n);
+    tcp_rtt_ack(c, ack);
     c->snd_una = ack;
     c->retries = 0;
     if (c->snd_una == c->snd_nxt)
@@ -291,14 +293,24 @@ static void segment_arrives(struct tcp_conn *c, const struct tcp_info *t)
         tcp_output(c);                /* replies ride on the ACK we owe */
 }
 
-/* LISTEN [RFC 9293 3.10.7.2]: RST ignored, ACK answered with RST, SYN opens. */
+static void segment_on(struct tcp_conn *c, const struct tcp_info *t)
+{
+    c->flags |= F_BUSY;
+    segment_arrives(c, t);
+    tcp_conn_unbusy(c);
+}
+
+/* LISTEN [RFC 9293 3.10.7.2]: RST ignored, SYN opens, an ACK answered with
+ * RST unless it returns a SYN cookie: then the connection it opens takes
+ * the rest of the segment (its data, its FIN). */
 static void listen_arrives(struct tcp_listener *l, uint32_t rip, const struct tcp_info *t)
 {
     if (t->flags & TCP_RST) {
         net_drop(NET_DROP_TCP_CLOSED);
     } else if (t->flags & TCP_ACK) {
-        net_drop(NET_DROP_TCP_BAD_ACK);
-        tcp_send_reset(rip, t);
+        struct tcp_conn *c = tcp_cookie_open(rip, t, l);
+        if (c)
+            segment_on(c, t);
     } else {
         tcp_passive_open(rip, t, l);
     }
@@ -317,9 +329,7 @@ void tcp_input(const struct ip_info *ip)
     tcp_st.rx_segments++;
     struct tcp_conn *c = tcp_lookup(ip->src, t.sport, t.dport);
     if (c) {
-        c->flags |= F_BUSY;
-        segment_arrives(c, &t);
-        tcp_conn_unbusy(c);
+        segment_on(c, &t);
         return;
     }
     struct tcp_listener *l = tcp_find_listener(t.dport);

@@ -38,6 +38,14 @@ void tcp_send_reset(uint32_t rip, const struct tcp_info *t)
     ip_output(rip, IP_PROTO_TCP, h);
 }
 
+void tcp_send_syn_ack_stateless(uint32_t rip, const struct tcp_info *t, uint32_t iss)
+{
+    size_t h = tcp_build(net_tx + NET_TX_L4, net_if.ip, rip, t->dport, t->sport, iss,
+                         t->seq + 1, TCP_SYN | TCP_ACK, TCP_RCVBUF, TCP_MSS_OURS, 0);
+    tcp_st.tx_segments++;
+    ip_output(rip, IP_PROTO_TCP, h);
+}
+
 void tcp_send_rst(struct tcp_conn *c)
 {
     send_segment(c, c->snd_nxt, TCP_RST, 0, 0, 0);
@@ -69,6 +77,7 @@ static int send_next(struct tcp_conn *c)
         return 0;
     uint8_t flags = TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0);
     send_segment(c, c->snd_nxt, flags, sent, n, 0);
+    tcp_rtt_start(c, c->snd_nxt);
     c->snd_nxt += n;
     if (fin) {
         c->snd_nxt++;
@@ -100,7 +109,7 @@ void tcp_output(struct tcp_conn *c)
 /* The RTO doubled for each try so far [RFC 6298 5.5], at most TCP_RTO_MAX_MS. */
 static uint32_t backoff_ms(const struct tcp_conn *c)
 {
-    uint32_t rto = (uint32_t)c->rto_ms << c->retries;
+    uint32_t rto = (uint32_t)c->rto_ms << (c->retries < 16 ? c->retries : 16);
     return rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
 }
 
@@ -116,6 +125,7 @@ void tcp_syn_ack_timeout(struct tcp_conn *c)
     }
     c->retries++;
     tcp_st.retransmits++;
+    tcp_rtt_cancel(c);
     tcp_send_syn_ack(c);
     tcp_timer_set(c, backoff_ms(c));
 }
@@ -135,6 +145,7 @@ void tcp_retransmit_timeout(struct tcp_conn *c)
         tcp_st.retransmits++;
     /* Go back: resend from the oldest unacknowledged byte. A shut window
      * gets a one-byte probe [RFC 9293 3.8.6.1]. */
+    tcp_rtt_cancel(c);
     c->snd_nxt = c->snd_una;
     c->flags &= ~F_FIN_SENT;
     tcp_timer_set(c, backoff_ms(c));

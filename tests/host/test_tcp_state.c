@@ -6,9 +6,11 @@
  * (flags, seq, ack, window, data) and the connection's state.
  *
  * Covered: passive open and LISTEN's answers, retransmission with backoff
- * and give-up (data and SYN-ACK), FIN both ways and at once, TIME-WAIT
+ * and give-up (data and SYN-ACK), RFC 6298's RTO on a script of samples
+ * and from a live connection with Karn's rule, FIN both ways and at once, TIME-WAIT
  * (its length, a FIN and a SYN in it), RFC 5961's challenge ACK, the
- * backlog and eviction of half-open connections, window edges (shut,
+ * backlog and SYN cookies (round trip, MSS, forged and stale ACKs, a burst
+ * of 1,000 SYNs), the accept queue's hold, window edges (shut,
  * partly outside, overlapping, ahead, the peer's window and MSS), and
  * sequence numbers across 2^32 on both sides. */
 #include <stdint.h>
@@ -321,15 +323,17 @@ static void test_retransmit_backoff_give_up(void)
     uint8_t data[100];
     memset(data, 'x', sizeof data);
     CHECK_EQ(tcp_send(c, data, sizeof data), 100);
-    /* The peer never answers: the same segment after 200, 400, 800, 1600,
-     * then 3000 ms (the cap) twice, then RST and -E_TIMEDOUT. */
-    stub_advance_ms(20000);
+    /* The handshake's round trip took 0 ms: the RTO is the minimum. The
+     * peer never answers: the same segment after 200, 400, ... 6400 ms,
+     * RST 12800 ms later and -E_TIMEDOUT. */
+    CHECK_EQ(c->rto_ms, TCP_RTO_MIN_MS);
+    stub_advance_ms(30000);
     CHECK_EQ(stub_out_count(), 1 + TCP_RETRIES + 1);
     for (int i = 0; i <= TCP_RETRIES; i++) {
         CHECK_SEG(stub_out(i), TCP_ACK | TCP_PSH, iss + 1, 5001);
         CHECK_EQ(stub_out(i)->t.len, 100);
     }
-    uint32_t want[] = { 200, 400, 800, 1600, 3000, 3000, 3000 };
+    uint32_t want[] = { 200, 400, 800, 1600, 3200, 6400, 12800 };
     for (int i = 1; i <= TCP_RETRIES + 1; i++)
         CHECK_GAP(i, want[i - 1]);
     CHECK_SEG(stub_out(TCP_RETRIES + 1), TCP_RST, iss + 101, 5001);
@@ -349,7 +353,7 @@ static void test_retransmit_from_snd_una(void)
     uint8_t data[100];
     memset(data, 'y', sizeof data);
     tcp_send(c, data, sizeof data);
-    stub_advance_ms(TCP_RTO_MS + TCP_TICK_MS);
+    stub_advance_ms(TCP_RTO_MIN_MS + TCP_TICK_MS);
     CHECK_EQ(stub_out_count(), 2);
     CHECK_EQ(c->retries, 1);
     /* Half of it arrives: retries start over, and the rest goes again one
@@ -358,7 +362,7 @@ static void test_retransmit_from_snd_una(void)
     p.ack = iss + 51;
     send_seg(&p, TCP_ACK, NULL, 0);
     CHECK(conn_of(&p) == c && c->retries == 0 && c->sbuf_len == 50 && app.writable == 1);
-    stub_advance_ms(TCP_RTO_MS - TCP_TICK_MS);
+    stub_advance_ms(TCP_RTO_MIN_MS - TCP_TICK_MS);
     CHECK_EQ(stub_out_count(), 0);
     stub_advance_ms(2 * TCP_TICK_MS);
     CHECK_SEG(last(), TCP_ACK | TCP_PSH, iss + 51, 5001);
@@ -372,19 +376,104 @@ static void test_syn_ack_give_up(void)
     struct peer p = { .port = 40012, .wnd = 8192 };
     peer_syn(&p, 42);
     uint32_t iss = p.ack - 1, resets = tcp_st.resets_sent;
-    /* The handshake's last ACK never comes: SYN-ACK 3 times more (200,
-     * 400, 800 ms apart), then the half-open connection is forgotten
-     * quietly 1600 ms later. */
-    stub_advance_ms(5000);
+    /* The handshake's last ACK never comes: SYN-ACK 3 times more (1, 2
+     * and 4 s apart: RFC 6298's initial 1 s, doubled), then the half-open
+     * connection is forgotten quietly 8 s later. */
+    stub_advance_ms(14000);
+    CHECK(conn_of(&p) != NULL);
+    stub_advance_ms(2000);
     CHECK_EQ(stub_out_count(), 1 + TCP_SYN_RETRIES);
     for (int i = 0; i <= TCP_SYN_RETRIES; i++)
         CHECK_SEG(stub_out(i), TCP_SYN | TCP_ACK, iss, 43);
-    CHECK_GAP(1, 200);
-    CHECK_GAP(2, 400);
-    CHECK_GAP(3, 800);
+    CHECK_GAP(1, 1000);
+    CHECK_GAP(2, 2000);
+    CHECK_GAP(3, 4000);
     CHECK(conn_of(&p) == NULL);
     CHECK_EQ(l->half_open, 0);
     CHECK_EQ(tcp_st.resets_sent, resets);
+    finish(l);
+}
+
+/* ---- RFC 6298: the RTO from round trips ---- */
+
+/* A script of samples into a bare connection; after each, SRTT, RTTVAR
+ * and the RTO as the RFC's formulas give them (in doubles): SRTT and RTTVAR
+ * within 1 ms, the RTO (whole ms, K times RTTVAR's rounding) within 2 ms. */
+static void test_rto_script(void)
+{
+    static const uint32_t r[] = { 100, 100, 300, 20, 20, 20, 20, 20, 20, 20, 20, 20,
+                                  5000, 9000, 1, 0, 0, 0, 400 };
+    struct tcp_conn c;
+    memset(&c, 0, sizeof c);
+    c.rto_ms = TCP_RTO_INITIAL_MS;
+    double srtt = 0, rttvar = 0;
+    for (unsigned i = 0; i < sizeof r / sizeof r[0]; i++) {
+        double x = r[i] > 8000 ? 8000 : r[i];      /* tcp_rtt.c's clamp */
+        if (i == 0) {
+            srtt = x;
+            rttvar = x / 2;                         /* 2.2 */
+        } else {
+            rttvar = 0.75 * rttvar + 0.25 * (srtt > x ? srtt - x : x - srtt);
+            srtt = 0.875 * srtt + 0.125 * x;        /* 2.3 */
+        }
+        double rto = srtt + (4 * rttvar > TCP_TICK_MS ? 4 * rttvar : TCP_TICK_MS);
+        rto = rto < TCP_RTO_MIN_MS ? TCP_RTO_MIN_MS : rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
+        tcp_rto_sample(&c, r[i]);
+        double got_srtt = c.srtt8 / 8.0, got_var = c.rttvar8 / 8.0;
+        if (got_srtt < srtt - 1 || got_srtt > srtt + 1 || got_var < rttvar - 1 ||
+            got_var > rttvar + 1 || c.rto_ms < rto - 2 || c.rto_ms > rto + 2) {
+            fprintf(stderr, "sample %u (%u ms): SRTT %.2f RTTVAR %.2f RTO %u ms, the RFC "
+                    "says %.2f %.2f %.2f\n", i, r[i], got_srtt, got_var, c.rto_ms, srtt, rttvar, rto);
+            check_failures++;
+        }
+    }
+    /* The steady 20 ms run brought the RTO to the minimum, and 9 s of
+     * variance well above it (but below the maximum). */
+    CHECK(c.flags & F_SRTT);
+}
+
+/* Samples from the live connection: the handshake's, then data's, and
+ * Karn's rule: an ACK after a retransmission is no sample. */
+static void test_rto_karn(void)
+{
+    struct tcp_listener *l = listen_on(4);
+    struct peer p = { .port = 40013, .wnd = 8192, .mss = 1460 };
+    peer_syn(&p, 100);
+    stub_advance_ms(100);                       /* the handshake takes 100 ms */
+    send_seg(&p, TCP_ACK, NULL, 0);
+    struct tcp_conn *c = app.c;
+    CHECK(c && c->srtt8 == 100 * 8 && c->rttvar8 == 50 * 8 && c->rto_ms == 100 + 4 * 50);
+    uint32_t iss = p.ack - 1;
+    /* Data, unacknowledged: sent again after the RTO (300 ms), then 600. */
+    stub_out_clear();
+    tcp_send(c, "abc", 3);
+    stub_advance_ms(300 + 600 + TCP_TICK_MS);
+    CHECK_EQ(stub_out_count(), 3);
+    CHECK_GAP(1, 300);
+    CHECK_GAP(2, 600);
+    /* Its ACK now would be a 910 ms sample, but it may be the copy's:
+     * Karn says no sample, and the RTO before backoff stays. */
+    p.ack = iss + 4;
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(c->srtt8 == 100 * 8 && c->rttvar8 == 50 * 8 && c->rto_ms == 300 && c->retries == 0);
+    /* New data acknowledged after 40 ms: a sample. SRTT = 7/8 100 + 40/8
+     * = 92.5, RTTVAR = 3/4 50 + 1/4 60 = 52.5, RTO = 92.5 + 210 = 302.5,
+     * rounded to 303. */
+    tcp_send(c, "def", 3);
+    stub_advance_ms(40);
+    p.ack = iss + 7;
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(c->srtt8 == 740 && c->rttvar8 == 420 && c->rto_ms == 303);
+    tcp_abort(c);
+    app.c = NULL;
+
+    /* RFC 6298 5.7: the SYN-ACK was sent again, so the handshake gives no
+     * sample, and data starts with an RTO of 3 s. */
+    struct peer q = { .port = 40014, .wnd = 8192, .mss = 1460 };
+    peer_syn(&q, 200);
+    stub_advance_ms(TCP_RTO_INITIAL_MS + TCP_TICK_MS);
+    send_seg(&q, TCP_ACK, NULL, 0);
+    CHECK(app.c && !(app.c->flags & F_SRTT) && app.c->rto_ms == TCP_RTO_SYN_LOST_MS);
     finish(l);
 }
 
@@ -603,51 +692,155 @@ static void test_challenge_ack(void)
 
 /* ---- the backlog ---- */
 
-static void test_backlog_and_eviction(void)
+static void test_backlog_and_cookies(void)
 {
     struct tcp_listener *l = listen_on(2);
     struct peer a = { .port = 40050, .wnd = 8192 }, b = { .port = 40051, .wnd = 8192 };
-    struct peer c = { .port = 40052, .wnd = 8192 };
-    uint32_t evicted = tcp_st.syn_evicted, full = drops(NET_DROP_TCP_BACKLOG);
+    struct peer c = { .port = 40052, .wnd = 8192, .mss = 1400 };
+    uint32_t cookies = tcp_st.syn_cookies_sent, ok = tcp_st.syn_cookies_ok;
     peer_syn(&a, 100);
-    stub_advance_ms(1);
     peer_syn(&b, 200);
     CHECK_EQ(l->half_open, 2);
     CHECK(tcp_st.half_open_max >= 2);
-    /* Full, and the oldest is younger than TCP_SYN_KEEP_MS: dropped. */
-    stub_out_clear();
-    send_raw(&c, 300, 0, TCP_SYN, NULL, 0);
-    CHECK_EQ(stub_out_count(), 0);
-    CHECK_EQ(drops(NET_DROP_TCP_BACKLOG), full + 1);
-    CHECK(conn_of(&c) == NULL);
-    /* Later the oldest half-open one makes room. */
-    stub_advance_ms(TCP_SYN_KEEP_MS);
+    /* Full: c gets a SYN-ACK all the same (peer_syn checks it), from no
+     * state; a and b stay, however long they take. */
+    long blocks = stub_heap_blocks;
+    stub_advance_ms(5000);
     peer_syn(&c, 300);
-    CHECK_EQ(tcp_st.syn_evicted, evicted + 1);
-    CHECK(conn_of(&a) == NULL && conn_of(&b) != NULL && conn_of(&c) != NULL);
-    CHECK_EQ(l->half_open, 2);
-    /* The evicted one's ACK finds only the listener: RST. */
-    send_seg(&a, TCP_ACK, NULL, 0);
-    CHECK_SEG(last(), TCP_RST, a.ack, 0);
-    /* The others complete. */
-    send_seg(&b, TCP_ACK, NULL, 0);
+    CHECK_EQ(tcp_st.syn_cookies_sent, cookies + 1);
+    CHECK_EQ(stub_heap_blocks, blocks);
+    CHECK(conn_of(&c) == NULL && conn_of(&a) != NULL && conn_of(&b) != NULL);
+    CHECK_EQ(tcp_st.conns, 2);
+    /* c's ACK, with its request: the cookie opens the connection, with
+     * the MSS it encodes (1360: the largest entry not above 1400), and
+     * the request is taken. */
+    send_seg(&c, TCP_ACK | TCP_PSH, "GET", 3);
+    struct tcp_conn *cc = conn_of(&c);
+    CHECK(cc && cc->state == TCP_ESTABLISHED && app.c == cc);
+    CHECK(cc && cc->mss == 1360 && cc->rbuf_len == 3 && cc->snd_una == c.ack);
+    CHECK_SEG(last(), TCP_ACK, c.ack, 304);
+    CHECK_EQ(tcp_st.syn_cookies_ok, ok + 1);
     CHECK_EQ(app.accepts, 1);
-    CHECK_EQ(l->half_open, 1);
-    tcp_abort(app.c);
-    send_seg(&c, TCP_ACK, NULL, 0);
-    CHECK_EQ(app.accepts, 2);
+    tcp_abort(cc);
+    app.c = NULL;
+    /* a and b complete. */
+    send_seg(&a, TCP_ACK, NULL, 0);
+    send_seg(&b, TCP_ACK, NULL, 0);
+    CHECK_EQ(app.accepts, 3);
     CHECK_EQ(l->half_open, 0);
-
-    /* No memory for a connection: dropped, the peer will send again. */
-    struct peer d = { .port = 40053, .wnd = 8192 };
-    uint32_t nomem = drops(NET_DROP_TCP_NO_MEMORY);
-    stub_out_clear();
-    stub_no_memory = 1;
-    send_raw(&d, 400, 0, TCP_SYN, NULL, 0);
-    stub_no_memory = 0;
-    CHECK_EQ(stub_out_count(), 0);
-    CHECK_EQ(drops(NET_DROP_TCP_NO_MEMORY), nomem + 1);
+    tcp_abort(conn_of(&a));
     finish(l);
+}
+
+/* Each MSS the SYN offers, and what the cookie brings back. */
+static void test_cookie_mss(void)
+{
+    static const uint16_t offered[] = { 0, 8, 300, 536, 1000, 1200, 1459, 1460, 9000 };
+    static const uint16_t want[] = { 536, TCP_MSS_MIN, 256, 536, 536, 1200, 1440, 1460, 1460 };
+    struct tcp_listener *l = listen_on(1);
+    struct peer f = { .port = 40059, .wnd = 8192 };
+    peer_syn(&f, 1);                              /* fills the backlog */
+    for (unsigned i = 0; i < sizeof offered / sizeof offered[0]; i++) {
+        struct peer p = { .port = (uint16_t)(41000 + i), .wnd = 8192, .mss = offered[i] };
+        peer_syn(&p, 1000 * i);
+        CHECK(conn_of(&p) == NULL);
+        send_seg(&p, TCP_ACK, NULL, 0);
+        CHECK(conn_of(&p) && conn_of(&p)->mss == want[i]);
+        tcp_abort(conn_of(&p));
+    }
+    app.c = NULL;
+    finish(l);
+}
+
+/* The ACK of a cookie whose 4-tuple, ISN, MSS bits, hash or age is not
+ * the cookie's: an RST, as LISTEN answers any ACK, and nothing opens. */
+static void test_cookie_refused(void)
+{
+    struct tcp_listener *l = listen_on(1);
+    struct peer f = { .port = 40060, .wnd = 8192 };
+    peer_syn(&f, 1);
+    struct peer p = { .port = 40061, .wnd = 8192, .mss = 1460 };
+    peer_syn(&p, 5000);
+    uint32_t cookie = p.ack - 1, bad = drops(NET_DROP_TCP_BAD_ACK);
+    struct { uint32_t seq, ack; uint16_t port; } forged[] = {
+        { 5001, cookie + 1 + 1, 40061 },                 /* the hash */
+        { 5001, (cookie ^ 1u << 24) + 1, 40061 },        /* the MSS index */
+        { 5001, (cookie ^ 1u << 27) + 1, 40061 },        /* the counter */
+        { 5002, cookie + 1, 40061 },                     /* the ISN */
+        { 5001, cookie + 1, 40062 },                     /* the port */
+    };
+    for (unsigned i = 0; i < sizeof forged / sizeof forged[0]; i++) {
+        struct peer q = p;
+        q.port = forged[i].port;
+        stub_out_clear();
+        send_raw(&q, forged[i].seq, forged[i].ack, TCP_ACK, NULL, 0);
+        CHECK_SEG(last(), TCP_RST, forged[i].ack, 0);
+        CHECK(conn_of(&q) == NULL);
+    }
+    CHECK_EQ(drops(NET_DROP_TCP_BAD_ACK), bad + 5);
+    CHECK_EQ(tcp_st.conns, 1);
+    /* A cookie is good in its 64 s period and the next, not later; the
+     * fresh SYN keeps cookies "recent", so only its age refuses it. */
+    stub_advance_ms(64000);
+    struct peer r = { .port = 40063, .wnd = 8192, .mss = 1460 };
+    peer_syn(&r, 7000);
+    stub_advance_ms(64000);
+    peer_syn(&r, 7000);
+    stub_out_clear();
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK_SEG(last(), TCP_RST, p.ack, 0);
+    CHECK(conn_of(&p) == NULL);
+    /* The fresh one is good. */
+    send_seg(&r, TCP_ACK, NULL, 0);
+    CHECK(conn_of(&r) && conn_of(&r)->state == TCP_ESTABLISHED);
+    /* No cookie sent for two periods: no ACK is taken for one. */
+    tcp_abort(conn_of(&r));
+    app.c = NULL;
+    peer_syn(&r, 9000);
+    stub_advance_ms(2 * 64000);
+    stub_out_clear();
+    send_seg(&r, TCP_ACK, NULL, 0);
+    CHECK_SEG(last(), TCP_RST, r.ack, 0);
+    finish(l);
+}
+
+/* A burst of 1,000 SYNs: every one answered, the heap holds the backlog's
+ * 16 connections and no more, and every handshake then completes. */
+#define BURST 1000
+static void test_syn_burst(void)
+{
+    static struct peer p[BURST];
+    struct tcp_listener *l = listen_on(TCP_BACKLOG_DEFAULT);
+    long blocks = stub_heap_blocks;
+    for (int i = 0; i < BURST; i++) {
+        p[i] = (struct peer){ .port = (uint16_t)(20000 + i), .wnd = 8192, .mss = 1460 };
+        peer_syn(&p[i], 77u * (uint32_t)i);
+    }
+    CHECK_EQ(tcp_st.conns, TCP_BACKLOG_DEFAULT);
+    CHECK_EQ(stub_heap_blocks, blocks + TCP_BACKLOG_DEFAULT);
+    for (int i = 0; i < BURST; i++)
+        send_seg(&p[i], TCP_ACK, NULL, 0);
+    CHECK_EQ(app.accepts, BURST);
+    CHECK_EQ(tcp_st.conns, BURST);
+    for (int i = 0; i < BURST; i++) {
+        stub_out_clear();
+        if (conn_of(&p[i]) && conn_of(&p[i])->state == TCP_ESTABLISHED)
+            tcp_abort(conn_of(&p[i]));
+    }
+    app.c = NULL;
+    finish(l);
+}
+
+/* SipHash-2-4's vectors [Aumasson, Bernstein 2012, appendix A]: key
+ * 00 01 .. 0f; the empty message, and 00 01 .. 0e. */
+static void test_siphash(void)
+{
+    const uint64_t key[2] = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
+    uint8_t m[15];
+    for (int i = 0; i < 15; i++)
+        m[i] = (uint8_t)i;
+    CHECK(tcp_siphash(key, m, 0) == 0x726fdb47dd0e0e31ull);
+    CHECK(tcp_siphash(key, m, 15) == 0xa129ca6149be45e5ull);
 }
 
 /* ---- the accept queue: full means wait, never RST ---- */
@@ -675,7 +868,7 @@ static void test_accept_queue_full(void)
     CHECK_EQ(app.accepts, 1);
     /* Its timer goes on past the half-open limit (it is a real client):
      * SYN-ACKs at ISS, never an RST. */
-    stub_advance_ms(5000);
+    stub_advance_ms(20000);
     CHECK(stub_out_count() > TCP_SYN_RETRIES);
     for (int i = 0; i < stub_out_count(); i++)
         CHECK_SEG(stub_out(i), TCP_SYN | TCP_ACK, iss, 201);
@@ -804,7 +997,7 @@ static void test_send_window(void)
     p.ack = iss + 101;
     send_seg(&p, TCP_ACK, NULL, 0);
     CHECK_EQ(stub_out_count(), 0);
-    stub_advance_ms(TCP_RTO_MS + TCP_TICK_MS);
+    stub_advance_ms(TCP_RTO_MIN_MS + TCP_TICK_MS);
     CHECK_EQ(stub_out_count(), 1);
     CHECK_SEG(last(), TCP_ACK | TCP_PSH, iss + 101, 60001);
     CHECK(last()->t.len == 1 && last()->data[0] == d[100]);
@@ -883,7 +1076,7 @@ static void test_sequence_wrap(void)
     send_raw(&p, p.seq, 0x200, TCP_ACK, NULL, 0);
     CHECK_SEG(last(), TCP_ACK, 0x101, 0x1001);
     stub_out_clear();
-    stub_advance_ms(TCP_RTO_MS + TCP_TICK_MS);
+    stub_advance_ms(TCP_RTO_MIN_MS + TCP_TICK_MS);
     CHECK_SEG(last(), TCP_ACK | TCP_PSH, 0x10, 0x1001);
     CHECK(last() && last()->t.len == 241 && !memcmp(last()->data, d + 271, 241));
     p.ack = 0x101;
@@ -902,12 +1095,18 @@ int main(void)
     test_retransmit_backoff_give_up();
     test_retransmit_from_snd_una();
     test_syn_ack_give_up();
+    test_rto_script();
+    test_rto_karn();
     test_we_close_first();
     test_peer_closes_first();
     test_simultaneous_close();
     test_time_wait();
     test_challenge_ack();
-    test_backlog_and_eviction();
+    test_siphash();
+    test_backlog_and_cookies();
+    test_cookie_mss();
+    test_cookie_refused();
+    test_syn_burst();
     test_accept_queue_full();
     test_receive_window();
     test_send_window();
