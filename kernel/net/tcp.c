@@ -119,9 +119,9 @@ static void tcp_tick(void *arg);
 void tcp_timer_set(struct tcp_conn *c, uint32_t delay_ms)
 {
     c->deadline_ms = tcp_now_ms() + delay_ms;
-    if (!c->timed_on) {
+    if (!(c->flags & F_TIMED)) {
         list_push_back(&timed, &c->timed);
-        c->timed_on = 1;
+        c->flags |= F_TIMED;
     }
     if (!ticker_ready) {
         loop_timer_init(&ticker, tcp_tick, NULL);
@@ -133,16 +133,16 @@ void tcp_timer_set(struct tcp_conn *c, uint32_t delay_ms)
 
 void tcp_timer_clear(struct tcp_conn *c)
 {
-    if (c->timed_on) {
+    if (c->flags & F_TIMED) {
         list_remove(&c->timed);
-        c->timed_on = 0;
+        c->flags &= ~F_TIMED;
     }
 }
 
 /* The timeouts of RFC 9293 3.10.8 (no USER TIMEOUT: the retry limit is ours). */
 static void timeout(struct tcp_conn *c)
 {
-    c->timed_on = 0;               /* already off the list (tcp_tick) */
+    c->flags &= ~F_TIMED;         /* already off the list (tcp_tick) */
     if (c->state == TCP_TIME_WAIT)
         tcp_conn_release(c);       /* TIME-WAIT TIMEOUT */
     else if (c->state == TCP_SYN_RECEIVED)

@@ -26,7 +26,14 @@
 
 #define TCP_LISTENERS 4
 #define TCP_HASH 256                 /* buckets of the connection table */
-#define TCP_RCVBUF 2048              /* bytes: our receive window at most */
+/* Bytes: our receive window at most, a browser's request with its cookies
+ * (8 KiB heads). The buffer is allocated only while it holds bytes. */
+#define TCP_RCVBUF 8192
+/* Out-of-order bytes wait in the receive buffer itself, at their place
+ * after the in-order ones, as at most this many islands (runs of bytes
+ * with a hole before each; touching segments merge into one island). So
+ * the queue holds at most the window's bytes, in at most 4 pieces. */
+#define TCP_REASM_MAX 4
 #define TCP_SNDBUF 4096              /* bytes queued by tcp_send at most */
 #define TCP_MSS_OURS (ETH_MTU - IP_HLEN - TCP_HLEN)   /* 1460 */
 #define TCP_TICK_MS 10
@@ -65,6 +72,7 @@ enum tcp_flag {
     F_RTT = 256,         /* timing the segment at rtt_seq (RFC 6298) */
     F_KARN = 512,        /* retransmitted: time nothing until rtt_seq is acknowledged */
     F_SRTT = 1024,       /* srtt8 and rttvar8 hold a measurement */
+    F_TIMED = 2048,      /* on the timed list: deadline_ms counts */
 };
 
 /* The transmission control block [RFC 9293 3.3.1]: snd_una, snd_nxt and
@@ -78,7 +86,8 @@ struct tcp_conn {
     struct tcp_listener *listener;   /* SYN-RECEIVED only */
     const struct tcp_callbacks *cb;
     void *arg;
-    uint8_t *sbuf, *rbuf;            /* NULL while empty */
+    uint8_t *sbuf;                   /* NULL while empty */
+    struct tcp_rbuf *rbuf;           /* NULL while empty and no island waits */
     uint32_t rip;
     uint16_t rport, lport;
     uint32_t snd_una, snd_nxt, rcv_nxt;
@@ -90,7 +99,15 @@ struct tcp_conn {
     uint16_t srtt8, rttvar8;         /* SRTT and RTTVAR in ms, times 8 */
     uint16_t rto_ms;                 /* the RTO before backoff */
     uint16_t flags;
-    uint8_t state, retries, timed_on;
+    uint8_t state, retries;
+};
+
+/* The receive buffer: data[0, rbuf_len) is in order and unread; ahead of
+ * it, the islands [start, end) of out-of-order bytes, sorted, apart. */
+struct tcp_rbuf {
+    uint8_t islands;
+    struct { uint16_t start, end; } island[TCP_REASM_MAX];
+    uint8_t data[TCP_RCVBUF];
 };
 
 struct tcp_listener {

@@ -83,7 +83,7 @@ static int send_next(struct tcp_conn *c)
         c->snd_nxt++;
         c->flags |= F_FIN_SENT;
     }
-    if (!c->timed_on)
+    if (!(c->flags & F_TIMED))
         tcp_timer_set(c, c->rto_ms);
     return 1;
 }
@@ -100,7 +100,7 @@ void tcp_output(struct tcp_conn *c)
     while (!(c->flags & F_FIN_SENT) && send_next(c))
         ;
     /* Bytes wait but the peer's window is shut: the timer probes it. */
-    if (c->sbuf_len > c->snd_nxt - c->snd_una && !c->timed_on)
+    if (c->sbuf_len > c->snd_nxt - c->snd_una && !(c->flags & F_TIMED))
         tcp_timer_set(c, c->rto_ms);
     if (c->flags & F_ACK_NOW)
         tcp_send_ack(c);

@@ -10,7 +10,8 @@
  * and from a live connection with Karn's rule, FIN both ways and at once, TIME-WAIT
  * (its length, a FIN and a SYN in it), RFC 5961's challenge ACK, the
  * backlog and SYN cookies (round trip, MSS, forged and stale ACKs, a burst
- * of 1,000 SYNs), the accept queue's hold, window edges (shut,
+ * of 1,000 SYNs), the accept queue's hold, reassembly of out-of-order
+ * segments (holes, overlaps, the bound), window edges (shut,
  * partly outside, overlapping, ahead, the peer's window and MSS), and
  * sequence numbers across 2^32 on both sides. */
 #include <stdint.h>
@@ -234,7 +235,7 @@ static void test_passive_open(void)
     p.ack = iss + 6;
     send_seg(&p, TCP_ACK, NULL, 0);
     CHECK_EQ(app.writable, 1);
-    CHECK(conn_of(&p) == c && c->sbuf == NULL && c->snd_una == iss + 6 && !c->timed_on);
+    CHECK(conn_of(&p) == c && c->sbuf == NULL && c->snd_una == iss + 6 && !(c->flags & F_TIMED));
 
     /* ABORT: RST at snd_nxt. */
     stub_out_clear();
@@ -502,7 +503,7 @@ static void test_we_close_first(void)
     stub_out_clear();
     p.ack = iss + 2;
     send_seg(&p, TCP_ACK, NULL, 0);
-    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2 && !c->timed_on);
+    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2 && !(c->flags & F_TIMED));
     CHECK_EQ(stub_out_count(), 0);
     /* Data after our close is acknowledged and forgotten. */
     send_seg(&p, TCP_ACK | TCP_PSH, "late", 4);
@@ -922,10 +923,18 @@ static void test_receive_window(void)
     send_seg(&p, TCP_ACK, d, 1000);
     CHECK_SEG(last(), TCP_ACK, iss + 1, rcv + 1000);
     CHECK_EQ(last()->t.wnd, TCP_RCVBUF - 1000);
-    /* 1460 bytes and FIN into 1048 bytes of window: 1048 taken, the FIN
+    /* Full segments while they fit, each ACK with the window left. */
+    uint32_t at = 1000;
+    for (; TCP_RCVBUF - at >= 1460; at += 1460) {
+        fill(d, 1460, at);
+        send_seg(&p, TCP_ACK, d, 1460);
+        CHECK_EQ(last()->t.wnd, TCP_RCVBUF - at - 1460);
+    }
+    /* 1460 bytes and FIN into the rest: as much taken as fits, the FIN
      * (which lies after the cut) not. */
-    fill(d, 1460, 1000);
-    send_raw(&p, rcv + 1000, p.ack, TCP_ACK | TCP_FIN, d, 1460);
+    CHECK(TCP_RCVBUF - at > 0 && TCP_RCVBUF - at < 1460);
+    fill(d, 1460, at);
+    send_raw(&p, rcv + at, p.ack, TCP_ACK | TCP_FIN, d, 1460);
     CHECK_SEG(last(), TCP_ACK, iss + 1, rcv + TCP_RCVBUF);
     CHECK_EQ(last()->t.wnd, 0);
     CHECK(conn_of(&p) == c && c->state == TCP_ESTABLISHED && !(c->flags & F_PEER_FIN));
@@ -956,15 +965,12 @@ static void test_receive_window(void)
     CHECK_EQ(tcp_recv(c, got, sizeof got), 10);
     CHECK(!memcmp(got, d + 10, 10));
     rcv += 10;
-    /* Wholly old: not acceptable. Ahead of rcv_nxt in the window: dropped
-     * (no reassembly), and the duplicate ACK says what we want. */
+    /* Wholly old: not acceptable, and the duplicate ACK says what we want. */
     window = drops(NET_DROP_TCP_WINDOW);
     send_raw(&p, rcv - 20, p.ack, TCP_ACK, d, 20);
     CHECK_SEG(last(), TCP_ACK, iss + 1, rcv);
-    send_raw(&p, rcv + 100, p.ack, TCP_ACK, d, 20);
-    CHECK_SEG(last(), TCP_ACK, iss + 1, rcv);
-    CHECK_EQ(drops(NET_DROP_TCP_WINDOW), window + 2);
-    CHECK_EQ(c->rbuf_len, 0);
+    CHECK_EQ(drops(NET_DROP_TCP_WINDOW), window + 1);
+    CHECK(c->rbuf_len == 0 && c->rbuf == NULL);
     /* No memory for the receive buffer: dropped, not acknowledged. */
     uint32_t nomem = drops(NET_DROP_TCP_NO_MEMORY);
     stub_out_clear();
@@ -1025,6 +1031,90 @@ static void test_send_window(void)
     finish(l);
 }
 
+/* ---- out-of-order segments: the reassembly queue ---- */
+
+/* Bytes of the peer's stream at offset off (from its ISN + 1). */
+static void send_at(struct peer *p, uint32_t isn, uint32_t off, uint32_t len, uint8_t flags)
+{
+    uint8_t d[1460];
+    fill(d, len, off);
+    send_raw(p, isn + 1 + off, p->ack, TCP_ACK | flags, d, len);
+}
+
+/* Reads everything and checks it is the stream's bytes [from, from + n). */
+static void check_read(struct tcp_conn *c, uint32_t from, uint32_t n)
+{
+    static uint8_t got[TCP_RCVBUF], want[TCP_RCVBUF];
+    CHECK_EQ(tcp_recv(c, got, sizeof got), (int)n);
+    fill(want, n, from);
+    CHECK(!memcmp(got, want, n));
+}
+
+static void test_reassembly(void)
+{
+    struct tcp_listener *l = listen_on(4);
+    struct peer p = { .port = 40063, .wnd = 8192, .mss = 1460 };
+    struct tcp_conn *c = open_conn(&p, 70000);
+    uint32_t isn = 70000, iss = p.ack - 1, queued = tcp_st.reasm_queued;
+    /* Holes: [100, 200) and [300, 400) come first; each gets a duplicate
+     * ACK at once, the window stays what the buffer can take, and nothing
+     * is readable yet. */
+    send_at(&p, isn, 300, 100, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1);
+    CHECK_EQ(last()->t.wnd, TCP_RCVBUF);
+    send_at(&p, isn, 100, 100, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1);
+    CHECK(c->rbuf && c->rbuf->islands == 2 && c->rbuf_len == 0 && app.readable == 0);
+    CHECK_EQ(tcp_st.reasm_queued, queued + 2);
+    /* Overlaps: [150, 320) joins both islands into [100, 400). */
+    send_at(&p, isn, 150, 170, 0);
+    CHECK(c->rbuf->islands == 1 && c->rbuf->island[0].start == 100 && c->rbuf->island[0].end == 400);
+    /* The first hole filled: everything up to 400 at once. */
+    send_at(&p, isn, 0, 100, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1 + 400);
+    CHECK_EQ(last()->t.wnd, TCP_RCVBUF - 400);
+    CHECK_EQ(app.readable, 1);
+    CHECK(c->rbuf->islands == 0 && c->rbuf_len == 400);
+    /* An island ahead, then reading part of the in-order bytes moves it
+     * down; the segment that fills the hole overlaps both sides. */
+    send_at(&p, isn, 600, 50, 0);
+    check_read(c, 0, 400);
+    CHECK(c->rbuf && c->rbuf->islands == 1 && c->rbuf->island[0].start == 200);
+    send_at(&p, isn, 390, 220, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1 + 650);
+    check_read(c, 400, 250);
+    CHECK(c->rbuf == NULL);
+    /* The bound (island offsets count from the first unread byte, stream
+     * offset 650): TCP_REASM_MAX islands; one more apart from them is
+     * dropped and counted, one that touches an island still joins it. */
+    uint32_t full = drops(NET_DROP_TCP_REASM_FULL), dropped = tcp_st.reasm_dropped;
+    for (int i = 0; i < TCP_REASM_MAX; i++)
+        send_at(&p, isn, 1000 + 200 * (uint32_t)i, 100, 0);
+    CHECK_EQ(c->rbuf->islands, TCP_REASM_MAX);
+    send_at(&p, isn, 3000, 100, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1 + 650);
+    CHECK_EQ(drops(NET_DROP_TCP_REASM_FULL), full + 1);
+    CHECK_EQ(tcp_st.reasm_dropped, dropped + 1);
+    send_at(&p, isn, 1100, 50, 0);
+    CHECK(c->rbuf->islands == TCP_REASM_MAX && c->rbuf->island[0].end == 1150 - 650);
+    /* Past the window's edge: the part beyond it is cut. */
+    send_at(&p, isn, 650 + TCP_RCVBUF - 10, 100, 0);
+    CHECK_EQ(drops(NET_DROP_TCP_REASM_FULL), full + 2);
+    /* Fill every hole in order: the whole stream to 1800 arrives, a FIN
+     * ahead was not kept, the FIN in order is. */
+    send_at(&p, isn, 1900, 10, TCP_FIN);
+    CHECK_EQ(drops(NET_DROP_TCP_REASM_FULL), full + 3);
+    send_at(&p, isn, 650, 1150, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1 + 1800);
+    check_read(c, 650, 1150);
+    CHECK(!(c->flags & F_PEER_FIN));
+    send_at(&p, isn, 1800, 10, TCP_FIN);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1 + 1811);
+    CHECK(c->state == TCP_CLOSE_WAIT);
+    check_read(c, 1800, 10);
+    finish(l);
+}
+
 /* ---- sequence numbers across 2^32 ---- */
 
 static void test_sequence_wrap(void)
@@ -1081,7 +1171,7 @@ static void test_sequence_wrap(void)
     CHECK(last() && last()->t.len == 241 && !memcmp(last()->data, d + 271, 241));
     p.ack = 0x101;
     send_seg(&p, TCP_ACK, NULL, 0);
-    CHECK(conn_of(&p) == c && c->snd_una == 0x101 && c->sbuf == NULL && !c->timed_on);
+    CHECK(conn_of(&p) == c && c->snd_una == 0x101 && c->sbuf == NULL && !(c->flags & F_TIMED));
     finish(l);
 }
 
@@ -1109,6 +1199,7 @@ int main(void)
     test_syn_burst();
     test_accept_queue_full();
     test_receive_window();
+    test_reassembly();
     test_send_window();
     test_sequence_wrap();
     return check_done("test_tcp_state");

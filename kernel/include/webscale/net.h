@@ -68,6 +68,7 @@ enum net_drop {
     NET_DROP_TCP_WINDOW,       /* outside the receive window, out of order or an old duplicate */
     NET_DROP_TCP_BAD_ACK,      /* acknowledges what we never sent, or RST/SYN not exactly in place */
     NET_DROP_TCP_CLOSED,       /* for a connection that is closing or closed */
+    NET_DROP_TCP_REASM_FULL,   /* out of order, and the reassembly queue's islands are all taken */
     NET_DROP_REASONS
 };
 

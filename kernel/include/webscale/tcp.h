@@ -107,6 +107,8 @@ struct tcp_stats {
     uint32_t syn_cookies_ok;      /* connections opened by a returning cookie */
     uint32_t half_open_max;       /* most half-open at once, on any port */
     uint32_t retransmits;         /* segments sent again after a timeout */
+    uint32_t reasm_queued;        /* out-of-order segments kept for reassembly */
+    uint32_t reasm_dropped;       /* out-of-order segments dropped: all islands taken */
     uint32_t timeouts;            /* connections given up after retries */
     uint32_t resets_sent, resets_received;
     uint32_t conns, conns_max;    /* open now (any state), most ever */
