@@ -304,6 +304,8 @@ static int text_store(struct tcp_conn *c, struct seg_text *x)
     memcpy(rb->data + c->rbuf_len, x->data, x->len);
     c->rbuf_len += (uint16_t)x->len;
     c->rcv_nxt += x->len;
+    if (x->fin)
+        rb->islands = 0;              /* nothing of the stream lies after its FIN */
     if (rb->islands)
         x->len += ooo_join(c);
     return 1;
