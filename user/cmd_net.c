@@ -57,9 +57,10 @@ int cmd_net(int argc, char **argv)
             "%u handshakes, %u connections now (%u at most, %u in TIME-WAIT)\n",
             ull(t.rx_segments), ull(t.tx_segments), ull(t.rx_bytes), ull(t.tx_bytes),
             t.passive_opens, t.conns, t.conns_max, t.time_wait);
-    kprintf("       %u SYNs took a slot, %u evicted, half-open at most %u; %u retransmits, "
+    kprintf("       %u SYNs took a slot, %u cookies sent, %u came back, half-open at most %u; "
+            "%u retransmits, "
             "%u timed out; resets %u sent, %u received; %u bytes per connection\n",
-            t.syn_received, t.syn_evicted, t.half_open_max, t.retransmits, t.timeouts,
+            t.syn_received, t.syn_cookies_sent, t.syn_cookies_ok, t.half_open_max, t.retransmits, t.timeouts,
             t.resets_sent, t.resets_received, (unsigned)tcp_conn_bytes());
     kprintf("  arp: %d of %d entries\n", n, NET_ARP_ENTRIES);
     for (int i = 0; i < n; i++) {

@@ -106,6 +106,7 @@ static const char *const drop_names[NET_DROP_REASONS] = {
     [NET_DROP_TCP_WINDOW] = "tcp-out-of-window",
     [NET_DROP_TCP_BAD_ACK] = "tcp-bad-ack",
     [NET_DROP_TCP_CLOSED] = "tcp-closed",
+    [NET_DROP_TCP_REASM_FULL] = "tcp-reassembly-full",
 };
 
 const char *net_drop_name(int reason)

@@ -1,5 +1,6 @@
 /* TCP [RFC 9293, which obsoletes RFC 793], passive open only: listening
- * ports with a bounded SYN backlog, the three-way handshake, in-order data
+ * ports with a bounded SYN backlog and SYN cookies beyond it (RFC 4987,
+ * tcp_cookie.c), the three-way handshake, in-order data
  * with sequence and acknowledgement checks, a receive window, go-back-N
  * retransmission on a timer with exponential backoff and a retry limit,
  * FIN in both directions with a short TIME-WAIT, RST to closed ports and
@@ -31,7 +32,6 @@ static struct list timed = LIST_INIT(timed);
 static struct loop_timer ticker;
 static int ticker_ready;
 static uint32_t half_open_total;
-static uint32_t iss_secret;
 
 uint32_t tcp_now_ms(void) { return (uint32_t)(clock_ns() / NS_PER_MS); }
 
@@ -120,9 +120,9 @@ static void tcp_tick(void *arg);
 void tcp_timer_set(struct tcp_conn *c, uint32_t delay_ms)
 {
     c->deadline_ms = tcp_now_ms() + delay_ms;
-    if (!c->timed_on) {
+    if (!(c->flags & F_TIMED)) {
         list_push_back(&timed, &c->timed);
-        c->timed_on = 1;
+        c->flags |= F_TIMED;
     }
     if (!ticker_ready) {
         loop_timer_init(&ticker, tcp_tick, NULL);
@@ -134,16 +134,16 @@ void tcp_timer_set(struct tcp_conn *c, uint32_t delay_ms)
 
 void tcp_timer_clear(struct tcp_conn *c)
 {
-    if (c->timed_on) {
+    if (c->flags & F_TIMED) {
         list_remove(&c->timed);
-        c->timed_on = 0;
+        c->flags &= ~F_TIMED;
     }
 }
 
 /* The timeouts of RFC 9293 3.10.8 (no USER TIMEOUT: the retry limit is ours). */
 static void timeout(struct tcp_conn *c)
 {
-    c->timed_on = 0;               /* already off the list (tcp_tick) */
+    c->flags &= ~F_TIMED;         /* already off the list (tcp_tick) */
     if (c->state == TCP_TIME_WAIT)
         tcp_conn_release(c);       /* TIME-WAIT TIMEOUT */
     else if (c->state == TCP_SYN_RECEIVED)
@@ -240,33 +240,6 @@ void tcp_notify_closed(struct tcp_conn *c, int err)
 
 /* ---- passive OPEN [RFC 9293 3.10.1, 3.10.7.2] ---- */
 
-/* RFC 6528: a clock that moves every 4 us plus a hash of the connection's
- * addresses with a secret, so sequence numbers are hard to guess. */
-static uint32_t make_iss(uint32_t rip, uint16_t rport, uint16_t lport)
-{
-    if (!iss_secret)
-        iss_secret = (uint32_t)clock_ns() * 2654435761u | 1;
-    uint32_t h = (rip ^ iss_secret) * 2654435761u;
-    h ^= ((uint32_t)rport << 16 | lport) * 40503u;
-    h ^= h >> 13;
-    return h + (uint32_t)(clock_ns() >> 12);
-}
-
-/* Room for one more half-open connection? A flood fills the backlog with
- * connections that never finish: push out the oldest, unless it is too
- * young to have had a chance. */
-static int backlog_make_room(struct tcp_listener *l, uint32_t now)
-{
-    if (l->half_open < l->backlog)
-        return 1;
-    struct tcp_conn *old = container_of(list_first(&l->half), struct tcp_conn, half);
-    if (now - old->born_ms < TCP_SYN_KEEP_MS)
-        return 0;
-    tcp_st.syn_evicted++;
-    tcp_conn_release(old);
-    return 1;
-}
-
 static void backlog_join(struct tcp_conn *c, struct tcp_listener *l)
 {
     c->listener = l;
@@ -285,7 +258,7 @@ static uint16_t choose_mss(uint16_t offered)
 }
 
 /* A SYN-RECEIVED connection from the SYN t; snd_nxt counts our SYN. */
-static struct tcp_conn *conn_from_syn(uint32_t rip, const struct tcp_info *t, uint32_t now)
+static struct tcp_conn *conn_from_syn(uint32_t rip, const struct tcp_info *t)
 {
     struct tcp_conn *c = kzalloc(sizeof *c);
     if (!c)
@@ -294,44 +267,95 @@ static struct tcp_conn *conn_from_syn(uint32_t rip, const struct tcp_info *t, ui
     c->rport = t->sport;
     c->lport = t->dport;
     c->rcv_nxt = t->seq + 1;
-    c->snd_una = make_iss(rip, t->sport, t->dport);
+    c->snd_una = tcp_make_iss(rip, t->sport, t->dport);
     c->snd_nxt = c->snd_una + 1;
     c->snd_wnd = t->wnd;
     c->mss = choose_mss(t->mss);
-    c->rto_ms = TCP_RTO_MS;
-    c->born_ms = now;
+    c->rto_ms = TCP_RTO_INITIAL_MS;
     c->state = TCP_SYN_RECEIVED;
     return c;
 }
 
+/* No room for state: a SYN-ACK whose ISS is a cookie, and nothing kept. */
+static void answer_with_cookie(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l,
+                               uint32_t now)
+{
+    l->cookie_ms = now;
+    l->cookies = 1;
+    tcp_st.syn_cookies_sent++;
+    tcp_send_syn_ack_stateless(rip, t, tcp_cookie_make(rip, t, choose_mss(t->mss), now));
+}
+
+/* A full backlog answers with a cookie: a half-open connection is never
+ * pushed out for a newer SYN, so a real client that is completing its
+ * handshake always can, and a flood makes nothing grow. */
 void tcp_passive_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l)
 {
     uint32_t now = tcp_now_ms();
-    if (!backlog_make_room(l, now)) {
-        net_drop(NET_DROP_TCP_BACKLOG);
-        return;
-    }
-    struct tcp_conn *c = conn_from_syn(rip, t, now);
+    struct tcp_conn *c = l->half_open < l->backlog ? conn_from_syn(rip, t) : NULL;
     if (!c) {
-        net_drop(NET_DROP_TCP_NO_MEMORY);
+        answer_with_cookie(rip, t, l, now);
         return;
     }
     backlog_join(c, l);
     table_insert(c);
     tcp_st.syn_received++;
     tcp_send_syn_ack(c);
+    tcp_rtt_start(c, c->snd_una);
     tcp_timer_set(c, c->rto_ms);
+}
+
+/* Into ESTABLISHED and the user's hands [RFC 9293 3.10.7.4, fifth]. */
+static void hand_over(struct tcp_conn *c, struct tcp_listener *l)
+{
+    tcp_set_state(c, TCP_ESTABLISHED);
+    tcp_rtt_established(c);
+    c->retries = 0;
+    tcp_timer_clear(c);
+    tcp_st.passive_opens++;
+    l->fn(l->arg, c);             /* it sets callbacks, or aborts */
 }
 
 void tcp_established(struct tcp_conn *c)
 {
     struct tcp_listener *l = c->listener;
     leave_half_open(c);
-    tcp_set_state(c, TCP_ESTABLISHED);
-    c->retries = 0;
-    tcp_timer_clear(c);
-    tcp_st.passive_opens++;
-    l->fn(l->arg, c);             /* it sets callbacks, or aborts */
+    hand_over(c, l);
+}
+
+struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l)
+{
+    uint16_t mss;
+    if (!l->cookies || !tcp_cookies_recent(l->cookie_ms, tcp_now_ms()) ||
+        !tcp_cookie_check(rip, t, tcp_now_ms(), &mss)) {
+        net_drop(NET_DROP_TCP_BAD_ACK);
+        tcp_send_reset(rip, t);
+        return NULL;
+    }
+    if (l->held) {                /* as in SYN-RECEIVED: the peer sends again */
+        net_drop(NET_DROP_TCP_BACKLOG);
+        return NULL;
+    }
+    struct tcp_conn *c = kzalloc(sizeof *c);
+    if (!c) {
+        net_drop(NET_DROP_TCP_NO_MEMORY);
+        return NULL;
+    }
+    c->rip = rip;
+    c->rport = t->sport;
+    c->lport = t->dport;
+    c->rcv_nxt = t->seq;
+    c->snd_una = c->snd_nxt = t->ack;
+    c->snd_wnd = t->wnd;
+    c->mss = mss;
+    c->rto_ms = TCP_RTO_INITIAL_MS;  /* no state, so the SYN-ACK was not timed */
+    c->state = TCP_SYN_RECEIVED;
+    table_insert(c);
+    tcp_st.syn_cookies_ok++;
+    c->flags |= F_BUSY;           /* the accept callback may abort it */
+    hand_over(c, l);
+    tcp_conn_unbusy(c);
+    return tcp_lookup(rip, t->sport, t->dport);
 }
 
 int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
@@ -343,6 +367,7 @@ int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
         return -E_INVAL;
     if (tcp_find_listener(port))
         return -E_BUSY;
+    tcp_secret_init();
     for (int i = 0; i < TCP_LISTENERS; i++) {
         struct tcp_listener *l = &listeners[i];
         if (l->fn)
@@ -350,6 +375,8 @@ int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
         l->port = port;
         l->backlog = (uint16_t)(backlog > TCP_BACKLOG_MAX ? TCP_BACKLOG_MAX : backlog);
         l->half_open = 0;
+        l->held = 0;
+        l->cookies = 0;
         l->arg = arg;
         list_init(&l->half);
         l->fn = fn;
@@ -357,6 +384,31 @@ int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
         return 0;
     }
     return -E_NOMEM;
+}
+
+/* The first half-open connection of l whose handshake the peer completed. */
+static struct tcp_conn *first_acked(struct tcp_listener *l)
+{
+    struct list_node *n;
+    list_for_each(n, &l->half) {
+        struct tcp_conn *c = container_of(n, struct tcp_conn, half);
+        if (tcp_syn_acked(c))
+            return c;
+    }
+    return NULL;
+}
+
+void tcp_listen_hold(struct tcp_listener *l, int hold)
+{
+    l->held = hold != 0;
+    /* Released: the ones that waited for room go first, oldest first, as
+     * long as the accept callback does not hold the listener again. */
+    struct tcp_conn *c;
+    while (!l->held && (c = first_acked(l))) {
+        c->flags |= F_BUSY;
+        tcp_established(c);
+        tcp_conn_unbusy(c);
+    }
 }
 
 void tcp_unlisten(struct tcp_listener *l)

@@ -96,7 +96,10 @@ static int check_syn(struct tcp_conn *c, const struct tcp_info *t)
 
 /* Fifth, in SYN-RECEIVED: an ACK of our SYN completes the handshake;
  * any other ACK gets an RST (3.10.7.4, "If the segment acknowledgment is
- * not acceptable, form a reset segment"). */
+ * not acceptable, form a reset segment"). While the listener is held (its
+ * accept queue is full) the ACK is remembered and the segment dropped,
+ * unanswered: no RST, the peer sends its data again later, and the stack
+ * completes the connection when the queue has room (tcp_listen_hold). */
 static int ack_in_syn_received(struct tcp_conn *c, const struct tcp_info *t)
 {
     if (t->ack != c->snd_nxt) {
@@ -104,8 +107,13 @@ static int ack_in_syn_received(struct tcp_conn *c, const struct tcp_info *t)
         tcp_send_reset(c->rip, t);
         return 0;
     }
+    tcp_rtt_ack(c, t->ack);
     c->snd_una = t->ack;
     c->snd_wnd = t->wnd;
+    if (c->listener->held) {
+        net_drop(NET_DROP_TCP_BACKLOG);
+        return 0;
+    }
     tcp_established(c);
     return !tcp_gone(c);          /* the accept callback may have refused it */
 }
@@ -143,6 +151,7 @@ static void new_ack(struct tcp_conn *c, uint32_t ack)
         n = c->sbuf_len;
     if (n)
         drop_acked_bytes(c, n);
+    tcp_rtt_ack(c, ack);
     c->snd_una = ack;
     c->retries = 0;
     if (c->snd_una == c->snd_nxt)
@@ -183,8 +192,11 @@ struct seg_text {
     int fin;
 };
 
-/* Seventh, first half: trim what we already have; what is ahead of
- * rcv_nxt is dropped and the duplicate ACK says what we want. */
+/* Seventh, first half: trim what we already have. Text ahead of rcv_nxt
+ * goes to the reassembly queue (ooo_store); the duplicate ACK says at
+ * once what we still want [RFC 5681 4.2]. */
+static int ooo_store(struct tcp_conn *c, uint32_t seq, const uint8_t *data, uint32_t len);
+
 static int text_in_order(struct tcp_conn *c, const struct tcp_info *t, struct seg_text *x)
 {
     uint32_t seq = t->seq;
@@ -200,28 +212,102 @@ static int text_in_order(struct tcp_conn *c, const struct tcp_info *t, struct se
         seq += skip;
     }
     if (seq != c->rcv_nxt && (x->len || x->fin)) {
-        net_drop(NET_DROP_TCP_WINDOW);
+        if (!x->len || !ooo_store(c, seq, x->data, x->len))
+            net_drop(NET_DROP_TCP_WINDOW);
         tcp_send_ack(c);
         return 0;
     }
     return 1;
 }
 
+static struct tcp_rbuf *rbuf_get(struct tcp_conn *c)
+{
+    if (!c->rbuf && (c->rbuf = kmalloc(sizeof *c->rbuf)))
+        c->rbuf->islands = 0;
+    if (!c->rbuf)
+        net_drop(NET_DROP_TCP_NO_MEMORY);
+    return c->rbuf;
+}
+
+/* Out-of-order text: into the buffer at its place, as an island of its
+ * own or merged with those it touches. A FIN ahead is not kept (the peer
+ * sends it again). 0 when it is not taken (the caller counts the drop),
+ * 1 when it is taken or its drop is counted here. */
+static int ooo_store(struct tcp_conn *c, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+    if ((c->state != TCP_ESTABLISHED && c->state != TCP_FIN_WAIT_1 &&
+         c->state != TCP_FIN_WAIT_2) || (c->flags & F_USER_CLOSED))
+        return 0;
+    uint32_t off = c->rbuf_len + (seq - c->rcv_nxt);
+    if (off >= TCP_RCVBUF)
+        return 0;
+    if (len > TCP_RCVBUF - off)
+        len = TCP_RCVBUF - off;       /* the window's edge */
+    uint32_t start = off, end = off + len;
+    struct tcp_rbuf *rb = rbuf_get(c);
+    if (!rb)
+        return 1;
+    /* The islands it touches, [i, j), become one. */
+    int i = 0, j;
+    while (i < rb->islands && rb->island[i].end < start)
+        i++;
+    for (j = i; j < rb->islands && rb->island[j].start <= end; j++) {
+        if (rb->island[j].start < start)
+            start = rb->island[j].start;
+        if (rb->island[j].end > end)
+            end = rb->island[j].end;
+    }
+    if (i == j && rb->islands == TCP_REASM_MAX) {
+        net_drop(NET_DROP_TCP_REASM_FULL);
+        tcp_st.reasm_dropped++;
+        return 1;
+    }
+    memcpy(rb->data + off, data, len);
+    int merged = j - i;               /* islands replaced by the new one */
+    memmove(&rb->island[i + 1], &rb->island[j], (size_t)(rb->islands - j) * sizeof rb->island[0]);
+    rb->islands = (uint8_t)(rb->islands - merged + 1);
+    rb->island[i].start = (uint16_t)start;
+    rb->island[i].end = (uint16_t)end;
+    tcp_st.reasm_queued++;
+    return 1;
+}
+
+/* Islands that the in-order bytes now reach join them: rcv_nxt moves
+ * over them. */
+static uint32_t ooo_join(struct tcp_conn *c)
+{
+    struct tcp_rbuf *rb = c->rbuf;
+    uint32_t got = 0;
+    while (rb->islands && rb->island[0].start <= c->rbuf_len) {
+        if (rb->island[0].end > c->rbuf_len) {
+            got += rb->island[0].end - c->rbuf_len;
+            c->rbuf_len = rb->island[0].end;
+        }
+        rb->islands--;
+        memmove(&rb->island[0], &rb->island[1], rb->islands * sizeof rb->island[0]);
+    }
+    c->rcv_nxt += got;
+    return got;
+}
+
 /* Into the receive buffer, as much as fits; a FIN after a cut is not ours yet. */
 static int text_store(struct tcp_conn *c, struct seg_text *x)
 {
-    if (!c->rbuf && !(c->rbuf = kmalloc(TCP_RCVBUF))) {
-        net_drop(NET_DROP_TCP_NO_MEMORY);
+    struct tcp_rbuf *rb = rbuf_get(c);
+    if (!rb)
         return 0;
-    }
     uint32_t room = TCP_RCVBUF - c->rbuf_len;
     if (x->len > room) {
         x->len = room;
         x->fin = 0;
     }
-    memcpy(c->rbuf + c->rbuf_len, x->data, x->len);
+    memcpy(rb->data + c->rbuf_len, x->data, x->len);
     c->rbuf_len += (uint16_t)x->len;
     c->rcv_nxt += x->len;
+    if (x->fin)
+        rb->islands = 0;              /* nothing of the stream lies after its FIN */
+    if (rb->islands)
+        x->len += ooo_join(c);
     return 1;
 }
 
@@ -284,14 +370,24 @@ static void segment_arrives(struct tcp_conn *c, const struct tcp_info *t)
         tcp_output(c);                /* replies ride on the ACK we owe */
 }
 
-/* LISTEN [RFC 9293 3.10.7.2]: RST ignored, ACK answered with RST, SYN opens. */
+static void segment_on(struct tcp_conn *c, const struct tcp_info *t)
+{
+    c->flags |= F_BUSY;
+    segment_arrives(c, t);
+    tcp_conn_unbusy(c);
+}
+
+/* LISTEN [RFC 9293 3.10.7.2]: RST ignored, SYN opens, an ACK answered with
+ * RST unless it returns a SYN cookie: then the connection it opens takes
+ * the rest of the segment (its data, its FIN). */
 static void listen_arrives(struct tcp_listener *l, uint32_t rip, const struct tcp_info *t)
 {
     if (t->flags & TCP_RST) {
         net_drop(NET_DROP_TCP_CLOSED);
     } else if (t->flags & TCP_ACK) {
-        net_drop(NET_DROP_TCP_BAD_ACK);
-        tcp_send_reset(rip, t);
+        struct tcp_conn *c = tcp_cookie_open(rip, t, l);
+        if (c)
+            segment_on(c, t);
     } else {
         tcp_passive_open(rip, t, l);
     }
@@ -334,9 +430,7 @@ void tcp_input(const struct ip_info *ip)
     tcp_st.rx_segments++;
     struct tcp_conn *c = tcp_lookup(ip->src, t.sport, t.dport);
     if (c) {
-        c->flags |= F_BUSY;
-        segment_arrives(c, &t);
-        tcp_conn_unbusy(c);
+        segment_on(c, &t);
         return;
     }
     struct tcp_listener *l = tcp_find_listener(t.dport);

@@ -5,10 +5,12 @@
  *   tcp.c         the connection table, listening ports and passive OPEN
  *                 (3.10.1), the states and their transitions (figure 5),
  *                 the stack-wide timer and its timeouts (3.10.8), TIME-WAIT
+ *   tcp_cookie.c  SYN cookies (RFC 4987 3.6), the secret, RFC 6528's ISS
  *   tcp_input.c   SEGMENT ARRIVES (3.10.7): LISTEN, then the eight checks
  *                 of 3.10.7.4 in the RFC's order, one function each
  *   tcp_output.c  segments out: data within the peer's window, ACK, RST,
  *                 SYN-ACK; go-back-N retransmission with backoff
+ *   tcp_rtt.c     the RTO from measured round trips (RFC 6298)
  *   tcp_user.c    the user calls on an open connection (SEND, RECEIVE,
  *                 CLOSE, ABORT, STATUS: 3.10.2 to 3.10.6)
  *
@@ -24,23 +26,32 @@
 
 #define TCP_LISTENERS 4
 #define TCP_HASH 256                 /* buckets of the connection table */
-#define TCP_RCVBUF 2048              /* bytes: our receive window at most */
+/* Bytes: our receive window at most, a browser's request with its cookies
+ * (8 KiB heads). The buffer is allocated only while it holds bytes. */
+#define TCP_RCVBUF 8192
+/* Out-of-order bytes wait in the receive buffer itself, at their place
+ * after the in-order ones, as at most this many islands (runs of bytes
+ * with a hole before each; touching segments merge into one island). So
+ * the queue holds at most the window's bytes, in at most 4 pieces. */
+#define TCP_REASM_MAX 4
 #define TCP_SNDBUF 4096              /* bytes queued by tcp_send at most */
 #define TCP_MSS_OURS (ETH_MTU - IP_HLEN - TCP_HLEN)   /* 1460 */
 #define TCP_TICK_MS 10
 #define TCP_MSS_MIN 64               /* a peer's MSS of 1 would make us send a flood ourselves */
 #define TCP_BACKLOG_MAX 1024         /* tcp_listen's backlog is clamped to this */
-/* RFC 6298 asks for 1 s before the first RTT sample; we take no samples
- * and talk to slirp on the same host, where 1 s would only make every
- * lost segment a visible stall. */
-#define TCP_RTO_MS 200
-#define TCP_RTO_MAX_MS 3000
+/* RFC 6298's RTO (tcp_rtt.c). Before any sample 1 s (2.1). The minimum
+ * is Linux's 200 ms, not the RFC's 1 s (2.4): on the TAP link a round trip
+ * takes about 1 ms, so 1 s would make every lost segment a one-second
+ * stall, while below 200 ms a peer that delays its ACK (Linux and Windows
+ * wait up to 200 ms) would get spurious retransmissions. The maximum is
+ * the RFC's 60 s (2.5: "at least 60 seconds"). */
+#define TCP_RTO_INITIAL_MS 1000
+#define TCP_RTO_MIN_MS 200
+#define TCP_RTO_MAX_MS 60000
+#define TCP_RTO_SYN_LOST_MS 3000     /* RFC 6298 5.7 */
 #define TCP_RETRIES 6                /* then the connection is reset */
 #define TCP_SYN_RETRIES 3            /* SYN-ACKs sent again before a half-open one is dropped */
 #define TCP_TIME_WAIT_MS 500         /* "short": 2*MSL would be 4 minutes [RFC 9293 3.4.2] */
-/* A half-open connection younger than this is not evicted by a new SYN:
- * a real client's ACK comes back within one round trip, a flood's never. */
-#define TCP_SYN_KEEP_MS 20
 
 /* RFC 9293 3.3.2, without LISTEN (a listener is not a connection here)
  * and SYN-SENT (no active open). */
@@ -58,6 +69,10 @@ enum tcp_flag {
     F_DEAD = 32,         /* freed as soon as it is not busy */
     F_PEER_FIN = 64,     /* the peer's FIN was received */
     F_RESET = 128,       /* reset or timed out: recv/send fail */
+    F_RTT = 256,         /* timing the segment at rtt_seq (RFC 6298) */
+    F_KARN = 512,        /* retransmitted: time nothing until rtt_seq is acknowledged */
+    F_SRTT = 1024,       /* srtt8 and rttvar8 hold a measurement */
+    F_TIMED = 2048,      /* on the timed list: deadline_ms counts */
 };
 
 /* The transmission control block [RFC 9293 3.3.1]: snd_una, snd_nxt and
@@ -71,21 +86,38 @@ struct tcp_conn {
     struct tcp_listener *listener;   /* SYN-RECEIVED only */
     const struct tcp_callbacks *cb;
     void *arg;
-    uint8_t *sbuf, *rbuf;            /* NULL while empty */
+    uint8_t *sbuf;                   /* NULL while empty */
+    struct tcp_rbuf *rbuf;           /* NULL while empty and no island waits */
     uint32_t rip;
     uint16_t rport, lport;
     uint32_t snd_una, snd_nxt, rcv_nxt;
     uint32_t deadline_ms;            /* when the timer acts, clock ms */
-    uint32_t born_ms;
     uint16_t sbuf_len, rbuf_len;     /* bytes held from snd_una / unread */
     uint16_t snd_wnd, mss;
-    uint16_t rto_ms;
-    uint8_t state, flags, retries, timed_on;
+    uint32_t rtt_seq;                /* F_RTT: the timed sequence number */
+    uint16_t rtt_ms;                 /* F_RTT: when it was sent, clock ms mod 2^16 */
+    uint16_t srtt8, rttvar8;         /* SRTT and RTTVAR in ms, times 8 */
+    uint16_t rto_ms;                 /* the RTO before backoff */
+    uint16_t flags;
+    uint8_t state, retries;
+};
+
+/* The receive buffer: data[0, rbuf_len) is in order and unread; ahead of
+ * it, the islands [start, end) of out-of-order bytes, sorted, apart. */
+struct tcp_rbuf {
+    uint8_t islands;
+    struct { uint16_t start, end; } island[TCP_REASM_MAX];
+    uint8_t data[TCP_RCVBUF];
 };
 
 struct tcp_listener {
     uint16_t port;
     uint16_t backlog, half_open;
+    /* tcp_listen_hold: the accept queue above is full. A handshake's final
+     * ACK is then remembered (snd_una = snd_nxt) but not acted on. */
+    uint8_t held;
+    uint8_t cookies;                 /* a cookie was sent, at cookie_ms */
+    uint32_t cookie_ms;
     tcp_accept_fn fn;
     void *arg;
     struct list half;                /* SYN-RECEIVED connections, oldest first */
@@ -118,8 +150,18 @@ struct tcp_conn *tcp_lookup(uint32_t rip, uint16_t rport, uint16_t lport);
 struct tcp_listener *tcp_find_listener(uint16_t port);
 /* LISTEN gets a SYN [RFC 9293 3.10.7.2]: a half-open connection, SYN-ACK. */
 void tcp_passive_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
+/* The peer's ACK found no connection but a listener: if it carries a good
+ * cookie, a connection handed to the accept callback (NULL if refused);
+ * else an RST, as LISTEN answers any ACK. */
+struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
 /* SYN-RECEIVED -> ESTABLISHED: off the backlog, into the accept callback. */
 void tcp_established(struct tcp_conn *c);
+/* In SYN-RECEIVED: the peer has acknowledged our SYN, but the listener was
+ * held, so the connection waits for room in the accept queue. */
+static inline int tcp_syn_acked(const struct tcp_conn *c)
+{
+    return c->snd_una == c->snd_nxt;
+}
 /* Every change of c->state goes through here; it checks the arrow is one of
  * figure 5's, and enters and leaves TIME-WAIT's timer and count. */
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
@@ -136,6 +178,34 @@ void tcp_notify_writable(struct tcp_conn *c);
 /* Reset or given up: tell the user (err), then release c. */
 void tcp_notify_closed(struct tcp_conn *c, int err);
 
+/* ---- tcp_cookie.c ---- */
+
+uint64_t tcp_siphash(const uint64_t key[2], const void *msg, size_t len);
+/* The stack's secret, made once (tcp_listen calls it). */
+void tcp_secret_init(void);
+/* RFC 6528's initial sequence number. */
+uint32_t tcp_make_iss(uint32_t rip, uint16_t rport, uint16_t lport);
+/* The ISS that encodes syn's connection, mss and the time. */
+uint32_t tcp_cookie_make(uint32_t rip, const struct tcp_info *syn, uint16_t mss, uint32_t now_ms);
+/* ack acknowledges a good cookie: 1 and the MSS it encodes, else 0. */
+int tcp_cookie_check(uint32_t rip, const struct tcp_info *ack, uint32_t now_ms, uint16_t *mss);
+/* A cookie sent at sent_ms may still come back now. */
+int tcp_cookies_recent(uint32_t sent_ms, uint32_t now_ms);
+
+/* ---- tcp_rtt.c ---- */
+
+/* seq goes out now: time it, unless a segment is timed already or Karn's
+ * rule says wait. */
+void tcp_rtt_start(struct tcp_conn *c, uint32_t seq);
+/* A retransmission: whatever is timed is no sample (Karn). */
+void tcp_rtt_cancel(struct tcp_conn *c);
+/* ack moved snd_una: a sample if it covers the timed segment. */
+void tcp_rtt_ack(struct tcp_conn *c, uint32_t ack);
+/* One round-trip sample of r ms: SRTT, RTTVAR and the RTO. */
+void tcp_rto_sample(struct tcp_conn *c, uint32_t r);
+/* The handshake is over: RFC 6298 5.7 if the SYN-ACK was sent again. */
+void tcp_rtt_established(struct tcp_conn *c);
+
 /* ---- tcp_output.c ---- */
 
 /* RST|ACK or RST for a segment that has no connection [RFC 9293 3.10.7.1]. */
@@ -144,6 +214,8 @@ void tcp_send_reset(uint32_t rip, const struct tcp_info *t);
 void tcp_send_rst(struct tcp_conn *c);
 void tcp_send_ack(struct tcp_conn *c);
 void tcp_send_syn_ack(struct tcp_conn *c);
+/* A SYN-ACK at iss for the SYN t, from no connection (a cookie). */
+void tcp_send_syn_ack_stateless(uint32_t rip, const struct tcp_info *t, uint32_t iss);
 /* Send what the window allows (queued bytes from snd_nxt, then our FIN)
  * and the ACK we owe. */
 void tcp_output(struct tcp_conn *c);

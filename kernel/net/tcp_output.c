@@ -38,6 +38,14 @@ void tcp_send_reset(uint32_t rip, const struct tcp_info *t)
     ip_output(rip, IP_PROTO_TCP, h);
 }
 
+void tcp_send_syn_ack_stateless(uint32_t rip, const struct tcp_info *t, uint32_t iss)
+{
+    size_t h = tcp_build(net_tx + NET_TX_L4, net_if.ip, rip, t->dport, t->sport, iss,
+                         t->seq + 1, TCP_SYN | TCP_ACK, TCP_RCVBUF, TCP_MSS_OURS, 0);
+    tcp_st.tx_segments++;
+    ip_output(rip, IP_PROTO_TCP, h);
+}
+
 void tcp_send_rst(struct tcp_conn *c)
 {
     send_segment(c, c->snd_nxt, TCP_RST, 0, 0, 0);
@@ -46,9 +54,11 @@ void tcp_send_rst(struct tcp_conn *c)
 
 void tcp_send_ack(struct tcp_conn *c) { send_segment(c, c->snd_nxt, TCP_ACK, 0, 0, 0); }
 
+/* At ISS, which is snd_nxt - 1 (snd_una has moved past it once the peer's
+ * ACK was seen while the accept queue was full). */
 void tcp_send_syn_ack(struct tcp_conn *c)
 {
-    send_segment(c, c->snd_una, TCP_SYN | TCP_ACK, 0, 0, TCP_MSS_OURS);
+    send_segment(c, c->snd_nxt - 1, TCP_SYN | TCP_ACK, 0, 0, TCP_MSS_OURS);
 }
 
 /* The next segment from snd_nxt: as many unsent bytes as the window and
@@ -67,12 +77,13 @@ static int send_next(struct tcp_conn *c)
         return 0;
     uint8_t flags = TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0);
     send_segment(c, c->snd_nxt, flags, sent, n, 0);
+    tcp_rtt_start(c, c->snd_nxt);
     c->snd_nxt += n;
     if (fin) {
         c->snd_nxt++;
         c->flags |= F_FIN_SENT;
     }
-    if (!c->timed_on)
+    if (!(c->flags & F_TIMED))
         tcp_timer_set(c, c->rto_ms);
     return 1;
 }
@@ -89,7 +100,7 @@ void tcp_output(struct tcp_conn *c)
     while (!(c->flags & F_FIN_SENT) && send_next(c))
         ;
     /* Bytes wait but the peer's window is shut: the timer probes it. */
-    if (c->sbuf_len > c->snd_nxt - c->snd_una && !c->timed_on)
+    if (c->sbuf_len > c->snd_nxt - c->snd_una && !(c->flags & F_TIMED))
         tcp_timer_set(c, c->rto_ms);
     if (c->flags & F_ACK_NOW)
         tcp_send_ack(c);
@@ -98,18 +109,23 @@ void tcp_output(struct tcp_conn *c)
 /* The RTO doubled for each try so far [RFC 6298 5.5], at most TCP_RTO_MAX_MS. */
 static uint32_t backoff_ms(const struct tcp_conn *c)
 {
-    uint32_t rto = (uint32_t)c->rto_ms << c->retries;
+    uint32_t rto = (uint32_t)c->rto_ms << (c->retries < 16 ? c->retries : 16);
     return rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
 }
 
+/* A half-open connection the peer has completed (its ACK waits for room in
+ * the accept queue) is a real client: it gets the longer retry limit of an
+ * established one. The SYN-ACK again makes the peer ACK again, as Linux's
+ * does; the stack hands the connection over as soon as there is room. */
 void tcp_syn_ack_timeout(struct tcp_conn *c)
 {
-    if (c->retries >= TCP_SYN_RETRIES) {
+    if (c->retries >= (tcp_syn_acked(c) ? TCP_RETRIES : TCP_SYN_RETRIES)) {
         tcp_conn_release(c);       /* a half-open one nobody finished: no RST, nobody to tell */
         return;
     }
     c->retries++;
     tcp_st.retransmits++;
+    tcp_rtt_cancel(c);
     tcp_send_syn_ack(c);
     tcp_timer_set(c, backoff_ms(c));
 }
@@ -129,6 +145,7 @@ void tcp_retransmit_timeout(struct tcp_conn *c)
         tcp_st.retransmits++;
     /* Go back: resend from the oldest unacknowledged byte. A shut window
      * gets a one-byte probe [RFC 9293 3.8.6.1]. */
+    tcp_rtt_cancel(c);
     c->snd_nxt = c->snd_una;
     c->flags &= ~F_FIN_SENT;
     tcp_timer_set(c, backoff_ms(c));

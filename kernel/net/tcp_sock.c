@@ -9,6 +9,7 @@
  * The count is read before asking the loop, so a signal between the answer
  * and the wait is never lost. Each blocking call thus costs two or more context switches: the
  * price of the thread style, which `httpd` counts. */
+#include <webscale/assert.h>
 #include <webscale/errno.h>
 #include <webscale/loop.h>
 #include <webscale/sync.h>
@@ -54,12 +55,17 @@ static const struct tcp_callbacks sock_cbs = {
     .closed = sock_closed,
 };
 
+/* A handshake completed: onto the accept queue. When that makes the queue
+ * full (the caller's backlog), the listener is held, so the next completed
+ * handshakes wait half-open with their final ACK unanswered instead of
+ * being reset; tcp_accept releases it when it takes one. */
 static void server_accept(void *arg, struct tcp_conn *c)
 {
     struct tcp_server *s = arg;
-    struct tcp_sock *k = s->nready < s->backlog ? kzalloc(sizeof *k) : NULL;
+    ASSERT(s->nready < s->backlog);
+    struct tcp_sock *k = kzalloc(sizeof *k);
     if (!k) {
-        net_drop(s->nready < s->backlog ? NET_DROP_TCP_NO_MEMORY : NET_DROP_TCP_BACKLOG);
+        net_drop(NET_DROP_TCP_NO_MEMORY);
         tcp_abort(c);
         return;
     }
@@ -69,9 +75,19 @@ static void server_accept(void *arg, struct tcp_conn *c)
     tcp_set_callbacks(c, &sock_cbs, k);
     uint32_t f = irq_save();
     list_push_back(&s->ready, &k->link);
-    s->nready++;
+    int full = ++s->nready >= s->backlog;
     irq_restore(f);
+    if (full)
+        tcp_listen_hold(s->l, 1);
     event_signal(&s->ev);
+}
+
+/* In the loop, after tcp_accept took one from a full queue. */
+static void do_release(void *arg)
+{
+    struct tcp_server *s = arg;
+    if (s->l && s->nready < s->backlog)
+        tcp_listen_hold(s->l, 0);
 }
 
 struct listen_req {
@@ -118,9 +134,11 @@ int tcp_accept(struct tcp_server *s, struct tcp_sock **out)
         }
         if (!list_empty(&s->ready)) {
             struct tcp_sock *k = container_of(list_pop_front(&s->ready), struct tcp_sock, link);
-            s->nready--;
+            int was_full = s->nready-- == s->backlog;
             list_push_back(&s->live, &k->link);
             irq_restore(f);
+            if (was_full)
+                loop_call_and_wait(do_release, s);
             *out = k;
             return 0;
         }

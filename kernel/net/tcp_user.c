@@ -22,10 +22,17 @@ int tcp_recv(struct tcp_conn *c, void *buf, size_t n)
     if (c->rbuf_len) {
         size_t k = n < c->rbuf_len ? n : c->rbuf_len;
         int was_shut = tcp_rcv_window(c) < c->mss;
-        memcpy(buf, c->rbuf, k);
-        memmove(c->rbuf, c->rbuf + k, c->rbuf_len - k);
+        struct tcp_rbuf *rb = c->rbuf;
+        memcpy(buf, rb->data, k);
+        /* The islands ahead move down with the unread bytes. */
+        uint32_t extent = rb->islands ? rb->island[rb->islands - 1].end : c->rbuf_len;
+        memmove(rb->data, rb->data + k, extent - k);
+        for (int i = 0; i < rb->islands; i++) {
+            rb->island[i].start -= (uint16_t)k;
+            rb->island[i].end -= (uint16_t)k;
+        }
         c->rbuf_len -= (uint16_t)k;
-        if (!c->rbuf_len) {
+        if (!c->rbuf_len && !rb->islands) {
             kfree(c->rbuf);
             c->rbuf = NULL;
         }

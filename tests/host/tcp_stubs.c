@@ -25,10 +25,21 @@ uint64_t clock_ns(void) { return stub_now_ns; }
 /* ---- the heap ---- */
 
 int stub_no_memory;
+long stub_heap_blocks;
 
-void *kmalloc(size_t size) { return stub_no_memory ? NULL : malloc(size); }
-void *kzalloc(size_t size) { return stub_no_memory ? NULL : calloc(1, size); }
-void kfree(void *p) { free(p); }
+static void *counted(void *p)
+{
+    stub_heap_blocks += p != NULL;
+    return p;
+}
+
+void *kmalloc(size_t size) { return stub_no_memory ? NULL : counted(malloc(size)); }
+void *kzalloc(size_t size) { return stub_no_memory ? NULL : counted(calloc(1, size)); }
+void kfree(void *p)
+{
+    stub_heap_blocks -= p != NULL;
+    free(p);
+}
 size_t kmalloc_footprint(size_t size) { return size + 8; }
 
 /* ---- ASSERT ---- */

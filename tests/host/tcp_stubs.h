@@ -20,6 +20,8 @@ int stub_timers_active(void);
 
 /* Nonzero: kmalloc and kzalloc return NULL. */
 extern int stub_no_memory;
+/* Blocks kmalloc'd and not yet freed. */
+extern long stub_heap_blocks;
 
 /* A segment ip_output was given, parsed back with tcp_parse (so its
  * checksum was right), its data copied. */

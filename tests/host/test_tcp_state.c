@@ -6,10 +6,14 @@
  * (flags, seq, ack, window, data) and the connection's state.
  *
  * Covered: passive open and LISTEN's answers, RST from a closed port for
- * every segment without RST (the FIN, Xmas and null scans included), retransmission with backoff
- * and give-up (data and SYN-ACK), FIN both ways and at once, TIME-WAIT
+ * every segment without RST (the FIN, Xmas and null scans included),
+ * retransmission with backoff and give-up (data and SYN-ACK), RFC 6298's
+ * RTO on a script of samples and from a live connection with Karn's rule,
+ * FIN both ways and at once, TIME-WAIT
  * (its length, a FIN and a SYN in it), RFC 5961's challenge ACK, the
- * backlog and eviction of half-open connections, window edges (shut,
+ * backlog and SYN cookies (round trip, MSS, forged and stale ACKs, a burst
+ * of 1,000 SYNs), the accept queue's hold, reassembly of out-of-order
+ * segments (holes, overlaps, the bound), window edges (shut,
  * partly outside, overlapping, ahead, the peer's window and MSS), and
  * sequence numbers across 2^32 on both sides. */
 #include <stdint.h>
@@ -84,6 +88,8 @@ static struct app {
     struct tcp_conn *c;      /* the accepted connection, NULL once closed */
     int accepts, readable, writable, closed, err;
     int refuse;              /* the accept callback aborts */
+    int queue_max;           /* an accept queue of this many: then hold (0: never) */
+    struct tcp_listener *l;
 } app;
 
 static void on_readable(struct tcp_conn *c, void *arg)
@@ -120,6 +126,8 @@ static void on_accept(void *arg, struct tcp_conn *c)
     }
     app.c = c;
     tcp_set_callbacks(c, &app_cbs, NULL);
+    if (app.queue_max && app.accepts >= app.queue_max)
+        tcp_listen_hold(app.l, 1);      /* as tcp_sock.c's server_accept does */
 }
 
 static struct tcp_listener *listen_on(int backlog)
@@ -127,6 +135,7 @@ static struct tcp_listener *listen_on(int backlog)
     struct tcp_listener *l = NULL;
     memset(&app, 0, sizeof app);
     CHECK_EQ(tcp_listen(PORT, backlog, on_accept, NULL, &l), 0);
+    app.l = l;
     return l;
 }
 
@@ -228,7 +237,7 @@ static void test_passive_open(void)
     p.ack = iss + 6;
     send_seg(&p, TCP_ACK, NULL, 0);
     CHECK_EQ(app.writable, 1);
-    CHECK(conn_of(&p) == c && c->sbuf == NULL && c->snd_una == iss + 6 && !c->timed_on);
+    CHECK(conn_of(&p) == c && c->sbuf == NULL && c->snd_una == iss + 6 && !(c->flags & F_TIMED));
 
     /* ABORT: RST at snd_nxt. */
     stub_out_clear();
@@ -389,15 +398,17 @@ static void test_retransmit_backoff_give_up(void)
     uint8_t data[100];
     memset(data, 'x', sizeof data);
     CHECK_EQ(tcp_send(c, data, sizeof data), 100);
-    /* The peer never answers: the same segment after 200, 400, 800, 1600,
-     * then 3000 ms (the cap) twice, then RST and -E_TIMEDOUT. */
-    stub_advance_ms(20000);
+    /* The handshake's round trip took 0 ms: the RTO is the minimum. The
+     * peer never answers: the same segment after 200, 400, ... 6400 ms,
+     * RST 12800 ms later and -E_TIMEDOUT. */
+    CHECK_EQ(c->rto_ms, TCP_RTO_MIN_MS);
+    stub_advance_ms(30000);
     CHECK_EQ(stub_out_count(), 1 + TCP_RETRIES + 1);
     for (int i = 0; i <= TCP_RETRIES; i++) {
         CHECK_SEG(stub_out(i), TCP_ACK | TCP_PSH, iss + 1, 5001);
         CHECK_EQ(stub_out(i)->t.len, 100);
     }
-    uint32_t want[] = { 200, 400, 800, 1600, 3000, 3000, 3000 };
+    uint32_t want[] = { 200, 400, 800, 1600, 3200, 6400, 12800 };
     for (int i = 1; i <= TCP_RETRIES + 1; i++)
         CHECK_GAP(i, want[i - 1]);
     CHECK_SEG(stub_out(TCP_RETRIES + 1), TCP_RST, iss + 101, 5001);
@@ -417,7 +428,7 @@ static void test_retransmit_from_snd_una(void)
     uint8_t data[100];
     memset(data, 'y', sizeof data);
     tcp_send(c, data, sizeof data);
-    stub_advance_ms(TCP_RTO_MS + TCP_TICK_MS);
+    stub_advance_ms(TCP_RTO_MIN_MS + TCP_TICK_MS);
     CHECK_EQ(stub_out_count(), 2);
     CHECK_EQ(c->retries, 1);
     /* Half of it arrives: retries start over, and the rest goes again one
@@ -426,7 +437,7 @@ static void test_retransmit_from_snd_una(void)
     p.ack = iss + 51;
     send_seg(&p, TCP_ACK, NULL, 0);
     CHECK(conn_of(&p) == c && c->retries == 0 && c->sbuf_len == 50 && app.writable == 1);
-    stub_advance_ms(TCP_RTO_MS - TCP_TICK_MS);
+    stub_advance_ms(TCP_RTO_MIN_MS - TCP_TICK_MS);
     CHECK_EQ(stub_out_count(), 0);
     stub_advance_ms(2 * TCP_TICK_MS);
     CHECK_SEG(last(), TCP_ACK | TCP_PSH, iss + 51, 5001);
@@ -440,19 +451,104 @@ static void test_syn_ack_give_up(void)
     struct peer p = { .port = 40012, .wnd = 8192 };
     peer_syn(&p, 42);
     uint32_t iss = p.ack - 1, resets = tcp_st.resets_sent;
-    /* The handshake's last ACK never comes: SYN-ACK 3 times more (200,
-     * 400, 800 ms apart), then the half-open connection is forgotten
-     * quietly 1600 ms later. */
-    stub_advance_ms(5000);
+    /* The handshake's last ACK never comes: SYN-ACK 3 times more (1, 2
+     * and 4 s apart: RFC 6298's initial 1 s, doubled), then the half-open
+     * connection is forgotten quietly 8 s later. */
+    stub_advance_ms(14000);
+    CHECK(conn_of(&p) != NULL);
+    stub_advance_ms(2000);
     CHECK_EQ(stub_out_count(), 1 + TCP_SYN_RETRIES);
     for (int i = 0; i <= TCP_SYN_RETRIES; i++)
         CHECK_SEG(stub_out(i), TCP_SYN | TCP_ACK, iss, 43);
-    CHECK_GAP(1, 200);
-    CHECK_GAP(2, 400);
-    CHECK_GAP(3, 800);
+    CHECK_GAP(1, 1000);
+    CHECK_GAP(2, 2000);
+    CHECK_GAP(3, 4000);
     CHECK(conn_of(&p) == NULL);
     CHECK_EQ(l->half_open, 0);
     CHECK_EQ(tcp_st.resets_sent, resets);
+    finish(l);
+}
+
+/* ---- RFC 6298: the RTO from round trips ---- */
+
+/* A script of samples into a bare connection; after each, SRTT, RTTVAR
+ * and the RTO as the RFC's formulas give them (in doubles): SRTT and RTTVAR
+ * within 1 ms, the RTO (whole ms, K times RTTVAR's rounding) within 2 ms. */
+static void test_rto_script(void)
+{
+    static const uint32_t r[] = { 100, 100, 300, 20, 20, 20, 20, 20, 20, 20, 20, 20,
+                                  5000, 9000, 1, 0, 0, 0, 400 };
+    struct tcp_conn c;
+    memset(&c, 0, sizeof c);
+    c.rto_ms = TCP_RTO_INITIAL_MS;
+    double srtt = 0, rttvar = 0;
+    for (unsigned i = 0; i < sizeof r / sizeof r[0]; i++) {
+        double x = r[i] > 8000 ? 8000 : r[i];      /* tcp_rtt.c's clamp */
+        if (i == 0) {
+            srtt = x;
+            rttvar = x / 2;                         /* 2.2 */
+        } else {
+            rttvar = 0.75 * rttvar + 0.25 * (srtt > x ? srtt - x : x - srtt);
+            srtt = 0.875 * srtt + 0.125 * x;        /* 2.3 */
+        }
+        double rto = srtt + (4 * rttvar > TCP_TICK_MS ? 4 * rttvar : TCP_TICK_MS);
+        rto = rto < TCP_RTO_MIN_MS ? TCP_RTO_MIN_MS : rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
+        tcp_rto_sample(&c, r[i]);
+        double got_srtt = c.srtt8 / 8.0, got_var = c.rttvar8 / 8.0;
+        if (got_srtt < srtt - 1 || got_srtt > srtt + 1 || got_var < rttvar - 1 ||
+            got_var > rttvar + 1 || c.rto_ms < rto - 2 || c.rto_ms > rto + 2) {
+            fprintf(stderr, "sample %u (%u ms): SRTT %.2f RTTVAR %.2f RTO %u ms, the RFC "
+                    "says %.2f %.2f %.2f\n", i, r[i], got_srtt, got_var, c.rto_ms, srtt, rttvar, rto);
+            check_failures++;
+        }
+    }
+    /* The steady 20 ms run brought the RTO to the minimum, and 9 s of
+     * variance well above it (but below the maximum). */
+    CHECK(c.flags & F_SRTT);
+}
+
+/* Samples from the live connection: the handshake's, then data's, and
+ * Karn's rule: an ACK after a retransmission is no sample. */
+static void test_rto_karn(void)
+{
+    struct tcp_listener *l = listen_on(4);
+    struct peer p = { .port = 40013, .wnd = 8192, .mss = 1460 };
+    peer_syn(&p, 100);
+    stub_advance_ms(100);                       /* the handshake takes 100 ms */
+    send_seg(&p, TCP_ACK, NULL, 0);
+    struct tcp_conn *c = app.c;
+    CHECK(c && c->srtt8 == 100 * 8 && c->rttvar8 == 50 * 8 && c->rto_ms == 100 + 4 * 50);
+    uint32_t iss = p.ack - 1;
+    /* Data, unacknowledged: sent again after the RTO (300 ms), then 600. */
+    stub_out_clear();
+    tcp_send(c, "abc", 3);
+    stub_advance_ms(300 + 600 + TCP_TICK_MS);
+    CHECK_EQ(stub_out_count(), 3);
+    CHECK_GAP(1, 300);
+    CHECK_GAP(2, 600);
+    /* Its ACK now would be a 910 ms sample, but it may be the copy's:
+     * Karn says no sample, and the RTO before backoff stays. */
+    p.ack = iss + 4;
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(c->srtt8 == 100 * 8 && c->rttvar8 == 50 * 8 && c->rto_ms == 300 && c->retries == 0);
+    /* New data acknowledged after 40 ms: a sample. SRTT = 7/8 100 + 40/8
+     * = 92.5, RTTVAR = 3/4 50 + 1/4 60 = 52.5, RTO = 92.5 + 210 = 302.5,
+     * rounded to 303. */
+    tcp_send(c, "def", 3);
+    stub_advance_ms(40);
+    p.ack = iss + 7;
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(c->srtt8 == 740 && c->rttvar8 == 420 && c->rto_ms == 303);
+    tcp_abort(c);
+    app.c = NULL;
+
+    /* RFC 6298 5.7: the SYN-ACK was sent again, so the handshake gives no
+     * sample, and data starts with an RTO of 3 s. */
+    struct peer q = { .port = 40014, .wnd = 8192, .mss = 1460 };
+    peer_syn(&q, 200);
+    stub_advance_ms(TCP_RTO_INITIAL_MS + TCP_TICK_MS);
+    send_seg(&q, TCP_ACK, NULL, 0);
+    CHECK(app.c && !(app.c->flags & F_SRTT) && app.c->rto_ms == TCP_RTO_SYN_LOST_MS);
     finish(l);
 }
 
@@ -481,7 +577,7 @@ static void test_we_close_first(void)
     stub_out_clear();
     p.ack = iss + 2;
     send_seg(&p, TCP_ACK, NULL, 0);
-    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2 && !c->timed_on);
+    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2 && !(c->flags & F_TIMED));
     CHECK_EQ(stub_out_count(), 0);
     /* Data after our close is acknowledged and forgotten. */
     send_seg(&p, TCP_ACK | TCP_PSH, "late", 4);
@@ -671,50 +767,214 @@ static void test_challenge_ack(void)
 
 /* ---- the backlog ---- */
 
-static void test_backlog_and_eviction(void)
+static void test_backlog_and_cookies(void)
 {
     struct tcp_listener *l = listen_on(2);
     struct peer a = { .port = 40050, .wnd = 8192 }, b = { .port = 40051, .wnd = 8192 };
-    struct peer c = { .port = 40052, .wnd = 8192 };
-    uint32_t evicted = tcp_st.syn_evicted, full = drops(NET_DROP_TCP_BACKLOG);
+    struct peer c = { .port = 40052, .wnd = 8192, .mss = 1400 };
+    uint32_t cookies = tcp_st.syn_cookies_sent, ok = tcp_st.syn_cookies_ok;
     peer_syn(&a, 100);
-    stub_advance_ms(1);
     peer_syn(&b, 200);
     CHECK_EQ(l->half_open, 2);
     CHECK(tcp_st.half_open_max >= 2);
-    /* Full, and the oldest is younger than TCP_SYN_KEEP_MS: dropped. */
-    stub_out_clear();
-    send_raw(&c, 300, 0, TCP_SYN, NULL, 0);
-    CHECK_EQ(stub_out_count(), 0);
-    CHECK_EQ(drops(NET_DROP_TCP_BACKLOG), full + 1);
-    CHECK(conn_of(&c) == NULL);
-    /* Later the oldest half-open one makes room. */
-    stub_advance_ms(TCP_SYN_KEEP_MS);
+    /* Full: c gets a SYN-ACK all the same (peer_syn checks it), from no
+     * state; a and b stay, however long they take. */
+    long blocks = stub_heap_blocks;
+    stub_advance_ms(5000);
     peer_syn(&c, 300);
-    CHECK_EQ(tcp_st.syn_evicted, evicted + 1);
-    CHECK(conn_of(&a) == NULL && conn_of(&b) != NULL && conn_of(&c) != NULL);
-    CHECK_EQ(l->half_open, 2);
-    /* The evicted one's ACK finds only the listener: RST. */
-    send_seg(&a, TCP_ACK, NULL, 0);
-    CHECK_SEG(last(), TCP_RST, a.ack, 0);
-    /* The others complete. */
-    send_seg(&b, TCP_ACK, NULL, 0);
+    CHECK_EQ(tcp_st.syn_cookies_sent, cookies + 1);
+    CHECK_EQ(stub_heap_blocks, blocks);
+    CHECK(conn_of(&c) == NULL && conn_of(&a) != NULL && conn_of(&b) != NULL);
+    CHECK_EQ(tcp_st.conns, 2);
+    /* c's ACK, with its request: the cookie opens the connection, with
+     * the MSS it encodes (1360: the largest entry not above 1400), and
+     * the request is taken. */
+    send_seg(&c, TCP_ACK | TCP_PSH, "GET", 3);
+    struct tcp_conn *cc = conn_of(&c);
+    CHECK(cc && cc->state == TCP_ESTABLISHED && app.c == cc);
+    CHECK(cc && cc->mss == 1360 && cc->rbuf_len == 3 && cc->snd_una == c.ack);
+    CHECK_SEG(last(), TCP_ACK, c.ack, 304);
+    CHECK_EQ(tcp_st.syn_cookies_ok, ok + 1);
     CHECK_EQ(app.accepts, 1);
-    CHECK_EQ(l->half_open, 1);
-    tcp_abort(app.c);
-    send_seg(&c, TCP_ACK, NULL, 0);
-    CHECK_EQ(app.accepts, 2);
+    tcp_abort(cc);
+    app.c = NULL;
+    /* a and b complete. */
+    send_seg(&a, TCP_ACK, NULL, 0);
+    send_seg(&b, TCP_ACK, NULL, 0);
+    CHECK_EQ(app.accepts, 3);
     CHECK_EQ(l->half_open, 0);
+    tcp_abort(conn_of(&a));
+    finish(l);
+}
 
-    /* No memory for a connection: dropped, the peer will send again. */
-    struct peer d = { .port = 40053, .wnd = 8192 };
-    uint32_t nomem = drops(NET_DROP_TCP_NO_MEMORY);
+/* Each MSS the SYN offers, and what the cookie brings back. */
+static void test_cookie_mss(void)
+{
+    static const uint16_t offered[] = { 0, 8, 300, 536, 1000, 1200, 1459, 1460, 9000 };
+    static const uint16_t want[] = { 536, TCP_MSS_MIN, 256, 536, 536, 1200, 1440, 1460, 1460 };
+    struct tcp_listener *l = listen_on(1);
+    struct peer f = { .port = 40059, .wnd = 8192 };
+    peer_syn(&f, 1);                              /* fills the backlog */
+    for (unsigned i = 0; i < sizeof offered / sizeof offered[0]; i++) {
+        struct peer p = { .port = (uint16_t)(41000 + i), .wnd = 8192, .mss = offered[i] };
+        peer_syn(&p, 1000 * i);
+        CHECK(conn_of(&p) == NULL);
+        send_seg(&p, TCP_ACK, NULL, 0);
+        CHECK(conn_of(&p) && conn_of(&p)->mss == want[i]);
+        tcp_abort(conn_of(&p));
+    }
+    app.c = NULL;
+    finish(l);
+}
+
+/* The ACK of a cookie whose 4-tuple, ISN, MSS bits, hash or age is not
+ * the cookie's: an RST, as LISTEN answers any ACK, and nothing opens. */
+static void test_cookie_refused(void)
+{
+    struct tcp_listener *l = listen_on(1);
+    struct peer f = { .port = 40060, .wnd = 8192 };
+    peer_syn(&f, 1);
+    struct peer p = { .port = 40061, .wnd = 8192, .mss = 1460 };
+    peer_syn(&p, 5000);
+    uint32_t cookie = p.ack - 1, bad = drops(NET_DROP_TCP_BAD_ACK);
+    struct { uint32_t seq, ack; uint16_t port; } forged[] = {
+        { 5001, cookie + 1 + 1, 40061 },                 /* the hash */
+        { 5001, (cookie ^ 1u << 24) + 1, 40061 },        /* the MSS index */
+        { 5001, (cookie ^ 1u << 27) + 1, 40061 },        /* the counter */
+        { 5002, cookie + 1, 40061 },                     /* the ISN */
+        { 5001, cookie + 1, 40062 },                     /* the port */
+    };
+    for (unsigned i = 0; i < sizeof forged / sizeof forged[0]; i++) {
+        struct peer q = p;
+        q.port = forged[i].port;
+        stub_out_clear();
+        send_raw(&q, forged[i].seq, forged[i].ack, TCP_ACK, NULL, 0);
+        CHECK_SEG(last(), TCP_RST, forged[i].ack, 0);
+        CHECK(conn_of(&q) == NULL);
+    }
+    CHECK_EQ(drops(NET_DROP_TCP_BAD_ACK), bad + 5);
+    CHECK_EQ(tcp_st.conns, 1);
+    /* A cookie is good in its 64 s period and the next, not later; the
+     * fresh SYN keeps cookies "recent", so only its age refuses it. */
+    stub_advance_ms(64000);
+    struct peer r = { .port = 40063, .wnd = 8192, .mss = 1460 };
+    peer_syn(&r, 7000);
+    stub_advance_ms(64000);
+    peer_syn(&r, 7000);
     stub_out_clear();
-    stub_no_memory = 1;
-    send_raw(&d, 400, 0, TCP_SYN, NULL, 0);
-    stub_no_memory = 0;
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK_SEG(last(), TCP_RST, p.ack, 0);
+    CHECK(conn_of(&p) == NULL);
+    /* The fresh one is good. */
+    send_seg(&r, TCP_ACK, NULL, 0);
+    CHECK(conn_of(&r) && conn_of(&r)->state == TCP_ESTABLISHED);
+    /* No cookie sent for two periods: no ACK is taken for one. */
+    tcp_abort(conn_of(&r));
+    app.c = NULL;
+    peer_syn(&r, 9000);
+    stub_advance_ms(2 * 64000);
+    stub_out_clear();
+    send_seg(&r, TCP_ACK, NULL, 0);
+    CHECK_SEG(last(), TCP_RST, r.ack, 0);
+    finish(l);
+}
+
+/* A burst of 1,000 SYNs: every one answered, the heap holds the backlog's
+ * 16 connections and no more, and every handshake then completes. */
+#define BURST 1000
+static void test_syn_burst(void)
+{
+    static struct peer p[BURST];
+    struct tcp_listener *l = listen_on(TCP_BACKLOG_DEFAULT);
+    long blocks = stub_heap_blocks;
+    for (int i = 0; i < BURST; i++) {
+        p[i] = (struct peer){ .port = (uint16_t)(20000 + i), .wnd = 8192, .mss = 1460 };
+        peer_syn(&p[i], 77u * (uint32_t)i);
+    }
+    CHECK_EQ(tcp_st.conns, TCP_BACKLOG_DEFAULT);
+    CHECK_EQ(stub_heap_blocks, blocks + TCP_BACKLOG_DEFAULT);
+    for (int i = 0; i < BURST; i++)
+        send_seg(&p[i], TCP_ACK, NULL, 0);
+    CHECK_EQ(app.accepts, BURST);
+    CHECK_EQ(tcp_st.conns, BURST);
+    for (int i = 0; i < BURST; i++) {
+        stub_out_clear();
+        if (conn_of(&p[i]) && conn_of(&p[i])->state == TCP_ESTABLISHED)
+            tcp_abort(conn_of(&p[i]));
+    }
+    app.c = NULL;
+    finish(l);
+}
+
+/* SipHash-2-4's vectors [Aumasson, Bernstein 2012, appendix A]: key
+ * 00 01 .. 0f; the empty message, and 00 01 .. 0e. */
+static void test_siphash(void)
+{
+    const uint64_t key[2] = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
+    uint8_t m[15];
+    for (int i = 0; i < 15; i++)
+        m[i] = (uint8_t)i;
+    CHECK(tcp_siphash(key, m, 0) == 0x726fdb47dd0e0e31ull);
+    CHECK(tcp_siphash(key, m, 15) == 0xa129ca6149be45e5ull);
+}
+
+/* ---- the accept queue: full means wait, never RST ---- */
+
+static void test_accept_queue_full(void)
+{
+    struct tcp_listener *l = listen_on(4);
+    app.queue_max = 1;
+    struct peer a = { .port = 40055, .wnd = 8192, .mss = 1460 };
+    struct peer b = { .port = 40056, .wnd = 8192, .mss = 1460 };
+    struct tcp_conn *ca = open_conn(&a, 100);   /* fills the queue: held */
+    CHECK(l->held);
+    uint32_t resets = tcp_st.resets_sent, full = drops(NET_DROP_TCP_BACKLOG);
+    /* b completes its handshake and sends its request at once: nothing
+     * answers, no RST, b stays half-open with its ACK remembered. */
+    peer_syn(&b, 200);
+    uint32_t iss = b.ack - 1;
+    stub_out_clear();
+    send_raw(&b, 201, b.ack, TCP_ACK, NULL, 0);
+    send_raw(&b, 201, b.ack, TCP_ACK | TCP_PSH, "GET", 3);
     CHECK_EQ(stub_out_count(), 0);
-    CHECK_EQ(drops(NET_DROP_TCP_NO_MEMORY), nomem + 1);
+    CHECK_EQ(drops(NET_DROP_TCP_BACKLOG), full + 2);
+    struct tcp_conn *cb = conn_of(&b);
+    CHECK(cb && cb->state == TCP_SYN_RECEIVED && tcp_syn_acked(cb));
+    CHECK_EQ(app.accepts, 1);
+    /* Its timer goes on past the half-open limit (it is a real client):
+     * SYN-ACKs at ISS, never an RST. */
+    stub_advance_ms(20000);
+    CHECK(stub_out_count() > TCP_SYN_RETRIES);
+    for (int i = 0; i < stub_out_count(); i++)
+        CHECK_SEG(stub_out(i), TCP_SYN | TCP_ACK, iss, 201);
+    CHECK(conn_of(&b) == cb && cb->state == TCP_SYN_RECEIVED);
+    CHECK_EQ(tcp_st.resets_sent, resets);
+    /* The application takes a from its queue: room, b is accepted, and
+     * the request it sends again is taken. */
+    app.queue_max = 0;
+    tcp_listen_hold(l, 0);
+    CHECK_EQ(app.accepts, 2);
+    CHECK(app.c == cb && cb->state == TCP_ESTABLISHED && cb->snd_una == iss + 1);
+    CHECK_EQ(l->half_open, 0);
+    stub_out_clear();
+    send_raw(&b, 201, b.ack, TCP_ACK | TCP_PSH, "GET", 3);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, 204);
+    CHECK_EQ(cb->rbuf_len, 3);
+    CHECK_EQ(tcp_st.resets_sent, resets);
+    tcp_abort(ca);
+    finish(l);
+
+    /* Released while a handshake is half-way: it completes when its ACK
+     * comes, as usual. */
+    l = listen_on(4);
+    app.queue_max = 1;
+    open_conn(&a, 300);
+    tcp_abort(app.c);
+    peer_syn(&b, 400);
+    tcp_listen_hold(l, 0);
+    CHECK_EQ(app.accepts, 1);
+    send_seg(&b, TCP_ACK, NULL, 0);
+    CHECK(app.accepts == 2 && app.c == conn_of(&b) && app.c->state == TCP_ESTABLISHED);
     finish(l);
 }
 
@@ -737,10 +997,18 @@ static void test_receive_window(void)
     send_seg(&p, TCP_ACK, d, 1000);
     CHECK_SEG(last(), TCP_ACK, iss + 1, rcv + 1000);
     CHECK_EQ(last()->t.wnd, TCP_RCVBUF - 1000);
-    /* 1460 bytes and FIN into 1048 bytes of window: 1048 taken, the FIN
+    /* Full segments while they fit, each ACK with the window left. */
+    uint32_t at = 1000;
+    for (; TCP_RCVBUF - at >= 1460; at += 1460) {
+        fill(d, 1460, at);
+        send_seg(&p, TCP_ACK, d, 1460);
+        CHECK_EQ(last()->t.wnd, TCP_RCVBUF - at - 1460);
+    }
+    /* 1460 bytes and FIN into the rest: as much taken as fits, the FIN
      * (which lies after the cut) not. */
-    fill(d, 1460, 1000);
-    send_raw(&p, rcv + 1000, p.ack, TCP_ACK | TCP_FIN, d, 1460);
+    CHECK(TCP_RCVBUF - at > 0 && TCP_RCVBUF - at < 1460);
+    fill(d, 1460, at);
+    send_raw(&p, rcv + at, p.ack, TCP_ACK | TCP_FIN, d, 1460);
     CHECK_SEG(last(), TCP_ACK, iss + 1, rcv + TCP_RCVBUF);
     CHECK_EQ(last()->t.wnd, 0);
     CHECK(conn_of(&p) == c && c->state == TCP_ESTABLISHED && !(c->flags & F_PEER_FIN));
@@ -771,15 +1039,12 @@ static void test_receive_window(void)
     CHECK_EQ(tcp_recv(c, got, sizeof got), 10);
     CHECK(!memcmp(got, d + 10, 10));
     rcv += 10;
-    /* Wholly old: not acceptable. Ahead of rcv_nxt in the window: dropped
-     * (no reassembly), and the duplicate ACK says what we want. */
+    /* Wholly old: not acceptable, and the duplicate ACK says what we want. */
     window = drops(NET_DROP_TCP_WINDOW);
     send_raw(&p, rcv - 20, p.ack, TCP_ACK, d, 20);
     CHECK_SEG(last(), TCP_ACK, iss + 1, rcv);
-    send_raw(&p, rcv + 100, p.ack, TCP_ACK, d, 20);
-    CHECK_SEG(last(), TCP_ACK, iss + 1, rcv);
-    CHECK_EQ(drops(NET_DROP_TCP_WINDOW), window + 2);
-    CHECK_EQ(c->rbuf_len, 0);
+    CHECK_EQ(drops(NET_DROP_TCP_WINDOW), window + 1);
+    CHECK(c->rbuf_len == 0 && c->rbuf == NULL);
     /* No memory for the receive buffer: dropped, not acknowledged. */
     uint32_t nomem = drops(NET_DROP_TCP_NO_MEMORY);
     stub_out_clear();
@@ -812,7 +1077,7 @@ static void test_send_window(void)
     p.ack = iss + 101;
     send_seg(&p, TCP_ACK, NULL, 0);
     CHECK_EQ(stub_out_count(), 0);
-    stub_advance_ms(TCP_RTO_MS + TCP_TICK_MS);
+    stub_advance_ms(TCP_RTO_MIN_MS + TCP_TICK_MS);
     CHECK_EQ(stub_out_count(), 1);
     CHECK_SEG(last(), TCP_ACK | TCP_PSH, iss + 101, 60001);
     CHECK(last()->t.len == 1 && last()->data[0] == d[100]);
@@ -837,6 +1102,93 @@ static void test_send_window(void)
     CHECK_EQ(stub_out_count(), 3);
     CHECK(stub_out(0)->t.len == 536 && stub_out(1)->t.len == 536 && stub_out(2)->t.len == 128);
     CHECK_SEG(stub_out(2), TCP_ACK | TCP_PSH, iss + 1 + 2 * 536, 61001);
+    finish(l);
+}
+
+/* ---- out-of-order segments: the reassembly queue ---- */
+
+/* Bytes of the peer's stream at offset off (from its ISN + 1). */
+static void send_at(struct peer *p, uint32_t isn, uint32_t off, uint32_t len, uint8_t flags)
+{
+    uint8_t d[1460];
+    fill(d, len, off);
+    send_raw(p, isn + 1 + off, p->ack, TCP_ACK | flags, d, len);
+}
+
+/* Reads everything and checks it is the stream's bytes [from, from + n). */
+static void check_read(struct tcp_conn *c, uint32_t from, uint32_t n)
+{
+    static uint8_t got[TCP_RCVBUF], want[TCP_RCVBUF];
+    CHECK_EQ(tcp_recv(c, got, sizeof got), (int)n);
+    fill(want, n, from);
+    CHECK(!memcmp(got, want, n));
+}
+
+static void test_reassembly(void)
+{
+    struct tcp_listener *l = listen_on(4);
+    struct peer p = { .port = 40063, .wnd = 8192, .mss = 1460 };
+    struct tcp_conn *c = open_conn(&p, 70000);
+    uint32_t isn = 70000, iss = p.ack - 1, queued = tcp_st.reasm_queued;
+    /* Holes: [100, 200) and [300, 400) come first; each gets a duplicate
+     * ACK at once, the window stays what the buffer can take, and nothing
+     * is readable yet. */
+    send_at(&p, isn, 300, 100, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1);
+    CHECK_EQ(last()->t.wnd, TCP_RCVBUF);
+    send_at(&p, isn, 100, 100, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1);
+    CHECK(c->rbuf && c->rbuf->islands == 2 && c->rbuf_len == 0 && app.readable == 0);
+    CHECK_EQ(tcp_st.reasm_queued, queued + 2);
+    /* Overlaps: [150, 320) joins both islands into [100, 400). */
+    send_at(&p, isn, 150, 170, 0);
+    CHECK(c->rbuf->islands == 1 && c->rbuf->island[0].start == 100 && c->rbuf->island[0].end == 400);
+    /* The first hole filled: everything up to 400 at once. */
+    send_at(&p, isn, 0, 100, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1 + 400);
+    CHECK_EQ(last()->t.wnd, TCP_RCVBUF - 400);
+    CHECK_EQ(app.readable, 1);
+    CHECK(c->rbuf->islands == 0 && c->rbuf_len == 400);
+    /* An island ahead, then reading part of the in-order bytes moves it
+     * down; the segment that fills the hole overlaps both sides. */
+    send_at(&p, isn, 600, 50, 0);
+    check_read(c, 0, 400);
+    CHECK(c->rbuf && c->rbuf->islands == 1 && c->rbuf->island[0].start == 200);
+    send_at(&p, isn, 390, 220, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1 + 650);
+    check_read(c, 400, 250);
+    CHECK(c->rbuf == NULL);
+    /* The bound (island offsets count from the first unread byte, stream
+     * offset 650): TCP_REASM_MAX islands; one more apart from them is
+     * dropped and counted, one that touches an island still joins it. */
+    uint32_t full = drops(NET_DROP_TCP_REASM_FULL), dropped = tcp_st.reasm_dropped;
+    for (int i = 0; i < TCP_REASM_MAX; i++)
+        send_at(&p, isn, 1000 + 200 * (uint32_t)i, 100, 0);
+    CHECK_EQ(c->rbuf->islands, TCP_REASM_MAX);
+    send_at(&p, isn, 3000, 100, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1 + 650);
+    CHECK_EQ(drops(NET_DROP_TCP_REASM_FULL), full + 1);
+    CHECK_EQ(tcp_st.reasm_dropped, dropped + 1);
+    send_at(&p, isn, 1100, 50, 0);
+    CHECK(c->rbuf->islands == TCP_REASM_MAX && c->rbuf->island[0].end == 1150 - 650);
+    /* Past the window's edge: the part beyond it is cut. */
+    send_at(&p, isn, 650 + TCP_RCVBUF - 10, 100, 0);
+    CHECK_EQ(drops(NET_DROP_TCP_REASM_FULL), full + 2);
+    /* Fill every hole in order: the whole stream to 1800 arrives, a FIN
+     * ahead was not kept, the FIN in order is. */
+    send_at(&p, isn, 1900, 10, TCP_FIN);
+    CHECK_EQ(drops(NET_DROP_TCP_REASM_FULL), full + 3);
+    send_at(&p, isn, 650, 1150, 0);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1 + 1800);
+    check_read(c, 650, 1150);
+    CHECK(!(c->flags & F_PEER_FIN));
+    /* An island beyond the FIN (a broken peer's) is forgotten: the FIN
+     * takes its own place. */
+    send_at(&p, isn, 1900, 10, 0);
+    send_at(&p, isn, 1800, 10, TCP_FIN);
+    CHECK_SEG(last(), TCP_ACK, iss + 1, isn + 1 + 1811);
+    CHECK(c->state == TCP_CLOSE_WAIT && c->rbuf->islands == 0);
+    check_read(c, 1800, 10);
     finish(l);
 }
 
@@ -891,12 +1243,12 @@ static void test_sequence_wrap(void)
     send_raw(&p, p.seq, 0x200, TCP_ACK, NULL, 0);
     CHECK_SEG(last(), TCP_ACK, 0x101, 0x1001);
     stub_out_clear();
-    stub_advance_ms(TCP_RTO_MS + TCP_TICK_MS);
+    stub_advance_ms(TCP_RTO_MIN_MS + TCP_TICK_MS);
     CHECK_SEG(last(), TCP_ACK | TCP_PSH, 0x10, 0x1001);
     CHECK(last() && last()->t.len == 241 && !memcmp(last()->data, d + 271, 241));
     p.ack = 0x101;
     send_seg(&p, TCP_ACK, NULL, 0);
-    CHECK(conn_of(&p) == c && c->snd_una == 0x101 && c->sbuf == NULL && !c->timed_on);
+    CHECK(conn_of(&p) == c && c->snd_una == 0x101 && c->sbuf == NULL && !(c->flags & F_TIMED));
     finish(l);
 }
 
@@ -911,13 +1263,21 @@ int main(void)
     test_retransmit_backoff_give_up();
     test_retransmit_from_snd_una();
     test_syn_ack_give_up();
+    test_rto_script();
+    test_rto_karn();
     test_we_close_first();
     test_peer_closes_first();
     test_simultaneous_close();
     test_time_wait();
     test_challenge_ack();
-    test_backlog_and_eviction();
+    test_siphash();
+    test_backlog_and_cookies();
+    test_cookie_mss();
+    test_cookie_refused();
+    test_syn_burst();
+    test_accept_queue_full();
     test_receive_window();
+    test_reassembly();
     test_send_window();
     test_sequence_wrap();
     return check_done("test_tcp_state");

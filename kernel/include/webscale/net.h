@@ -69,11 +69,12 @@ enum net_drop {
     NET_DROP_TCP_CHECKSUM,
     NET_DROP_TCP_FLAGS,        /* flag soup: SYN+FIN, SYN+RST, no ACK where one must be */
     NET_DROP_TCP_NO_PORT,      /* nobody listens: answered with RST */
-    NET_DROP_TCP_BACKLOG,      /* a SYN while the backlog is full of young half-open ones */
+    NET_DROP_TCP_BACKLOG,      /* a handshake's last ACK while the accept queue is full (the peer resends) */
     NET_DROP_TCP_NO_MEMORY,    /* no heap for a connection or a buffer: the peer retransmits */
     NET_DROP_TCP_WINDOW,       /* outside the receive window, out of order or an old duplicate */
     NET_DROP_TCP_BAD_ACK,      /* acknowledges what we never sent, or RST/SYN not exactly in place */
     NET_DROP_TCP_CLOSED,       /* for a connection that is closing or closed */
+    NET_DROP_TCP_REASM_FULL,   /* out of order, and the reassembly queue's islands are all taken */
     NET_DROP_REASONS
 };
 

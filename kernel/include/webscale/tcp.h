@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TCP_BACKLOG_DEFAULT 16   /* half-open connections per listening port */
+#define TCP_BACKLOG_DEFAULT 16   /* half-open (and, thread style, unaccepted) connections per port */
 
 struct tcp_conn;
 struct tcp_listener;
@@ -38,11 +38,18 @@ struct tcp_callbacks {
  * tcp_set_callbacks, or tcp_abort(c) to refuse. */
 typedef void (*tcp_accept_fn)(void *arg, struct tcp_conn *c);
 
-/* Listen on port; backlog bounds half-open connections (a SYN flood evicts
- * the oldest, so real clients still get through). 0 and *out, -E_BUSY
- * (port taken), -E_NOMEM (table full), -E_NOENT (no NIC). */
+/* Listen on port; backlog bounds half-open connections (beyond it SYNs are
+ * answered with SYN cookies, so a flood grows nothing and real clients
+ * still get through). 0 and *out, -E_BUSY (port taken), -E_NOMEM (table
+ * full), -E_NOENT (no NIC). */
 int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
                struct tcp_listener **out);
+/* hold 1: the caller's accept queue is full. Handshakes that complete
+ * meanwhile are not handed to the accept callback: the peer's final ACK
+ * is dropped unanswered (never an RST) and the connection stays half-open.
+ * hold 0: room again; those whose ACK came go to the callback at once,
+ * oldest first (it may hold again), the others when their ACK comes. */
+void tcp_listen_hold(struct tcp_listener *l, int hold);
 /* Stop listening; half-open connections are reset. Established ones stay. */
 void tcp_unlisten(struct tcp_listener *l);
 
@@ -68,7 +75,10 @@ void tcp_peer(const struct tcp_conn *c, uint32_t *ip, uint16_t *port);
 struct tcp_server;
 struct tcp_sock;
 
-/* -E_* as for tcp_listen. */
+/* backlog bounds both the SYN backlog (as for tcp_listen) and the queue of
+ * connections not yet taken by tcp_accept: when that is full, further
+ * handshakes wait half-open (never reset) until tcp_accept makes room.
+ * -E_* as for tcp_listen. */
 int tcp_server_open(uint16_t port, int backlog, struct tcp_server **out);
 /* Sleep until a connection arrives: 0 and *out, or -E_INTR once
  * tcp_server_close has been called. */
@@ -93,9 +103,12 @@ struct tcp_stats {
     uint64_t rx_segments, tx_segments, rx_bytes, tx_bytes;   /* payload bytes */
     uint32_t passive_opens;       /* handshakes completed */
     uint32_t syn_received;        /* SYNs that made a half-open connection */
-    uint32_t syn_evicted;         /* half-open ones pushed out by newer SYNs */
+    uint32_t syn_cookies_sent;    /* SYNs answered with a cookie: backlog or heap full */
+    uint32_t syn_cookies_ok;      /* connections opened by a returning cookie */
     uint32_t half_open_max;       /* most half-open at once, on any port */
     uint32_t retransmits;         /* segments sent again after a timeout */
+    uint32_t reasm_queued;        /* out-of-order segments kept for reassembly */
+    uint32_t reasm_dropped;       /* out-of-order segments dropped: all islands taken */
     uint32_t timeouts;            /* connections given up after retries */
     uint32_t resets_sent, resets_received;
     uint32_t conns, conns_max;    /* open now (any state), most ever */
