@@ -22,9 +22,9 @@ int cmd_net(int argc, char **argv)
     struct net_config c;
     net_get_config(&c);
     if (!c.up) {
-        kprintf("net: no NIC (no NE2000 answered at 0x300): the network is off.\n"
-                "     QEMU needs -netdev user,id=n0,restrict=on -device "
-                "ne2k_isa,netdev=n0,iobase=0x300,irq=9 (make run has it).\n");
+        demo_hang(5, "net: no NIC (no NE2000 answered at 0x300): the network is off. "
+                  "QEMU needs -netdev user,id=n0,restrict=on -device "
+                  "ne2k_isa,netdev=n0,iobase=0x300,irq=9 (make run has it).\n");
         return 0;
     }
     /* The ARP table first: listing it ages it, and what that gives up is
@@ -40,28 +40,32 @@ int cmd_net(int argc, char **argv)
     net_fmt_ip(gw, sizeof gw, c.gateway);
     kprintf("net: NE2000 at %#x, IRQ %u, MAC %s\n", c.iobase, c.irq, mac);
     kprintf("  address %s, netmask %s, gateway %s\n", ip, mask, gw);
-    kprintf("  in:  %llu frames, %llu bytes, %u interrupts; RX ring peak %u frames, "
-            "full %u times (the frames waited on the card)\n",
-            ull(s.rx_frames), ull(s.rx_bytes), s.rx_irqs, s.rx_ring_max, s.rx_holds);
+    /* Short lines, one group of figures each: 80 columns, and the same
+     * line breaks whatever the figures are (programs read them). */
+    kprintf("  in:  %llu frames, %llu bytes, %u interrupts\n", ull(s.rx_frames), ull(s.rx_bytes),
+            s.rx_irqs);
+    kprintf("       RX ring peak %u frames, full %u times (the frames waited on the card)\n",
+            s.rx_ring_max, s.rx_holds);
     kprintf("       accepted: %llu arp, %llu ip (%llu icmp, %llu udp) packets\n", ull(s.rx_arp),
             ull(s.rx_ip), ull(s.rx_icmp), ull(s.rx_udp));
-    kprintf("  out: %llu frames, %llu bytes; %llu arp requests (%llu refreshes), %llu arp replies, "
-            "%llu echo replies, %llu udp echoes\n", ull(s.tx_frames), ull(s.tx_bytes),
-            ull(s.arp_requests), ull(s.arp_refreshes), ull(s.arp_replies), ull(s.echo_replies),
-            ull(s.udp_echoed));
+    kprintf("  out: %llu frames, %llu bytes\n", ull(s.tx_frames), ull(s.tx_bytes));
+    kprintf("       %llu arp requests (%llu refreshes), %llu arp replies\n",
+            ull(s.arp_requests), ull(s.arp_refreshes), ull(s.arp_replies));
+    kprintf("       %llu echo replies, %llu udp echoes\n", ull(s.echo_replies), ull(s.udp_echoed));
     kprintf("       %llu port unreachables, %llu not sent (over %u per second)\n",
             ull(s.port_unreach), ull(s.port_unreach_limited), NET_ICMP_ERROR_RATE);
     struct tcp_stats t;
     tcp_get_stats(&t);
-    kprintf("  tcp: %llu segments in, %llu out; %llu data bytes in, %llu out; "
-            "%u handshakes, %u connections now (%u at most, %u in TIME-WAIT)\n",
-            ull(t.rx_segments), ull(t.tx_segments), ull(t.rx_bytes), ull(t.tx_bytes),
+    kprintf("  tcp: %llu segments in, %llu out; %llu data bytes in, %llu out\n",
+            ull(t.rx_segments), ull(t.tx_segments), ull(t.rx_bytes), ull(t.tx_bytes));
+    kprintf("       %u handshakes, %u connections now (%u at most, %u in TIME-WAIT)\n",
             t.passive_opens, t.conns, t.conns_max, t.time_wait);
-    kprintf("       %u SYNs took a slot, %u cookies sent, %u came back, half-open at most %u; "
-            "%u retransmits, "
-            "%u timed out; resets %u sent, %u received; %u bytes per connection\n",
-            t.syn_received, t.syn_cookies_sent, t.syn_cookies_ok, t.half_open_max, t.retransmits, t.timeouts,
-            t.resets_sent, t.resets_received, (unsigned)tcp_conn_bytes());
+    kprintf("       %u SYNs took a slot, %u cookies sent, %u came back,\n", t.syn_received,
+            t.syn_cookies_sent, t.syn_cookies_ok);
+    kprintf("       half-open at most %u; %u retransmits, %u timed out;\n", t.half_open_max,
+            t.retransmits, t.timeouts);
+    kprintf("       resets %u sent, %u received; %u bytes per connection\n", t.resets_sent,
+            t.resets_received, (unsigned)tcp_conn_bytes());
     kprintf("  arp: %d of %d entries\n", n, NET_ARP_ENTRIES);
     for (int i = 0; i < n; i++) {
         char aip[16], amac[18];
@@ -103,7 +107,7 @@ int cmd_ping(int argc, char **argv)
     }
     char dst[16];
     net_fmt_ip(dst, sizeof dst, ip);
-    kprintf("PING %s: %u data bytes, one request every %u ms, timeout %u ms; Ctrl-C stops\n",
+    demo_say("PING %s: %u data bytes, one request every %u ms, timeout %u ms; Ctrl-C stops\n",
             dst, NET_PING_DATA, PING_INTERVAL_MS, PING_TIMEOUT_MS);
     uint32_t sent = 0, got = 0;
     uint64_t min = UINT64_MAX, max = 0, sum = 0;
@@ -129,12 +133,13 @@ int cmd_ping(int argc, char **argv)
         if (seq < count && shell_sleep_until(start + PING_INTERVAL_MS * NS_PER_MS))
             break;
     }
-    kprintf("--- %s: %u sent, %u received, %u %% lost", dst, sent, got,
-            sent ? (sent - got) * 100 / sent : 0);
+    char rtt[96] = "";
     if (got)
-        kprintf("; round trip min/avg/max %llu/%llu/%llu us (%llu/%llu/%llu ns)", ull(min / 1000),
-                ull(sum / got / 1000), ull(max / 1000), ull(min), ull(sum / got), ull(max));
-    kprintf("\n");
+        ksnprintf(rtt, sizeof rtt, "; round trip min/avg/max %llu/%llu/%llu us (%llu/%llu/%llu ns)",
+                  ull(min / 1000), ull(sum / got / 1000), ull(max / 1000), ull(min),
+                  ull(sum / got), ull(max));
+    demo_hang(4, "--- %s: %u sent, %u received, %u %% lost%s\n", dst, sent, got,
+              sent ? (sent - got) * 100 / sent : 0, rtt);
     demo_line_begin("ping");
     demo_line_str("to", dst);
     demo_line_u64("sent", sent);

@@ -128,18 +128,14 @@ static int figure_and_unit(const char *start, const char *space)
            !(next >= '0' && next <= '9');
 }
 
-void demo_wrap(int at, int used, const char *text)
+/* Print text from column col on; each further line starts at column at. */
+static void wrap_from(int col, int at, const char *text)
 {
-    int room = DEMO_COLUMNS - 1 - at;      /* the last column stays free */
-    if (room < 20)
-        room = 20;
-    if (used > 0 && used >= at) {
-        kprintf("\n");                     /* no room left before column at */
-        used = 0;
-    }
-    kprintf("%*s", at - used, "");
     const char *p = text;
     while (*p) {
+        int room = DEMO_COLUMNS - 1 - col;  /* the last column stays free */
+        if (room < 20)
+            room = 20;
         const char *end = p, *space = NULL;
         while (*end && *end != '\n' && end - p < room) {
             if (*end == ' ' && !figure_and_unit(p, end))
@@ -162,7 +158,28 @@ void demo_wrap(int at, int used, const char *text)
             p++;
         if (*p)
             kprintf("%*s", at, "");
+        col = at;
     }
+}
+
+void demo_wrap(int at, int used, const char *text)
+{
+    if (used > 0 && used >= at) {
+        kprintf("\n");                     /* no room left before column at */
+        used = 0;
+    }
+    kprintf("%*s", at - used, "");
+    wrap_from(at, at, text);
+}
+
+void demo_hang(int indent, const char *fmt, ...)
+{
+    char buf[640];
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    wrap_from(0, indent, buf);
 }
 
 void demo_say(const char *fmt, ...)
@@ -172,5 +189,5 @@ void demo_say(const char *fmt, ...)
     va_start(ap, fmt);
     kvsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    demo_wrap(0, 0, buf);
+    wrap_from(0, 0, buf);
 }

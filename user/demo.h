@@ -47,6 +47,9 @@ size_t demo_heap_used(void);
 #define DEMO_COLUMNS 80
 void demo_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void demo_wrap(int at, int used, const char *text);
+/* As demo_say, with every line after the first indented by indent
+ * ("  in:  12 frames, ..." continued under its first figure). */
+void demo_hang(int indent, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* After its prose, every demo prints its figures once more as one line
  * for programs (the tests read it, so rewording a sentence breaks none),

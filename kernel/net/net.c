@@ -101,8 +101,8 @@ void net_init(struct netdev *dev)
     net_fmt_mac(mac, sizeof mac, net_if.mac);
     net_fmt_ip(ip, sizeof ip, net_if.ip);
     net_fmt_ip(gw, sizeof gw, net_if.gateway);
-    kprintf("webscale: %s at %#x, IRQ %d, MAC %s; %s/24, gateway %s\n", dev->name,
-            dev->iobase, dev->irq, mac, ip, gw);
+    kprintf("webscale: %s at %#x, IRQ %d, MAC %s\n", dev->name, dev->iobase, dev->irq, mac);
+    kprintf("webscale: %s/24, gateway %s\n", ip, gw);
 }
 
 void net_get_config(struct net_config *c)

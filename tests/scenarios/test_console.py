@@ -8,6 +8,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 from demo_line import demo_lines  # noqa: E402
 from guest import Guest, check  # noqa: E402
+import machine  # noqa: E402  tools/machine.py, on the path guest.py set
 
 
 def boot(**kw):
@@ -38,9 +39,9 @@ def too_wide(text):
 
 
 def test_output_fits_80_columns():
-    with boot(icount=True) as g:
+    with boot(icount=True, extra=machine.user_net()) as g:
         outputs = [("the banner", g.output)]
-        for cmd in ("help", "scale 1 10 window 100"):
+        for cmd in ("help", "scale 1 10 window 100", "net", "ping 10.0.2.2 2"):
             outputs.append((cmd, g.command(cmd, 120)))
         for what, out in outputs:
             wide = too_wide(out)

@@ -288,7 +288,7 @@ def test_syn_flood_cookies_and_retransmission():
             g.expect(r"httpd: stopped after \d+ ms: 1 requests served", 20)
             g.expect_prompt(10)
             out = g.command("net")
-            m = re.search(r"(\d+) SYNs took a slot, (\d+) cookies sent, (\d+) came back, "
+            m = re.search(r"(\d+) SYNs took a slot, (\d+) cookies sent, (\d+) came back,\s+"
                           r"half-open at most (\d+);\s+(\d+) retransmits", out)
             check(m, out)
             took, sent, back, most, rexmit = (int(x) for x in m.groups())
