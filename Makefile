@@ -67,16 +67,21 @@ QEMU_NET := $(shell $(PYTHON) tools/machine.py --net $(NET_TCP_PORT) $(NET_UDP_P
 # network namespace NETNS instead, a direct link to the guest's own TCP;
 # tests/lib/tapnet.py makes it, runs QEMU in it, removes it when QEMU ends.
 NETNS ?= webscale
+# What httpd tells the user to fetch (the kernel command line's http_url=).
+HTTP_URL := http://127.0.0.1:$(NET_TCP_PORT)/
+PORT_CHECK := $(PYTHON) tools/freeport.py --check $(NET_TCP_PORT) $(NET_UDP_PORT)
 ifeq ($(NET),tap)
 QEMU_NET := $(shell $(PYTHON) tools/machine.py --tap)
 IN_NET := $(PYTHON) tests/lib/tapnet.py --netns $(NETNS) --
+HTTP_URL := http://10.0.2.15/
+PORT_CHECK := true
 endif
 # QEMU leaves with (v << 1) | 1 when the kernel writes v to isa-debug-exit;
 # `halt` writes 0, so 1 means a clean exit.
 # After QEMU, turn the terminal's line wrap back on (SeaBIOS turned it off).
 QEMU_STATUS := rc=$$?; [ -t 1 ] && printf '\033[?7h'; if [ $$rc -eq 1 ]; then exit 0; fi; exit $$rc
 
-.PHONY: all kernel iso run run-kernel test host-tests bench gdb qemu-gdb trace clean setup
+.PHONY: FORCE all kernel iso run run-kernel test host-tests bench gdb qemu-gdb trace clean setup
 all: kernel
 
 setup:
@@ -112,24 +117,33 @@ $(B)/kernel.elf: $(GUEST_OBJS) linker.ld tools/mksyms.py
 
 iso: setup $(B)/webscale.iso
 
-$(B)/webscale.iso: $(B)/kernel.elf boot/grub.cfg
+# The ISO's kernel command line names the URL httpd prints; it is rebuilt
+# when that changes (make run NET_TCP_PORT=18080).
+$(B)/http_url: FORCE
+	@mkdir -p $(B)
+	@echo '$(HTTP_URL)' | cmp -s - $@ || echo '$(HTTP_URL)' > $@
+
+$(B)/webscale.iso: $(B)/kernel.elf boot/grub.cfg $(B)/http_url
 	@mkdir -p $(B)/iso/boot/grub
 	cp $(B)/kernel.elf $(B)/iso/boot/kernel.elf
-	cp boot/grub.cfg $(B)/iso/boot/grub/grub.cfg
+	sed 's|^    multiboot /boot/kernel.elf$$|    multiboot /boot/kernel.elf http_url=$(HTTP_URL)|' \
+		boot/grub.cfg > $(B)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(B)/iso 2> $(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
 
 # -boot d: straight to the CD, without SeaBIOS's "Boot failed: could not
 # read the boot disk" from the empty floppy drive first.
 run: setup $(B)/webscale.iso
+	@$(PORT_CHECK)
 	@echo "webscale: booting build/webscale.iso in QEMU. Quit with Ctrl-A X, or type 'halt'."
 	@$(IN_NET) $(QEMU) $(QEMU_MACHINE) $(QEMU_NET) -nographic -serial mon:stdio -boot d -cdrom $(B)/webscale.iso; $(QEMU_STATUS)
 
 # The same kernel without GRUB: faster to start, what the tests use.
 # APPEND="run=threads 4 3" passes a kernel command line.
 run-kernel: kernel
+	@$(PORT_CHECK)
 	@echo "webscale: booting build/kernel.elf in QEMU. Quit with Ctrl-A X, or type 'halt'."
 	@$(IN_NET) $(QEMU) $(QEMU_MACHINE) $(QEMU_NET) -nographic -serial mon:stdio -kernel $(B)/kernel.elf \
-		-append "$(APPEND)"; $(QEMU_STATUS)
+		-append "http_url=$(HTTP_URL) $(APPEND)"; $(QEMU_STATUS)
 
 # ---- host-side unit tests of the pure modules, with sanitizers ----
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -fsanitize=address,undefined \

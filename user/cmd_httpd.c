@@ -281,9 +281,17 @@ int cmd_httpd(int argc, char **argv)
                 r == -E_NOENT ? " (no NIC, see 'net')" : "");
         return 1;
     }
-    kprintf("httpd: %s style, listening on TCP port %u (from the host: curl "
-            "http://127.0.0.1:8080/ under make run); Ctrl-C stops\n",
+    /* make run names the host's end of its forward on the command line. */
+    char fwd[64], url[96];
+    if (httpd.port != 80)
+        ksnprintf(url, sizeof url, "make run forwards a host port to guest port 80 only");
+    else if (kernel_cmdline_get("http_url", fwd, sizeof fwd) > 0)
+        ksnprintf(url, sizeof url, "from the host: curl %s", fwd);
+    else
+        ksnprintf(url, sizeof url, "from the host: curl the port QEMU forwards to guest port 80");
+    kprintf("httpd: %s style, listening on TCP port %u; Ctrl-C stops\n",
             style == STYLE_LOOP ? "event-loop" : "thread-per-connection", httpd.port);
+    kprintf("httpd: %s\n", url);
     shell_sleep_until(TIME_NEVER);      /* one sleep, ended by Ctrl-C */
 
     uint32_t open_at_stop = httpd.open, time_wait_at_stop = time_wait_now();

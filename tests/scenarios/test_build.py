@@ -4,6 +4,7 @@ headers, and a symbol table that names functions in backtraces."""
 import glob
 import os
 import re
+import socket
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from guest import Guest, check  # noqa: E402
+import machine  # noqa: E402  tools/machine.py, on the path guest.py set
 
 ELF = os.path.join(ROOT, "build", "kernel.elf")
 ISO = os.path.join(ROOT, "build", "webscale.iso")
@@ -122,3 +124,34 @@ def test_setup_checks_pass_from_a_private_folder():
                            timeout=120, cwd="/")
     check(p.returncode == 0 and "setup-ok" in p.stdout,
           "the set-up check fails from a 0700 folder:\n%s%s" % (p.stdout, p.stderr))
+
+
+def test_make_run_says_when_its_host_port_is_taken():
+    # QEMU refuses a forward from a taken port with one line that scrolls
+    # away, and exits 1 like a clean halt: make run checks first.
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    port = s.getsockname()[1]
+    try:
+        p = subprocess.run(["make", "-s", "run-kernel", "NET_TCP_PORT=%d" % port],
+                           cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=120)
+    finally:
+        s.close()
+    out = p.stdout + p.stderr
+    m = re.search(r"host TCP port %d on 127\.0\.0\.1 is taken .*: make run NET_TCP_PORT=(\d+)"
+                  % port, out)
+    check(m and p.returncode != 0, "make run-kernel with port %d taken: exit %d\n%s"
+          % (port, p.returncode, out[-2000:]))
+    check(int(m.group(1)) != port, "it suggests the taken port again")
+
+
+def test_httpd_prints_the_url_make_run_forwards():
+    with Guest(append="http_url=http://127.0.0.1:18080/",
+               extra=machine.user_net()) as g:
+        g.expect_prompt(60)
+        g.sendline("httpd loop")
+        g.expect(r"httpd: from the host: curl http://127\.0\.0\.1:18080/", 10)
+        g.send("\x03")
+        g.expect(r"httpd: stopped", 30)
