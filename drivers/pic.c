@@ -66,7 +66,9 @@ void irq_eoi(int irq)
 static uint8_t read_isr(uint16_t cmd_port)
 {
     outb(cmd_port, OCW3_READ_ISR);
-    return inb(cmd_port);
+    uint8_t isr = inb(cmd_port);
+    outb(cmd_port, OCW3_READ_IRR);   /* what pic_master_irr() expects */
+    return isr;
 }
 
 int irq_is_spurious(int irq)

@@ -9,10 +9,7 @@
 #include "drivers/pit.h"
 #include "kernel/x86.h"
 
-#define PIT_CH0_PORT 0x40
-#define PIT_CMD_PORT 0x43
 #define PIT_SEL_CH0      0x00
-#define PIT_LATCH_CH0    0x00   /* counter latch command for channel 0 */
 #define PIT_ACCESS_LOHI  0x30   /* low byte then high byte */
 #define PIT_MODE_RATE    0x04   /* mode 2 */
 
@@ -26,13 +23,4 @@ uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick)
     return reload;
 }
 
-uint16_t clock_hw_count(void)
-{
-    outb(PIT_CMD_PORT, PIT_LATCH_CH0);
-    uint8_t lo = inb(PIT_CH0_PORT);
-    uint8_t hi = inb(PIT_CH0_PORT);
-    return lo | (hi << 8);
-}
-
-int clock_hw_tick_pending(void) { return pic_pending(IRQ_PIT); }
 int clock_hw_vector(void) { return IRQ_VECTOR_BASE + IRQ_PIT; }

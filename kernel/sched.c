@@ -10,6 +10,7 @@
 #include <webscale/system.h>
 #include <webscale/time.h>
 #include "kernel/clock.h"
+#include "kernel/clock_read.h"
 #include "kernel/sched.h"
 #include "kernel/trace.h"
 #include "kernel/trap.h"
@@ -34,7 +35,10 @@ static uint32_t slice_ticks = 1;
 static uint32_t slice_left = 1;
 static int preemptive = 1;
 
-static uint64_t last_switch_raw;   /* clock_raw() at the last switch */
+static uint64_t last_switch_raw;   /* the clock at the last switch */
+/* Set by sched_tick when it asks for the switch, so that the IRQ tail's
+ * schedule() takes the tick's own timestamp instead of reading the PIT. */
+static int switch_at_tick;
 static struct sched_stats stats;
 static int16_t tick_owner[SCHED_HISTORY];
 
@@ -119,6 +123,8 @@ void schedule(enum switch_reason why)
     if (!next)
         next = idle_thread;
     need_resched = 0;
+    int at_tick = switch_at_tick;
+    switch_at_tick = 0;
     slice_left = slice_ticks;
     if (next == prev) {
         prev->state = THREAD_RUNNING;
@@ -127,8 +133,15 @@ void schedule(enum switch_reason why)
     }
     ASSERT(next == idle_thread || next->state == THREAD_READY);
 
-    uint64_t now = clock_raw();
-    prev->cpu_ns += clock_raw_to_ns(now - last_switch_raw);
+    /* Charge prev from the last switch to now, in PIT input clocks (ps and
+     * top convert). A switch at a tick is stamped with the tick itself:
+     * prev ran whole ticks up to it, and the moment of IRQ latency after it
+     * goes to next. No reading goes behind the last one, so the CPU times
+     * of all threads add up to the clock. */
+    uint64_t now = at_tick ? clock_tick_raw : clock_read_raw();
+    if (__builtin_expect((int64_t)(now - last_switch_raw) < 0, 0))
+        now = last_switch_raw;
+    prev->cpu_raw += now - last_switch_raw;
     last_switch_raw = now;
     if (prev == idle_thread) {
         prev->state = THREAD_READY;    /* runnable, though never queued */
@@ -269,6 +282,7 @@ void sched_tick(uint64_t tick)
             need_resched = 1;
         slice_left = slice_ticks;
     }
+    switch_at_tick = need_resched;
 }
 
 void sched_preempt(void)
@@ -284,6 +298,7 @@ void sched_preempt(void)
         schedule(SWITCH_PREEMPT);
     } else {
         need_resched = 0;
+        switch_at_tick = 0;
     }
 }
 
@@ -425,20 +440,23 @@ void sched_get_stats(struct sched_stats *s)
     uint32_t f = irq_save();
     *s = stats;
     s->switches = sched_switch_count;
-    s->idle_ns = idle_thread->cpu_ns;
-    if (current == idle_thread)
-        s->idle_ns += sched_running_ns();
+    s->idle_ns = sched_cpu_ns(idle_thread);
     s->runnable = runq_len;
     irq_restore(f);
 }
 
 /* CPU time of the running thread includes the part of its current turn. */
-uint64_t sched_running_ns(void)
+uint64_t sched_cpu_ns(const struct thread *t)
 {
     uint32_t f = irq_save();
-    uint64_t d = clock_raw_to_ns(clock_raw() - last_switch_raw);
+    uint64_t raw = t->cpu_raw;
+    if (t == current) {
+        uint64_t d = clock_raw() - last_switch_raw;
+        if ((int64_t)d > 0)
+            raw += d;
+    }
     irq_restore(f);
-    return d;
+    return clock_raw_to_ns(raw);
 }
 
 const char *sched_reason_name(enum switch_reason r)

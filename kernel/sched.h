@@ -47,7 +47,7 @@ struct thread {
     uint8_t *stack;             /* lowest address; holds the sentinel */
     uint32_t stack_size;
     const char *wait_on;        /* what a blocked thread waits for */
-    uint64_t cpu_ns;
+    uint64_t cpu_raw;           /* CPU time in PIT input clocks: sched_cpu_ns() converts */
     uint64_t wake_tick;         /* with WAIT_TIMED: the PIT tick that wakes it */
     struct list_node timer_link; /* with WAIT_TIMED: on the sleep list, by wake_tick */
     uint32_t voluntary, involuntary;
@@ -89,8 +89,8 @@ void thread_die(struct thread *t, int code);
 int sched_can_sleep(void);
 /* Nonzero while the scheduler itself runs (an exception there panics). */
 extern volatile int sched_busy;
-/* How long the running thread has held the CPU in its current turn. */
-uint64_t sched_running_ns(void);
+/* t's CPU time in ns, the running thread's current turn included. */
+uint64_t sched_cpu_ns(const struct thread *t);
 
 /* Put current to sleep on q (interrupts off); returns after a wake. */
 void waitq_sleep(struct waitq *q);
