@@ -35,7 +35,7 @@ static uint32_t slice_ticks = 1;
 static uint32_t slice_left = 1;
 static int preemptive = 1;
 
-static uint64_t last_switch_raw;   /* the clock at the last switch */
+uint64_t sched_switch_raw;         /* the clock at the last switch */
 /* Set by sched_tick when it asks for the switch, so that the IRQ tail's
  * schedule() takes the tick's own timestamp instead of reading the PIT. */
 static int switch_at_tick;
@@ -139,10 +139,11 @@ void schedule(enum switch_reason why)
      * goes to next. No reading goes behind the last one, so the CPU times
      * of all threads add up to the clock. */
     uint64_t now = at_tick ? clock_tick_raw : clock_read_raw();
-    if (__builtin_expect((int64_t)(now - last_switch_raw) < 0, 0))
-        now = last_switch_raw;
-    prev->cpu_raw += now - last_switch_raw;
-    last_switch_raw = now;
+    if (__builtin_expect((int64_t)(now - sched_switch_raw) < 0, 0))
+        now = sched_switch_raw;
+    prev->cpu_raw += now - sched_switch_raw;
+    prev->off_cpu_raw = now;
+    sched_switch_raw = now;
     if (prev == idle_thread) {
         prev->state = THREAD_READY;    /* runnable, though never queued */
     } else {
@@ -451,7 +452,7 @@ uint64_t sched_cpu_ns(const struct thread *t)
     uint32_t f = irq_save();
     uint64_t raw = t->cpu_raw;
     if (t == current) {
-        uint64_t d = clock_raw() - last_switch_raw;
+        uint64_t d = clock_raw() - sched_switch_raw;
         if ((int64_t)d > 0)
             raw += d;
     }

@@ -48,6 +48,7 @@ struct thread {
     uint32_t stack_size;
     const char *wait_on;        /* what a blocked thread waits for */
     uint64_t cpu_raw;           /* CPU time in PIT input clocks: sched_cpu_ns() converts */
+    uint64_t off_cpu_raw;       /* the clock when it last left the CPU */
     uint64_t wake_tick;         /* with WAIT_TIMED: the PIT tick that wakes it */
     struct list_node timer_link; /* with WAIT_TIMED: on the sleep list, by wake_tick */
     uint32_t voluntary, involuntary;
@@ -89,6 +90,18 @@ void thread_die(struct thread *t, int code);
 int sched_can_sleep(void);
 /* Nonzero while the scheduler itself runs (an exception there panics). */
 extern volatile int sched_busy;
+/* The clock (PIT input clocks) at the last switch: when the running thread
+ * got the CPU. */
+extern uint64_t sched_switch_raw;
+
+/* How long the running thread was off the CPU before this turn, in PIT
+ * input clocks: from the two timestamps its switches took, no clock read.
+ * After a wait, that is the time it waited (and then sat on the run queue). */
+static inline uint64_t sched_off_cpu_raw(void)
+{
+    return sched_switch_raw - current->off_cpu_raw;
+}
+
 /* t's CPU time in ns, the running thread's current turn included. */
 uint64_t sched_cpu_ns(const struct thread *t);
 

@@ -18,15 +18,23 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
-/* Sleep on q and add the time asleep to the object's statistics.
- * Interrupts are off: the cheap raw clock will do. */
+/* Sleep on q and add the time asleep to the object's statistics: from
+ * the timestamps of the switch out and the switch back in, which the
+ * scheduler takes anyway, so a contended wait reads no clock. */
 static void sleep_counted(struct waitq *q, struct sync_stats *st)
 {
     ASSERT_IRQS_OFF();
-    uint64_t t0 = clock_raw();
     st->contended++;
     waitq_sleep(q);
-    st->wait_ns += clock_raw_to_ns(clock_raw() - t0);
+    st->wait_raw += sched_off_cpu_raw();
+}
+
+uint64_t sync_wait_ns(const struct sync_stats *st)
+{
+    uint32_t f = irq_save();
+    uint64_t raw = st->wait_raw;
+    irq_restore(f);
+    return clock_raw_to_ns(raw);
 }
 
 /* ---- event count ---- */

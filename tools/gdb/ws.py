@@ -231,7 +231,7 @@ def thread_row(t, cur, oncpu, states, now):
     approx = ""
     if int(t) == int(cur) and now is not None:
         try:
-            last = int(var("last_switch_raw", "sched.c"))
+            last = int(var("sched_switch_raw"))
             if now > last:
                 cpu += now - last
                 approx = "~"

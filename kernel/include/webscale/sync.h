@@ -53,8 +53,11 @@ int event_wait_until(struct event *e, uint32_t seen, uint64_t deadline_ns);
 struct sync_stats {
     uint32_t ops;            /* acquisitions / downs / waits / sends */
     uint32_t contended;      /* how many of those had to sleep */
-    uint64_t wait_ns;        /* time spent asleep in total */
+    uint64_t wait_raw;       /* time spent asleep in total, PIT input clocks (838 ns) */
 };
+
+/* The time spent asleep in total, in ns. */
+uint64_t sync_wait_ns(const struct sync_stats *st);
 
 struct mutex {
     thread_t *owner;
