@@ -408,6 +408,18 @@ int waitq_wake_one(struct waitq *q)
     return 1;
 }
 
+int waitq_requeue_one(struct waitq *from, struct waitq *to, const char *what)
+{
+    struct thread *t = waitq_first(from);
+    if (!t)
+        return 0;
+    ASSERT(t->state == THREAD_BLOCKED);
+    list_remove(&t->link);
+    list_push_back(&to->waiters, &t->link);
+    t->wait_on = what;
+    return 1;
+}
+
 int waitq_wake_all(struct waitq *q)
 {
     int n = 0;

@@ -114,6 +114,9 @@ int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible);
 /* Wake the first waiter / all waiters (interrupts off). Return how many. */
 int waitq_wake_one(struct waitq *q);
 int waitq_wake_all(struct waitq *q);
+/* Move the first waiter of from to the end of to, still blocked, now
+ * waiting on what (interrupts off). Returns 1, or 0 if from was empty. */
+int waitq_requeue_one(struct waitq *from, struct waitq *to, const char *what);
 /* The first waiter, without waking it (interrupts off). */
 struct thread *waitq_first(struct waitq *q);
 

@@ -168,6 +168,7 @@ void sem_up(struct semaphore *s)
 void cond_init(struct condvar *c, const char *name)
 {
     waitq_init(&c->q, name);
+    c->mutex = NULL;
     memset(&c->stats, 0, sizeof c->stats);
 }
 
@@ -178,22 +179,41 @@ void cond_wait(struct condvar *c, struct mutex *m)
     /* Interrupts stay off from the unlock until we are on c's queue, so a
      * signal between the two cannot be lost. */
     mutex_unlock(m);
+    c->mutex = m;
     sleep_counted(&c->q, &c->stats);
-    mutex_lock(m);
+    /* Signalled while m was held, we were moved to m's queue, and
+     * mutex_unlock has made us the owner already (cond_signal). */
+    if (m->owner != current)
+        mutex_lock(m);
     irq_restore(f);
+}
+
+/* Hand the longest waiter on, to the mutex's queue if it is held, or
+ * wake it. Returns 0 if there was none. Interrupts off. */
+static int cond_pass_one(struct condvar *c)
+{
+    struct mutex *m = c->mutex;
+    if (m && m->owner && waitq_requeue_one(&c->q, &m->q, m->q.name)) {
+        /* It acquires m by waiting for it: count that as mutex_lock would. */
+        m->stats.ops++;
+        m->stats.contended++;
+        return 1;
+    }
+    return waitq_wake_one(&c->q);
 }
 
 void cond_signal(struct condvar *c)
 {
     uint32_t f = irq_save();
-    waitq_wake_one(&c->q);
+    cond_pass_one(c);
     irq_restore(f);
 }
 
 void cond_broadcast(struct condvar *c)
 {
     uint32_t f = irq_save();
-    waitq_wake_all(&c->q);
+    while (cond_pass_one(c))
+        ;
     irq_restore(f);
 }
 

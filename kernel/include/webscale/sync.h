@@ -84,14 +84,19 @@ void sem_up(struct semaphore *s);     /* IRQ-safe */
 
 struct condvar {
     struct waitq q;
+    struct mutex *mutex;     /* the one its waiters wait with (set by cond_wait) */
     struct sync_stats stats;
 };
 
 void cond_init(struct condvar *c, const char *name);
 /* Atomically release m and sleep; m is held again on return. */
 void cond_wait(struct condvar *c, struct mutex *m);
-void cond_signal(struct condvar *c);    /* wake the longest waiter; IRQ-safe */
-void cond_broadcast(struct condvar *c); /* wake them all; IRQ-safe */
+/* Wake the longest waiter; IRQ-safe. While its mutex is held (by the
+ * signaller, usually), the waiter is not woken only to block on the mutex:
+ * it moves to the end of the mutex's queue, and mutex_unlock hands it the
+ * mutex. */
+void cond_signal(struct condvar *c);
+void cond_broadcast(struct condvar *c); /* the same for every waiter; IRQ-safe */
 
 /* A bounded FIFO of fixed-size messages in a buffer the caller provides
  * (capacity * msg_size bytes). */
