@@ -13,7 +13,6 @@
 #define ICW1_INIT 0x10   /* start initialisation */
 #define ICW1_ICW4 0x01   /* ICW4 will follow */
 #define ICW4_8086 0x01   /* 8086/88 mode, not MCS-80 */
-#define OCW2_EOI  0x20   /* non-specific end of interrupt */
 #define OCW3_READ_ISR 0x0B
 /* In-service register bit of each chip's last line: IRQ 7 on the master,
  * 15 on the slave. A spurious interrupt arrives there with the bit clear. */
