@@ -153,13 +153,13 @@ void schedule(enum switch_reason why)
             prev->voluntary++;
     }
     stats.by_reason[why]++;
-    sched_switch_count++;
 
     next->state = THREAD_RUNNING;
     current = next;
     sched_prev = prev;
     sched_last_reason = why;
     trace_switch(now, prev->id, next->id, why);
+    sched_switch_count++;    /* counts switches and trace records: one counter */
     switch_context(&prev->ctx, next->ctx);
     /* We are prev again, resumed by somebody else's schedule(). */
     sched_finish_switch();

@@ -418,7 +418,7 @@ class WsTrace(gdb.Command):
         n = int(arg.strip() or "20", 0)
         try:
             ring = var("trace_ring")
-            count = int(var("trace_count"))
+            count = int(var("sched_switch_count"))   # one per switch and record
         except gdb.GdbError:
             raise gdb.GdbError("ws trace: this kernel has no trace ring (kernel/trace.c)")
         size = ring.type.sizeof // ring[0].type.sizeof
