@@ -13,6 +13,7 @@
 #define ICW1_INIT 0x10   /* start initialisation */
 #define ICW1_ICW4 0x01   /* ICW4 will follow */
 #define ICW4_8086 0x01   /* 8086/88 mode, not MCS-80 */
+#define OCW2_EOI  0x20   /* non-specific end of interrupt */
 #define OCW3_READ_ISR 0x0B
 /* In-service register bit of each chip's last line: IRQ 7 on the master,
  * 15 on the slave. A spurious interrupt arrives there with the bit clear. */
@@ -29,6 +30,10 @@ static void write_masks(void)
     outb(PIC1_DATA, masked & 0xFF);
     outb(PIC2_DATA, masked >> 8);
 }
+
+uint16_t irq_eoi_port = PIC1_CMD, irq_eoi_port_second = PIC2_CMD;
+uint8_t irq_eoi_cmd = OCW2_EOI;
+uint32_t irq_eoi_second_vector = PIC_IRQ_BASE + 8;   /* the slave's lines */
 
 void irq_controller_init(void)
 {

@@ -5,7 +5,6 @@
 #define DRIVERS_PIC_H
 
 #include <stdint.h>
-#include "drivers/pic_regs.h"
 #include "kernel/irq.h"
 #include "kernel/x86.h"
 
@@ -20,6 +19,8 @@ _Static_assert(PIC_NUM_IRQS == IRQ_LINES, "<webscale/system.h> sizes irq_get_sta
 _Static_assert(IRQ_SPURIOUS_MASTER == 7 && IRQ_SPURIOUS_SLAVE == 15,
                "kernel/irq.h names each 8259's last line");
 
+#define PIC1_CMD  0x20   /* master: ICW1, OCW2, OCW3 */
+#define PIC2_CMD  0xA0
 #define OCW3_READ_IRR 0x0A
 
 /* The master's interrupt request register, by one read: pic.c leaves the

@@ -1,7 +1,6 @@
 /* The 8253/8254 programmable interval timer, channel 0 on IRQ 0. The
  * kernel's clock uses it only through kernel/clock.h, which pit.c
- * implements (clock_hw_start, clock_hw_vector); the counter is read inline
- * (pit_count, for kernel/clock_read.h). */
+ * implements (clock_hw_start, clock_hw_since_tick, clock_hw_vector). */
 #ifndef DRIVERS_PIT_H
 #define DRIVERS_PIT_H
 
@@ -14,7 +13,7 @@
 #define PIT_LATCH_CH0    0x00   /* counter latch command for channel 0 */
 
 /* Latch channel 0 and read it, low byte then high: reload .. 1 through
- * each tick. Inline for the clock read on the switch path (clock_read.h). */
+ * each tick. */
 static inline uint16_t pit_count(void)
 {
     outb(PIT_CMD_PORT, PIT_LATCH_CH0);

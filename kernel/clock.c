@@ -12,7 +12,6 @@
 static volatile uint64_t ticks;
 static uint32_t hz = HZ;
 uint32_t clock_reload;           /* PIT input clocks per tick */
-uint32_t clock_half_reload;
 uint64_t clock_tick_raw;         /* ticks * reload, kept by the PIT handler */
 static uint64_t last_ns;         /* keeps clock_ns monotonic */
 static uint64_t last_raw;        /* keeps clock_raw monotonic */
@@ -30,7 +29,6 @@ void clock_init(uint32_t rate)
 {
     hz = rate;
     clock_reload = clock_hw_start(rate, clock_tick);
-    clock_half_reload = clock_reload / 2;
 }
 
 uint64_t clock_tick_at_or_after(uint64_t ns)

@@ -23,7 +23,14 @@ void clock_init(uint32_t hz);
 /* Fire tick from the timer's IRQ hz times a second; returns the reload
  * (input clocks per tick). */
 uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick);
-/* The counter itself is read inline: kernel/clock_read.h. */
+/* Input clocks since the last tick the handler counted, 0 .. 2 * reload:
+ * how far the counter has run down since it reloaded, plus a whole tick
+ * when the counter has wrapped again with the tick's interrupt still
+ * pending (interrupts off: the handler has not run). Interrupts off. A
+ * direct call, not a pointer: the scheduler stamps every switch with it
+ * (kernel/clock_read.h), and the switch's instruction count is
+ * benchmarked. */
+uint32_t clock_hw_since_tick(void);
 /* The IDT vector the tick arrives on (measure_preempt.c stamps its entry). */
 int clock_hw_vector(void);
 

@@ -9,10 +9,8 @@
  * and the resched test inline, in trap.c's order (handler, EOI, switch).
  * [Intel SDM vol. 3A, 6.13 "Error code"; 6.15 table 6-1 for which vectors
  * push one] */
-#include "drivers/pic_regs.h"
 
 #define VECTOR_IRQ0 32      /* IRQ_VECTOR_BASE (kernel/irq.h) */
-#define VECTOR_IRQ8 40      /* the first line of the slave 8259 */
 
     .cfi_sections .debug_frame
 
@@ -107,11 +105,14 @@ irqentry:
     addl $4, %esp
     .cfi_adjust_cfa_offset -4
     decl irq_nesting
-    movb $OCW2_EOI, %al
-    cmpl $VECTOR_IRQ8, %ebx
+    /* The EOI as the controller's driver described it (kernel/irq.h). */
+    movb irq_eoi_cmd, %al
+    cmpl irq_eoi_second_vector, %ebx
     jb 1f
-    outb %al, $PIC2_CMD                 /* the slave's line: both chips */
-1:  outb %al, $PIC1_CMD
+    movw irq_eoi_port_second, %dx       /* a second chip's line: both chips */
+    outb %al, %dx
+1:  movw irq_eoi_port, %dx
+    outb %al, %dx
     cmpl $0, need_resched
     je trapret
     pushl %esp                          /* the trapframe, for ws bt */
