@@ -31,6 +31,10 @@ static void write_masks(void)
     outb(PIC2_DATA, masked >> 8);
 }
 
+uint16_t irq_eoi_port = PIC1_CMD, irq_eoi_port_second = PIC2_CMD;
+uint8_t irq_eoi_cmd = OCW2_EOI;
+uint32_t irq_eoi_second_vector = PIC_IRQ_BASE + 8;   /* the slave's lines */
+
 void irq_controller_init(void)
 {
     outb(PIC1_CMD, ICW1_INIT | ICW1_ICW4); io_wait();
@@ -66,7 +70,9 @@ void irq_eoi(int irq)
 static uint8_t read_isr(uint16_t cmd_port)
 {
     outb(cmd_port, OCW3_READ_ISR);
-    return inb(cmd_port);
+    uint8_t isr = inb(cmd_port);
+    outb(cmd_port, OCW3_READ_IRR);   /* what pic_master_irr() expects */
+    return isr;
 }
 
 int irq_is_spurious(int irq)

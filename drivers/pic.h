@@ -23,6 +23,13 @@ _Static_assert(IRQ_SPURIOUS_MASTER == 7 && IRQ_SPURIOUS_SLAVE == 15,
 #define PIC2_CMD  0xA0
 #define OCW3_READ_IRR 0x0A
 
+/* The master's interrupt request register, by one read: pic.c leaves the
+ * master's OCW3 selecting the IRR (its state after initialization
+ * [8259A datasheet, "Reading the 8259A status"]) and puts it back after
+ * each ISR read, so the clock's read on the switch path needs no OCW3
+ * write first. */
+static inline uint8_t pic_master_irr(void) { return inb(PIC1_CMD); }
+
 /* Is the line requested but not yet serviced? (Its chip's interrupt
  * request register.) Inline, for the PIT driver: the clock asks on every
  * read that lands just after a tick, a preempting switch among them. */

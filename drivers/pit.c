@@ -9,16 +9,16 @@
 #include "drivers/pit.h"
 #include "kernel/x86.h"
 
-#define PIT_CH0_PORT 0x40
-#define PIT_CMD_PORT 0x43
 #define PIT_SEL_CH0      0x00
-#define PIT_LATCH_CH0    0x00   /* counter latch command for channel 0 */
 #define PIT_ACCESS_LOHI  0x30   /* low byte then high byte */
 #define PIT_MODE_RATE    0x04   /* mode 2 */
 
+static uint32_t reload, half_reload;
+
 uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick)
 {
-    uint32_t reload = (PIT_INPUT_HZ + hz / 2) / hz;
+    reload = (PIT_INPUT_HZ + hz / 2) / hz;
+    half_reload = reload / 2;
     outb(PIT_CMD_PORT, PIT_SEL_CH0 | PIT_ACCESS_LOHI | PIT_MODE_RATE);
     outb(PIT_CH0_PORT, reload & 0xFF);
     outb(PIT_CH0_PORT, (reload >> 8) & 0xFF);
@@ -26,13 +26,16 @@ uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick)
     return reload;
 }
 
-uint16_t clock_hw_count(void)
+uint32_t clock_hw_since_tick(void)
 {
-    outb(PIT_CMD_PORT, PIT_LATCH_CH0);
-    uint8_t lo = inb(PIT_CH0_PORT);
-    uint8_t hi = inb(PIT_CH0_PORT);
-    return lo | (hi << 8);
+    uint32_t count = pit_count();
+    uint32_t since = count < reload ? reload - count : 0;   /* mode 2: reload .. 1 */
+    /* A count in the tick's first half with IRQ 0 requested: the counter
+     * wrapped after the last counted tick. Only then is the PIC asked;
+     * pic.c leaves the master's OCW3 on the IRR, so that is one read. */
+    if (__builtin_expect(count > half_reload, 0) && (pic_master_irr() & (1u << IRQ_PIT)))
+        since += reload;
+    return since;
 }
 
-int clock_hw_tick_pending(void) { return pic_pending(IRQ_PIT); }
 int clock_hw_vector(void) { return IRQ_VECTOR_BASE + IRQ_PIT; }

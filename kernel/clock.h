@@ -23,18 +23,21 @@ void clock_init(uint32_t hz);
 /* Fire tick from the timer's IRQ hz times a second; returns the reload
  * (input clocks per tick). */
 uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick);
-/* Latch and read the down-counter: reload .. 1 through each tick.
- * Interrupts off. A direct call, not a pointer: the scheduler reads it on
- * every switch, and the switch's instruction count is benchmarked. */
-uint16_t clock_hw_count(void);
-/* Has the tick's interrupt been raised and not yet serviced? */
-int clock_hw_tick_pending(void);
+/* Input clocks since the last tick the handler counted, 0 .. 2 * reload:
+ * how far the counter has run down since it reloaded, plus a whole tick
+ * when the counter has wrapped again with the tick's interrupt still
+ * pending (interrupts off: the handler has not run). Interrupts off. A
+ * direct call, not a pointer: the scheduler stamps every switch with it
+ * (kernel/clock_read.h), and the switch's instruction count is
+ * benchmarked. */
+uint32_t clock_hw_since_tick(void);
 /* The IDT vector the tick arrives on (measure_preempt.c stamps its entry). */
 int clock_hw_vector(void);
 
 /* PIT input clocks (1/1193182 s, 838 ns each) since the PIT started.
- * Interrupts must be off. Cheap (three port accesses, no division): the
- * scheduler reads it on every switch to charge CPU time. */
+ * Interrupts must be off. Cheap (three port accesses, no division), and
+ * never less than its last reading. The scheduler reads the clock on its
+ * own, inline (kernel/clock_read.h), and keeps CPU time in these units. */
 uint64_t clock_raw(void);
 
 /* Nanoseconds per PIT input clock in 16.16 fixed point, rounded up:

@@ -33,6 +33,14 @@ extern volatile int irq_nesting;
 /* ---- the controller's side (drivers/pic.c) ---- */
 
 void irq_controller_init(void);   /* remap to IRQ_VECTOR_BASE, everything masked */
+/* How to end an interrupt, described by irq_controller_init for the IRQ
+ * fast path (kernel/vectors.S), which sends it inline instead of calling
+ * irq_eoi: write irq_eoi_cmd to irq_eoi_port, and first to
+ * irq_eoi_port_second as well for vectors from irq_eoi_second_vector on
+ * (the lines of a second, cascaded controller). */
+extern uint16_t irq_eoi_port, irq_eoi_port_second;
+extern uint8_t irq_eoi_cmd;
+extern uint32_t irq_eoi_second_vector;
 void irq_unmask(int irq);
 void irq_mask(int irq);
 void irq_eoi(int irq);

@@ -10,6 +10,7 @@
 #include <webscale/system.h>
 #include <webscale/time.h>
 #include "kernel/clock.h"
+#include "kernel/clock_read.h"
 #include "kernel/sched.h"
 #include "kernel/trace.h"
 #include "kernel/trap.h"
@@ -34,7 +35,10 @@ static uint32_t slice_ticks = 1;
 static uint32_t slice_left = 1;
 static int preemptive = 1;
 
-static uint64_t last_switch_raw;   /* clock_raw() at the last switch */
+uint64_t sched_switch_raw;         /* the clock at the last switch */
+/* Set by sched_tick when it asks for the switch, so that the IRQ tail's
+ * schedule() takes the tick's own timestamp instead of reading the PIT. */
+static int switch_at_tick;
 static struct sched_stats stats;
 static int16_t tick_owner[SCHED_HISTORY];
 
@@ -119,6 +123,8 @@ void schedule(enum switch_reason why)
     if (!next)
         next = idle_thread;
     need_resched = 0;
+    int at_tick = switch_at_tick;
+    switch_at_tick = 0;
     slice_left = slice_ticks;
     if (next == prev) {
         prev->state = THREAD_RUNNING;
@@ -127,9 +133,17 @@ void schedule(enum switch_reason why)
     }
     ASSERT(next == idle_thread || next->state == THREAD_READY);
 
-    uint64_t now = clock_raw();
-    prev->cpu_ns += clock_raw_to_ns(now - last_switch_raw);
-    last_switch_raw = now;
+    /* Charge prev from the last switch to now, in PIT input clocks (ps and
+     * top convert). A switch at a tick is stamped with the tick itself:
+     * prev ran whole ticks up to it, and the moment of IRQ latency after it
+     * goes to next. No reading goes behind the last one, so the CPU times
+     * of all threads add up to the clock. */
+    uint64_t now = at_tick ? clock_tick_raw : clock_read_raw();
+    if (__builtin_expect((int64_t)(now - sched_switch_raw) < 0, 0))
+        now = sched_switch_raw;
+    prev->cpu_raw += now - sched_switch_raw;
+    prev->off_cpu_raw = now;
+    sched_switch_raw = now;
     if (prev == idle_thread) {
         prev->state = THREAD_READY;    /* runnable, though never queued */
     } else {
@@ -139,13 +153,13 @@ void schedule(enum switch_reason why)
             prev->voluntary++;
     }
     stats.by_reason[why]++;
-    sched_switch_count++;
 
     next->state = THREAD_RUNNING;
     current = next;
     sched_prev = prev;
     sched_last_reason = why;
     trace_switch(now, prev->id, next->id, why);
+    sched_switch_count++;    /* counts switches and trace records: one counter */
     switch_context(&prev->ctx, next->ctx);
     /* We are prev again, resumed by somebody else's schedule(). */
     sched_finish_switch();
@@ -269,6 +283,7 @@ void sched_tick(uint64_t tick)
             need_resched = 1;
         slice_left = slice_ticks;
     }
+    switch_at_tick = need_resched;
 }
 
 void sched_preempt(void)
@@ -284,6 +299,7 @@ void sched_preempt(void)
         schedule(SWITCH_PREEMPT);
     } else {
         need_resched = 0;
+        switch_at_tick = 0;
     }
 }
 
@@ -392,6 +408,18 @@ int waitq_wake_one(struct waitq *q)
     return 1;
 }
 
+int waitq_requeue_one(struct waitq *from, struct waitq *to, const char *what)
+{
+    struct thread *t = waitq_first(from);
+    if (!t)
+        return 0;
+    ASSERT(t->state == THREAD_BLOCKED);
+    list_remove(&t->link);
+    list_push_back(&to->waiters, &t->link);
+    t->wait_on = what;
+    return 1;
+}
+
 int waitq_wake_all(struct waitq *q)
 {
     int n = 0;
@@ -425,20 +453,23 @@ void sched_get_stats(struct sched_stats *s)
     uint32_t f = irq_save();
     *s = stats;
     s->switches = sched_switch_count;
-    s->idle_ns = idle_thread->cpu_ns;
-    if (current == idle_thread)
-        s->idle_ns += sched_running_ns();
+    s->idle_ns = sched_cpu_ns(idle_thread);
     s->runnable = runq_len;
     irq_restore(f);
 }
 
 /* CPU time of the running thread includes the part of its current turn. */
-uint64_t sched_running_ns(void)
+uint64_t sched_cpu_ns(const struct thread *t)
 {
     uint32_t f = irq_save();
-    uint64_t d = clock_raw_to_ns(clock_raw() - last_switch_raw);
+    uint64_t raw = t->cpu_raw;
+    if (t == current) {
+        uint64_t d = clock_raw() - sched_switch_raw;
+        if ((int64_t)d > 0)
+            raw += d;
+    }
     irq_restore(f);
-    return d;
+    return clock_raw_to_ns(raw);
 }
 
 const char *sched_reason_name(enum switch_reason r)

@@ -47,7 +47,8 @@ struct thread {
     uint8_t *stack;             /* lowest address; holds the sentinel */
     uint32_t stack_size;
     const char *wait_on;        /* what a blocked thread waits for */
-    uint64_t cpu_ns;
+    uint64_t cpu_raw;           /* CPU time in PIT input clocks: sched_cpu_ns() converts */
+    uint64_t off_cpu_raw;       /* the clock when it last left the CPU */
     uint64_t wake_tick;         /* with WAIT_TIMED: the PIT tick that wakes it */
     struct list_node timer_link; /* with WAIT_TIMED: on the sleep list, by wake_tick */
     uint32_t voluntary, involuntary;
@@ -89,8 +90,20 @@ void thread_die(struct thread *t, int code);
 int sched_can_sleep(void);
 /* Nonzero while the scheduler itself runs (an exception there panics). */
 extern volatile int sched_busy;
-/* How long the running thread has held the CPU in its current turn. */
-uint64_t sched_running_ns(void);
+/* The clock (PIT input clocks) at the last switch: when the running thread
+ * got the CPU. */
+extern uint64_t sched_switch_raw;
+
+/* How long the running thread was off the CPU before this turn, in PIT
+ * input clocks: from the two timestamps its switches took, no clock read.
+ * After a wait, that is the time it waited (and then sat on the run queue). */
+static inline uint64_t sched_off_cpu_raw(void)
+{
+    return sched_switch_raw - current->off_cpu_raw;
+}
+
+/* t's CPU time in ns, the running thread's current turn included. */
+uint64_t sched_cpu_ns(const struct thread *t);
 
 /* Put current to sleep on q (interrupts off); returns after a wake. */
 void waitq_sleep(struct waitq *q);
@@ -101,6 +114,9 @@ int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible);
 /* Wake the first waiter / all waiters (interrupts off). Return how many. */
 int waitq_wake_one(struct waitq *q);
 int waitq_wake_all(struct waitq *q);
+/* Move the first waiter of from to the end of to, still blocked, now
+ * waiting on what (interrupts off). Returns 1, or 0 if from was empty. */
+int waitq_requeue_one(struct waitq *from, struct waitq *to, const char *what);
 /* The first waiter, without waking it (interrupts off). */
 struct thread *waitq_first(struct waitq *q);
 

@@ -18,15 +18,23 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
-/* Sleep on q and add the time asleep to the object's statistics.
- * Interrupts are off: the cheap raw clock will do. */
+/* Sleep on q and add the time asleep to the object's statistics: from
+ * the timestamps of the switch out and the switch back in, which the
+ * scheduler takes anyway, so a contended wait reads no clock. */
 static void sleep_counted(struct waitq *q, struct sync_stats *st)
 {
     ASSERT_IRQS_OFF();
-    uint64_t t0 = clock_raw();
     st->contended++;
     waitq_sleep(q);
-    st->wait_ns += clock_raw_to_ns(clock_raw() - t0);
+    st->wait_raw += sched_off_cpu_raw();
+}
+
+uint64_t sync_wait_ns(const struct sync_stats *st)
+{
+    uint32_t f = irq_save();
+    uint64_t raw = st->wait_raw;
+    irq_restore(f);
+    return clock_raw_to_ns(raw);
 }
 
 /* ---- event count ---- */
@@ -160,6 +168,7 @@ void sem_up(struct semaphore *s)
 void cond_init(struct condvar *c, const char *name)
 {
     waitq_init(&c->q, name);
+    c->mutex = NULL;
     memset(&c->stats, 0, sizeof c->stats);
 }
 
@@ -170,22 +179,41 @@ void cond_wait(struct condvar *c, struct mutex *m)
     /* Interrupts stay off from the unlock until we are on c's queue, so a
      * signal between the two cannot be lost. */
     mutex_unlock(m);
+    c->mutex = m;
     sleep_counted(&c->q, &c->stats);
-    mutex_lock(m);
+    /* Signalled while m was held, we were moved to m's queue, and
+     * mutex_unlock has made us the owner already (cond_signal). */
+    if (m->owner != current)
+        mutex_lock(m);
     irq_restore(f);
+}
+
+/* Hand the longest waiter on, to the mutex's queue if it is held, or
+ * wake it. Returns 0 if there was none. Interrupts off. */
+static int cond_pass_one(struct condvar *c)
+{
+    struct mutex *m = c->mutex;
+    if (m && m->owner && waitq_requeue_one(&c->q, &m->q, m->q.name)) {
+        /* It acquires m by waiting for it: count that as mutex_lock would. */
+        m->stats.ops++;
+        m->stats.contended++;
+        return 1;
+    }
+    return waitq_wake_one(&c->q);
 }
 
 void cond_signal(struct condvar *c)
 {
     uint32_t f = irq_save();
-    waitq_wake_one(&c->q);
+    cond_pass_one(c);
     irq_restore(f);
 }
 
 void cond_broadcast(struct condvar *c)
 {
     uint32_t f = irq_save();
-    waitq_wake_all(&c->q);
+    while (cond_pass_one(c))
+        ;
     irq_restore(f);
 }
 

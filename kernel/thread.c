@@ -285,7 +285,7 @@ int thread_snapshot(struct thread_info *out, int max)
             strlcpy(i->name, t->name, sizeof i->name);
             i->state = state_name(t->state);
             i->wait_on = t->wait_on ? t->wait_on : "";
-            i->cpu_ns = t->cpu_ns + (t == current ? sched_running_ns() : 0);
+            i->cpu_ns = sched_cpu_ns(t);
             i->voluntary = t->voluntary;
             i->involuntary = t->involuntary;
             i->stack_size = t->stack_size;

@@ -1,7 +1,7 @@
 /* The scheduling trace ring: written by schedule() through trace_switch()
  * (kernel/trace.h), read by the shell's `trace` through trace_snapshot(),
  * and by GDB's `ws trace` (tools/gdb/ws.py reads trace_ring and
- * trace_count directly). 16 KiB of .bss, away from code (linker.ld).
+ * sched_switch_count directly). 16 KiB of .bss, away from code (linker.ld).
  * Beside it, the names of the last TRACE_NAMES threads created, so that
  * `trace dump` can still name a thread that has ended. */
 #include "kernel/clock.h"
@@ -17,12 +17,11 @@ struct trace_name {
 static struct trace_name trace_names[TRACE_NAMES] = { [0 ... TRACE_NAMES - 1] = { .id = -1 } };
 
 struct trace_slot trace_ring[TRACE_RECORDS];
-uint64_t trace_count;
 
 int trace_snapshot(struct trace_record *out, int max, uint64_t *total)
 {
     uint32_t f = irq_save();
-    uint64_t count = trace_count;
+    uint64_t count = sched_switch_count;
     int n = count < TRACE_RECORDS ? (int)count : TRACE_RECORDS;
     if (n > max)
         n = max;

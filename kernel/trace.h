@@ -1,6 +1,6 @@
 /* Recording into the scheduling trace ring (<webscale/trace.h>). Inline:
  * schedule() calls it on every switch with the time it has already read,
- * so it is five stores and an increment: no lock (interrupts are off
+ * so it is five stores: no lock (interrupts are off
  * there: schedule() asserts it), no branch, no division. */
 #ifndef KERNEL_TRACE_H
 #define KERNEL_TRACE_H
@@ -19,19 +19,20 @@ struct trace_slot {
 };
 
 extern struct trace_slot trace_ring[TRACE_RECORDS];
-extern uint64_t trace_count;        /* records ever written; the next goes to count % N */
+/* Records ever written: the scheduler's one switch counter, which
+ * schedule() increments after each record (the next goes to count % N). */
+extern volatile uint64_t sched_switch_count;
 
 /* thread_create_ex() tells the trace every new thread's id and name. */
 void trace_thread_created(int id, const char *name);
 
 static inline void trace_switch(uint64_t raw, int from, int to, int reason)
 {
-    struct trace_slot *r = &trace_ring[(uint32_t)trace_count & (TRACE_RECORDS - 1)];
+    struct trace_slot *r = &trace_ring[(uint32_t)sched_switch_count & (TRACE_RECORDS - 1)];
     r->raw = raw;
     r->from = (int16_t)from;
     r->to = (int16_t)to;
     r->reason = (uint8_t)reason;
-    trace_count++;
 }
 
 #endif

@@ -1,10 +1,16 @@
-/* The entry points of all 48 interrupt vectors and the common path.
+/* The entry points of all 48 interrupt vectors and the two common paths.
  *
  * Each entry point makes the stack look the same (a fake error code where the CPU
- * pushes none, then the vector number) and jumps to alltraps, which saves
- * the general registers and calls trap(struct trapframe *) in trap.c.
+ * pushes none, then the vector number). Exceptions, and the two IRQ lines
+ * that can be spurious (7 and 15), jump to alltraps, which saves the
+ * general registers and calls trap(struct trapframe *) in trap.c: the full
+ * path, with the exception report. Every other IRQ takes irqentry, the
+ * fast path: the same frame, then straight to the handler table, the EOI
+ * and the resched test inline, in trap.c's order (handler, EOI, switch).
  * [Intel SDM vol. 3A, 6.13 "Error code"; 6.15 table 6-1 for which vectors
  * push one] */
+
+#define VECTOR_IRQ0 32      /* IRQ_VECTOR_BASE (kernel/irq.h) */
 
     .cfi_sections .debug_frame
 
@@ -31,17 +37,27 @@ vector\n:
     .irp n, 8,10,11,12,13,14,17,21,29,30
     STUB_ERR \n
     .endr
-    /* IRQ 0-15, remapped by the PIC to vectors 32-47 */
-    .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+    /* IRQ 0-15, remapped by the PIC to vectors 32-47; 7 and 15 can be
+     * spurious, and trap.c's irq_dispatch asks the PIC about them. */
+.macro IRQ_STUB n
+    .globl vector\n
+vector\n:
+    pushl $0
+    pushl $\n
+    jmp irqentry
+.endm
+    .irp n, 32,33,34,35,36,37,38,40,41,42,43,44,45,46
+    IRQ_STUB \n
+    .endr
+    .irp n, 39,47
     STUB \n
     .endr
 
 /* Stack on entry: vector, error code, eip, cs, eflags. The CFI describes
  * it as a signal frame so GDB's backtrace continues into the interrupted
- * code. */
-    .globl alltraps
-    .type alltraps, @function
-alltraps:
+ * code. Both common paths start this way: save the general registers,
+ * completing the struct trapframe (kernel/trap.h). */
+.macro SAVE_FRAME
     .cfi_startproc simple
     .cfi_signal_frame
     .cfi_def_cfa %esp, 20
@@ -55,9 +71,53 @@ alltraps:
     .cfi_offset %ebp, -44
     .cfi_offset %esi, -48
     .cfi_offset %edi, -52
+.endm
+
+    .globl alltraps
+    .type alltraps, @function
+alltraps:
+    SAVE_FRAME
     pushl %esp                  /* struct trapframe * */
     .cfi_adjust_cfa_offset 4
     call trap
+    addl $4, %esp
+    .cfi_adjust_cfa_offset -4
+    jmp trapret
+    .cfi_endproc
+    .size alltraps, . - alltraps
+
+/* The IRQ fast path. ebx (callee-saved, so it survives the calls) holds
+ * the vector; the tables are trap.c's, indexed by IRQ line. The handler
+ * runs with interrupts off, as on the full path. tools/gdb/ws.py unwinds
+ * a preempted thread through the word above sched_preempt's return
+ * address, the trapframe pointer pushed for it here as on the full path. */
+    .globl irqentry
+    .type irqentry, @function
+irqentry:
+    SAVE_FRAME
+    movl 32(%esp), %ebx                 /* struct trapframe's vector */
+    incl irq_nesting
+    addl $1, irq_counts - 8 * VECTOR_IRQ0(, %ebx, 8)
+    adcl $0, irq_counts - 8 * VECTOR_IRQ0 + 4(, %ebx, 8)
+    pushl irq_args - 4 * VECTOR_IRQ0(, %ebx, 4)
+    .cfi_adjust_cfa_offset 4
+    call *irq_handlers - 4 * VECTOR_IRQ0(, %ebx, 4)
+    addl $4, %esp
+    .cfi_adjust_cfa_offset -4
+    decl irq_nesting
+    /* The EOI as the controller's driver described it (kernel/irq.h). */
+    movb irq_eoi_cmd, %al
+    cmpl irq_eoi_second_vector, %ebx
+    jb 1f
+    movw irq_eoi_port_second, %dx       /* a second chip's line: both chips */
+    outb %al, %dx
+1:  movw irq_eoi_port, %dx
+    outb %al, %dx
+    cmpl $0, need_resched
+    je trapret
+    pushl %esp                          /* the trapframe, for ws bt */
+    .cfi_adjust_cfa_offset 4
+    call sched_preempt
     addl $4, %esp
     .cfi_adjust_cfa_offset -4
     .globl trapret
@@ -68,7 +128,7 @@ trapret:
     .cfi_adjust_cfa_offset -8
     iret
     .cfi_endproc
-    .size alltraps, . - alltraps
+    .size irqentry, . - irqentry
 
     .section .rodata
     .balign 4

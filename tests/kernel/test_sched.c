@@ -222,6 +222,56 @@ static void test_accounting(void)
     KT_ASSERT(s.idle_ns > 0);
 }
 
+/* The CPU times that ps shows (thread_snapshot) and the clock, read at
+ * one instant. */
+static uint64_t cpu_total_ns(uint64_t *now)
+{
+    static struct thread_info info[64];
+    uint32_t f = irq_save();
+    int n = thread_snapshot(info, 64);
+    *now = clock_ns();
+    irq_restore(f);
+    KT_ASSERT(n <= 64);
+    uint64_t sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += info[i].cpu_ns;
+    return sum;
+}
+
+static void yield_until_stop(void *arg)
+{
+    while (!stop)
+        thread_yield();
+}
+
+/* CPU time is kept in PIT input clocks, stamped from the tick itself when
+ * a thread is preempted at one: the times of all threads still add up to
+ * the time that passed, within a tick, whatever mix of preemption, yields,
+ * sleeps and idle filled it. (Threads stay alive over the window: a dead
+ * thread's time leaves ps with it.) */
+static void test_cpu_time_adds_up(void)
+{
+    struct spinner a = { 0 };
+    stop = 0;
+    uint64_t t0, t1;
+    uint64_t c0 = cpu_total_ns(&t0);
+    thread_t *ts = thread_create("spinA", spin_count, &a);
+    thread_t *ty = thread_create("yielder", yield_until_stop, NULL);
+    thread_t *tz = thread_create("sleepy", sleepy, &(struct thread_info){ 0 });
+    KT_ASSERT(ts && ty && tz);
+    thread_sleep_ms(60);
+    stop = 1;
+    thread_sleep_ms(60);     /* idle now: sleepy still sleeps in 5 ms steps */
+    uint64_t c1 = cpu_total_ns(&t1);
+    thread_join(ts);
+    thread_join(ty);
+    thread_join(tz);
+    KT_ASSERT(a.count > 0);
+    uint64_t used = c1 - c0, passed = t1 - t0;
+    KT_ASSERT(passed > 100 * NS_PER_MS);
+    KT_ASSERT_RANGE(used, passed - clock_tick_ns(), passed + clock_tick_ns());
+}
+
 /* The clock is monotonic and has sub-tick resolution. */
 static void test_clock(void)
 {
@@ -264,6 +314,7 @@ static const struct ktest_case sched_cases[] = {
     { "slice_is_settable", test_slice_is_settable },
     { "cooperative_mode", test_cooperative_mode },
     { "accounting", test_accounting },
+    { "cpu_time_adds_up", test_cpu_time_adds_up },
     { "clock", test_clock },
 };
 KTEST_SUITE(sched, sched_cases);

@@ -55,7 +55,7 @@ static void test_mutex_keeps_counter_exact(void)
     KT_ASSERT_EQ(run_adders(1), WORKERS * ROUNDS);
     KT_ASSERT_EQ(counter_lock.stats.ops, WORKERS * ROUNDS);
     KT_ASSERT(counter_lock.stats.contended > 0);
-    KT_ASSERT(counter_lock.stats.wait_ns > 0);
+    KT_ASSERT(sync_wait_ns(&counter_lock.stats) > 0);
     KT_ASSERT(counter_lock.owner == NULL);
 }
 
@@ -107,6 +107,31 @@ static void test_semaphore_fifo(void)
     sem_up(&sem);
     KT_ASSERT_EQ(sem_trydown(&sem), 0);
     KT_ASSERT_EQ(sem.stats.contended, 3);
+}
+
+/* The wait time a semaphore counts comes from the switch's own timestamps
+ * (out at the block, back in after the wake): it matches what the waiter
+ * reads on the clock around its sem_down, to a few microseconds. */
+static volatile uint64_t down_before, down_after;
+static void timed_down(void *arg)
+{
+    down_before = clock_ns();
+    sem_down(&sem);
+    down_after = clock_ns();
+}
+
+static void test_semaphore_wait_time(void)
+{
+    sem_init(&sem, 0, "timed sem");
+    thread_t *t = thread_create("timed", timed_down, NULL);
+    KT_ASSERT(t);
+    thread_sleep_ms(20);
+    sem_up(&sem);
+    thread_join(t);
+    uint64_t seen = down_after - down_before, counted = sync_wait_ns(&sem.stats);
+    KT_ASSERT_EQ(sem.stats.contended, 1);
+    KT_ASSERT(seen > 15 * NS_PER_MS);
+    KT_ASSERT_RANGE(counted, seen - 20 * NS_PER_US, seen);
 }
 
 static struct mutex cv_lock;
@@ -178,6 +203,85 @@ static void test_mutex_fifo_handoff(void)
     mutex_unlock(&handoff);
 }
 
+/* ---- handoff and FIFO order while the PIT preempts everyone ---- */
+
+static volatile int spin_stop;
+static void spin_until_stop(void *arg)
+{
+    while (!spin_stop)
+        ;
+}
+
+/* Like spawn_waiters, but each waiter is seen blocked before the next one
+ * starts: with spinners taking 1 ms slices, a fixed sleep would not do. */
+static void spawn_blocked(struct waiter *w, int n, thread_t **t)
+{
+    memset(order, 0, sizeof order);
+    order_pos = 0;
+    for (int i = 0; i < n; i++) {
+        t[i] = thread_create("waiter", record_after, &w[i]);
+        KT_ASSERT(t[i]);
+        struct thread_info info;
+        for (int ms = 0; kt_thread_info(thread_id(t[i]), &info) == 0 &&
+                         strcmp(info.state, "blocked") != 0; ms++) {
+            KT_ASSERT(ms < 200);
+            thread_sleep_ms(1);
+        }
+    }
+}
+
+static void test_handoff_under_preemption(void)
+{
+    thread_t *spin[2], *t[5];
+    spin_stop = 0;
+    sched_set_slice_ms(1);
+    for (int i = 0; i < 2; i++)
+        spin[i] = thread_create("spinner", spin_until_stop, NULL);
+
+    /* Each sem_up hands its unit to the longest waiter: the upper cannot
+     * take it back (no barging), and they finish in the order they came. */
+    struct waiter ws[5] = { { 'A', sem_wait_fn }, { 'B', sem_wait_fn }, { 'C', sem_wait_fn },
+                            { 'D', sem_wait_fn }, { 'E', sem_wait_fn } };
+    sem_init(&sem, 0, "handoff sem");
+    spawn_blocked(ws, 5, t);
+    for (int i = 0; i < 5; i++) {
+        sem_up(&sem);
+        KT_ASSERT_EQ(sem_trydown(&sem), -E_WOULDBLOCK);
+    }
+    for (int i = 0; i < 5; i++)
+        thread_join(t[i]);
+    KT_ASSERT(strcmp(order, "ABCDE") == 0);
+    KT_ASSERT_EQ(sem.count, 0);
+    KT_ASSERT_EQ(sem.stats.contended, 5);
+
+    /* Signalled under the lock, each waiter moves to the mutex's queue and
+     * is handed the mutex at the unlock, in signal order: the signaller
+     * cannot retake it before the waiter ran. */
+    struct waiter wc[3] = { { 'X', cv_wait_fn }, { 'Y', cv_wait_fn }, { 'Z', cv_wait_fn } };
+    mutex_init(&cv_lock, "cv lock");
+    cond_init(&cv, "handoff cv");
+    cv_go = 0;
+    spawn_blocked(wc, 3, t);
+    uint32_t contended = cv_lock.stats.contended;
+    for (int i = 0; i < 3; i++) {
+        mutex_lock(&cv_lock);
+        cv_go++;
+        cond_signal(&cv);
+        mutex_unlock(&cv_lock);
+        KT_ASSERT_EQ(mutex_trylock(&cv_lock), -E_WOULDBLOCK);
+    }
+    for (int i = 0; i < 3; i++)
+        thread_join(t[i]);
+    KT_ASSERT(strcmp(order, "XYZ") == 0);
+    KT_ASSERT(cv_lock.stats.contended - contended >= 3);   /* the three moved, at least */
+    KT_ASSERT_EQ(cv.stats.contended, 3);
+
+    spin_stop = 1;
+    for (int i = 0; i < 2; i++)
+        thread_join(spin[i]);
+    sched_set_slice_ms(SCHED_SLICE_MS_DEFAULT);
+}
+
 #define MQ_CAP 4
 #define MQ_MSGS 2000
 static struct msgqueue mq;
@@ -222,8 +326,10 @@ static void test_message_queue(void)
 static const struct ktest_case sync_cases[] = {
     { "mutex_keeps_counter_exact", test_mutex_keeps_counter_exact },
     { "semaphore_fifo", test_semaphore_fifo },
+    { "semaphore_wait_time", test_semaphore_wait_time },
     { "condvar_fifo", test_condvar_fifo },
     { "mutex_fifo_handoff", test_mutex_fifo_handoff },
+    { "handoff_under_preemption", test_handoff_under_preemption },
     { "message_queue", test_message_queue },
 };
 KTEST_SUITE(sync, sync_cases);

@@ -227,13 +227,13 @@ def thread_row(t, cur, oncpu, states, now):
             at = "thread_entry (new: has not run yet)"
         else:
             at = where(eip, is_return=True)
-    cpu = int(t["cpu_ns"])
+    cpu = int(t["cpu_raw"])
     approx = ""
     if int(t) == int(cur) and now is not None:
         try:
-            last = int(var("last_switch_raw", "sched.c"))
+            last = int(var("sched_switch_raw"))
             if now > last:
-                cpu += raw_to_ns(now - last)
+                cpu += now - last
                 approx = "~"
         except gdb.GdbError:
             pass
@@ -243,7 +243,7 @@ def thread_row(t, cur, oncpu, states, now):
     return [mark + "%3d" % int(t["id"]), tname(t), state, cstr(t["wait_on"]) or "-",
             "%#010x" % eip if eip is not None else "-",
             "%#010x" % esp if esp is not None else "-",
-            "%s%.3f" % (approx, cpu / 1e6), str(int(t["voluntary"])),
+            "%s%.3f" % (approx, raw_to_ns(cpu) / 1e6), str(int(t["voluntary"])),
             str(int(t["involuntary"])), at]
 
 
@@ -418,7 +418,7 @@ class WsTrace(gdb.Command):
         n = int(arg.strip() or "20", 0)
         try:
             ring = var("trace_ring")
-            count = int(var("trace_count"))
+            count = int(var("sched_switch_count"))   # one per switch and record
         except gdb.GdbError:
             raise gdb.GdbError("ws trace: this kernel has no trace ring (kernel/trace.c)")
         size = ring.type.sizeof // ring[0].type.sizeof

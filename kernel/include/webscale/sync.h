@@ -53,8 +53,11 @@ int event_wait_until(struct event *e, uint32_t seen, uint64_t deadline_ns);
 struct sync_stats {
     uint32_t ops;            /* acquisitions / downs / waits / sends */
     uint32_t contended;      /* how many of those had to sleep */
-    uint64_t wait_ns;        /* time spent asleep in total */
+    uint64_t wait_raw;       /* time spent asleep in total, PIT input clocks (838 ns) */
 };
+
+/* The time spent asleep in total, in ns. */
+uint64_t sync_wait_ns(const struct sync_stats *st);
 
 struct mutex {
     thread_t *owner;
@@ -81,14 +84,19 @@ void sem_up(struct semaphore *s);     /* IRQ-safe */
 
 struct condvar {
     struct waitq q;
+    struct mutex *mutex;     /* the one its waiters wait with (set by cond_wait) */
     struct sync_stats stats;
 };
 
 void cond_init(struct condvar *c, const char *name);
 /* Atomically release m and sleep; m is held again on return. */
 void cond_wait(struct condvar *c, struct mutex *m);
-void cond_signal(struct condvar *c);    /* wake the longest waiter; IRQ-safe */
-void cond_broadcast(struct condvar *c); /* wake them all; IRQ-safe */
+/* Wake the longest waiter; IRQ-safe. While its mutex is held (by the
+ * signaller, usually), the waiter is not woken only to block on the mutex:
+ * it moves to the end of the mutex's queue, and mutex_unlock hands it the
+ * mutex. */
+void cond_signal(struct condvar *c);
+void cond_broadcast(struct condvar *c); /* the same for every waiter; IRQ-safe */
 
 /* A bounded FIFO of fixed-size messages in a buffer the caller provides
  * (capacity * msg_size bytes). */
