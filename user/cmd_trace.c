@@ -80,8 +80,8 @@ static int trace_dump(uint32_t ms)
     if (start > now - span && now > span)
         kprintf("# the ring (%d switches) reaches back only %llu ms, not %u ms\n", TRACE_RECORDS,
                 (unsigned long long)((now - start) / NS_PER_MS), ms);
-    kprintf("# thread <id> <name>; T <time ns since boot> <from id> <from name> "
-            "<to id> <to name> <why from left the CPU>\n");
+    kprintf("# thread <id> <name>\n"
+            "# T <ns since boot> <from id> <from name> <to id> <to name> <why from left>\n");
     /* Every thread the window mentions, once: who ran at its start, every
      * record's two threads, and who runs now. */
     int seen[THREADS_MAX], nseen = 0;
