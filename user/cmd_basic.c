@@ -60,7 +60,7 @@ int cmd_uptime(int argc, char **argv)
     if (cpu_has_tsc())
         demo_say("boot: %llu TSC cycles from kernel entry to the shell's first prompt "
                  "(instructions, under QEMU -icount shift=0)\n",
-                (unsigned long long)(shell_start_cycles - boot_entry_cycles()));
+                 (unsigned long long)(shell_start_cycles - boot_entry_cycles()));
     else
         kprintf("boot: no TSC on this CPU to time it (try QEMU -cpu pentium)\n");
     return 0;

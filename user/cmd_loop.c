@@ -138,7 +138,7 @@ static int run_echo(uint32_t seconds)
     event_init(&echo.changed, "loop echo");
     demo_say("loop echo: the loop reads the console when it is readable and writes back in "
              "capitals when it is writable; no call blocks. Ctrl-C%s ends it.\n",
-            seconds ? " or the time limit" : "");
+             seconds ? " or the time limit" : "");
     if (loop_call_and_wait(echo_begin, NULL) < 0) {
         kprintf("loop echo: the loop is not running\n");
         return 1;

@@ -106,10 +106,10 @@ int cmd_threads(int argc, char **argv)
     }
     int shell_id = thread_id(thread_current());
     demo_say("%u counting threads on one core; %s, slice %u ms, PIT %u Hz.%s\n", created,
-            sched_preemptive() ? "preemptive"
-                               : "cooperative (they never give the CPU back: each counts until "
-                                 "Ctrl-C or the time is up, then ends)",
-            sched_slice_ms(), clock_hz(), seconds ? "" : " Ctrl-C stops.");
+             sched_preemptive() ? "preemptive"
+                                : "cooperative (they never give the CPU back: each counts until "
+                                  "Ctrl-C or the time is up, then ends)",
+             sched_slice_ms(), clock_hz(), seconds ? "" : " Ctrl-C stops.");
 
     uint64_t start = clock_ns(), last = start;
     for (uint32_t sec = 1; created && (!seconds || sec <= seconds); sec++) {

@@ -154,9 +154,10 @@ static void print_run(int way, const struct run *r)
     uint64_t idle_pct = r->total_ns ? r->idle_ns * 100 / r->total_ns : 0;
     char mem[24];
     ksnprintf(mem, sizeof mem, "%u B", (unsigned)r->mem_bytes);
-    kprintf("  %-18s %11s %8llu %8s %11s %8s %3llu %%\n", way_names[way], demo_ms(a, sizeof a, r->total_ns),
-            (unsigned long long)r->switches, mem, demo_ms(b, sizeof b, r->blocked_ns),
-            demo_ms(c, sizeof c, r->work_ns), (unsigned long long)idle_pct);
+    kprintf("  %-18s %11s %8llu %8s %11s %8s %3llu %%\n", way_names[way],
+            demo_ms(a, sizeof a, r->total_ns), (unsigned long long)r->switches, mem,
+            demo_ms(b, sizeof b, r->blocked_ns), demo_ms(c, sizeof c, r->work_ns),
+            (unsigned long long)idle_pct);
 }
 
 static void print_run_line(int way, const struct run *r, uint32_t n, uint32_t ms)
@@ -205,7 +206,7 @@ int cmd_blocking(int argc, char **argv)
              "Threads overlap the waits, each blocked on its own stack (%u bytes each).\n"
              "The loop overlaps them too, with no thread blocked per request: a timer "
              "is %u bytes.\nThe CPU work is the same every way; only the waiting moved.\n",
-            n, ms, THREAD_STACK_DEFAULT, (unsigned)sizeof(struct loop_timer));
+             n, ms, THREAD_STACK_DEFAULT, (unsigned)sizeof(struct loop_timer));
     for (int w = 0; w < ways; w++)
         print_run_line(w, &runs[w], n, ms);
     return 0;

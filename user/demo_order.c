@@ -126,8 +126,8 @@ int cmd_order(int argc, char **argv)
     }
     demo_say("%s The callbacks ran in the order the events came, not the order the code "
              "sent them.\n",
-            same ? "This time both runs happened to finish in the same order; run it again."
-                 : "Same code, same requests, different order.");
+             same ? "This time both runs happened to finish in the same order; run it again."
+                  : "Same code, same requests, different order.");
     print_line(n, same);
     return 0;
 }

@@ -119,8 +119,8 @@ static int start_threads(thread_t **t, uint32_t n, size_t heap_before)
             mem_get_stats(&m);
             demo_say("scale: no memory for client thread %u of %u (%u bytes of heap free, "
                      "%u bytes a thread so far): the threads row for %u clients is skipped\n",
-                    i + 1, n, (unsigned)(m.total - m.used),
-                    (unsigned)(i ? (m.used - heap_before) / i : 0), n);
+                     i + 1, n, (unsigned)(m.total - m.used),
+                     (unsigned)(i ? (m.used - heap_before) / i : 0), n);
             return -1;
         }
     }

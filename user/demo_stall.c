@@ -228,7 +228,7 @@ static void print_stall(const struct stall *m, int threads_too)
     print_phase("threads, while 'china' blocks", &m->threads[1]);
     demo_say("One blocking callback stalls every client of the loop; with threads the PIT "
              "takes the CPU back every %u ms slice%s.\n", sched_slice_ms(),
-            sched_preemptive() ? "" : " (not now: the scheduler is cooperative!)");
+             sched_preemptive() ? "" : " (not now: the scheduler is cooperative!)");
     print_phase_line("loop", "before", &m->loop[0]);
     print_phase_line("loop", "blocked", &m->loop[1]);
     print_phase_line("threads", "before", &m->threads[0]);
@@ -350,7 +350,7 @@ int cmd_spin(int argc, char **argv)
         return 1;
     m.preemptive = sched_preemptive();
     demo_say("A thread spins for %u ms without yielding; the scheduler is %s.\n", m.ms,
-            m.preemptive ? "preemptive" : "cooperative: expect everything to freeze");
+             m.preemptive ? "preemptive" : "cooperative: expect everything to freeze");
     measure_spin(&m);
     print_spin(&m);
     return 0;
