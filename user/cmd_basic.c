@@ -7,28 +7,36 @@
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/commands.h"
+#include "user/demo.h"
 #include "user/shell.h"
 
 #define PS_MAX 64
+
+void print_thread_columns(const struct thread_info *t)
+{
+    /* WAITS ON holds the longest, "loop: stall reports" (19 characters). */
+    kprintf("%c%3d %-11s %-8s %-19s", t->is_current ? '*' : ' ', t->id, t->name, t->state,
+            t->wait_on);
+}
 
 int cmd_ps(int argc, char **argv)
 {
     static struct thread_info info[PS_MAX];
     int n = thread_snapshot(info, PS_MAX);
-    /* WAITS ON as wide as top's: "loop: stall reports" is 19 characters. */
-    kprintf("  ID NAME             STATE    WAITS ON               CPU ms      VOLUNTARY INVOLUNTARY "
-            "STACK used/size bytes\n");
+    kprintf(THREAD_COLUMNS_HEAD "    CPU ms   VOL INVOL STACK B\n");
     for (int i = 0; i < n && i < PS_MAX; i++) {
         struct thread_info *t = &info[i];
         char cpu[24];
         shell_fmt_milli(cpu, sizeof cpu, t->cpu_ns / NS_PER_US);
-        kprintf("%c%3d %-16s %-8s %-20s %10s %12u %11u %6u/%u\n", t->is_current ? '*' : ' ',
-                t->id, t->name, t->state, t->wait_on, cpu, t->voluntary, t->involuntary,
-                t->stack_used, t->stack_size);
+        print_thread_columns(t);
+        kprintf(" %9s %5u %5u %u/%u\n", cpu, t->voluntary, t->involuntary, t->stack_used,
+                t->stack_size);
     }
     if (n > PS_MAX)
         kprintf("(%d more threads not shown)\n", n - PS_MAX);
-    kprintf("* = running now (this shell). idle runs hlt when nothing else can run.\n");
+    demo_say("* = running now (this shell). idle runs hlt when nothing else can run. "
+             "VOL/INVOL: switches away, yielded or blocked / preempted. STACK B: bytes of "
+             "stack used at most / its size.\n");
     return 0;
 }
 
@@ -40,18 +48,19 @@ int cmd_uptime(int argc, char **argv)
     char up[32];
     shell_fmt_milli(up, sizeof up, now / NS_PER_MS);
     uint64_t idle_permille = now ? s.idle_ns * 1000 / now : 0;
-    kprintf("up %s s (%llu ticks at %u Hz), %llu context switches "
-            "(%llu yield, %llu preempt, %llu block, %llu exit), idle %llu.%llu %%\n",
-            up, (unsigned long long)clock_ticks(), clock_hz(), (unsigned long long)s.switches,
+    kprintf("up %s s (%llu ticks at %u Hz), idle %llu.%llu %%\n", up,
+            (unsigned long long)clock_ticks(), clock_hz(), (unsigned long long)idle_permille / 10,
+            (unsigned long long)idle_permille % 10);
+    kprintf("%llu context switches: %llu yield, %llu preempt, %llu block, %llu exit\n",
+            (unsigned long long)s.switches,
             (unsigned long long)s.by_reason[SWITCH_YIELD],
             (unsigned long long)s.by_reason[SWITCH_PREEMPT],
             (unsigned long long)s.by_reason[SWITCH_BLOCK],
-            (unsigned long long)s.by_reason[SWITCH_EXIT],
-            (unsigned long long)idle_permille / 10, (unsigned long long)idle_permille % 10);
+            (unsigned long long)s.by_reason[SWITCH_EXIT]);
     if (cpu_has_tsc())
-        kprintf("boot: %llu TSC cycles from kernel entry to the shell's first prompt "
-                "(instructions, under QEMU -icount shift=0)\n",
-                (unsigned long long)(shell_start_cycles - boot_entry_cycles()));
+        demo_say("boot: %llu TSC cycles from kernel entry to the shell's first prompt "
+                 "(instructions, under QEMU -icount shift=0)\n",
+                 (unsigned long long)(shell_start_cycles - boot_entry_cycles()));
     else
         kprintf("boot: no TSC on this CPU to time it (try QEMU -cpu pentium)\n");
     return 0;
@@ -61,9 +70,9 @@ int cmd_sched(int argc, char **argv)
 {
     const struct shell_cmd *self = shell_find("sched");
     if (argc == 1) {
-        kprintf("scheduler: round robin, %s, slice %u ms, PIT %u Hz (one tick = %u ns)\n",
-                sched_preemptive() ? "preemptive" : "cooperative", sched_slice_ms(),
-                clock_hz(), clock_tick_ns());
+        kprintf("scheduler: round robin, %s, slice %u ms\n",
+                sched_preemptive() ? "preemptive" : "cooperative", sched_slice_ms());
+        kprintf("clock: the PIT at %u Hz, one tick = %u ns\n", clock_hz(), clock_tick_ns());
         return 0;
     }
     if (strcmp(argv[1], "slice") == 0) {
@@ -94,10 +103,10 @@ int cmd_mem(int argc, char **argv)
 {
     struct mem_stats m;
     mem_get_stats(&m);
-    kprintf("heap: %u bytes, %u used, %u free (largest free block %u bytes); "
-            "%u allocations, %u frees, %u refused\n",
-            (unsigned)m.total, (unsigned)m.used, (unsigned)(m.total - m.used),
-            (unsigned)m.largest_free, m.allocs, m.frees, m.failures);
+    kprintf("heap: %u bytes, %u used, %u free\n", (unsigned)m.total, (unsigned)m.used,
+            (unsigned)(m.total - m.used));
+    kprintf("  largest free block: %u bytes\n", (unsigned)m.largest_free);
+    kprintf("  %u allocations, %u frees, %u refused\n", m.allocs, m.frees, m.failures);
     return 0;
 }
 
@@ -113,10 +122,13 @@ int cmd_irqs(int argc, char **argv)
     kprintf("  spurious IRQ 7/15: %u\n", spurious);
     struct console_stats c;
     console_get_stats(&c);
-    kprintf("  serial: %llu bytes in, %llu bytes out, %u RX and %u TX interrupts, "
-            "%u RX pauses (ring full), %u overruns, %u Ctrl-C, %u typeahead bytes dropped\n",
+    /* Three lines: what went through, how input was held back, what was lost. */
+    kprintf("  serial: %llu bytes in, %llu bytes out; %u RX and %u TX interrupts\n",
             (unsigned long long)c.rx_bytes, (unsigned long long)c.tx_bytes, c.rx_irqs,
-            c.tx_irqs, c.rx_stalls, c.overruns, c.interrupts, c.rx_dropped);
+            c.tx_irqs);
+    kprintf("  serial input: %u RX pauses (ring full), %u Ctrl-C\n", c.rx_stalls, c.interrupts);
+    kprintf("  serial losses: %u overruns, %u typeahead bytes dropped\n", c.overruns,
+            c.rx_dropped);
     return 0;
 }
 

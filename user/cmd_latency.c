@@ -60,7 +60,7 @@ static void measure_nic(struct latency *l)
     struct row *r = &l->rows[ROW_NIC];
     struct net_config nc;
     r->key = "nic_round_trip";
-    r->what = "NIC round trip (ICMP echo to the gateway, best of 3)";
+    r->what = "NIC round trip (ICMP echo to gateway, best of 3)";
     r->milli = 0;
     net_get_config(&nc);
     if (!nc.up) {
@@ -93,7 +93,7 @@ static void measure_all(struct latency *l)
     set_row(l, ROW_IRQ, "irq", "IRQ entry + exit (int $0x25, empty handler)",
             measure_irq_round_trip(256));
     set_row(l, ROW_DISPATCH, "loop_dispatch",
-            "event-loop dispatch (loop_post to callback, batched)", measure_loop_dispatch(256));
+            "event-loop dispatch, batched (post -> callback)", measure_loop_dispatch(256));
     set_row(l, ROW_YIELD, "yield_switch", "cooperative switch (thread_yield A->B)",
             measure_yield_switch(256));
     set_row(l, ROW_PREEMPT, "preempt_switch",
@@ -101,7 +101,7 @@ static void measure_all(struct latency *l)
                 : "preemptive switch (IRQ 0's entry to B, +-1 us)",
             measure_preempt_switch_from_irq(100));
     set_row(l, ROW_LOOP_TRIP, "loop_round_trip",
-            "event-loop round trip (thread -> idle loop -> thread)", measure_loop_round_trip(64));
+            "event-loop round trip (thread -> loop -> thread)", measure_loop_round_trip(64));
     set_row(l, ROW_SEM_TRIP, "semaphore_round_trip",
             "semaphore round trip A->B->A (2 switches)", measure_semaphore_round_trip(256));
     set_row(l, ROW_SERIAL_POLLED, "serial_polled", "serial byte, polled", polled);
@@ -144,17 +144,25 @@ static void fmt_scaled(char *buf, int size, const struct latency *l, uint64_t mi
     measure_fmt_scaled(buf, size, insn ? milli * 1000 / insn : 0);
 }
 
+/* A row: what (WHAT_WIDTH), the figure, the scaled figure; 78 columns at
+ * most ("3 days 14 h" is the longest scaled figure short of months). A
+ * row not measured says why on a line of its own. */
+#define WHAT_WIDTH 48
+
 static void print_row(const struct latency *l, const struct row *r)
 {
     char value[32], scaled[32];
     if (!r->milli) {
-        kprintf("  %-52s not measured (%s)\n", r->what,
-                r->why_not ? r->why_not : "no more than the clock's own cost");
+        int used = kprintf("  %-*s %10s", WHAT_WIDTH, r->what, "not measured");
+        char why[80];
+        ksnprintf(why, sizeof why, "(%s)",
+                  r->why_not ? r->why_not : "no more than the clock's own cost");
+        demo_wrap(6, used, why);
         return;
     }
     fmt_value(value, sizeof value, r->milli, &l->clock);
     fmt_scaled(scaled, sizeof scaled, l, r->milli);
-    kprintf("  %-52s %14s   %s\n", r->what, value, scaled);
+    kprintf("  %-*s %10s   %s\n", WHAT_WIDTH, r->what, value, scaled);
 }
 
 /* "40 times less than" or "1.5 times more than" the talk's ~30 us. */
@@ -189,19 +197,19 @@ static void print_conclusion(const struct latency *l)
         fmt_value(value, sizeof value, r->milli, &l->clock);
         fmt_scaled(scaled, sizeof scaled, l, r->milli);
         fmt_vs_talk(vs, sizeof vs, l, r->milli);
-        kprintf("%s a switch between kernel threads, %s, costs %s = %s scaled:\n"
-                "  %s the talk's ~30 us = ~1 day.\n",
-                any ? "And" : "Where the talk is off for this machine:", how[i], value, scaled,
-                vs);
+        if (!any)
+            kprintf("Where the talk is off for this machine, a switch between kernel threads:\n");
+        kprintf("  %s, costs %s = %s scaled:\n    %s the talk's ~30 us = ~1 day.\n", how[i],
+                value, scaled, vs);
         any = 1;
     }
     if (any)
-        kprintf("The talk's switch is a Linux process switch: user/kernel crossing, cache "
-                "and TLB misses.\n");
-    kprintf("QEMU TCG has no cache model (no L1/memory rows) and does not pace the UART to "
-            "its baud rate:\nserial figures are far faster than on hardware "
-            "(115200 baud: 86805 ns a byte).%s\n",
-            l->clock.tsc ? "" : " Under -icount shift=0 one ns is one instruction.");
+        demo_say("The talk's switch is a Linux process switch: user/kernel crossing, cache "
+                 "and TLB misses.\n");
+    demo_say("QEMU TCG has no cache model (no L1/memory rows) and does not pace the UART to "
+             "its baud rate: serial figures are far faster than on hardware "
+             "(115200 baud: 86805 ns a byte).%s\n",
+             l->clock.tsc ? "" : " Under -icount shift=0 one ns is one instruction.");
 }
 
 static void print_line(const struct latency *l)
@@ -224,9 +232,8 @@ static void print_latency(const struct latency *l)
 {
     char insn[32];
     fmt_value(insn, sizeof insn, l->rows[ROW_INSN].milli, &l->clock);
-    kprintf("\n  %-52s %14s   %s\n", "event (measured now)", "latency", "scaled");
-    kprintf("  (scaled: 1 instruction = 1 s, each figure divided by one instruction's, %s)\n",
-            insn);
+    kprintf("\n  %-*s %10s   %s\n", WHAT_WIDTH, "event (measured now)", "latency", "scaled");
+    kprintf("  (scaled = latency / %s, one instruction's: 1 instruction = 1 s)\n", insn);
     for (int i = 0; i < ROWS; i++)
         print_row(l, &l->rows[i]);
     kprintf("\nThe talk's table (its CPU: 1 cycle = 0.4 ns = 1 s):\n"
@@ -243,11 +250,12 @@ int cmd_latency(int argc, char **argv)
         return shell_usage(shell_find("latency"));
     measure_clock(&l.clock);
     if (l.clock.tsc)
-        kprintf("latency: measuring... clock: TSC, resolution 1 cycle, %u cycles/us "
-                "(measured against the PIT); figures in cycles.\n", l.clock.units_per_us);
+        demo_say("latency: measuring... clock: TSC, resolution 1 cycle, %u cycles/us "
+                 "(measured against the PIT); figures in cycles.\n", l.clock.units_per_us);
     else
-        kprintf("latency: measuring... clock: PIT, resolution %u ns (no TSC on this CPU): "
-                "events are timed in batches and divided; figures in ns.\n", l.clock.resolution);
+        demo_say("latency: measuring... clock: PIT, resolution %u ns (no TSC on this CPU): "
+                 "events are timed in batches and divided; figures in ns.\n",
+                 l.clock.resolution);
     measure_all(&l);
     print_latency(&l);
     return 0;

@@ -24,31 +24,31 @@ static int show_state(void)
     loop_get_stats(&s);
     uint64_t span = clock_ns() - s.since_ns;
     kprintf("event loop (thread 'loop'), counting for %s\n", demo_ms(a, sizeof a, span));
-    kprintf("  pending: %u timers, %u watchers, %u posted events, %u calls from threads, "
-            "%u jobs for the %d workers\n",
-            s.timers_pending, s.watchers, s.posts_queued, s.calls_queued, s.work_pending,
-            LOOP_WORKERS);
-    kprintf("  ran %llu callbacks: %u events/s and %u.%u %% busy in the last second; "
-            "%u.%u %% busy overall; blocked %llu times waiting for something to happen\n",
-            (unsigned long long)s.callbacks, s.events_per_s, s.busy_permille / 10,
-            s.busy_permille % 10,
-            (unsigned)(span ? s.busy_ns * 1000 / span : 0) / 10,
-            (unsigned)(span ? s.busy_ns * 1000 / span : 0) % 10,
+    /* Short lines, grouped by meaning: what waits, what ran, how late. */
+    kprintf("  pending: %u timers, %u watchers, %u posted events\n", s.timers_pending,
+            s.watchers, s.posts_queued);
+    kprintf("  queued: %u calls from threads, %u jobs for the %d workers\n", s.calls_queued,
+            s.work_pending, LOOP_WORKERS);
+    uint32_t overall = (unsigned)(span ? s.busy_ns * 1000 / span : 0);
+    kprintf("  ran %llu callbacks; %u.%u %% busy overall\n", (unsigned long long)s.callbacks,
+            overall / 10, overall % 10);
+    kprintf("  in the last second: %u events/s, %u.%u %% busy\n", s.events_per_s,
+            s.busy_permille / 10, s.busy_permille % 10);
+    kprintf("  blocked %llu times waiting for something to happen\n",
             (unsigned long long)s.waits);
     kprintf("  posts: %u accepted, %u refused (ring of %d full)\n", s.posts, s.posts_lost,
             LOOP_POST_RING);
-    kprintf("  timer lag (how late timers fired): last %s, max %s, average %s over %llu "
-            "firings; %u periods skipped\n",
-            demo_ms(a, sizeof a, s.lag_last_ns), demo_ms(b, sizeof b, s.lag_max_ns),
+    kprintf("  timer lag (how late timers fired): last %s, max %s\n",
+            demo_ms(a, sizeof a, s.lag_last_ns), demo_ms(b, sizeof b, s.lag_max_ns));
+    kprintf("  timer lag on average %s over %llu firings; %u periods skipped\n",
             demo_ms(c, sizeof c, s.timer_fires ? s.lag_total_ns / s.timer_fires : 0),
             (unsigned long long)s.timer_fires, s.missed_periods);
-    kprintf("  stall limit %u ms; %u callbacks reported for blocking the loop", loop_stall_ms(),
-            s.stalls);
+    kprintf("  stall limit %u ms; %u callbacks reported for blocking the loop\n",
+            loop_stall_ms(), s.stalls);
     if (s.stalls)
-        kprintf(" (last: '%s', caught after %s, ran %s)", s.stall_name,
+        kprintf("    last: '%s', caught after %s, ran %s\n", s.stall_name,
                 demo_ms(a, sizeof a, s.stall_ns),
                 s.stall_total_ns ? demo_ms(b, sizeof b, s.stall_total_ns) : "still running");
-    kprintf("\n");
     int n = loop_slowest(slow, SLOWEST);
     if (n) {
         kprintf("  slowest callbacks          calls        longest         average\n");
@@ -136,9 +136,9 @@ static int run_echo(uint32_t seconds)
 {
     memset(&echo, 0, sizeof echo);
     event_init(&echo.changed, "loop echo");
-    kprintf("loop echo: the loop reads the console when it is readable and writes back in "
-            "capitals when it is writable; no call blocks. Ctrl-C%s ends it.\n",
-            seconds ? " or the time limit" : "");
+    demo_say("loop echo: the loop reads the console when it is readable and writes back in "
+             "capitals when it is writable; no call blocks. Ctrl-C%s ends it.\n",
+             seconds ? " or the time limit" : "");
     if (loop_call_and_wait(echo_begin, NULL) < 0) {
         kprintf("loop echo: the loop is not running\n");
         return 1;

@@ -16,7 +16,7 @@
 #include "user/shell.h"
 
 #define THREADS_MAX 26          /* one letter each in the timeline */
-#define TIMELINE_TICKS 80
+#define TIMELINE_TICKS 70        /* 7 slices of 10 ms; with its indent, 72 columns */
 #define SECONDS_MAX 3600
 
 struct counter {
@@ -105,11 +105,11 @@ int cmd_threads(int argc, char **argv)
         created++;
     }
     int shell_id = thread_id(thread_current());
-    kprintf("%u counting threads on one core; %s, slice %u ms, PIT %u Hz. %s\n", created,
-            sched_preemptive() ? "preemptive"
-                               : "cooperative (they never give the CPU back: each counts until "
-                                 "Ctrl-C or the time is up, then ends)",
-            sched_slice_ms(), clock_hz(), seconds ? "" : "Ctrl-C stops.");
+    demo_say("%u counting threads on one core; %s, slice %u ms, PIT %u Hz.%s\n", created,
+             sched_preemptive() ? "preemptive"
+                                : "cooperative (they never give the CPU back: each counts until "
+                                  "Ctrl-C or the time is up, then ends)",
+             sched_slice_ms(), clock_hz(), seconds ? "" : " Ctrl-C stops.");
 
     uint64_t start = clock_ns(), last = start;
     for (uint32_t sec = 1; created && (!seconds || sec <= seconds); sec++) {
@@ -163,13 +163,15 @@ int cmd_threads(int argc, char **argv)
         thread_join(c[i].t);
     }
     uint64_t ms = (clock_ns() - start) / NS_PER_MS;
-    kprintf("%u threads ran for %llu ms and were preempted %llu times in all. One core runs one "
-            "thread at a time:\n", created, (unsigned long long)ms,
-            (unsigned long long)total_switches);
+    char turns[80];
     if (sched_preemptive())
-        kprintf("they took turns, each getting about 1/%u of it.\n", created);
+        ksnprintf(turns, sizeof turns, "they took turns, each getting about 1/%u of it.", created);
     else
-        kprintf("cooperative, the first kept it until it ended; the others waited their turn.\n");
+        ksnprintf(turns, sizeof turns,
+                  "cooperative, the first kept it until it ended; the others waited their turn.");
+    demo_say("%u threads ran for %llu ms and were preempted %llu times in all. One core runs one "
+             "thread at a time: %s\n", created, (unsigned long long)ms,
+             (unsigned long long)total_switches, turns);
     demo_line_begin("threads");
     demo_line_u64("threads", created);
     demo_line_str("sched", sched_preemptive() ? "preemptive" : "cooperative");

@@ -8,6 +8,7 @@
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/commands.h"
+#include "user/demo.h"
 #include "user/shell.h"
 
 #define TOP_MAX 64               /* threads shown, as ps */
@@ -63,12 +64,11 @@ static void draw(int n, uint64_t now, uint64_t dt, const struct sched_stats *s,
     char up[32], idle[16];
     shell_fmt_milli(up, sizeof up, now / NS_PER_MS);
     fmt_permille(idle, sizeof idle, (s->idle_ns - s0->idle_ns) * 1000 / dt);
-    kprintf(ANSI_HOME_CLEAR "top - up %s s, %llu context switches/s, idle %s, heap %u of %u "
-            "bytes used, %d threads\n",
-            up, (unsigned long long)((s->switches - s0->switches) * NS_PER_S / dt), idle,
-            (unsigned)m.used, (unsigned)m.total, total_threads);
-    kprintf("  ID NAME             STATE    WAITS ON              CPU (last s) SWITCHES/s  "
-            "STACK used bytes\n");
+    kprintf(ANSI_HOME_CLEAR "top - up %s s, %d threads, %llu context switches/s, idle %s\n",
+            up, total_threads,
+            (unsigned long long)((s->switches - s0->switches) * NS_PER_S / dt), idle);
+    kprintf("heap: %u of %u bytes used\n", (unsigned)m.used, (unsigned)m.total);
+    kprintf(THREAD_COLUMNS_HEAD "     CPU SWITCHES/s STACK B\n");
     for (int i = 0; i < n; i++) {
         struct thread_info *t = &info[i];
         const struct top_prev *p = find_prev(t->id);
@@ -76,14 +76,14 @@ static void draw(int n, uint64_t now, uint64_t dt, const struct sched_stats *s,
         uint32_t sw = t->voluntary + t->involuntary - (p ? p->switches : 0);
         char share[16];
         fmt_permille(share, sizeof share, cpu * 1000 / dt);
-        kprintf("%c%3d %-16s %-8s %-20s %12s %10llu  %6u\n", t->is_current ? '*' : ' ', t->id,
-                t->name, t->state, t->wait_on, share,
-                (unsigned long long)((uint64_t)sw * NS_PER_S / dt), t->stack_used);
+        print_thread_columns(t);
+        kprintf(" %7s %10llu %u\n", share, (unsigned long long)((uint64_t)sw * NS_PER_S / dt),
+                t->stack_used);
     }
     if (total_threads > n)
         kprintf("(%d more threads not shown)\n", total_threads - n);
-    kprintf("CPU = share of the last %llu ms; * = this shell. Ctrl-C stops.\n",
-            (unsigned long long)(dt / NS_PER_MS));
+    demo_say("CPU = share of the last %llu ms; STACK B = bytes used at most; * = this shell. "
+             "Ctrl-C stops.\n", (unsigned long long)(dt / NS_PER_MS));
 }
 
 int cmd_top(int argc, char **argv)

@@ -13,6 +13,7 @@
 #include <webscale/time.h>
 #include <webscale/trace.h>
 #include "user/commands.h"
+#include "user/demo.h"
 #include "user/shell.h"
 
 #define TIMELINE_COLS 64
@@ -79,8 +80,8 @@ static int trace_dump(uint32_t ms)
     if (start > now - span && now > span)
         kprintf("# the ring (%d switches) reaches back only %llu ms, not %u ms\n", TRACE_RECORDS,
                 (unsigned long long)((now - start) / NS_PER_MS), ms);
-    kprintf("# thread <id> <name>; T <time ns since boot> <from id> <from name> "
-            "<to id> <to name> <why from left the CPU>\n");
+    kprintf("# thread <id> <name>\n"
+            "# T <ns since boot> <from id> <from name> <to id> <to name> <why from left>\n");
     /* Every thread the window mentions, once: who ran at its start, every
      * record's two threads, and who runs now. */
     int seen[THREADS_MAX], nseen = 0;
@@ -158,18 +159,25 @@ int cmd_trace(int argc, char **argv)
     kprintf("the last %u ms, 1 char = %llu us: who held the CPU (. = idle)\n  %s\n", ms,
             (unsigned long long)(col_ns / NS_PER_US), line);
     int ni = thread_snapshot(info, THREADS_MAX);
-    kprintf(" ");
+    /* The legend, as many entries a line as fit in 80 columns. */
+    int used = kprintf(" ");
     for (int i = 0; i < nids; i++) {
         const char *name = "(ended)";
         for (int j = 0; j < ni && j < THREADS_MAX; j++)
             if (info[j].id == ids[i])
                 name = info[j].name;
-        kprintf(" %c = %d %s", 'A' + i, ids[i], name);
+        char entry[8 + THREAD_NAME_MAX + 12];
+        int len = ksnprintf(entry, sizeof entry, " %c = %d %s", 'A' + i, ids[i], name);
+        if (used > 1 && used + len >= DEMO_COLUMNS) {
+            kprintf("\n ");
+            used = 1;
+        }
+        used += kprintf("%s", entry);
     }
     kprintf("\n  %u switches in it:", in_span);
     for (int i = 0; i < SWITCH_REASONS; i++)
         kprintf(" %u %s%s", by_reason[i], sched_reason_name(i), i + 1 < SWITCH_REASONS ? "," : "");
-    kprintf("; %llu since boot. The last ones:\n", (unsigned long long)total);
+    kprintf(".\n  %llu switches since boot; the last ones:\n", (unsigned long long)total);
     for (int i = n > 5 ? n - 5 : 0; i < n; i++)
         kprintf("    %10llu us  %3d -> %-3d %s\n", (unsigned long long)(rec[i].ns / NS_PER_US),
                 rec[i].from, rec[i].to, sched_reason_name(rec[i].reason));

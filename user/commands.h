@@ -25,6 +25,12 @@ int cmd_order(int argc, char **argv);
 int cmd_cpu_vs_io(int argc, char **argv);
 int cmd_scale(int argc, char **argv);
 
+/* The first columns of ps and top, the same in both (id, name, state,
+ * what it waits on): 46 columns, so that each table fits 80. */
+struct thread_info;
+#define THREAD_COLUMNS_HEAD "  ID NAME        STATE    WAITS ON           "
+void print_thread_columns(const struct thread_info *t);
+
 /* The command's own table entry, for its usage line. */
 const struct shell_cmd *shell_find(const char *name);
 

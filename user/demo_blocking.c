@@ -92,7 +92,7 @@ static void request_replied(void *arg)
 
 enum { IN_A_ROW, THREAD_EACH, LOOP_CALLBACKS, WAYS };
 static const char *const way_names[WAYS] = {
-    "1 thread, calls in a row", "1 thread per request", "event loop, callbacks",
+    "1 thread, in a row", "thread per request", "loop callbacks",
 };
 static const char *const way_keys[WAYS] = { "in_a_row", "thread_each", "loop" };
 
@@ -147,14 +147,17 @@ static void run_loop_callbacks(struct run *r, uint32_t n, uint32_t ms)
     end(r, n);
 }
 
+/* A row of the table: 77 columns, 79 when a total reaches 10000 ms. */
 static void print_run(int way, const struct run *r)
 {
     char a[24], b[24], c[24];
     uint64_t idle_pct = r->total_ns ? r->idle_ns * 100 / r->total_ns : 0;
-    kprintf("  %-28s %12s %8llu %9u %14s %14s %3llu %%\n", way_names[way],
-            demo_ms(a, sizeof a, r->total_ns), (unsigned long long)r->switches,
-            (unsigned)r->mem_bytes, demo_ms(b, sizeof b, r->blocked_ns),
-            demo_ms(c, sizeof c, r->work_ns), (unsigned long long)idle_pct);
+    char mem[24];
+    ksnprintf(mem, sizeof mem, "%u B", (unsigned)r->mem_bytes);
+    kprintf("  %-18s %11s %8llu %8s %11s %8s %3llu %%\n", way_names[way],
+            demo_ms(a, sizeof a, r->total_ns), (unsigned long long)r->switches, mem,
+            demo_ms(b, sizeof b, r->blocked_ns), demo_ms(c, sizeof c, r->work_ns),
+            (unsigned long long)idle_pct);
 }
 
 static void print_run_line(int way, const struct run *r, uint32_t n, uint32_t ms)
@@ -182,8 +185,9 @@ int cmd_blocking(int argc, char **argv)
         return 1;
     if (argc >= 3 && shell_parse_uint("blocking", "MS", argv[2], 1, 2000, &ms) < 0)
         return 1;
-    kprintf("%u requests; each waits %u ms for a slow server (a timer stands in for the "
-            "network),\nthen does %u iterations of CPU work.\n", n, ms, WORK_ITERATIONS);
+    demo_say("%u requests; each waits %u ms for a slow server (a timer stands in for the "
+             "network), then does %u iterations of CPU work. Blocked: the time threads spent "
+             "blocked, added up.\n", n, ms, WORK_ITERATIONS);
     int ways = WAYS;
     if (run_in_a_row(&runs[IN_A_ROW], n, ms)) {
         ways = 1;                        /* Ctrl-C: print what was measured */
@@ -192,17 +196,17 @@ int cmd_blocking(int argc, char **argv)
         run_loop_callbacks(&runs[LOOP_CALLBACKS], n, ms);
     }
 
-    kprintf("  %-28s %12s %8s %9s %14s %14s %5s\n", "way", "total", "switches",
-            "mem bytes", "threads blocked", "CPU work", "idle");
+    kprintf("  %-18s %11s %8s %8s %11s %8s %5s\n", "way", "total", "switches", "memory",
+            "blocked", "CPU work", "idle");
     for (int w = 0; w < ways; w++)
         print_run(w, &runs[w]);
     if (ways < WAYS)
         return 1;
-    kprintf("In a row, the thread waits for each reply before sending the next: %u x %u ms.\n"
-            "Threads overlap the waits, each blocked on its own stack (%u bytes each).\n"
-            "The loop overlaps them too, with no thread blocked per request: a timer "
-            "is %u bytes.\nThe CPU work is the same every way; only the waiting moved.\n",
-            n, ms, THREAD_STACK_DEFAULT, (unsigned)sizeof(struct loop_timer));
+    demo_say("In a row, the thread waits for each reply before sending the next: %u x %u ms.\n"
+             "Threads overlap the waits, each blocked on its own stack (%u bytes each).\n"
+             "The loop overlaps them too, with no thread blocked per request: a timer "
+             "is %u bytes.\nThe CPU work is the same every way; only the waiting moved.\n",
+             n, ms, THREAD_STACK_DEFAULT, (unsigned)sizeof(struct loop_timer));
     for (int w = 0; w < ways; w++)
         print_run_line(w, &runs[w], n, ms);
     return 0;
@@ -323,8 +327,8 @@ static void print_cpu_vs_io(const struct cpu_vs_io *m)
 {
     char a[24], b[24];
     uint32_t ms = m->ms;
-    kprintf("CPU-bound: %u iterations of work (about %u ms on this core), split over "
-            "1, 2 and 4 threads:\n", m->work, ms);
+    demo_say("CPU-bound: %u iterations of work (about %u ms on this core), split over "
+             "1, 2 and 4 threads:\n", m->work, ms);
     for (unsigned s = 0; s < SPLITS; s++) {
         uint32_t k = splits[s];
         uint64_t took = m->split_ns[s];
@@ -333,23 +337,23 @@ static void print_cpu_vs_io(const struct cpu_vs_io *m)
                 demo_ms(a, sizeof a, took), speed / 1000, speed % 1000 / 10,
                 (unsigned long long)m->split_switches[s]);
     }
-    kprintf("  1 thread again%11s", demo_ms(a, sizeof a, m->again_ns));
+    int used = kprintf("  1 thread again%11s", demo_ms(a, sizeof a, m->again_ns));
     if (drifted(m))
-        kprintf("   QEMU's speed changed by more than 10 %% during these runs "
-                "(host load or clock): run it again, or boot with -icount for exact figures\n");
+        demo_wrap(used + 3, used, "QEMU's speed changed by more than 10 % during these runs "
+                  "(host load or clock): run it again, or boot with -icount for exact figures");
     else
         kprintf("   (same as the first: QEMU ran at a steady speed)\n");
     kprintf("  loop + %d workers %9s   no faster either\n", LOOP_WORKERS,
             demo_ms(a, sizeof a, m->pool_ns));
-    kprintf("One core runs one thread at a time: the talk's \"two threads are twice as "
-            "fast\" needs two cores.\n");
+    demo_say("One core runs one thread at a time: the talk's \"two threads are twice as "
+             "fast\" needs two cores.\n");
     kprintf("IO-bound: 4 waits of %u, %u, %u and %u ms:\n", ms / 4, ms / 2, 3 * ms / 4, ms);
     kprintf("  blocking, one after another %14s   (the sum)\n",
             demo_ms(a, sizeof a, m->io_sequential_ns));
     kprintf("  in the event loop           %14s   (about the longest, %s)\n",
             demo_ms(a, sizeof a, m->io_loop_ns), demo_ms(b, sizeof b, (uint64_t)ms * NS_PER_MS));
-    kprintf("Waiting overlaps; computing does not. CPU-bound: more threads do not help on one "
-            "core. IO-bound: async overlaps the waits.\n");
+    demo_say("Waiting overlaps; computing does not. CPU-bound: more threads do not help on one "
+             "core. IO-bound: async overlaps the waits.\n");
 
     demo_line_begin("cpu-vs-io");
     demo_line_u64("work_iterations", m->work);

@@ -105,9 +105,9 @@ int cmd_order(int argc, char **argv)
         return 1;
     batch = n;
     sem_init(&batch_done, 0, "order demo");
-    kprintf("The same %u requests, sent in the order 1..%u, twice. Each reply takes %d ms "
-            "plus up to %d us of jitter,\nthen parsing on the worker pool. The jitter comes "
-            "from when interrupts arrived.\n", n, n, BASE_MS, JITTER_US);
+    demo_say("The same %u requests, sent in the order 1..%u, twice. Each reply takes %d ms "
+             "plus up to %d us of jitter, then parsing on the worker pool. The jitter comes "
+             "from when interrupts arrived.\n", n, n, BASE_MS, JITTER_US);
     for (run_no = 0; run_no < 2; run_no++) {
         nfinished = 0;
         loop_call_and_wait(send_batch, NULL);
@@ -124,10 +124,10 @@ int cmd_order(int argc, char **argv)
         if (finished[0][i] != finished[1][i])
             same = 0;
     }
-    kprintf("%s The callbacks ran in the order the events came, not the order the code "
-            "sent them.\n",
-            same ? "This time both runs happened to finish in the same order; run it again."
-                 : "Same code, same requests, different order.");
+    demo_say("%s The callbacks ran in the order the events came, not the order the code "
+             "sent them.\n",
+             same ? "This time both runs happened to finish in the same order; run it again."
+                  : "Same code, same requests, different order.");
     print_line(n, same);
     return 0;
 }

@@ -117,10 +117,10 @@ static int start_threads(thread_t **t, uint32_t n, size_t heap_before)
         if (!t[i]) {
             struct mem_stats m;
             mem_get_stats(&m);
-            kprintf("scale: no memory for client thread %u of %u (%u bytes of heap free, "
-                    "%u bytes a thread so far): the threads row for %u clients is skipped\n",
-                    i + 1, n, (unsigned)(m.total - m.used),
-                    (unsigned)(i ? (m.used - heap_before) / i : 0), n);
+            demo_say("scale: no memory for client thread %u of %u (%u bytes of heap free, "
+                     "%u bytes a thread so far): the threads row for %u clients is skipped\n",
+                     i + 1, n, (unsigned)(m.total - m.used),
+                     (unsigned)(i ? (m.used - heap_before) / i : 0), n);
             return -1;
         }
     }
@@ -180,8 +180,8 @@ static int start_loop_clients(struct loop_clients *lc)
         loop_timer_init(&c->timer, client_replied, c);
         c->sent_ns = now + first;
         if (loop_timer_start(&c->timer, first + (uint64_t)WAIT_MS * NS_PER_MS, 0) < 0) {
-            kprintf("scale: no memory to arm loop timer %u of %u: the loop row for %u "
-                    "clients is skipped\n", i + 1, lc->n, lc->n);
+            demo_say("scale: no memory to arm loop timer %u of %u: the loop row for %u "
+                     "clients is skipped\n", i + 1, lc->n, lc->n);
             return -1;
         }
         lc->armed++;

@@ -59,7 +59,7 @@ static void sum_up(struct phase *p, struct phase_stats *st)
 static void print_phase(const char *what, const struct phase_stats *st)
 {
     char a[24], b[24], c[24];
-    kprintf("  %-30s %5d %14s %14s %14s\n", what, st->beats, demo_ms(a, sizeof a, st->p50_ns),
+    kprintf("  %-29s %5d %11s %11s %11s\n", what, st->beats, demo_ms(a, sizeof a, st->p50_ns),
             demo_ms(b, sizeof b, st->p99_ns), demo_ms(c, sizeof c, st->max_ns));
 }
 
@@ -77,7 +77,7 @@ static void print_phase_line(const char *way, const char *when, const struct pha
 
 static void print_header(void)
 {
-    kprintf("  %-30s %5s %14s %14s %14s\n", "heartbeat lateness", "beats", "p50", "p99", "max");
+    kprintf("  %-29s %5s %11s %11s %11s\n", "heartbeat lateness", "beats", "p50", "p99", "max");
 }
 
 /* ---- the loop's clients ---- */
@@ -226,9 +226,9 @@ static void print_stall(const struct stall *m, int threads_too)
     print_header();
     print_phase("threads, before", &m->threads[0]);
     print_phase("threads, while 'china' blocks", &m->threads[1]);
-    kprintf("One blocking callback stalls every client of the loop; with threads the PIT "
-            "takes the CPU back every %u ms slice%s.\n", sched_slice_ms(),
-            sched_preemptive() ? "" : " (not now: the scheduler is cooperative!)");
+    demo_say("One blocking callback stalls every client of the loop; with threads the PIT "
+             "takes the CPU back every %u ms slice%s.\n", sched_slice_ms(),
+             sched_preemptive() ? "" : " (not now: the scheduler is cooperative!)");
     print_phase_line("loop", "before", &m->loop[0]);
     print_phase_line("loop", "blocked", &m->loop[1]);
     print_phase_line("threads", "before", &m->threads[0]);
@@ -249,8 +249,8 @@ int cmd_stall(int argc, char **argv)
         return shell_usage(shell_find("stall"));
     if (argc == 2 && shell_parse_uint("stall", "MS", argv[1], 10, 5000, &m.ms) < 0)
         return 1;
-    kprintf("%d clients, a heartbeat every %d ms each. After %d ms one request calls "
-            "a service that blocks for %u ms.\n", CLIENTS, BEAT_MS, CALM_MS, m.ms);
+    demo_say("%d clients, a heartbeat every %d ms each. After %d ms one request calls "
+             "a service that blocks for %u ms.\n", CLIENTS, BEAT_MS, CALM_MS, m.ms);
     int interrupted = measure_stall(&m);
     print_stall(&m, !interrupted);
     return interrupted;
@@ -325,11 +325,11 @@ static void print_spin(const struct spin *m)
     kprintf("  the event loop:    %u heartbeats, worst %s late\n", m->loop_beats,
             demo_ms(b, sizeof b, m->loop_worst_ns));
     if (m->preemptive)
-        kprintf("Preemptive: the PIT took the CPU from the spinner every %u ms slice; "
-                "nobody waited longer than that.\n", sched_slice_ms());
+        demo_say("Preemptive: the PIT took the CPU from the spinner every %u ms slice; "
+                 "nobody waited longer than that.\n", sched_slice_ms());
     else
-        kprintf("Cooperative: the spinner never gave the CPU back, so everybody froze for "
-                "its whole %u ms. 'sched preempt' brings the PIT back.\n", m->ms);
+        demo_say("Cooperative: the spinner never gave the CPU back, so everybody froze for "
+                 "its whole %u ms. 'sched preempt' brings the PIT back.\n", m->ms);
     demo_line_begin("spin");
     demo_line_u64("spin_ms", m->ms);
     demo_line_str("sched", m->preemptive ? "preemptive" : "cooperative");
@@ -349,8 +349,8 @@ int cmd_spin(int argc, char **argv)
     if (argc == 2 && shell_parse_uint("spin", "MS", argv[1], 10, 3000, &m.ms) < 0)
         return 1;
     m.preemptive = sched_preemptive();
-    kprintf("A thread spins for %u ms without yielding; the scheduler is %s.\n", m.ms,
-            m.preemptive ? "preemptive" : "cooperative: expect everything to freeze");
+    demo_say("A thread spins for %u ms without yielding; the scheduler is %s.\n", m.ms,
+             m.preemptive ? "preemptive" : "cooperative: expect everything to freeze");
     measure_spin(&m);
     print_spin(&m);
     return 0;

@@ -66,16 +66,17 @@ void loop_stall_tick(void)
 void loop_stall_ended(const char *name, uint64_t end)
 {
     loop_st.stall_total_ns = end - loop_cb.start;
-    kprintf("loop: callback '%s' returned after %llu ms; the loop was stalled all "
-            "that time\n", name, (unsigned long long)(loop_st.stall_total_ns / NS_PER_MS));
+    kprintf("loop: callback '%s' returned after %llu ms;\n"
+            "      the loop was stalled all that time\n",
+            name, (unsigned long long)(loop_st.stall_total_ns / NS_PER_MS));
 }
 
 static void loopwatch(void *arg)
 {
     for (;;) {
         sem_down(&stall.report);
-        kprintf("loop: callback '%s' has blocked the loop for %llu ms (limit %u ms): "
-                "every other event waits\n", loop_st.stall_name,
+        kprintf("loop: callback '%s' has blocked the loop for %llu ms (limit %u ms):\n"
+                "      every other event waits\n", loop_st.stall_name,
                 (unsigned long long)(loop_st.stall_ns / NS_PER_MS), stall.ms);
     }
 }

@@ -101,8 +101,9 @@ void net_init(struct netdev *dev)
     net_fmt_mac(mac, sizeof mac, net_if.mac);
     net_fmt_ip(ip, sizeof ip, net_if.ip);
     net_fmt_ip(gw, sizeof gw, net_if.gateway);
+    /* Two lines: the banner fits an 80-column terminal. */
     kprintf("webscale: %s at %#x, IRQ %d, MAC %s\n", dev->name, dev->iobase, dev->irq, mac);
-    kprintf("webscale: %s/24, gateway %s\n", ip, gw);
+    kprintf("webscale: address %s/24, gateway %s\n", ip, gw);
 }
 
 void net_get_config(struct net_config *c)

@@ -95,7 +95,7 @@ class Server:
 
     def start(self):
         self.g.sendline("httpd " + self.style)
-        self.g.expect(r"listening on TCP port 80 .*Ctrl-C stops", 20)
+        self.g.expect(r"listening on TCP port 80; Ctrl-C stops", 20)
 
     def stop(self):
         self.g.send("\x03")

@@ -37,7 +37,7 @@ def test_blocking_demo():
         out = g.command("blocking 4 50", 120)
         rows = {r["way"]: r for r in demo_lines(out, "blocking")}
         check(sorted(rows) == ["in_a_row", "loop", "thread_each"], "blocking rows:\n" + out)
-        for way in ("1 thread, calls in a row", "1 thread per request", "event loop, callbacks"):
+        for way in ("1 thread, in a row", "thread per request", "loop callbacks"):
             check(re.search(r"^\s+%s\s+\d+\.\d+ ms" % way, out, re.M), "no row %r:\n%s" % (way, out))
         ms = dict((w, r["total_ns"] / 1e6) for w, r in rows.items())
         check(200 <= ms["in_a_row"] < 215, out)

@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guest import Guest, check  # noqa: E402
 from test_robustness import heap_and_threads  # noqa: E402
 
+from columns import check_fits  # noqa: E402
 from demo_line import demo_lines  # noqa: E402
 
 def boot():
@@ -109,6 +110,7 @@ def test_scale_out_of_memory_reported_and_cleaned_up():
         rows = rows_of(out)
         check(list(rows) == [(10000, "loop")], "rows after running out of memory:\n" + out, g)
         check("10000 threads did not fit in the heap" in out, out, g)
+        check_fits(check, "scale out of memory", out, g)
         used0, n0, _ = heap_and_threads(g)
         g.command("scale 10000 window 50", 120)
         used1, n1, ps = heap_and_threads(g)

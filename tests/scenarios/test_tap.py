@@ -40,6 +40,7 @@ from tapload import (Server, ab, ab_text, curl, curl_cmd, curl_result, drops_tex
 PENDING = {
     "wrk_c1000_loop": "issue 8: about 590 of 1000 connections open, 230 timeouts, 222 RSTs from the guest",
     "wrk_c1000_threads": "issue 8: about 590 of 1000 connections open, 270 timeouts",
+    "ab_after_wrk_threads": "issue 8: passed 1 run of 2; another sent 63 RSTs to ab after wrk -c1000",
     "ab_after_wrk_loop": "issue 8: the loop sends about 80 RSTs to ab right after a wrk -c1000 run",
     "syn_flood_while_curl": "issue 8: 3 of 50 curls time out (5 s) during hping3 --flood",
 }

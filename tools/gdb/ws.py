@@ -179,14 +179,16 @@ class Ws(gdb.Command):
 
 HELP = """\
 webscale GDB commands (tools/gdb/ws.py):
-  ws threads        every thread: id, name, state, what it waits on, saved eip/esp,
-                    CPU time, switches; * marks the running one (current)
-  ws bt ID          backtrace of thread ID; a paused thread is unwound from its saved
-                    context (t->ctx) without touching the running one
+  ws threads        every thread: id, name, state, what it waits on, saved
+                    eip/esp, CPU time, switches (VOL/INVOL, as ps); * marks
+                    the running one (current)
+  ws bt ID          backtrace of thread ID; a paused thread is unwound from its
+                    saved context (t->ctx) without touching the running one
   ws switches [N]   run until the next N context switches (default 1), print
                     from -> to and why, and stay stopped at the last one
   ws trace [N]      the last N records of the kernel's scheduling trace (default 20)
-  ws loop           the event loop: its phase, pending timers, queued events, watchers, callback now
+  ws loop           the event loop: its phase, pending timers, queued events,
+                    watchers, the callback running now
   ws help           this list
   ws rswitch, ws rswitches N, ws rhelp
                     in a replay (make replay): back to the previous switch(es);
@@ -273,9 +275,9 @@ class WsThreads(gdb.Command):
         now = now_raw()
         rows = [thread_row(t, cur, oncpu, states, now) for t in all_threads()]
         print_table(THREAD_COLUMNS, rows, RIGHT)
-        print("* = current, the running thread. A paused thread's EIP/ESP are its saved "
-              "context (t->ctx):\n    it resumes where switch_context returns. [live] = "
-              "the CPU's registers. ~ = with its current turn.")
+        print("* = current, the running thread. A paused thread's EIP/ESP are its saved\n"
+              "context (t->ctx): it resumes where switch_context returns. [live] = the\n"
+              "CPU's registers. ~ = with its current turn.")
         if oncpu is not None and int(oncpu) != int(cur):
             print("> = mid-switch: current is already '%s', but the CPU still runs on "
                   "'%s''s stack." % (tname(cur), tname(oncpu)))
