@@ -89,9 +89,7 @@ static void draw(int n, uint64_t now, uint64_t dt, const struct sched_stats *s,
 int cmd_top(int argc, char **argv)
 {
     uint32_t seconds = 0;
-    if (argc > 2)
-        return shell_usage(shell_find("top"));
-    if (argc == 2 && shell_parse_uint("top", "SECONDS", argv[1], 1, SECONDS_MAX, &seconds) < 0)
+    if (shell_optional_uint(argc, argv, "SECONDS", 1, SECONDS_MAX, &seconds))
         return 1;
 
     struct sched_stats s0, s;

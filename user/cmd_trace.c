@@ -119,9 +119,7 @@ int cmd_trace(int argc, char **argv)
             return 1;
         return trace_dump(ms);
     }
-    if (argc > 2)
-        return shell_usage(shell_find("trace"));
-    if (argc == 2 && shell_parse_uint("trace", "MS", argv[1], 1, TRACE_MS_MAX, &ms) < 0)
+    if (shell_optional_uint(argc, argv, "MS", 1, TRACE_MS_MAX, &ms))
         return 1;
 
     uint64_t total;

@@ -374,9 +374,7 @@ int cmd_cpu_vs_io(int argc, char **argv)
 {
     static struct cpu_vs_io m;
     m.ms = 200;
-    if (argc > 2)
-        return shell_usage(shell_find("cpu-vs-io"));
-    if (argc == 2 && shell_parse_uint("cpu-vs-io", "MS", argv[1], 10, 5000, &m.ms) < 0)
+    if (shell_optional_uint(argc, argv, "MS", 10, 5000, &m.ms))
         return 1;
     if (measure_cpu_vs_io(&m))
         return 1;

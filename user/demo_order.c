@@ -99,9 +99,7 @@ int cmd_order(int argc, char **argv)
 {
     uint32_t n = 6;
     char a[24], b[24];
-    if (argc > 2)
-        return shell_usage(shell_find("order"));
-    if (argc == 2 && shell_parse_uint("order", "N", argv[1], 2, REQUESTS_MAX, &n) < 0)
+    if (shell_optional_uint(argc, argv, "N", 2, REQUESTS_MAX, &n))
         return 1;
     batch = n;
     sem_init(&batch_done, 0, "order demo");

@@ -245,9 +245,7 @@ int cmd_stall(int argc, char **argv)
 {
     static struct stall m;
     m.ms = 500;
-    if (argc > 2)
-        return shell_usage(shell_find("stall"));
-    if (argc == 2 && shell_parse_uint("stall", "MS", argv[1], 10, 5000, &m.ms) < 0)
+    if (shell_optional_uint(argc, argv, "MS", 10, 5000, &m.ms))
         return 1;
     demo_say("%d clients, a heartbeat every %d ms each. After %d ms one request calls "
              "a service that blocks for %u ms.\n", CLIENTS, BEAT_MS, CALM_MS, m.ms);
@@ -344,9 +342,7 @@ int cmd_spin(int argc, char **argv)
 {
     static struct spin m;
     m.ms = 300;
-    if (argc > 2)
-        return shell_usage(shell_find("spin"));
-    if (argc == 2 && shell_parse_uint("spin", "MS", argv[1], 10, 3000, &m.ms) < 0)
+    if (shell_optional_uint(argc, argv, "MS", 10, 3000, &m.ms))
         return 1;
     m.preemptive = sched_preemptive();
     demo_say("A thread spins for %u ms without yielding; the scheduler is %s.\n", m.ms,

@@ -12,6 +12,7 @@
 #include <webscale/system.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
+#include "user/commands.h"
 #include "user/shell.h"
 
 #define PROMPT "webscale> "
@@ -279,6 +280,16 @@ int shell_usage(const struct shell_cmd *c)
 {
     kprintf("usage: %s %s\n", c->name, c->args);
     return 1;
+}
+
+int shell_optional_uint(int argc, char **argv, const char *what, uint32_t lo, uint32_t hi,
+                        uint32_t *v)
+{
+    if (argc > 2)
+        return shell_usage(shell_find(argv[0]));
+    if (argc == 2 && shell_parse_uint(argv[0], what, argv[1], lo, hi, v) < 0)
+        return 1;
+    return 0;
 }
 
 int shell_sleep_until(uint64_t deadline_ns)

@@ -30,6 +30,11 @@ int shell_execute(char *line);
 int shell_parse_uint(const char *cmd, const char *what, const char *s, uint32_t lo,
                      uint32_t hi, uint32_t *out);
 int shell_usage(const struct shell_cmd *c);
+/* "CMD [WHAT]": no argument leaves *v as it is, one is parsed into [lo, hi].
+ * Returns 0, or 1 after printing the usage or the error (the command's
+ * exit status). */
+int shell_optional_uint(int argc, char **argv, const char *what, uint32_t lo, uint32_t hi,
+                        uint32_t *v);
 /* Sleep ms, or until deadline_ns (TIME_NEVER: until Ctrl-C); returns 1
  * as soon as Ctrl-C is pressed, 0 at the deadline. One sleep, no polling. */
 int shell_sleep_interruptible(uint32_t ms);
