@@ -1,6 +1,7 @@
 # webscale: build, boot, test, debug.
 #
 #   make run     build the ISO and boot it in QEMU; the serial console is this terminal
+#   make bochs   (or make run EMU=bochs) the same ISO in Bochs 2.7 (tools/bochs.py)
 #                (NET=tap, as root: on a TAP link in a network namespace, README "The network")
 #   make test    every test (host unit tests, in-kernel suites, console, GDB); last line "N passed, N failed"
 #   make gdb     QEMU paused in the background, GDB in front, stopped at kmain
@@ -81,7 +82,7 @@ endif
 # After QEMU, turn the terminal's line wrap back on (SeaBIOS turned it off).
 QEMU_STATUS := rc=$$?; [ -t 1 ] && printf '\033[?7h'; if [ $$rc -eq 1 ]; then exit 0; fi; exit $$rc
 
-.PHONY: FORCE all kernel iso run run-kernel test host-tests bench gdb qemu-gdb trace clean setup
+.PHONY: FORCE all kernel iso run bochs run-kernel test host-tests bench gdb qemu-gdb trace clean setup
 all: kernel
 
 setup:
@@ -132,10 +133,21 @@ $(B)/webscale.iso: $(B)/kernel.elf boot/grub.cfg $(B)/http_url
 
 # -boot d: straight to the CD, without SeaBIOS's "Boot failed: could not
 # read the boot disk" from the empty floppy drive first.
+ifeq ($(EMU),bochs)
+run: bochs
+else
 run: setup $(B)/webscale.iso
 	@$(PORT_CHECK)
 	@echo "webscale: booting build/webscale.iso in QEMU. Quit with Ctrl-A X, or type 'halt'."
 	@$(IN_NET) $(QEMU) $(QEMU_MACHINE) $(QEMU_NET) -nographic -serial mon:stdio -boot d -cdrom $(B)/webscale.iso; $(QEMU_STATUS)
+endif
+
+# The same ISO in Bochs (installed when first asked for: setup.sh bochs).
+# IPS= sets the emulated CPU's instructions per second (default 50000000).
+bochs: setup $(B)/webscale.iso
+	@./tools/setup.sh bochs
+	@$(PORT_CHECK)
+	@$(PYTHON) tools/bochs.py --tcp $(NET_TCP_PORT) --udp $(NET_UDP_PORT) $(if $(IPS),--ips $(IPS))
 
 # The same kernel without GRUB: faster to start, what the tests use.
 # APPEND="run=threads 4 3" passes a kernel command line.

@@ -11,6 +11,16 @@
  * [QEMU hw/misc/debugexit.c] The launchers map 1 back to 0. */
 #define DEBUG_EXIT_PORT 0xF4
 #define PANIC_EXIT_STATUS 0x7F   /* QEMU exits with 255 */
+/* Bochs has no isa-debug-exit; its "unmapped" device ends the simulation
+ * when the word "Shutdown" is written to this port, a byte at a time.
+ * Under QEMU nothing answers there, so both writes are safe everywhere. */
+#define BOCHS_SHUTDOWN_PORT 0x8900
+
+static void bochs_shutdown(void)
+{
+    for (const char *p = "Shutdown"; *p; p++)
+        outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*p);
+}
 
 static int in_panic;
 
@@ -19,7 +29,8 @@ void system_poweroff(int status)
     console_flush_polled();
     cli();
     outb(DEBUG_EXIT_PORT, (uint8_t)status);
-    /* Not under QEMU with isa-debug-exit: just stop. */
+    bochs_shutdown();
+    /* Neither QEMU with isa-debug-exit nor Bochs: just stop. */
     for (;;)
         __asm__ volatile("hlt");
 }

@@ -92,9 +92,13 @@ class Guest:
                  cdrom=None, prefix=()):
         args = machine_args(kernel, append, icount, extra, cdrom, prefix) + ["-serial", serial]
         self.args = args
-        _booted.guests = guests_booted() + [self]
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self._attach()
+
+    def _attach(self):
+        """Collect the console, chunk by chunk from _read(), in a thread."""
+        _booted.guests = guests_booted() + [self]
         self.buf = bytearray()
         self.pos = 0          # expect() searches from here
         self.killed_at = None  # the console's length when kill() stopped QEMU
@@ -103,9 +107,12 @@ class Guest:
         self.t = threading.Thread(target=self._reader, daemon=True)
         self.t.start()
 
+    def _read(self):
+        return self.p.stdout.read1(65536)
+
     def _reader(self):
         while True:
-            chunk = self.p.stdout.read1(65536)
+            chunk = self._read()
             with self.cv:
                 if not chunk:
                     self.eof = True

@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""make bochs: boot build/webscale.iso in Bochs, the emulator Pintos uses.
+
+  python3 tools/bochs.py [--iso ISO] [--ips N] [--tcp PORT --udp PORT]
+
+The machine is QEMU's (tools/machine.py: memory, the NE2000 at 0x300 on
+IRQ 9), built for Debian's Bochs 2.7:
+
+- PCI off: with it on, Bochs's BIOS hands IRQ 9 to the PCI bus and the
+  ISA NE2000 cannot have it.
+- COM1, the console, is a socket on 127.0.0.1 (a free port), which this
+  program bridges to the terminal; Ctrl-A X quits, as in QEMU.
+- Bochs's own terminal (its text display and its debugger's prompt) is a
+  pseudo-terminal of its own, kept in build/bochs/screen.txt. Debian builds
+  Bochs with its debugger, which stops before the first instruction; the
+  command file given with -rc says `c` (continue).
+- The NIC is on Bochs's slirp with `restricted = 1` (the guest reaches
+  nothing outside) and host forwards bound to 127.0.0.1 alone, like QEMU's
+  user network.
+- Time: `cpu: ips=N` is the emulated CPU's speed in instructions per
+  second, the rate of its TSC and what its PIT is counted against. An
+  interactive run uses `clock: sync=slowdown` (guest time never runs ahead
+  of the wall clock); the tests use sync=none, where guest time is the
+  instruction count divided by ips, like QEMU's -icount.
+
+`halt` ends Bochs through its shutdown port (kernel/panic.c). The exit
+status is 0 after `halt` or Ctrl-A X, 1 when Bochs stopped for any other
+reason (it says why, from build/bochs/bochs.log).
+"""
+import argparse
+import os
+import pty
+import select
+import signal
+import socket
+import subprocess
+import sys
+import termios
+import threading
+import time
+import tty
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import machine  # noqa: E402  tools/machine.py: the one definition of the machine
+from freeport import free_port  # noqa: E402
+
+BUILD = os.path.join(ROOT, "build", "bochs")
+ISO = os.path.join(ROOT, "build", "webscale.iso")
+BOCHS = os.environ.get("BOCHS", "bochs")
+BIOS = "/usr/share/bochs/BIOS-bochs-latest"         # package bochsbios
+VGABIOS = "/usr/share/vgabios/vgabios.bin"           # package vgabios
+MAC = "52:54:00:12:34:56"                            # QEMU's first NIC's
+DEFAULT_IPS = 50000000      # 50 million instructions per second
+CONNECT_SECONDS = 30        # for Bochs to open COM1's socket
+CTRL_A = b"\x01"
+# The line Bochs logs when the guest writes "Shutdown" to port 0x8900.
+SHUTDOWN_LOGGED = "shutdown requested"
+
+
+def bochsrc(iso, serial_port, ips, sync, slirp_conf, log):
+    """The machine, in bochsrc syntax."""
+    return "\n".join([
+        "megs: %d" % machine.MEMORY_MB,
+        "cpu: count=1, ips=%d, reset_on_triple_fault=0" % ips,
+        "clock: sync=%s, time0=local" % sync,
+        "romimage: file=%s" % BIOS,
+        "vgaromimage: file=%s" % VGABIOS,
+        "pci: enabled=0",
+        "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14",
+        "ata0-master: type=cdrom, path=%s, status=inserted" % iso,
+        "boot: cdrom",
+        "floppy_bootsig_check: disabled=1",
+        "com1: enabled=1, mode=socket-server, dev=%s:%d" % (machine.LOCAL, serial_port),
+        "ne2k: ioaddr=%#x, irq=%d, mac=%s, ethmod=slirp, script=%s"
+        % (machine.NIC_IOBASE, machine.NIC_IRQ, MAC, slirp_conf),
+        # No sound card or speaker: without a sound device ALSA's probing
+        # crashes Debian's Bochs ("buffer overflow detected").
+        "speaker: enabled=0",
+        "sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy",
+        "display_library: term",
+        "log: %s" % log,
+        "panic: action=fatal",
+        "error: action=report",
+        "info: action=report",
+        "debug: action=ignore",
+        ""])
+
+
+def slirp_config(tcp, udp):
+    """Bochs's slirp: restricted, forwards on 127.0.0.1 only (guest 80 and 7)."""
+    lines = ["# slirp config", "restricted = 1"]
+    if tcp:
+        lines.append("hostfwd = tcp:%s:%d-:80" % (machine.LOCAL, tcp))
+    if udp:
+        lines.append("hostfwd = udp:%s:%d-:7" % (machine.LOCAL, udp))
+    return "\n".join(lines) + "\n"
+
+
+class Bochs:
+    """Bochs running the ISO: .sock is COM1, .proc the process. Bochs's own
+    terminal goes to build/bochs/PORT-screen.txt, its log to PORT-bochs.log."""
+
+    def __init__(self, iso=ISO, ips=DEFAULT_IPS, sync="slowdown", tcp=None, udp=None):
+        os.makedirs(BUILD, exist_ok=True)
+        self.port = free_port()
+        base = os.path.join(BUILD, "%d" % self.port)
+        self.log = base + "-bochs.log"
+        self.screen_path = base + "-screen.txt"
+        self.files = [base + "-bochsrc", base + "-slirp.conf", base + "-rc"]
+        rc_file, slirp_conf, commands = self.files
+        with open(slirp_conf, "w") as f:
+            f.write(slirp_config(tcp, udp))
+        with open(rc_file, "w") as f:
+            f.write(bochsrc(iso, self.port, ips, sync, slirp_conf, self.log))
+        with open(commands, "w") as f:
+            f.write("c\n")          # the debugger's first prompt: continue
+        master, slave = pty.openpty()
+        self.proc = subprocess.Popen([BOCHS, "-q", "-f", rc_file, "-rc", commands],
+                                     stdin=slave, stdout=slave, stderr=slave,
+                                     cwd=BUILD, start_new_session=True)
+        os.close(slave)
+        self.pty = master
+        self.screen = open(self.screen_path, "wb")
+        self.drainer = threading.Thread(target=self._drain, daemon=True)
+        self.drainer.start()
+        self.sock = self._connect()
+
+    def _connect(self):
+        """COM1's socket, once Bochs listens (it waits for us before it runs)."""
+        deadline = time.monotonic() + CONNECT_SECONDS
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                return socket.create_connection((machine.LOCAL, self.port))
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("Bochs did not open COM1 on %s:%d: %s"
+                           % (machine.LOCAL, self.port, self.why()))
+
+    def _drain(self):
+        """Copy what Bochs writes to its terminal into the screen file, so
+        that its display never blocks on a full pseudo-terminal."""
+        while True:
+            try:
+                data = os.read(self.pty, 65536)
+            except OSError:         # Bochs has closed its terminal
+                data = b""
+            if not data:
+                return
+            self.screen.write(data)
+            self.screen.flush()
+
+    def halted(self):
+        """Whether the guest ended Bochs through the shutdown port."""
+        try:
+            with open(self.log, errors="replace") as f:
+                return SHUTDOWN_LOGGED in f.read()
+        except OSError:
+            return False
+
+    def why(self):
+        """Bochs's own last words: its log's last error or panic lines."""
+        try:
+            with open(self.log, errors="replace") as f:
+                lines = [l.rstrip() for l in f if "]  " in l or ">>PANIC<<" in l or "e[" in l[:14]]
+        except OSError:
+            lines = []
+        return "\n".join(lines[-5:]) or "see %s" % self.log
+
+    def stop(self, keep_logs=True):
+        """End Bochs (SIGTERM; its terminal display restores itself).
+        keep_logs=False also removes its log and screen."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.drainer.join(5)
+        os.close(self.pty)
+        self.screen.close()
+        for path in self.files + ([] if keep_logs else [self.log, self.screen_path]):
+            if os.path.exists(path):
+                os.unlink(path)
+
+
+def bridge(bx):
+    """This terminal <-> COM1 until Bochs ends or Ctrl-A X. True if the
+    user quit with Ctrl-A X."""
+    stdin = sys.stdin.fileno()
+    after_ctrl_a = False
+    while True:
+        r, _, _ = select.select([stdin, bx.sock], [], [], 1.0)
+        if bx.sock in r:
+            data = bx.sock.recv(65536)
+            if not data:
+                return False
+            os.write(sys.stdout.fileno(), data)
+        if stdin in r:
+            data = os.read(stdin, 1024)
+            out = b""
+            for b in data:
+                c = bytes([b])
+                if after_ctrl_a:
+                    after_ctrl_a = False
+                    if c in (b"x", b"X"):
+                        return True
+                    out += c if c == CTRL_A else CTRL_A + c
+                elif c == CTRL_A:
+                    after_ctrl_a = True
+                else:
+                    out += c
+            if out:
+                bx.sock.sendall(out)
+        if bx.proc.poll() is not None:
+            return False
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--iso", default=ISO)
+    ap.add_argument("--ips", type=int, default=DEFAULT_IPS,
+                    help="emulated instructions per second (default %d)" % DEFAULT_IPS)
+    ap.add_argument("--tcp", type=int, help="host TCP port forwarded to the guest's port 80")
+    ap.add_argument("--udp", type=int, help="host UDP port forwarded to the guest's port 7")
+    args = ap.parse_args()
+    print("webscale: booting %s in Bochs (%d instructions/s). Quit with Ctrl-A X, "
+          "or type 'halt'." % (os.path.relpath(args.iso), args.ips))
+    sys.stdout.flush()
+    try:
+        bx = Bochs(args.iso, args.ips, "slowdown", args.tcp, args.udp)
+    except (OSError, RuntimeError) as e:
+        print("webscale: Bochs did not start: %s" % e)
+        return 1
+    interactive = sys.stdin.isatty()
+    saved = termios.tcgetattr(sys.stdin) if interactive else None
+    quit_by_user = False
+    try:
+        if interactive:
+            tty.setraw(sys.stdin.fileno())
+        quit_by_user = bridge(bx)
+    finally:
+        if saved:
+            termios.tcsetattr(sys.stdin, termios.TCSADRAIN, saved)
+        if sys.stdout.isatty():
+            sys.stdout.write("\033[?7h")   # line wrap back on (the BIOS may turn it off)
+        bx.sock.close()
+        if not quit_by_user:
+            try:
+                bx.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        clean = quit_by_user or bx.halted()
+        bx.stop(keep_logs=not clean)
+    if clean:
+        return 0
+    print("\nwebscale: Bochs stopped with an error (status %s):\n%s\n(its log: %s)"
+          % (bx.proc.returncode, bx.why(), os.path.relpath(bx.log)))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
