@@ -181,6 +181,11 @@ $(B)/host/test_http: tests/host/test_http.c user/http.c user/http.h $(HOST_LIB) 
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/http.c $(HOST_LIB)
 
+# What scale and cpu-vs-io may conclude from timings that drifted (user/demo_cost.c, pure).
+$(B)/host/test_demo_cost: tests/host/test_demo_cost.c user/demo_cost.c user/demo_cost.h tests/host/check.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/demo_cost.c
+
 host-tests: $(HOST_TESTS)
 
 test: setup kernel iso host-tests
