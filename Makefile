@@ -14,7 +14,8 @@
 #                on a kernel without ASSERTs (build/no-assert/; BENCH_ASSERT=1: the usual kernel)
 #   make iso | kernel | clean
 #
-# Both run and test first install what is missing (tools/setup.sh).
+# Both run and test first install what is missing (tools/setup.sh; make test
+# also clang, make bochs also Bochs).
 # The cross compiler is Debian's i686-linux-gnu-gcc; CROSS= picks another prefix.
 
 CROSS   ?= i686-linux-gnu-
@@ -189,6 +190,7 @@ $(B)/host/test_demo_cost: tests/host/test_demo_cost.c user/demo_cost.c user/demo
 host-tests: $(HOST_TESTS)
 
 test: setup kernel iso host-tests
+	@./tools/setup.sh test
 	$(PYTHON) tests/run.py $(TESTS)
 
 # The figures are the code's, not its checks': bench boots a kernel built

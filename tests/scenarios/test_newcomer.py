@@ -62,3 +62,81 @@ def test_boot_line_and_banner_as_the_readme_shows():
               "README says %d KiB heap, the kernel has %d KiB: update the README" % (want, got), g)
         g.sendline("halt")
         g.wait_exit(30)
+
+
+SETUP = os.path.join(ROOT, "tools", "setup.sh")
+GROUP_OF_NOTE = {"(make test only)": "test", "(make bochs only)": "bochs"}
+
+
+def readme_packages():
+    """{(group, package)} from the README's table of what setup.sh installs."""
+    text = open(README).read()
+    table = text.split("What `tools/setup.sh` installs, and why:", 1)[1].split("\n\n")[1]
+    got = set()
+    for row in table.splitlines()[2:]:
+        first = row.split("|")[1]
+        group = next((g for note, g in GROUP_OF_NOTE.items() if note in first), "base")
+        # the packages are the backticked words before the row's note
+        for pkg in re.findall(r"`([^`]+)`", first):
+            got.add((group, pkg))
+    return got
+
+
+def test_readme_lists_what_setup_installs():
+    p = subprocess.run([SETUP, "--list", "test", "bochs"], capture_output=True, text=True)
+    check(p.returncode == 0, "setup.sh --list: %s" % p.stderr)
+    listed = {tuple(line.split()) for line in p.stdout.splitlines()}
+    readme = readme_packages()
+    check(len(listed) > 20 and listed == readme,
+          "README's table and tools/setup.sh differ: only in setup.sh %s, only in the "
+          "README %s" % (sorted(listed - readme), sorted(readme - listed)))
+    groups = {g for g, _ in listed}
+    check(("test", "clang") in listed and ("base", "clang") not in listed and
+          groups == {"base", "test", "bochs"}, "clang only for make test: %s" % sorted(listed))
+
+
+def run_setup_as_nobody(tmp, terminal):
+    """setup.sh with nothing on PATH but id and a fake sudo that needs a
+    password (sudo -n fails, as for a user without NOPASSWD); stdin a
+    terminal (a pseudo-terminal) or not. As root we drop to nobody, so that
+    setup.sh does not take its root path."""
+    import pty
+    import shutil
+    os.chmod(tmp, 0o755)
+    os.symlink("/usr/bin/id", os.path.join(tmp, "id"))
+    sudo = os.path.join(tmp, "sudo")
+    with open(sudo, "w") as f:
+        f.write('#!/bin/sh\n[ "$1" = -n ] && exit 1\necho "fake-sudo: $*"\nexit 0\n')
+    os.chmod(sudo, 0o755)
+    script = os.path.join(tmp, "setup.sh")
+    shutil.copyfile(SETUP, script)
+    os.chmod(script, 0o644)
+    drop = (["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+            if os.geteuid() == 0 else [])
+    master, slave = pty.openpty() if terminal else (None, None)
+    try:
+        return subprocess.run(drop + ["env", "PATH=" + tmp, "/bin/sh", script],
+                              stdin=slave if terminal else subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=60, cwd=tmp)
+    finally:
+        if terminal:
+            os.close(master)
+            os.close(slave)
+
+
+def test_setup_asks_sudo_for_a_password_only_from_a_terminal():
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        p = run_setup_as_nobody(tmp, terminal=True)
+    check(p.returncode == 0 and "may ask for your password" in p.stdout and
+          re.search(r"^fake-sudo: apt-get update", p.stdout, re.M) and
+          re.search(r"^fake-sudo: DEBIAN_FRONTEND=noninteractive apt-get install -y "
+                    r"--no-install-recommends .*gcc-i686-linux-gnu", p.stdout, re.M),
+          "from a terminal setup.sh should run sudo, which asks for the password:\n%s%s"
+          % (p.stdout, p.stderr))
+    with tempfile.TemporaryDirectory() as tmp:
+        p = run_setup_as_nobody(tmp, terminal=False)
+    check(p.returncode == 1 and "fake-sudo" not in p.stdout and
+          re.search(r"^\s+sudo apt-get update && sudo apt-get install -y", p.stdout, re.M),
+          "without a terminal setup.sh should print the command, not run sudo:\n%s%s"
+          % (p.stdout, p.stderr))
