@@ -78,10 +78,10 @@ IN_NET := $(PYTHON) tests/lib/tapnet.py --netns $(NETNS) --
 HTTP_URL := http://10.0.2.15/
 PORT_CHECK := true
 endif
-# QEMU leaves with (v << 1) | 1 when the kernel writes v to isa-debug-exit;
-# `halt` writes 0, so 1 means a clean exit.
-# After QEMU, turn the terminal's line wrap back on (SeaBIOS turned it off).
-QEMU_STATUS := rc=$$?; [ -t 1 ] && printf '\033[?7h'; if [ $$rc -eq 1 ]; then exit 0; fi; exit $$rc
+# After QEMU, turn the terminal's line wrap back on (SeaBIOS turned it off),
+# and tell a clean halt (or Ctrl-A X) from QEMU's own error, which exits 1:
+# the kernel's exits are odd and at least 3 (tools/machine.py --status).
+QEMU_STATUS = rc=$$?; [ -t 1 ] && printf '\033[?7h'; $(PYTHON) tools/machine.py --status $$rc "make $@"
 
 .PHONY: FORCE all kernel iso run bochs run-kernel test host-tests bench gdb qemu-gdb trace clean setup
 all: kernel
@@ -226,7 +226,7 @@ trace: kernel
 	@timeout $(TRACE_TIMEOUT) $(QEMU) $(QEMU_MACHINE) -display none -monitor none \
 		-icount shift=0,sleep=off,align=off -serial file:$(B)/trace/console.txt \
 		-kernel $(B)/kernel.elf -append "run=$(TRACE_DEMO); trace dump $(TRACE_MS); halt"; \
-		rc=$$?; if [ $$rc -ne 1 ]; then echo "make trace: QEMU ended with status $$rc"; fi
+		rc=$$?; $(PYTHON) tools/machine.py --status $$rc "make trace" || true
 	@echo "make trace: console in $(B)/trace/console.txt"
 	@$(PYTHON) tools/trace2view.py $(B)/trace/console.txt --json $(B)/trace/trace.json --svg $(B)/trace/trace.svg
 

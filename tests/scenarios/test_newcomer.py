@@ -140,3 +140,45 @@ def test_setup_asks_sudo_for_a_password_only_from_a_terminal():
           re.search(r"^\s+sudo apt-get update && sudo apt-get install -y", p.stdout, re.M),
           "without a terminal setup.sh should print the command, not run sudo:\n%s%s"
           % (p.stdout, p.stderr))
+
+
+def make_run_kernel(*words):
+    p = subprocess.run(["make", "-s", "run-kernel"] + list(words), cwd=ROOT,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout + p.stderr
+
+
+def ephemeral_port(kind):
+    """A port the kernel just found free (port 0), not one from freeport's
+    per-user range, which other tests of this user are taking too."""
+    import socket
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_make_run_tells_a_qemu_error_from_a_clean_halt():
+    import socket
+    # QEMU's own errors exit 1, as (0 << 1) | 1 once did for halt: the
+    # kernel's exits are odd and at least 3, and make run says which.
+    for rc, want in ((0, 0), (1, 1), (3, 0), (5, 1), (255, 1), (143, 1)):
+        check(machine.exit_status(rc)[0] == want, "exit status %d -> %r" % (rc, machine.exit_status(rc)))
+    tcp, udp = ephemeral_port(socket.SOCK_STREAM), ephemeral_port(socket.SOCK_DGRAM)
+    rc, out = make_run_kernel("NET_TCP_PORT=%d" % tcp, "NET_UDP_PORT=%d" % udp,
+                              "APPEND=run=halt")
+    check(rc == 0 and "halting" in out and "error" not in out,
+          "make run-kernel after halt: exit %d\n%s" % (rc, out[-2000:]))
+    # A host forward QEMU cannot bind (make run's own check turned off, as
+    # when another program takes the port between the check and QEMU).
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    try:
+        rc, out = make_run_kernel("NET_TCP_PORT=%d" % s.getsockname()[1],
+                                  "NET_UDP_PORT=%d" % udp, "PORT_CHECK=true", "APPEND=run=halt")
+    finally:
+        s.close()
+    check(rc != 0 and "make run-kernel: QEMU stopped with an error (exit status 1)" in out,
+          "make run-kernel with QEMU failing: exit %d\n%s" % (rc, out[-2000:]))
