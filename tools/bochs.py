@@ -30,6 +30,7 @@ reason (it says why, from build/bochs/bochs.log).
 import argparse
 import os
 import pty
+import re
 import select
 import signal
 import socket
@@ -54,6 +55,7 @@ VGABIOS = "/usr/share/vgabios/vgabios.bin"           # package vgabios
 MAC = "52:54:00:12:34:56"                            # QEMU's first NIC's
 DEFAULT_IPS = 50000000      # 50 million instructions per second
 CONNECT_SECONDS = 30        # for Bochs to open COM1's socket
+BIND_TRIES = 3              # ports tried for COM1
 CTRL_A = b"\x01"
 # The line Bochs logs when the guest writes "Shutdown" to port 0x8900.
 SHUTDOWN_LOGGED = "shutdown requested"
@@ -103,7 +105,23 @@ class Bochs:
     terminal goes to build/bochs/PORT-screen.txt, its log to PORT-bochs.log."""
 
     def __init__(self, iso=ISO, ips=DEFAULT_IPS, sync="slowdown", tcp=None, udp=None):
+        if not os.path.exists(iso):
+            raise RuntimeError("%s is not built (make iso)" % iso)
         os.makedirs(BUILD, exist_ok=True)
+        # COM1's port was free when picked, but another program may take it
+        # before Bochs binds it: then Bochs stops at once, and we try again.
+        for attempt in range(BIND_TRIES):
+            self._start(iso, ips, sync, tcp, udp)
+            try:
+                self.sock = self._connect()
+                return
+            except RuntimeError:
+                if not self.bind_failed() or attempt == BIND_TRIES - 1:
+                    raise
+                for path in (self.log, self.screen_path):
+                    os.unlink(path)
+
+    def _start(self, iso, ips, sync, tcp, udp):
         self.port = free_port()
         base = os.path.join(BUILD, "%d" % self.port)
         self.log = base + "-bochs.log"
@@ -123,32 +141,46 @@ class Bochs:
         os.close(slave)
         self.pty = master
         self.screen = open(self.screen_path, "wb")
+        self.said = bytearray()         # what Bochs wrote to its terminal
+        self.said_cv = threading.Condition()
         self.drainer = threading.Thread(target=self._drain, daemon=True)
         self.drainer.start()
-        self.sock = self._connect()
 
     def _connect(self):
-        """COM1's socket, once Bochs listens (it waits for us before it runs)."""
+        """COM1's socket, once Bochs says it listens there (it waits for us
+        before it runs): not before, or we might reach another program
+        that took the port first."""
+        listening = ("com1: waiting for client to connect (host:%s, port:%d)"
+                     % (machine.LOCAL, self.port)).encode()
         deadline = time.monotonic() + CONNECT_SECONDS
-        while time.monotonic() < deadline and self.proc.poll() is None:
+        with self.said_cv:
+            while (listening not in self.said and self.proc.poll() is None and
+                   time.monotonic() < deadline):
+                self.said_cv.wait(0.1)
+            ready = listening in self.said
+        if ready:
             try:
                 return socket.create_connection((machine.LOCAL, self.port))
             except OSError:
-                time.sleep(0.1)
+                pass
         self.stop()
         raise RuntimeError("Bochs did not open COM1 on %s:%d: %s"
                            % (machine.LOCAL, self.port, self.why()))
 
     def _drain(self):
-        """Copy what Bochs writes to its terminal into the screen file, so
-        that its display never blocks on a full pseudo-terminal."""
+        """Copy what Bochs writes to its terminal into the screen file (and
+        self.said), so that its display never blocks on a full terminal."""
         while True:
             try:
                 data = os.read(self.pty, 65536)
             except OSError:         # Bochs has closed its terminal
                 data = b""
-            if not data:
-                return
+            with self.said_cv:
+                if not data:
+                    self.said_cv.notify_all()
+                    return
+                self.said += data
+                self.said_cv.notify_all()
             self.screen.write(data)
             self.screen.flush()
 
@@ -160,14 +192,21 @@ class Bochs:
         except OSError:
             return False
 
-    def why(self):
-        """Bochs's own last words: its log's last error or panic lines."""
+    def log_lines(self, levels):
+        """The log's lines of these levels (Bochs writes a time, then the
+        level's letter: i info, e error, p panic)."""
         try:
             with open(self.log, errors="replace") as f:
-                lines = [l.rstrip() for l in f if "]  " in l or ">>PANIC<<" in l or "e[" in l[:14]]
+                return [l.rstrip() for l in f if re.match(r"\d+[%s]\[" % levels, l)]
         except OSError:
-            lines = []
-        return "\n".join(lines[-5:]) or "see %s" % self.log
+            return []
+
+    def bind_failed(self):
+        return any("bind() or listen() failed" in l for l in self.log_lines("ep"))
+
+    def why(self):
+        """Bochs's own last words: its log's last error or panic lines."""
+        return "\n".join(self.log_lines("ep")[-5:]) or "see %s" % self.log
 
     def stop(self, keep_logs=True):
         """End Bochs (SIGTERM; its terminal display restores itself).
