@@ -134,6 +134,9 @@ $(B)/webscale.iso: $(B)/kernel.elf boot/grub.cfg $(B)/http_url
 
 # -boot d: straight to the CD, without SeaBIOS's "Boot failed: could not
 # read the boot disk" from the empty floppy drive first.
+ifneq ($(filter-out qemu bochs,$(EMU)),)
+$(error EMU=$(EMU): make run knows EMU=qemu (the default) and EMU=bochs)
+endif
 ifeq ($(EMU),bochs)
 run: bochs
 else
