@@ -6,12 +6,13 @@
 The machine is QEMU's (tools/machine.py: memory, the NE2000 at 0x300 on
 IRQ 9), built for Debian's Bochs 2.7:
 
-- PCI off: with it on, Bochs's BIOS hands IRQ 9 to the PCI bus and the
-  ISA NE2000 cannot have it.
+- PCI off: with it on (i440FX), Bochs stops at once with "IRQ 9 conflict,
+  NE2000 ethernet NIC with PIIX3 IRQ routing": the chipset's PCI interrupt
+  routing claims IRQ 9, which the ISA NE2000 needs.
 - COM1, the console, is a socket on 127.0.0.1 (a free port), which this
   program bridges to the terminal; Ctrl-A X quits, as in QEMU.
 - Bochs's own terminal (its text display and its debugger's prompt) is a
-  pseudo-terminal of its own, kept in build/bochs/screen.txt. Debian builds
+  pseudo-terminal of its own, kept in build/bochs/PORT-screen.txt. Debian builds
   Bochs with its debugger, which stops before the first instruction; the
   command file given with -rc says `c` (continue).
 - The NIC is on Bochs's slirp with `restricted = 1` (the guest reaches
@@ -25,7 +26,7 @@ IRQ 9), built for Debian's Bochs 2.7:
 
 `halt` ends Bochs through its shutdown port (kernel/panic.c). The exit
 status is 0 after `halt` or Ctrl-A X, 1 when Bochs stopped for any other
-reason (it says why, from build/bochs/bochs.log).
+reason (it says why, from build/bochs/PORT-bochs.log, which it keeps then).
 """
 import argparse
 import os
