@@ -147,11 +147,13 @@ run: setup $(B)/webscale.iso
 endif
 
 # The same ISO in Bochs (installed when first asked for: setup.sh bochs).
-# IPS= sets the emulated CPU's instructions per second (default 50000000).
+# IPS= sets the emulated CPU's instructions per second (default 50000000);
+# BOCHS_DEBUG=1 puts Bochs's own debugger in this terminal.
 bochs: setup $(B)/webscale.iso
 	@./tools/setup.sh bochs
 	@$(PORT_CHECK)
-	@$(PYTHON) tools/bochs.py --tcp $(NET_TCP_PORT) --udp $(NET_UDP_PORT) $(if $(IPS),--ips $(IPS))
+	@$(PYTHON) tools/bochs.py --tcp $(NET_TCP_PORT) --udp $(NET_UDP_PORT) $(if $(IPS),--ips $(IPS)) \
+		$(if $(BOCHS_DEBUG),--debugger)
 
 # The same kernel without GRUB: faster to start, what the tests use.
 # APPEND="run=threads 4 3" passes a kernel command line.

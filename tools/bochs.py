@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """make bochs: boot build/webscale.iso in Bochs, the emulator Pintos uses.
 
-  python3 tools/bochs.py [--iso ISO] [--ips N] [--tcp PORT --udp PORT]
+  python3 tools/bochs.py [--iso ISO] [--ips N] [--tcp PORT --udp PORT] [--debugger]
 
 The machine is QEMU's (tools/machine.py: memory, the NE2000 at 0x300 on
 IRQ 9), built for Debian's Bochs 2.7:
@@ -14,7 +14,9 @@ IRQ 9), built for Debian's Bochs 2.7:
 - Bochs's own terminal (its text display and its debugger's prompt) is a
   pseudo-terminal of its own, kept in build/bochs/PORT-screen.txt. Debian builds
   Bochs with its debugger, which stops before the first instruction; the
-  command file given with -rc says `c` (continue).
+  command file given with -rc says `c` (continue). With --debugger (make
+  bochs BOCHS_DEBUG=1) Bochs runs in this terminal instead, at its
+  debugger's first prompt, and the console is typed from another one.
 - The NIC is on Bochs's slirp with `restricted = 1` (the guest reaches
   nothing outside) and host forwards bound to 127.0.0.1 alone, like QEMU's
   user network.
@@ -46,7 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import machine  # noqa: E402  tools/machine.py: the one definition of the machine
-from freeport import free_port  # noqa: E402
+from freeport import ephemeral_port, free_port  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build", "bochs")
 ISO = os.path.join(ROOT, "build", "webscale.iso")
@@ -101,6 +103,21 @@ def slirp_config(tcp, udp):
     return "\n".join(lines) + "\n"
 
 
+def write_config(port, iso, ips, sync, tcp, udp):
+    """build/bochs/PORT-bochsrc, -slirp.conf and -rc (the debugger's one
+    command, `c`); returns those paths and the log's."""
+    base = os.path.join(BUILD, "%d" % port)
+    files = [base + "-bochsrc", base + "-slirp.conf", base + "-rc"]
+    log = base + "-bochs.log"
+    with open(files[1], "w") as f:
+        f.write(slirp_config(tcp, udp))
+    with open(files[0], "w") as f:
+        f.write(bochsrc(iso, port, ips, sync, files[1], log))
+    with open(files[2], "w") as f:
+        f.write("c\n")          # the debugger's first prompt: continue
+    return files, log
+
+
 class Bochs:
     """Bochs running the ISO: .sock is COM1, .proc the process. Bochs's own
     terminal goes to build/bochs/PORT-screen.txt, its log to PORT-bochs.log."""
@@ -124,17 +141,9 @@ class Bochs:
 
     def _start(self, iso, ips, sync, tcp, udp):
         self.port = free_port()
-        base = os.path.join(BUILD, "%d" % self.port)
-        self.log = base + "-bochs.log"
-        self.screen_path = base + "-screen.txt"
-        self.files = [base + "-bochsrc", base + "-slirp.conf", base + "-rc"]
-        rc_file, slirp_conf, commands = self.files
-        with open(slirp_conf, "w") as f:
-            f.write(slirp_config(tcp, udp))
-        with open(rc_file, "w") as f:
-            f.write(bochsrc(iso, self.port, ips, sync, slirp_conf, self.log))
-        with open(commands, "w") as f:
-            f.write("c\n")          # the debugger's first prompt: continue
+        self.files, self.log = write_config(self.port, iso, ips, sync, tcp, udp)
+        self.screen_path = self.log.replace("-bochs.log", "-screen.txt")
+        rc_file, _, commands = self.files
         master, slave = pty.openpty()
         self.proc = subprocess.Popen([BOCHS, "-q", "-f", rc_file, "-rc", commands],
                                      stdin=slave, stdout=slave, stderr=slave,
@@ -259,6 +268,39 @@ def bridge(bx):
             return False
 
 
+def debugger(args):
+    """Bochs in this terminal, its debugger's prompt first (before the
+    first instruction); the console from a second terminal. Bochs waits
+    for that connection before it prompts."""
+    os.makedirs(BUILD, exist_ok=True)
+    port = ephemeral_port()
+    files, log = write_config(port, args.iso, args.ips, "slowdown", args.tcp, args.udp)
+    print("webscale: Bochs's debugger in this terminal: `c` runs, Ctrl-C stops and prompts "
+          "again, `q` quits.\nwebscale: first attach the console from a second terminal "
+          "(Bochs waits for it):\n\n    stty raw -echo; nc %s %d; stty sane\n"
+          % (machine.LOCAL, port))
+    sys.stdout.flush()
+    # Ctrl-C is Bochs's (it stops the simulation at a prompt), not ours; a
+    # closed terminal still removes the files.
+    old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    old_hup = signal.signal(signal.SIGHUP, lambda *_: sys.exit(1))
+    rc = None
+    try:
+        rc = subprocess.call([BOCHS, "-q", "-f", files[0]], cwd=BUILD,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGHUP, old_hup)
+        for path in files + ([log] if rc == 0 else []):
+            if os.path.exists(path):
+                os.unlink(path)
+        if sys.stdout.isatty():
+            sys.stdout.write("\033[?7h")
+    if rc != 0:
+        print("webscale: Bochs exited with status %s; its log: %s" % (rc, os.path.relpath(log)))
+    return rc
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iso", default=ISO)
@@ -266,7 +308,14 @@ def main():
                     help="emulated instructions per second (default %d)" % DEFAULT_IPS)
     ap.add_argument("--tcp", type=int, help="host TCP port forwarded to the guest's port 80")
     ap.add_argument("--udp", type=int, help="host UDP port forwarded to the guest's port 7")
+    ap.add_argument("--debugger", action="store_true",
+                    help="Bochs's debugger in this terminal, the console in another")
     args = ap.parse_args()
+    if not os.path.exists(args.iso):
+        print("webscale: %s is not built (make iso)" % args.iso)
+        return 1
+    if args.debugger:
+        return debugger(args)
     print("webscale: booting %s in Bochs (%d instructions/s). Quit with Ctrl-A X, "
           "or type 'halt'." % (os.path.relpath(args.iso), args.ips))
     sys.stdout.flush()

@@ -11,7 +11,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
-from guest import Skip, check  # noqa: E402
+from guest import Skip, TestFailure, check  # noqa: E402
 from demo_line import demo_line, demo_lines  # noqa: E402
 from bochsguest import BochsGuest, bochs, ensure_bochs  # noqa: E402
 
@@ -68,3 +68,68 @@ def test_boots_and_runs_the_demos():
 
         g.sendline("halt")
         check(g.wait_exit(30) == 0, "halt should end Bochs through its shutdown port", g)
+
+
+def test_its_own_debugger():
+    """make bochs BOCHS_DEBUG=1: Bochs's debugger in a terminal (a pseudo-
+    terminal here, its controlling one, so Ctrl-C reaches Bochs), stopped
+    before the first instruction; the console on the socket it names; `c`
+    boots to the prompt, Ctrl-C stops at a prompt again, `q` quits (0)."""
+    import pty
+    import select
+    import socket
+    import time
+    why = ensure_bochs()
+    if why:
+        raise Skip(why)
+    pid, term = pty.fork()
+    if pid == 0:
+        os.execvp(sys.executable, [sys.executable, os.path.join(bochs.HERE, "bochs.py"),
+                                   "--debugger"])
+    said = bytearray()
+
+    def until(pattern, seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            m = re.search(pattern, said)
+            if m:
+                return m
+            if select.select([term], [], [], 0.2)[0]:
+                try:
+                    said.extend(os.read(term, 65536))
+                except OSError:
+                    break
+        raise TestFailure("Bochs's terminal: no %r within %d s in:\n%s"
+                          % (pattern, seconds, said.decode("latin-1")[-2000:]))
+
+    sock = None
+    try:
+        port = int(until(rb"nc 127\.0\.0\.1 (\d+)", 30).group(1))
+        deadline = time.monotonic() + 30
+        while sock is None and time.monotonic() < deadline:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port))
+            except OSError:
+                time.sleep(0.1)
+        check(sock is not None, "the console's socket never opened")
+        until(rb"Next at t=0\r?\n.*\r?\n.*<bochs:1> ", 30)
+        os.write(term, b"c\n")
+        console = bytearray()
+        sock.settimeout(60)
+        while b"webscale> " not in console:
+            data = sock.recv(4096)
+            check(data, "the console closed before the prompt:\n" + console.decode("latin-1"))
+            console.extend(data)
+        os.write(term, b"\x03")
+        until(rb"<bochs:2> ", 30)
+        os.write(term, b"q\n")
+        _, status = os.waitpid(pid, 0)
+        pid = None
+        check(os.waitstatus_to_exitcode(status) == 0, "bochs.py --debugger: status %d" % status)
+    finally:
+        if sock:
+            sock.close()
+        if pid:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(term)

@@ -12,6 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from guest import Guest, check  # noqa: E402
 import machine  # noqa: E402  tools/machine.py, on the path guest.py set
+from freeport import ephemeral_port  # noqa: E402  (not freeport's per-user range: other tests take it)
 
 ISO = os.path.join(ROOT, "build", "webscale.iso")
 README = os.path.join(ROOT, "README.md")
@@ -146,17 +147,6 @@ def make_run_kernel(*words):
     p = subprocess.run(["make", "-s", "run-kernel"] + list(words), cwd=ROOT,
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
     return p.returncode, p.stdout + p.stderr
-
-
-def ephemeral_port(kind):
-    """A port the kernel just found free (port 0), not one from freeport's
-    per-user range, which other tests of this user are taking too."""
-    import socket
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_make_run_tells_a_qemu_error_from_a_clean_halt():
