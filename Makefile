@@ -1,8 +1,8 @@
 # webscale: build, boot, test, debug.
 #
 #   make run     build the ISO and boot it in QEMU; the serial console is this terminal
-#   make bochs   (or make run EMU=bochs) the same ISO in Bochs 2.7 (tools/bochs.py)
 #                (NET=tap, as root: on a TAP link in a network namespace, README "The network")
+#   make bochs   (or make run EMU=bochs) the same ISO in Bochs 2.7 (tools/bochs.py)
 #   make test    every test (host unit tests, in-kernel suites, console, GDB); last line "N passed, N failed"
 #   make gdb     QEMU paused in the background, GDB in front, stopped at kmain
 #   make qemu-gdb  QEMU paused here, waiting for GDB from a second terminal
