@@ -8,9 +8,23 @@
 #include "kernel/x86.h"
 
 /* QEMU's isa-debug-exit device: writing v makes QEMU exit with (v << 1) | 1.
- * [QEMU hw/misc/debugexit.c] The launchers map 1 back to 0. */
+ * [QEMU hw/misc/debugexit.c] QEMU's own errors (a host forward it cannot
+ * bind, a missing file) exit 1, which v = 0 would give too: the kernel
+ * writes its status + 1, so a kernel's exit is odd and at least 3, and the
+ * launchers tell the two apart (tools/machine.py, guest_status). */
 #define DEBUG_EXIT_PORT 0xF4
-#define PANIC_EXIT_STATUS 0x7F   /* QEMU exits with 255 */
+#define DEBUG_EXIT_BIAS 1
+#define PANIC_EXIT_STATUS 0x7E   /* v = 0x7F: QEMU exits with 255 */
+/* Bochs has no isa-debug-exit; its "unmapped" device ends the simulation
+ * when the word "Shutdown" is written to this port, a byte at a time.
+ * Under QEMU nothing answers there, so both writes are safe everywhere. */
+#define BOCHS_SHUTDOWN_PORT 0x8900
+
+static void bochs_shutdown(void)
+{
+    for (const char *p = "Shutdown"; *p; p++)
+        outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*p);
+}
 
 static int in_panic;
 
@@ -18,8 +32,9 @@ void system_poweroff(int status)
 {
     console_flush_polled();
     cli();
-    outb(DEBUG_EXIT_PORT, (uint8_t)status);
-    /* Not under QEMU with isa-debug-exit: just stop. */
+    outb(DEBUG_EXIT_PORT, (uint8_t)(status + DEBUG_EXIT_BIAS));
+    bochs_shutdown();
+    /* Neither QEMU with isa-debug-exit nor Bochs: just stop. */
     for (;;)
         __asm__ volatile("hlt");
 }
@@ -49,7 +64,7 @@ void panic(const char *fmt, ...)
     const uint32_t *fp = (const uint32_t *)read_ebp();
     backtrace_print(fp[1], fp[0], 1);
     if (panic_exits()) {
-        kprintf("*** QEMU exits (status %d)\n", (PANIC_EXIT_STATUS << 1) | 1);
+        kprintf("*** QEMU exits (status %d)\n", ((PANIC_EXIT_STATUS + DEBUG_EXIT_BIAS) << 1) | 1);
         system_poweroff(PANIC_EXIT_STATUS);
     }
     kprintf("*** System halted. Quit QEMU with Ctrl-A X (or attach GDB: make gdb).\n");

@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from guest import Guest, TestFailure  # noqa: E402
 import ethpeer as N  # noqa: E402  the raw-Ethernet peer and its frames
 import bench_tap  # noqa: E402  tools/bench_tap.py: real clients on the TAP link
+import machine  # noqa: E402  tools/machine.py, on the path guest.py set
 
 # name: (what, goal, unit, anchor from published or measured figures)
 GOALS = {
@@ -209,7 +210,8 @@ def main():
     got = {m.group(1): int(m.group(2)) for m in re.finditer(r"^bench (\w+) (\d+) (\w+)", out, re.M)}
     if status != 0 or not got:
         print(out[-3000:])
-        sys.exit("bench: the bench suite failed (status %r)" % status)
+        why = machine.exit_status(g.p.returncode, "make bench")[1] or "it printed no figures"
+        sys.exit("bench: the bench suite failed: %s" % why)
     boot = boot_instructions()
     if boot is not None:
         got["boot_to_prompt"] = boot

@@ -48,6 +48,18 @@ def free_port(start=None):
     raise RuntimeError("no free TCP port on 127.0.0.1 in %d..%d" % (start, start + TRIES - 1))
 
 
+def ephemeral_port(kind=socket.SOCK_STREAM):
+    """A port the host's kernel just found free (a bind to port 0), outside
+    the per-user range: for a port a person types, or a test's own, where
+    nobody else of ours races for it."""
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
 def check(tcp, udp):
     """make run's check before QEMU: QEMU cannot forward a host port that is
     taken, and says so in a line that scrolls away. 0 if both are free."""

@@ -12,6 +12,9 @@ import it. Change the machine here and every one of them follows.
   python3 tools/machine.py --tap [IFNAME]   the NIC on TAP device IFNAME (default
                                             TAP_IFNAME); tests/lib/tapnet.py makes
                                             it, inside a network namespace
+  python3 tools/machine.py --status RC [WHO]   after QEMU exited with RC: say why
+                                            if it was not a clean halt, and exit
+                                            with make's status (0: halt or Ctrl-A X)
 """
 import os
 import shlex
@@ -20,7 +23,13 @@ import sys
 CPU = "486"                 # no TSC: the PIT is the clock (bench asks for a pentium)
 MEMORY_MB = 32
 # isa-debug-exit: a byte v written here makes QEMU exit with (v << 1) | 1.
+# The kernel writes its status + DEBUG_EXIT_BIAS (kernel/panic.c), so its
+# exits are odd and at least 3, apart from QEMU's own errors, which exit
+# QEMU_ERROR, and from Ctrl-A X or a signal's SIGTERM, which exit 0.
 DEBUG_EXIT_PORT = 0xF4
+DEBUG_EXIT_BIAS = 1
+QEMU_ERROR = 1
+PANIC_STATUS = 0x7E         # the kernel's status after a panic; QEMU exits with 255
 # The NE2000 where drivers/ne2k.c probes for it.
 NIC_IOBASE, NIC_IRQ = 0x300, 9
 NETDEV_ID = "n0"
@@ -68,7 +77,37 @@ def tap_net(ifname=TAP_IFNAME):
     return ["-netdev", "tap,id=%s,ifname=%s,script=no,downscript=no" % (NETDEV_ID, ifname)] + nic()
 
 
+def guest_status(rc):
+    """The status the kernel ended the run with (0 after `halt` or an
+    all-pass test run), from QEMU's exit status rc; None when the kernel did
+    not end it (0: Ctrl-A X or killed; 1: QEMU's own error)."""
+    if rc >= 3 and rc & 1:
+        return (rc >> 1) - DEBUG_EXIT_BIAS
+    return None
+
+
+def exit_status(rc, who="make run"):
+    """What make run (or another launcher, who) exits with after QEMU
+    exited with rc, and the line that says why when it is not 0."""
+    status = guest_status(rc)
+    if status == 0 or rc == 0:
+        return 0, None
+    if status == PANIC_STATUS:
+        return 1, "%s: the kernel panicked (QEMU exit status %d)" % (who, rc)
+    if status is not None:
+        return 1, "%s: the kernel exited with status %d (1: an in-kernel test failed)" % (
+            who, status)
+    if rc == QEMU_ERROR:
+        return 1, "%s: QEMU stopped with an error (exit status 1): its message is above" % who
+    return 1, "%s: QEMU ended with exit status %d" % (who, rc)
+
+
 def main(argv):
+    if argv[:1] == ["--status"] and len(argv) in (2, 3):
+        code, why = exit_status(int(argv[1]), *argv[2:])
+        if why:
+            print(why)
+        sys.exit(code)
     if argv[:1] == ["--net"] and len(argv) == 3:
         args = user_net(int(argv[1]), int(argv[2]))
     elif argv[:1] == ["--tap"] and len(argv) <= 2:

@@ -180,7 +180,7 @@ def record(demo, name=None, out_dir=None, shift=DEFAULT_SHIFT, kernel=KERNEL,
     wall = time.monotonic() - t0
     show_new(console, shown, echo)
     qemu_out = proc.stdout.read().decode("latin-1")
-    status = rc >> 1 if rc & 1 else None
+    status = machine.guest_status(rc)
     meta = {
         "demo": demo, "args": args, "shift": shift,
         "kernel_sha256": sha256(os.path.join(d, K_COPY)),
@@ -304,7 +304,7 @@ def replay_check(d, meta, timeout=None, echo=True):
         want = f.read()
     with open(os.path.join(d, REPLAY_CONSOLE), "rb") as f:
         got = f.read()
-    status = rc >> 1 if rc & 1 else None
+    status = machine.guest_status(rc)
     if got != want:
         diff = difflib.unified_diff(want.decode("latin-1").splitlines(),
                                     got.decode("latin-1").splitlines(),

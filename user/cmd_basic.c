@@ -134,6 +134,6 @@ int cmd_irqs(int argc, char **argv)
 
 int cmd_halt(int argc, char **argv)
 {
-    kprintf("halting: QEMU exits now.\n");
+    kprintf("halting: the emulator (QEMU or Bochs) exits now.\n");
     system_poweroff(0);
 }

@@ -15,6 +15,7 @@
 #include <webscale/time.h>
 #include "user/commands.h"
 #include "user/demo.h"
+#include "user/demo_cost.h"
 #include "user/shell.h"
 
 #define REQUESTS_MAX 200
@@ -318,9 +319,7 @@ static int measure_cpu_vs_io(struct cpu_vs_io *m)
 
 static int drifted(const struct cpu_vs_io *m)
 {
-    uint64_t one = m->split_ns[0];
-    uint64_t diff = m->again_ns > one ? m->again_ns - one : one - m->again_ns;
-    return diff * 10 > one;
+    return demo_drifted(m->split_ns[0], m->again_ns);
 }
 
 static void print_cpu_vs_io(const struct cpu_vs_io *m)
@@ -338,10 +337,13 @@ static void print_cpu_vs_io(const struct cpu_vs_io *m)
                 (unsigned long long)m->split_switches[s]);
     }
     int used = kprintf("  1 thread again%11s", demo_ms(a, sizeof a, m->again_ns));
-    if (drifted(m))
-        demo_wrap(used + 3, used, "QEMU's speed changed by more than 10 % during these runs "
-                  "(host load or clock): run it again, or boot with -icount for exact figures");
-    else
+    if (drifted(m)) {
+        char why[160];
+        ksnprintf(why, sizeof why, "QEMU's speed changed by more than %d %% during these runs "
+                  "(host load or clock): run it again, or boot with -icount for exact figures",
+                  DEMO_DRIFT_PERCENT);
+        demo_wrap(used + 3, used, why);
+    } else
         kprintf("   (same as the first: QEMU ran at a steady speed)\n");
     kprintf("  loop + %d workers %9s   no faster either\n", LOOP_WORKERS,
             demo_ms(a, sizeof a, m->pool_ns));

@@ -266,6 +266,15 @@ static int run_row(enum way way, uint32_t n, struct row *r)
 
 /* ---- the command ---- */
 
+/* One request's work, timed alone (WORK_REPS of it, divided). */
+static uint64_t time_work(void)
+{
+    uint64_t t0 = clock_ns();
+    for (int i = 0; i < WORK_REPS; i++)
+        demo_work(scale_cfg.work_iterations);
+    return (clock_ns() - t0) / WORK_REPS;
+}
+
 static void measure_once(uint32_t window_ms)
 {
     struct measure_clock mc;
@@ -275,10 +284,7 @@ static void measure_once(uint32_t window_ms)
     /* A warm-up first: QEMU runs new code slower at first (cpu-vs-io). */
     demo_work(demo_calibrate(1));
     scale_cfg.work_iterations = (uint32_t)((uint64_t)demo_calibrate(1) * WORK_US / 1000);
-    uint64_t t0 = clock_ns();
-    for (int i = 0; i < WORK_REPS; i++)
-        demo_work(scale_cfg.work_iterations);
-    scale_cfg.work_ns = (clock_ns() - t0) / WORK_REPS;
+    scale_cfg.work_ns = time_work();
     scale_cfg.window_ns = (uint64_t)window_ms * NS_PER_MS;
 }
 
@@ -329,6 +335,11 @@ int cmd_scale(int argc, char **argv)
                 scale_print_row((enum way)w, &rows[w][i]);
         }
     }
+    /* The work once more: without -icount the host's load may have
+     * changed QEMU's speed since the work was timed, and with it every
+     * share of the CPU computed from that figure (cpu-vs-io checks the
+     * same way). */
+    scale_cfg.work_after_ns = time_work();
     scale_print_conclusion(rows, nrows);
     return 0;
 }

@@ -23,7 +23,8 @@ struct row {
 /* What one `scale` run measured once, before its rows. */
 struct scale_cfg {
     uint32_t work_iterations;   /* demo_work iterations of one request */
-    uint64_t work_ns;           /* what they take, measured alone */
+    uint64_t work_ns;           /* what they take, measured alone before the rows */
+    uint64_t work_after_ns;     /* the same, after the rows: did QEMU's speed drift? */
     uint64_t switch_ps;         /* one cooperative switch, in ps */
     uint64_t window_ns;
 };

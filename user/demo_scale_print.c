@@ -4,6 +4,7 @@
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/demo.h"
+#include "user/demo_cost.h"
 #include "user/demo_scale.h"
 
 static const char *const way_names[WAYS] = { "threads", "loop" };
@@ -13,20 +14,32 @@ static const char *plural(uint32_t n)
     return n == 1 ? "" : "s";
 }
 
-static uint64_t busy_ns(const struct row *r)
-{
-    return r->idle_ns < r->window_ns ? r->window_ns - r->idle_ns : 0;
-}
-
-static uint64_t work_ns(const struct row *r)
-{
-    uint64_t w = r->requests * scale_cfg.work_ns;
-    return w < busy_ns(r) ? w : busy_ns(r);
-}
-
 static uint64_t switching_ns(const struct row *r)
 {
     return r->switches * scale_cfg.switch_ps / 1000;
+}
+
+/* The row's busy time as the work and the rest (user/demo_cost.h): not
+ * possible when the work, timed before the rows, does not fit. */
+static struct cpu_split split(const struct row *r)
+{
+    struct cpu_split s;
+    demo_cpu_split(r->window_ns, r->idle_ns, r->requests, scale_cfg.work_ns, switching_ns(r), &s);
+    return s;
+}
+
+static int drifted(void)
+{
+    return demo_drifted(scale_cfg.work_ns, scale_cfg.work_after_ns);
+}
+
+/* A share of the row's window, or "-" where the split was not possible. */
+static const char *share(char *buf, int size, const struct cpu_split *s, uint64_t part,
+                         uint64_t window_ns)
+{
+    if (!s->possible)
+        return "-";
+    return demo_percent(buf, size, part, window_ns);
 }
 
 /* Two tables, so each fits 80 columns: what the clients saw, as each row
@@ -53,7 +66,11 @@ static void print_line(enum way way, const struct row *r)
     demo_line_u64("heap_bytes", r->heap_bytes);
     demo_line_u64("heap_per_client_bytes", r->heap_bytes / r->n);
     demo_line_u64("switching_ns", switching_ns(r));
-    demo_line_u64("overhead_ns", busy_ns(r) - work_ns(r));
+    struct cpu_split s = split(r);
+    if (s.possible)
+        demo_line_u64("overhead_ns", s.overhead_ns);
+    else
+        demo_line_str("overhead_ns", "-");
     demo_line_u64("idle_ns", r->idle_ns);
     demo_line_end();
 }
@@ -79,13 +96,59 @@ static void print_costs(struct row rows[WAYS][SCALE_ROWS_MAX], int nrows)
             char heap[24], pc[24], sw[16], ov[16], idle[16];
             if (!r->ok)
                 continue;
+            struct cpu_split s = split(r);
             ksnprintf(heap, sizeof heap, "%u B", (unsigned)r->heap_bytes);
             ksnprintf(pc, sizeof pc, "%u B", (unsigned)(r->heap_bytes / r->n));
             kprintf("  %7u %-7s %11s %11s %10s %9s %8s\n", r->n, way_names[w], heap, pc,
                     demo_percent(sw, sizeof sw, switching_ns(r), r->window_ns),
-                    demo_percent(ov, sizeof ov, busy_ns(r) - work_ns(r), r->window_ns),
+                    share(ov, sizeof ov, &s, s.overhead_ns, r->window_ns),
                     demo_percent(idle, sizeof idle, r->idle_ns, r->window_ns));
         }
+}
+
+/* Whether the work's figure held through the rows: it timed the same
+ * after them, and fits every row's CPU time. Says so where it did not. */
+static int print_drift(struct row rows[WAYS][SCALE_ROWS_MAX], int nrows)
+{
+    char a[24], b[24];
+    int misfits = 0;
+    for (int i = 0; i < nrows; i++)
+        for (int w = 0; w < WAYS; w++)
+            misfits += rows[w][i].ok && !split(&rows[w][i]).possible;
+    if (drifted())
+        demo_say("QEMU's speed drifted during the rows (host load or clock): one request's "
+                 "work took %s timed before them and %s after, more than %d %% apart, so "
+                 "the overhead and the work's share are not to be trusted. Run it again, or "
+                 "boot with -icount for exact figures.\n", demo_us(a, sizeof a, scale_cfg.work_ns),
+                 demo_us(b, sizeof b, scale_cfg.work_after_ns), DEMO_DRIFT_PERCENT);
+    if (misfits)
+        demo_say("'-': in %d row%s the work, as timed alone, would not leave room for the "
+                 "switching in the CPU time the row measured: QEMU ran at another speed "
+                 "there.\n", misfits, plural((uint32_t)misfits));
+    demo_line_begin("scale-work");
+    demo_line_u64("work_before_ns", scale_cfg.work_ns);
+    demo_line_u64("work_after_ns", scale_cfg.work_after_ns);
+    demo_line_str("drift", drifted() ? "yes" : "no");
+    demo_line_u64("misfit_rows", (uint64_t)misfits);
+    demo_line_end();
+    return !drifted() && !misfits;
+}
+
+/* One request's work as the prose quotes it: its timing, or, when that
+ * did not hold, the range of its two timings ("9.873 to 44.654 us"). */
+static const char *work_figure(char *buf, int size, int held)
+{
+    if (held)
+        return demo_us(buf, size, scale_cfg.work_ns);
+    uint64_t lo = scale_cfg.work_ns, hi = scale_cfg.work_after_ns;
+    if (lo > hi) {
+        lo = scale_cfg.work_after_ns;
+        hi = scale_cfg.work_ns;
+    }
+    char h[24];
+    ksnprintf(buf, size, "%llu.%03llu to %s", (unsigned long long)(lo / 1000),
+              (unsigned long long)(lo % 1000), demo_us(h, sizeof h, hi));
+    return buf;
 }
 
 /* The rows of one way at the fewest and the most clients that ran. */
@@ -116,7 +179,7 @@ static void print_switch_trend(const char *who, const struct row *lo, const stru
 void scale_print_conclusion(struct row rows[WAYS][SCALE_ROWS_MAX], int nrows)
 {
     const struct row *t1, *tn, *l1, *ln;
-    char a[24], b[24], c[24], d[24], e[24];
+    char a[40], b[24], c[24], d[40], e[40];
     int have_t = ends(rows[THREADS], nrows, &t1, &tn);
     int have_l = ends(rows[LOOP], nrows, &l1, &ln);
 
@@ -127,6 +190,7 @@ void scale_print_conclusion(struct row rows[WAYS][SCALE_ROWS_MAX], int nrows)
              "(one request's work, measured alone): everything that is not the work.\n",
              (unsigned long long)(scale_cfg.switch_ps / 1000), (unsigned long long)(scale_cfg.switch_ps % 1000),
              demo_us(a, sizeof a, scale_cfg.work_ns));
+    int work_held = print_drift(rows, nrows);
     if (have_t && t1 != tn)
         print_switch_trend("Switches follow wake-ups, not threads: threads", t1, tn,
                            "one as a request's thread blocks, one more out of idle when no "
@@ -154,7 +218,7 @@ void scale_print_conclusion(struct row rows[WAYS][SCALE_ROWS_MAX], int nrows)
             demo_say("And latency, once N x %llu requests/s x %s of work outruns the CPU: with "
                      "%u clients idle was %s and p99 %s, against %s with %u.\n",
                      (unsigned long long)(lo->requests * NS_PER_S / lo->window_ns / lo->n),
-                     demo_us(a, sizeof a, scale_cfg.work_ns), hi->n,
+                     work_figure(a, sizeof a, work_held), hi->n,
                      demo_percent(b, sizeof b, hi->idle_ns, hi->window_ns),
                      demo_ms(c, sizeof c, hi->p99_ns), demo_ms(d, sizeof d, lo->p99_ns), lo->n);
         else
@@ -163,29 +227,36 @@ void scale_print_conclusion(struct row rows[WAYS][SCALE_ROWS_MAX], int nrows)
                      demo_percent(a, sizeof a, hi->idle_ns, hi->window_ns), hi->n, WAIT_MS,
                      demo_ms(b, sizeof b, hi->p99_ns));
     }
-    if (have_t && have_l && tn->n == ln->n && tn->requests && ln->requests)
+    if (work_held && have_t && have_l && tn->n == ln->n && tn->requests && ln->requests)
         demo_say("Per request, everything besides the work cost %s with threads and %s in the "
                  "loop (%u clients): the loop saves the switches, and pays for its timer heap "
                  "and the timing of every callback instead.\n",
-                 demo_us(a, sizeof a, (busy_ns(tn) - work_ns(tn)) / tn->requests),
-                 demo_us(b, sizeof b, (busy_ns(ln) - work_ns(ln)) / ln->requests), tn->n);
+                 demo_us(a, sizeof a, split(tn).overhead_ns / tn->requests),
+                 demo_us(b, sizeof b, split(ln).overhead_ns / ln->requests), tn->n);
     if (have_t) {
         uint64_t sw = switching_ns(tn), win = tn->window_ns;
-        demo_say("The talk's \"1000 threads ... no work will ever get done\", with %u threads: "
-                 "switching took %s of the CPU, everything besides the work %s, the work %s.\n",
-                 tn->n, demo_percent(a, sizeof a, sw, win),
-                 demo_percent(b, sizeof b, busy_ns(tn) - work_ns(tn), win),
-                 demo_percent(c, sizeof c, work_ns(tn), win));
+        struct cpu_split st = split(tn);
+        if (work_held)
+            demo_say("The talk's \"1000 threads ... no work will ever get done\", with %u "
+                     "threads: switching took %s of the CPU, everything besides the work %s, "
+                     "the work %s.\n", tn->n, demo_percent(a, sizeof a, sw, win),
+                     demo_percent(b, sizeof b, st.overhead_ns, win),
+                     demo_percent(c, sizeof c, st.work_ns, win));
+        else
+            demo_say("The talk's \"1000 threads ... no work will ever get done\", with %u "
+                     "threads: switching took %s of the CPU (%llu switches x one timed before "
+                     "the rows); the work's share is not known here (above).\n", tn->n,
+                     demo_percent(a, sizeof a, sw, win), (unsigned long long)tn->switches);
         /* Switching eats half the CPU when a request's switches cost as
          * much as its work. */
         uint64_t per_req_ps = tn->requests ? tn->switches * scale_cfg.switch_ps / tn->requests : 0;
         if (sw * 2 > win)
             demo_say("It holds here: each request's work (%s) is no more than its switches "
-                     "cost.\n", demo_us(d, sizeof d, scale_cfg.work_ns));
+                     "cost.\n", work_figure(d, sizeof d, work_held));
         else
             demo_say("It does not hold on this machine: a request's switches cost %s, its work "
                      "%s; switching would take half the CPU only if each request worked no "
                      "longer than its switches.\n", demo_us(d, sizeof d, per_req_ps / 1000),
-                     demo_us(e, sizeof e, scale_cfg.work_ns));
+                     work_figure(e, sizeof e, work_held));
     }
 }

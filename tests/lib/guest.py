@@ -7,8 +7,9 @@
     status = g.wait_exit()        # 0 after `halt` or an all-pass test run
 
 QEMU's isa-debug-exit makes QEMU exit with (v << 1) | 1 when the kernel
-writes v; wait_exit() maps that back to v (a panic writes 0x7F). A plain
-QEMU exit (killed, Ctrl-A X) is reported as None.
+writes v, its status + 1; wait_exit() maps that back to the status
+(machine.guest_status; a panic's is PANIC_STATUS). A QEMU exit the kernel
+did not ask for (killed, Ctrl-A X, QEMU's own error) is reported as None.
 
 A failed check, expect or wait_exit raises TestFailure, which knows the
 file and line of the check in the test and the guest it was about;
@@ -29,6 +30,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import machine  # noqa: E402  tools/machine.py: the one definition of the machine
 
 ICOUNT = machine.ICOUNT
+PANIC_STATUS = machine.PANIC_STATUS
 
 
 LIB = os.path.dirname(os.path.abspath(__file__))
@@ -92,9 +94,13 @@ class Guest:
                  cdrom=None, prefix=()):
         args = machine_args(kernel, append, icount, extra, cdrom, prefix) + ["-serial", serial]
         self.args = args
-        _booted.guests = guests_booted() + [self]
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self._attach()
+
+    def _attach(self):
+        """Collect the console, chunk by chunk from _read(), in a thread."""
+        _booted.guests = guests_booted() + [self]
         self.buf = bytearray()
         self.pos = 0          # expect() searches from here
         self.killed_at = None  # the console's length when kill() stopped QEMU
@@ -103,9 +109,12 @@ class Guest:
         self.t = threading.Thread(target=self._reader, daemon=True)
         self.t.start()
 
+    def _read(self):
+        return self.p.stdout.read1(65536)
+
     def _reader(self):
         while True:
-            chunk = self.p.stdout.read1(65536)
+            chunk = self._read()
             with self.cv:
                 if not chunk:
                     self.eof = True
@@ -172,9 +181,7 @@ class Guest:
             raise TestFailure("expected QEMU to exit within %g s; it was still running"
                               % timeout, self)
         self.t.join(5)
-        if rc & 1:
-            return rc >> 1
-        return None
+        return machine.guest_status(rc)
 
     def kill(self):
         if self.p.poll() is None:

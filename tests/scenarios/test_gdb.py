@@ -345,5 +345,9 @@ python check_line("count", switches=int(gdb.parse_and_eval("sched_switch_count")
                  "trace %s != switches %s" % (tr, sw))
         times = [float(t[1]) for t in tr]
         s.expect(times == sorted(times), "trace times go backwards: %s" % times)
-        s.expect(int(tr[-1][0]) + 1 == int(s.checks("count")[0]["switches"]),
+        # Numbered from boot as ws switches numbers them ("switch #N").
+        s.expect(int(tr[-1][0]) == int(s.checks("count")[0]["switches"]),
                  "the last record is not the last switch")
+        numbers = [int(m) for m in re.findall(r"; switch #(\d+)\)$", s.out, re.M)]
+        s.expect(numbers == [int(t[0]) for t in tr],
+                 "ws switches numbered %s, ws trace %s" % (numbers, [t[0] for t in tr]))

@@ -15,7 +15,7 @@ from guest import Guest, check  # noqa: E402
 from test_robustness import heap_and_threads  # noqa: E402
 
 from columns import check_fits  # noqa: E402
-from demo_line import demo_lines  # noqa: E402
+from demo_line import demo_line, demo_lines  # noqa: E402
 
 def boot():
     g = Guest(icount=True)
@@ -83,6 +83,14 @@ def test_scale_table_and_no_leak():
         # The loop's switches per request do not grow with N (they fall:
         # one wake-up of the loop thread serves every timer due by then).
         check(rows[(100, "loop")]["per_req"] <= rows[(1, "loop")]["per_req"], out)
+        # Under -icount the work takes the same before and after the rows (but
+        # for a PIT tick in one of them) and fits every row: no drift, no row
+        # without its overhead.
+        work = demo_line(out, "scale-work")
+        check(work["drift"] == "no" and work["misfit_rows"] == 0 and
+              abs(work["work_before_ns"] - work["work_after_ns"]) * 100 < work["work_before_ns"],
+              "drift under icount:\n" + out)
+        check("drifted" not in out and "Per request, everything besides the work" in out, out)
         for line in ("Switches follow wake-ups, not threads", "What grows with N is memory",
                      "The CPU never ran out here", "It does not hold on this machine",
                      "switching = switches x"):
@@ -138,3 +146,32 @@ def test_scale_ctrl_c_in_either_row_leaks_nothing():
         used1, n1, ps = heap_and_threads(g)
         check(used0 == used1 and n0 == n1, "leak after Ctrl-C: %d -> %d bytes, %d -> %d "
               "threads\n%s" % (used0, used1, n0, n1, ps), g)
+
+
+def test_scale_without_icount_never_prints_an_impossible_figure():
+    # Without -icount the host's load changes QEMU's speed between the
+    # work's timing and the rows (a busy host once gave 42, 83 and 146 us
+    # for 50 us of work). Whatever it does here: every overhead printed
+    # leaves room for the switching, a row whose work does not fit says
+    # "-", and drift is reported when the two timings of the work disagree.
+    with Guest() as g:
+        g.expect_prompt(60)
+        out = g.command("scale 1 100 window 100", 120)
+        check_fits(check, "scale without icount", out, g)
+        work = demo_line(out, "scale-work")
+        before, after = work["work_before_ns"], work["work_after_ns"]
+        drift = abs(after - before) * 100 > before * 10
+        check(work["drift"] == ("yes" if drift else "no"), "drift flag:\n" + out, g)
+        misfits = 0
+        for r in demo_lines(out, "scale"):
+            if r["overhead_ns"] == "-":
+                misfits += 1
+                continue
+            busy = r["window_ns"] - r["idle_ns"]
+            check(r["switching_ns"] <= r["overhead_ns"] <= busy,
+                  "an impossible overhead: %r\n%s" % (r, out), g)
+        check(work["misfit_rows"] == misfits, "misfit rows:\n" + out, g)
+        check(("QEMU's speed drifted" in out) == drift, "drift said iff measured:\n" + out, g)
+        check(("in %d row" % misfits in out) == (misfits > 0), "'-' explained:\n" + out, g)
+        check(("Per request, everything besides the work" in out) == (not drift and not misfits),
+              "per-request overhead only when the work's figure held:\n" + out, g)

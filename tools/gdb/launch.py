@@ -156,8 +156,11 @@ def mode_qemu(args):
         signal.signal(signal.SIGINT, old)
         if os.path.exists(gdbinit):
             os.unlink(gdbinit)
-    # isa-debug-exit: `halt` writes 0, QEMU exits with (0 << 1) | 1.
-    return 0 if rc == 1 else rc
+    # 0 after `halt` or Ctrl-A X; 1, said why, after QEMU's own error or a panic.
+    code, why = machine.exit_status(rc, "make qemu-gdb")
+    if why:
+        print(why)
+    return code
 
 
 def main():

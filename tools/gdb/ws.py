@@ -430,7 +430,8 @@ class WsTrace(gdb.Command):
         who = lambda i: "%d %s" % (i, names.get(i, "(gone)"))  # noqa: E731
         print("trace: %d switches recorded; the last %d (the ring keeps %d):" %
               (count, n, size))
-        print("   RECORD       TIME ms     +us  FROM               TO                 REASON")
+        # Numbered as ws switches numbers them: switch #1 is the first since boot.
+        print(" SWITCH #       TIME ms     +us  FROM               TO                 REASON")
         prev = None
         for k in range(count - n, count):
             r = ring[k & (size - 1)]
@@ -438,7 +439,7 @@ class WsTrace(gdb.Command):
             gap = "%7d" % ((ns - prev) // 1000) if prev is not None else "      -"
             prev = ns
             print("%9d  %12.3f %s  %-18s %-18s %s" % (
-                k, ns / 1e6, gap, who(int(r["from"])), who(int(r["to"])),
+                k + 1, ns / 1e6, gap, who(int(r["from"])), who(int(r["to"])),
                 reasons.get(int(r["reason"]), "?")))
         print("TIME: since boot (PIT clock, 838 ns resolution); +us: since the record above.")
 

@@ -27,7 +27,8 @@ struct irq_stats {
 void irq_get_stats(struct irq_stats out[IRQ_LINES], uint32_t *spurious);
 
 /* Flush the console and leave QEMU with this status as seen by its caller
- * (0 = success), through the isa-debug-exit device. */
+ * (0 = success, at most 126), through the isa-debug-exit device; under
+ * Bochs through its shutdown port, which carries no status. */
 void system_poweroff(int status) __attribute__((noreturn));
 
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
