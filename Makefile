@@ -57,12 +57,16 @@ QEMU_MACHINE := $(shell $(PYTHON) tools/machine.py)
 ifeq ($(DEBUG),int)
 QEMU_MACHINE += -d int,cpu_reset
 endif
-# The NE2000 on QEMU's user network (restrict=on, host forwards bound to
+# The NIC on QEMU's user network (restrict=on, host forwards bound to
 # 127.0.0.1 alone). Pick other ports if 8080/7777 are taken (two users, one
 # machine): make run NET_TCP_PORT=18080 NET_UDP_PORT=17777.
 NET_TCP_PORT ?= 8080
 NET_UDP_PORT ?= 7777
-QEMU_NET := $(shell $(PYTHON) tools/machine.py --net $(NET_TCP_PORT) $(NET_UDP_PORT))
+# The network card: NIC=ne2000 (ISA, the default) or NIC=rtl8139 (PCI, bus
+# mastering; frames wait in QEMU instead of being dropped when the guest is
+# behind: README "The network cards").
+NIC ?= ne2000
+QEMU_NET := $(shell $(PYTHON) tools/machine.py --net $(NET_TCP_PORT) $(NET_UDP_PORT) --nic $(NIC))
 # make run NET=tap (as root): the NE2000 on a TAP device inside a private
 # network namespace NETNS instead, a direct link to the guest's own TCP;
 # tests/lib/tapnet.py makes it, runs QEMU in it, removes it when QEMU ends.
@@ -71,7 +75,7 @@ NETNS ?= webscale
 HTTP_URL := http://127.0.0.1:$(NET_TCP_PORT)/
 PORT_CHECK := $(PYTHON) tools/freeport.py --check $(NET_TCP_PORT) $(NET_UDP_PORT)
 ifeq ($(NET),tap)
-QEMU_NET := $(shell $(PYTHON) tools/machine.py --tap)
+QEMU_NET := $(shell $(PYTHON) tools/machine.py --tap --nic $(NIC))
 IN_NET := $(PYTHON) tests/lib/tapnet.py --netns $(NETNS) --
 HTTP_URL := http://10.0.2.15/
 PORT_CHECK := true
