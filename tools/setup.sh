@@ -7,8 +7,8 @@ set -eu
 
 # command-or-file : Debian package that provides it. The last group are the
 # real clients of the TAP tests (tests/scenarios/test_tap.py, make bench):
-# ip for the network namespace, wrk, ab, curl, nc, nmap, hping3, and
-# tcpdump for diagnosis. hping3 lives in /usr/sbin, which a user's PATH may lack.
+# ip for the network namespace, wrk, ab, curl, nc, nmap, hping3, ping
+# (ping -f), and tcpdump for diagnosis. hping3 lives in /usr/sbin, which a user's PATH may lack.
 NEEDS="
 i686-linux-gnu-gcc:gcc-i686-linux-gnu
 i686-linux-gnu-ld:binutils-i686-linux-gnu
@@ -30,6 +30,7 @@ curl:curl
 nc.openbsd:netcat-openbsd
 nmap:nmap
 /usr/sbin/hping3:hping3
+ping:iputils-ping
 tcpdump:tcpdump
 "
 
