@@ -106,19 +106,24 @@
 #define RXS_ROK  0x0001
 #define RXS_BAD  0x003E       /* FAE, CRC, LONG, RUNT, ISE */
 
+#define ETH_CRC_BYTES 4
+#define ETH_HDR_BYTES 14
+#define ETH_SEND_MAX 1514     /* what send takes: no CRC, no tag */
+#define RTL_FRAME_MIN 60      /* Ethernet minimum without the CRC */
+#define RTL_FRAME_MAX 1518    /* with an 802.1Q tag, without the CRC */
+
 #define RX_RING_BYTES 65536   /* RBLEN 3 */
 #define RX_SLACK (16 + 1536)  /* past the end: the chip's 16, and a wrapped frame's tail */
 #define RX_HDR_BYTES 4
-#define RX_RECORD_MAX (RX_HDR_BYTES + 1514 + 4 + 3)  /* a maximal frame's record, aligned */
+/* A record in the ring: header, frame, CRC, up to a 4-byte boundary. */
+#define RX_RECORD_MAX (RX_HDR_BYTES + ETH_SEND_MAX + ETH_CRC_BYTES + 3)
+#define RX_RECORD_MIN (RX_HDR_BYTES + RTL_FRAME_MIN + ETH_CRC_BYTES)
+/* Records rx_next may skip in one call: a whole ring of the smallest, so
+ * it is bounded and still never leaves a good frame behind. */
+#define RX_SKIPS_MAX (RX_RING_BYTES / RX_RECORD_MIN + 1)
 #define CAPR_OFFSET 16        /* CAPR lags the read offset by 16 [datasheet; QEMU] */
-#define ETH_CRC_BYTES 4
-#define RTL_FRAME_MIN 60      /* Ethernet minimum without the CRC */
-#define RTL_FRAME_MAX 1518    /* with an 802.1Q tag, without the CRC */
-#define ETH_HDR_BYTES 14
-#define ETH_SEND_MAX 1514     /* what send takes: no CRC, no tag */
 #define TX_DESCS 4
 #define TX_BUF_BYTES 1536     /* one maximal frame, a multiple of 4 */
-#define RX_SKIPS_MAX 64       /* bad frames rx_next drops in one call: bounded work */
 
 #define RESET_WAIT_NS (10 * NS_PER_MS)  /* a reset takes microseconds */
 #define PCI_IRQ_NONE 0xFF               /* what INTERRUPT_LINE says without a route */
