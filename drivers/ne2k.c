@@ -453,19 +453,27 @@ static struct netdev ne2k_dev = {
  * aliases them onto the first 16 KiB (which the check of the first
  * pattern catches). The card is stopped; the patterns land where the
  * transmit buffer and the ring will be, before either is used. */
+#define PROBE_SEED 0xA5
+
+/* The test pattern of place i: different at each place, so an alias shows. */
+static void probe_pattern(unsigned i, uint8_t out[PROBE_BYTES])
+{
+    for (int j = 0; j < PROBE_BYTES; j++)
+        out[j] = (uint8_t)(PROBE_SEED ^ (i * PROBE_BYTES + j));
+}
+
 static uint8_t mem_probe(void)
 {
     static const uint16_t at[] = { TX_PAGE * NE_PAGE_SIZE, RX_STOP_16K * NE_PAGE_SIZE,
                                    (RX_STOP_32K - 1) * NE_PAGE_SIZE };
+    const unsigned places = sizeof at / sizeof at[0];
     uint8_t want[PROBE_BYTES], got[PROBE_BYTES];
-    for (unsigned i = 0; i < sizeof at / sizeof at[0]; i++) {
-        for (int j = 0; j < PROBE_BYTES; j++)
-            want[j] = (uint8_t)(0xA5 ^ (i * PROBE_BYTES + j));
+    for (unsigned i = 0; i < places; i++) {
+        probe_pattern(i, want);
         dma_write(at[i], want, PROBE_BYTES);
     }
-    for (unsigned i = 0; i < sizeof at / sizeof at[0]; i++) {
-        for (int j = 0; j < PROBE_BYTES; j++)
-            want[j] = (uint8_t)(0xA5 ^ (i * PROBE_BYTES + j));
+    for (unsigned i = 0; i < places; i++) {
+        probe_pattern(i, want);
         dma_read(at[i], got, PROBE_BYTES);
         if (memcmp(want, got, PROBE_BYTES) != 0)
             return RX_STOP_16K;
