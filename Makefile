@@ -1,7 +1,8 @@
 # webscale: build, boot, test, debug.
 #
 #   make run     build the ISO and boot it in QEMU; the serial console is this terminal
-#                (NET=tap, as root: on a TAP link in a network namespace, README "The network")
+#                (NET=tap, as root: on a TAP link in a network namespace, README "The network";
+#                NIC=rtl8139: the PCI card instead of the NE2000, README "The network cards")
 #   make test    every test (host unit tests, in-kernel suites, console, GDB); last line "N passed, N failed"
 #   make gdb     QEMU paused in the background, GDB in front, stopped at kmain
 #   make qemu-gdb  QEMU paused here, waiting for GDB from a second terminal
@@ -79,6 +80,10 @@ QEMU_NET := $(shell $(PYTHON) tools/machine.py --tap --nic $(NIC))
 IN_NET := $(PYTHON) tests/lib/tapnet.py --netns $(NETNS) --
 HTTP_URL := http://10.0.2.15/
 PORT_CHECK := true
+endif
+# machine.py prints nothing (and says why) for a card it does not know.
+ifeq ($(QEMU_NET),)
+$(error no network for NIC=$(NIC): make run NIC=ne2000 or NIC=rtl8139)
 endif
 # QEMU leaves with (v << 1) | 1 when the kernel writes v to isa-debug-exit;
 # `halt` writes 0, so 1 means a clean exit.
