@@ -15,11 +15,12 @@
 #define PCI_MULTIFUNCTION  0x80      /* in PCI_HEADER_TYPE */
 #define PCI_NO_DEVICE      0xFFFF    /* what an empty slot's vendor ID reads */
 #define PCI_BARS           6
+#define PCI_REG_DWORD      0xFC      /* CONFIG_ADDRESS selects a dword */
 
 static void config_select(const struct pci_function *f, uint8_t reg)
 {
     outl(PCI_CONFIG_ADDRESS, PCI_ENABLE | (uint32_t)f->bus << 16 | (uint32_t)f->slot << 11 |
-                             (uint32_t)f->func << 8 | (reg & 0xFC));
+                             (uint32_t)f->func << 8 | (reg & PCI_REG_DWORD));
 }
 
 uint32_t pci_read32(const struct pci_function *f, uint8_t reg)

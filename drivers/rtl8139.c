@@ -71,6 +71,7 @@
 #define RTL_TCR     0x40      /* transmit configuration */
 #define RTL_RCR     0x44      /* receive configuration */
 #define RTL_MPC     0x4C      /* missed packet counter, 24 bits; a write clears */
+#define MPC_MASK    0xFFFFFF
 #define RTL_CONFIG1 0x52
 
 #define CR_TE    0x04
@@ -250,7 +251,7 @@ static void rtl_rx_release(struct netdev *dev)
 /* MPC counts the frames the card had no room for; a write clears it. */
 static void read_missed(void)
 {
-    uint32_t missed = inl(base + RTL_MPC) & 0xFFFFFF;
+    uint32_t missed = inl(base + RTL_MPC) & MPC_MASK;
     if (missed) {
         outl(base + RTL_MPC, 0);
         st.drops[NETDEV_DROP_RX_CARD_MISSED] += missed;
