@@ -1,7 +1,8 @@
 # webscale: build, boot, test, debug.
 #
 #   make run     build the ISO and boot it in QEMU; the serial console is this terminal
-#                (NET=tap, as root: on a TAP link in a network namespace, README "The network")
+#                (NET=tap, as root: on a TAP link in a network namespace, README "The network";
+#                NIC=rtl8139: the PCI card instead of the NE2000, README "The network cards")
 #   make bochs   (or make run EMU=bochs) the same ISO in Bochs 2.7 (tools/bochs.py)
 #   make test    every test (host unit tests, in-kernel suites, console, GDB); last line "N passed, N failed"
 #   make gdb     QEMU paused in the background, GDB in front, stopped at kmain
@@ -59,12 +60,16 @@ QEMU_MACHINE := $(shell $(PYTHON) tools/machine.py)
 ifeq ($(DEBUG),int)
 QEMU_MACHINE += -d int,cpu_reset
 endif
-# The NE2000 on QEMU's user network (restrict=on, host forwards bound to
+# The NIC on QEMU's user network (restrict=on, host forwards bound to
 # 127.0.0.1 alone). Pick other ports if 8080/7777 are taken (two users, one
 # machine): make run NET_TCP_PORT=18080 NET_UDP_PORT=17777.
 NET_TCP_PORT ?= 8080
 NET_UDP_PORT ?= 7777
-QEMU_NET := $(shell $(PYTHON) tools/machine.py --net $(NET_TCP_PORT) $(NET_UDP_PORT))
+# The network card: NIC=ne2000 (ISA, the default) or NIC=rtl8139 (PCI, bus
+# mastering; frames wait in QEMU instead of being dropped when the guest is
+# behind: README "The network cards").
+NIC ?= ne2000
+QEMU_NET := $(shell $(PYTHON) tools/machine.py --net $(NET_TCP_PORT) $(NET_UDP_PORT) --nic $(NIC))
 # make run NET=tap (as root): the NE2000 on a TAP device inside a private
 # network namespace NETNS instead, a direct link to the guest's own TCP;
 # tests/lib/tapnet.py makes it, runs QEMU in it, removes it when QEMU ends.
@@ -73,10 +78,14 @@ NETNS ?= webscale
 HTTP_URL := http://127.0.0.1:$(NET_TCP_PORT)/
 PORT_CHECK := $(PYTHON) tools/freeport.py --check $(NET_TCP_PORT) $(NET_UDP_PORT)
 ifeq ($(NET),tap)
-QEMU_NET := $(shell $(PYTHON) tools/machine.py --tap)
+QEMU_NET := $(shell $(PYTHON) tools/machine.py --tap --nic $(NIC))
 IN_NET := $(PYTHON) tests/lib/tapnet.py --netns $(NETNS) --
 HTTP_URL := http://10.0.2.15/
 PORT_CHECK := true
+endif
+# machine.py prints nothing (and says why) for a card it does not know.
+ifeq ($(QEMU_NET),)
+$(error no network for NIC=$(NIC): make run NIC=ne2000 or NIC=rtl8139)
 endif
 # After QEMU, turn the terminal's line wrap back on (SeaBIOS turned it off),
 # and tell a clean halt (or Ctrl-A X) from QEMU's own error, which exits 1:

@@ -22,7 +22,8 @@
  * after it on the card (next_pkt and BNRY stay) and masks PRX; each
  * rx_release takes the next one into the slot it freed, and PRX comes back
  * once the card is empty. So the stack being behind never makes the driver
- * drop a frame: the card's ring (52 minimal frames, 9 maximal) waits too.
+ * drop a frame: the card's ring waits too (16 KiB: 52 minimal frames, 9
+ * maximal; QEMU's 32 KiB: 116 and 20).
  * When that is full a DP8390 refuses what comes, keeps its ring and counts
  * the frame in its missed-packet tally (rx-card-missed). QEMU's ISA model
  * (ne2k_isa, no can_receive hook, unlike its PCI one) discards a frame
@@ -55,17 +56,19 @@
 
 #define NE2K_FRAME_MIN 60         /* Ethernet minimum without the CRC */
 #define NE2K_FRAME_MAX 1518       /* with the CRC real cards store; QEMU stores none */
-#define NE2K_RX_SLOTS 256         /* kernel RX ring (power of two): the card's 52 small
+#define NE2K_RX_SLOTS 256         /* kernel RX ring (power of two): the card's 116 small
                                    * frames several times over; QEMU drops past those */
 #define NE2K_TX_SLOTS 8           /* frames waiting for the transmitter */
 
 /* The NE2000's 16 KiB buffer: pages 0x40-0x7F. Six pages transmit one
- * maximal frame; the rest is the receive ring. */
+ * maximal frame; the rest is the receive ring. QEMU's model has 32 KiB,
+ * pages 0x40-0xBF: mem_probe finds out, and the ring then ends at 0xC0. */
 #define NE_PAGE_SIZE 256
 #define TX_PAGE  0x40
 #define RX_START 0x46
-#define RX_STOP  0x80
-#define RX_PAGES (RX_STOP - RX_START)
+#define RX_STOP_16K 0x80          /* the end of a real NE2000's memory */
+#define RX_STOP_32K 0xC0          /* the end of QEMU's (hw/net/ne2000.h: 16 KiB..48 KiB) */
+#define PROBE_BYTES 16            /* a test pattern written at both ends of the second 16 KiB */
 #define RX_HDR_BYTES 4    /* status, next page, byte count [DP8390D "Buffer Management"] */
 #define ETH_HDR_BYTES 14  /* destination, source, type: the shortest frame we send */
 #define ETH_CRC_BYTES 4   /* the frame check sequence at the end of a frame on the wire */
@@ -83,6 +86,8 @@
 
 static uint16_t base;
 static int present;
+static uint8_t rx_stop = RX_STOP_16K;   /* the ring's end page: mem_probe decides */
+#define RX_PAGES (rx_stop - RX_START)
 static void (*notify)(void);
 
 /* One received frame: written by the ISR, read by the stack in the loop. */
@@ -172,17 +177,17 @@ static uint8_t read_curr(void)
 /* Tell the card we have read everything before next_pkt. */
 static void set_bnry(void)
 {
-    wr(NE_BNRY, next_pkt == RX_START ? RX_STOP - 1 : next_pkt - 1);
+    wr(NE_BNRY, next_pkt == RX_START ? rx_stop - 1 : next_pkt - 1);
 }
 
-static int ring_page_ok(uint8_t p) { return p >= RX_START && p < RX_STOP; }
+static int ring_page_ok(uint8_t p) { return p >= RX_START && p < rx_stop; }
 
 /* Pages a frame of count bytes (header included) occupies from page p on:
  * the next frame's page, wrapped. */
 static uint8_t page_after(uint8_t p, uint32_t count)
 {
     uint32_t q = p + (count + NE_PAGE_SIZE - 1) / NE_PAGE_SIZE;
-    if (q >= RX_STOP)
+    if (q >= rx_stop)
         q -= RX_PAGES;
     return (uint8_t)q;
 }
@@ -442,6 +447,40 @@ static struct netdev ne2k_dev = {
     .get_stats = ne2k_get_stats,
 };
 
+/* Is there memory beyond a real NE2000's 16 KiB? Write one pattern at the
+ * first page of 16 KiB and others at the first and last pages above it,
+ * read all back: a card without the memory reads them as 0xFF (QEMU) or
+ * aliases them onto the first 16 KiB (which the check of the first
+ * pattern catches). The card is stopped; the patterns land where the
+ * transmit buffer and the ring will be, before either is used. */
+#define PROBE_SEED 0xA5
+
+/* The test pattern of place i: different at each place, so an alias shows. */
+static void probe_pattern(unsigned i, uint8_t out[PROBE_BYTES])
+{
+    for (int j = 0; j < PROBE_BYTES; j++)
+        out[j] = (uint8_t)(PROBE_SEED ^ (i * PROBE_BYTES + j));
+}
+
+static uint8_t mem_probe(void)
+{
+    static const uint16_t at[] = { TX_PAGE * NE_PAGE_SIZE, RX_STOP_16K * NE_PAGE_SIZE,
+                                   (RX_STOP_32K - 1) * NE_PAGE_SIZE };
+    const unsigned places = sizeof at / sizeof at[0];
+    uint8_t want[PROBE_BYTES], got[PROBE_BYTES];
+    for (unsigned i = 0; i < places; i++) {
+        probe_pattern(i, want);
+        dma_write(at[i], want, PROBE_BYTES);
+    }
+    for (unsigned i = 0; i < places; i++) {
+        probe_pattern(i, want);
+        dma_read(at[i], got, PROBE_BYTES);
+        if (memcmp(want, got, PROBE_BYTES) != 0)
+            return RX_STOP_16K;
+    }
+    return RX_STOP_32K;
+}
+
 /* Reset the board and wait for the chip to say so (ISR RST). */
 static int board_reset(void)
 {
@@ -480,8 +519,9 @@ struct netdev *ne2k_init(void)
     for (int i = 0; i < 6; i++)
         ne2k_dev.mac[i] = prom[i] & 0xFF;
 
+    rx_stop = mem_probe();
     wr(NE_PSTART, RX_START);
-    wr(NE_PSTOP, RX_STOP);
+    wr(NE_PSTOP, rx_stop);
     next_pkt = RX_START + 1;
     set_bnry();
     wr(NE_ISR, ISR_ALL);

@@ -1,14 +1,16 @@
 """make bench's real-client rows: wrk and real sockets against the guest's
 own TCP on the TAP link (tests/lib/tapnet.py), reported, never gated.
 
-For each style, one boot without icount (real clients need real time):
+For each card (machine.NICS: the NE2000, whose QEMU model drops what finds
+its ring full, and the RTL8139, whose frames wait in QEMU instead) and
+each style, one boot without icount (real clients need real time):
 `httpd STYLE`, then wrk -t1 -cC -d10s for C = 1, 100, 1000, each its own
 httpd run with `net` read before and after, so every row has its own
 connections opened (httpd's count, and how many were open at once),
 requests/s, p50/p99, socket errors, non-2xx, and the guest's rx drops by
 reason and retransmits. Then idle connections held by real sockets
 (tapload.hold_idle: the host's TCP does the handshakes), beside bench.py's
-raw-peer figure. These are wall-clock figures under TCG on a shared host:
+raw-peer figure, with the default card. These are wall-clock figures under TCG on a shared host:
 the host's load average is printed beside them.
 
 Needs root (a network namespace, /dev/net/tun): otherwise one line says so.
@@ -22,6 +24,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from guest import TestFailure  # noqa: E402
 import tapnet  # noqa: E402
 from tapload import Server, drops_text, guest_net, hold_idle, wrk  # noqa: E402
+import machine  # noqa: E402  tools/machine.py: the cards
 
 WRK_CLIENTS = (1, 100, 1000)
 WRK_SECS = 10
@@ -64,28 +67,29 @@ def idle_row(srv):
             "per_conn": d["heap_per_connection_bytes"]}
 
 
-def style_rows(net, style):
-    with Server(net, style) as srv:
+def style_rows(net, style, nic, idle):
+    with Server(net, style, nic=nic) as srv:
         rows = [wrk_row(srv, c) for c in WRK_CLIENTS]
-        return rows, idle_row(srv)
+        return rows, idle_row(srv) if idle else None
 
 
 def fmt(v, spec="%.1f"):
     return "-" if v is None else spec % v
 
 
-def print_wrk(style, rows):
+def print_wrk(nic, style, rows):
     for r in rows:
         w = r["wrk"]
         if w["requests"] is None:
-            print("  %-8s %6d  wrk reported nothing (status %s)" % (style, r["clients"], w["rc"]))
+            print("  %-7s %-7s %6d  wrk reported nothing (status %s)" % (nic, style, r["clients"],
+                                                                      w["rc"]))
             continue
         errors = "%d/%d/%d/%d" % (w["connect"], w["read"], w["write"], w["timeout"])
-        print("  %-8s %6d %8d %8d %11s %8s %8s %13s %8d %8d %8d" % (
-            style, r["clients"], r["opened"], r["at_once"], fmt(w["rps"]), fmt(w["p50_ms"]),
+        print("  %-7s %-7s %6d %7d %7d %10s %7s %7s %13s %7d %8d %7d" % (
+            nic, style, r["clients"], r["opened"], r["at_once"], fmt(w["rps"]), fmt(w["p50_ms"]),
             fmt(w["p99_ms"]), errors, w["non2xx"], sum(r["drops"].values()), r["retransmits"]))
         if r["drops"]:
-            print("  %-8s %6s   rx drops: %s" % ("", "", drops_text({"drops": r["drops"]})))
+            print("  %-15s %6s   drops: %s" % ("", "", drops_text({"drops": r["drops"]})))
 
 
 def main():
@@ -101,23 +105,26 @@ def main():
           "'at once': its peak;" % WRK_SECS)
     print("  socket errors connect/read/write/timeout (wrk's 2 s timeout); rx drops and "
           "retransmits from the guest's `net`, this row only.")
-    print("  %-8s %6s %8s %8s %11s %8s %8s %13s %8s %8s %8s" % (
-        "style", "wrk -c", "opened", "at once", "requests/s", "p50 ms", "p99 ms", "socket errors",
-        "non-2xx", "rx drops", "retrans"))
+    print("  %-7s %-7s %6s %7s %7s %10s %7s %7s %13s %7s %8s %7s" % (
+        "card", "style", "wrk -c", "opened", "at once", "requests/s", "p50 ms", "p99 ms",
+        "socket errors", "non-2xx", "drops", "retrans"))
     idle = {}
-    for style in ("loop", "threads"):
-        try:
-            with tapnet.TapNet() as net:
-                rows, idle[style] = style_rows(net, style)
-            print_wrk(style, rows)
-        except (TestFailure, RuntimeError) as e:
-            print("  %-8s not measured: %s" % (style, str(e).splitlines()[0]))
+    for nic in sorted(machine.NICS):
+        for style in ("loop", "threads"):
+            try:
+                with tapnet.TapNet() as net:
+                    rows, r = style_rows(net, style, nic, nic == machine.DEFAULT_NIC)
+                if r:
+                    idle[style] = r
+                print_wrk(nic, style, rows)
+            except (TestFailure, RuntimeError) as e:
+                print("  %-7s %-7s not measured: %s" % (nic, style, str(e).splitlines()[0]))
     for style, r in idle.items():
         note = "stopped at %s after %.1f s" % (r["why"], r["secs"])
         if r["why"] == "the cap":
             note += " of %d, not at a refusal: the limit is higher, unmeasured" % IDLE_CAP
-        print("  %-70s %8d %-12s" % ("idle TCP connections held by real sockets, httpd %s "
-                                     "(open at Ctrl-C)" % style, r["open"], "connections"))
+        print("  %-70s %8d %-12s" % ("idle TCP connections held by real sockets, httpd %s, %s "
+                                     "(open at Ctrl-C)" % (style, machine.DEFAULT_NIC), r["open"], "connections"))
         print("  %-70s %8s %-12s (%s; %d bytes of heap each)" % ("", "", "", note, r["per_conn"]))
     print("  (%s at the end)" % load())
 

@@ -15,6 +15,8 @@ import it. Change the machine here and every one of them follows.
   python3 tools/machine.py --status RC [WHO]   after QEMU exited with RC: say why
                                             if it was not a clean halt, and exit
                                             with make's status (0: halt or Ctrl-A X)
+  ... --nic NAME                            which NIC, one of NICS (default
+                                            DEFAULT_NIC): make run NIC=rtl8139
 """
 import os
 import shlex
@@ -32,6 +34,14 @@ QEMU_ERROR = 1
 PANIC_STATUS = 0x7E         # the kernel's status after a panic; QEMU exits with 255
 # The NE2000 where drivers/ne2k.c probes for it.
 NIC_IOBASE, NIC_IRQ = 0x300, 9
+# The network cards the kernel drives (kernel/devices.c probes the RTL8139
+# on PCI, then the NE2000): QEMU's -device for each, on netdev NETDEV_ID.
+# The RTL8139's ports and IRQ line are the BIOS's choice (PCI).
+NICS = {
+    "ne2000": "ne2k_isa,netdev=%s,iobase=%#x,irq=%d",
+    "rtl8139": "rtl8139,netdev=%s",
+}
+DEFAULT_NIC = "ne2000"
 NETDEV_ID = "n0"
 LOCAL = "127.0.0.1"         # the only host address a forward may bind to
 # The TAP device of the direct link (tests/lib/tapnet.py). It lives in a
@@ -52,12 +62,16 @@ def machine():
             "-device", "isa-debug-exit,iobase=%#x,iosize=1" % DEBUG_EXIT_PORT]
 
 
-def nic():
-    """The NE2000 on netdev NETDEV_ID; the caller supplies the netdev."""
-    return ["-device", "ne2k_isa,netdev=%s,iobase=%#x,irq=%d" % (NETDEV_ID, NIC_IOBASE, NIC_IRQ)]
+def nic(kind=DEFAULT_NIC):
+    """NIC kind (a key of NICS) on netdev NETDEV_ID; the caller supplies the netdev."""
+    if kind not in NICS:
+        raise ValueError("no NIC %r: one of %s" % (kind, ", ".join(sorted(NICS))))
+    if kind == "ne2000":
+        return ["-device", NICS[kind] % (NETDEV_ID, NIC_IOBASE, NIC_IRQ)]
+    return ["-device", NICS[kind] % NETDEV_ID]
 
 
-def user_net(tcp=None, udp=None):
+def user_net(tcp=None, udp=None, kind=DEFAULT_NIC):
     """The NIC on QEMU's user network. restrict=on: the guest reaches nothing
     outside; the host reaches the guest only through these forwards, bound
     to 127.0.0.1 alone (tcp -> guest port 80, udp -> guest port 7)."""
@@ -66,15 +80,15 @@ def user_net(tcp=None, udp=None):
         opts += ",hostfwd=tcp:%s:%d-:80" % (LOCAL, tcp)
     if udp:
         opts += ",hostfwd=udp:%s:%d-:7" % (LOCAL, udp)
-    return ["-netdev", opts] + nic()
+    return ["-netdev", opts] + nic(kind)
 
 
-def tap_net(ifname=TAP_IFNAME):
+def tap_net(ifname=TAP_IFNAME, kind=DEFAULT_NIC):
     """The NIC on an existing TAP device: frames go straight to the host's
     kernel, whose TCP (wrk, curl, nmap) then meets the guest's own. QEMU
     runs no scripts (script=no, downscript=no): tests/lib/tapnet.py creates
     the device, addresses it and removes it."""
-    return ["-netdev", "tap,id=%s,ifname=%s,script=no,downscript=no" % (NETDEV_ID, ifname)] + nic()
+    return ["-netdev", "tap,id=%s,ifname=%s,script=no,downscript=no" % (NETDEV_ID, ifname)] + nic(kind)
 
 
 def guest_status(rc):
@@ -108,10 +122,17 @@ def main(argv):
         if why:
             print(why)
         sys.exit(code)
+    kind = DEFAULT_NIC
+    if "--nic" in argv:
+        i = argv.index("--nic")
+        if i + 1 >= len(argv) or argv[i + 1] not in NICS:
+            sys.exit("machine.py: --nic takes one of %s" % ", ".join(sorted(NICS)))
+        kind = argv[i + 1]
+        argv = argv[:i] + argv[i + 2:]
     if argv[:1] == ["--net"] and len(argv) == 3:
-        args = user_net(int(argv[1]), int(argv[2]))
+        args = user_net(int(argv[1]), int(argv[2]), kind)
     elif argv[:1] == ["--tap"] and len(argv) <= 2:
-        args = tap_net(*argv[1:])
+        args = tap_net(*argv[1:], kind=kind)
     elif not argv:
         args = machine()
     else:

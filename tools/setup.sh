@@ -17,7 +17,7 @@ set -eu
 # command-or-file:Debian package that provides it (a file may be a glob).
 # The last group are the real clients of the TAP tests and make bench
 # (tests/scenarios/test_tap.py): ip for the network namespace, wrk, ab,
-# curl, nc, nmap, hping3, and tcpdump for diagnosis. hping3 lives in
+# curl, nc, nmap, hping3, ping (ping -f), and tcpdump for diagnosis. hping3 lives in
 # /usr/sbin, which a user's PATH may lack.
 BASE_NEEDS="
 i686-linux-gnu-gcc:gcc-i686-linux-gnu
@@ -39,6 +39,7 @@ curl:curl
 nc.openbsd:netcat-openbsd
 nmap:nmap
 /usr/sbin/hping3:hping3
+ping:iputils-ping
 tcpdump:tcpdump
 "
 # make test compiles every guest file with a second compiler.

@@ -22,9 +22,10 @@ int cmd_net(int argc, char **argv)
     struct net_config c;
     net_get_config(&c);
     if (!c.up) {
-        demo_hang(5, "net: no NIC (no NE2000 answered at 0x300): the network is off. "
-                  "QEMU needs -netdev user,id=n0,restrict=on -device "
-                  "ne2k_isa,netdev=n0,iobase=0x300,irq=9 (make run has it).\n");
+        demo_hang(5, "net: no NIC (no RTL8139 on PCI, no NE2000 answered at 0x300): the "
+                  "network is off. QEMU needs -netdev user,id=n0,restrict=on and -device "
+                  "ne2k_isa,netdev=n0,iobase=0x300,irq=9 or -device rtl8139,netdev=n0 "
+                  "(make run has one).\n");
         return 0;
     }
     /* The ARP table first: listing it ages it, and what that gives up is
@@ -38,14 +39,18 @@ int cmd_net(int argc, char **argv)
     net_fmt_ip(ip, sizeof ip, c.ip);
     net_fmt_ip(mask, sizeof mask, c.netmask);
     net_fmt_ip(gw, sizeof gw, c.gateway);
-    kprintf("net: NE2000 at %#x, IRQ %u, MAC %s\n", c.iobase, c.irq, mac);
+    kprintf("net: %s at %#x, IRQ %u, MAC %s\n", c.nic, c.iobase, c.irq, mac);
     kprintf("  address %s, netmask %s, gateway %s\n", ip, mask, gw);
     /* Short lines, one group of figures each: 80 columns, and the same
      * line breaks whatever the figures are (programs read them). */
     kprintf("  in:  %llu frames, %llu bytes, %u interrupts\n", ull(s.rx_frames), ull(s.rx_bytes),
             s.rx_irqs);
-    kprintf("       RX ring peak %u frames, full %u times (the frames waited on the card)\n",
-            s.rx_ring_max, s.rx_holds);
+    if (s.rx_ring_bytes)          /* the card's own ring, in our memory */
+        kprintf("       RX ring peak %u of %u bytes, full %u times (frames waited)\n",
+                s.rx_ring_peak_bytes, s.rx_ring_bytes, s.rx_holds);
+    else
+        kprintf("       RX ring peak %u frames, full %u times (the frames waited on the card)\n",
+                s.rx_ring_max, s.rx_holds);
     kprintf("       accepted: %llu arp, %llu ip (%llu icmp, %llu udp) packets\n", ull(s.rx_arp),
             ull(s.rx_ip), ull(s.rx_icmp), ull(s.rx_udp));
     kprintf("  out: %llu frames, %llu bytes\n", ull(s.tx_frames), ull(s.tx_bytes));

@@ -79,6 +79,8 @@ static void add_driver_stats(struct net_stats *s, const struct netdev_stats *d)
     s->rx_irqs += d->irqs;
     s->rx_ring_max = d->rx_ring_max;
     s->rx_holds = d->rx_holds;
+    s->rx_ring_bytes = d->rx_ring_bytes;
+    s->rx_ring_peak_bytes = d->rx_ring_peak_bytes;
     for (int i = 0; i < NETDEV_DROPS; i++)
         s->drops[drop_reason[i]] += d->drops[i];
 }
@@ -111,6 +113,7 @@ void net_get_config(struct net_config *c)
     memset(c, 0, sizeof *c);
     c->up = net_if.up;
     if (net_if.dev) {
+        c->nic = net_if.dev->name;
         c->iobase = net_if.dev->iobase;
         c->irq = net_if.dev->irq;
     }

@@ -1,6 +1,6 @@
 /* A network card as the stack sees it (a driver-facing kernel header).
  *
- * A driver fills one struct netdev (drivers/ne2k.c is the first); the boot
+ * A driver fills one struct netdev (drivers/ne2k.c, drivers/rtl8139.c); the boot
  * wiring (kernel/devices.c) probes the card and hands the netdev to
  * net_init. kernel/net calls the card only through it, and maps the
  * driver's counters to the stack's drop reasons, so a driver knows nothing
@@ -32,6 +32,9 @@ struct netdev_stats {
     uint32_t irqs;
     uint32_t rx_ring_max;          /* most frames ever waiting in the RX ring */
     uint32_t rx_holds;             /* times the RX ring was full and frames waited on the card */
+    uint32_t rx_ring_bytes;        /* a ring of bytes the card writes (RTL8139): its size; 0 for
+                                    * a ring of frame slots (NE2000), whose peak is rx_ring_max */
+    uint32_t rx_ring_peak_bytes;   /* the most bytes ever waiting in that ring */
     uint64_t drops[NETDEV_DROPS];
 };
 
@@ -43,7 +46,7 @@ struct netdev_frame {
 };
 
 struct netdev {
-    const char *name;              /* "NE2000" */
+    const char *name;              /* "NE2000", "RTL8139" */
     uint16_t iobase;               /* for `net` and the boot line */
     uint8_t irq;
     uint8_t mac[6];

@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 from demo_line import demo_line
 from guest import TestFailure, check
 from tapnet import GUEST_IP
+import machine  # noqa: E402  tools/machine.py (tapnet put it on the path): the NICs
 
 # ---- the guest's side: `net`, `mem`, httpd ----
 
@@ -80,12 +81,12 @@ class Server:
     """`httpd STYLE` in a guest booted on the link; stop() returns httpd's
     @demo line. The guest is killed on leaving the `with`."""
 
-    def __init__(self, net, style, icount=False):
-        self.net, self.style, self.icount = net, style, icount
+    def __init__(self, net, style, icount=False, nic=machine.DEFAULT_NIC):
+        self.net, self.style, self.icount, self.nic = net, style, icount, nic
         self.g = None
 
     def __enter__(self):
-        self.g = self.net.guest(icount=self.icount)
+        self.g = self.net.guest(nic=self.nic, icount=self.icount)
         self.mac = self.g.expect(r"MAC ([0-9a-f:]{17})", 60).group(1).decode()
         self.g.expect_prompt(60)
         return self

@@ -1,7 +1,7 @@
 /* The network as user/ sees it: the interface's address, its counters and
  * drops by reason, the ARP table, and ping. The stack is kernel/net/ (RFC
- * 826 ARP, RFC 791 IPv4, RFC 792 ICMP, RFC 768 UDP), the driver
- * drivers/ne2k.c (NE2000, DP8390).
+ * 826 ARP, RFC 791 IPv4, RFC 792 ICMP, RFC 768 UDP), the drivers
+ * drivers/ne2k.c (NE2000, DP8390) and drivers/rtl8139.c (RTL8139, PCI).
  *
  * Addresses are host-order 32-bit numbers: 10.0.2.15 is 0x0A00020F.
  * Pure parts (net_parse_ip, net_fmt_ip, net_drop_name) also compile on the
@@ -23,7 +23,7 @@
 /* Why a frame was dropped. Every frame that comes in is either handled or
  * counted under exactly one of these (the names are what `net` prints). */
 enum net_drop {
-    /* The driver (drivers/ne2k.c). */
+    /* The driver (drivers/ne2k.c, drivers/rtl8139.c). */
     NET_DROP_RX_RING_FULL,     /* the kernel's RX ring was full and the frame could not
                                   wait on the card (only an overflow's recovery drops so) */
     NET_DROP_RX_SHORT,         /* the card's header says shorter than 60 bytes */
@@ -87,6 +87,8 @@ struct net_stats {
     uint32_t rx_irqs;                  /* NE2000 interrupts */
     uint32_t rx_ring_max;              /* most frames ever waiting in the RX ring */
     uint32_t rx_holds;                 /* times the RX ring was full: frames waited on the card */
+    uint32_t rx_ring_bytes;            /* the card's byte ring (RTL8139): its size, else 0 */
+    uint32_t rx_ring_peak_bytes;       /* the most bytes waiting in it */
     uint64_t rx_arp, rx_ip, rx_icmp, rx_udp;   /* accepted by each layer */
     uint64_t arp_requests, arp_replies;        /* sent */
     uint64_t arp_refreshes;                    /* of the requests: unicast, before an entry in use expired */
@@ -98,6 +100,7 @@ struct net_stats {
 
 struct net_config {
     int up;                    /* 0: no NIC, the network is off */
+    const char *nic;           /* the card: "NE2000", "RTL8139" */
     uint16_t iobase;
     uint8_t irq;
     uint8_t mac[6];
