@@ -326,10 +326,14 @@ void tcp_established(struct tcp_conn *c)
 struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l)
 {
     uint16_t mss;
-    if (!l->cookies || !tcp_cookies_recent(l->cookie_ms, tcp_now_ms()) ||
-        !tcp_cookie_check(rip, t, tcp_now_ms(), &mss)) {
+    if (!l->cookies || !tcp_cookies_recent(l->cookie_ms, tcp_now_ms())) {
         net_drop(NET_DROP_TCP_BAD_ACK);
-        tcp_send_reset(rip, t);
+        tcp_send_reset(rip, t, TCP_RST_NO_CONN);
+        return NULL;
+    }
+    if (!tcp_cookie_check(rip, t, tcp_now_ms(), &mss)) {
+        net_drop(NET_DROP_TCP_BAD_ACK);
+        tcp_send_reset(rip, t, TCP_RST_BAD_COOKIE);
         return NULL;
     }
     if (l->held) {                /* as in SYN-RECEIVED: the peer sends again */
@@ -356,6 +360,27 @@ struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct 
     hand_over(c, l);
     tcp_conn_unbusy(c);
     return tcp_lookup(rip, t->sport, t->dport);
+}
+
+/* Our SYN-ACKs to one SYN can differ: the first SYN met a full backlog and
+ * got a cookie, the client's second (it sent again, or the first waited
+ * long in the card) found room and got a half-open connection with
+ * another ISS. The client completes whichever SYN-ACK it saw first, so
+ * the ACK that c calls bad may be the cookie's: then c takes the cookie's
+ * ISS (its MSS stays the SYN's exact one, which the cookie rounded down),
+ * and the handshake completes instead of being reset. */
+int tcp_cookie_adopt(struct tcp_conn *c, const struct tcp_info *t)
+{
+    struct tcp_listener *l = c->listener;
+    uint16_t mss;
+    if (!l || !l->cookies || !tcp_cookies_recent(l->cookie_ms, tcp_now_ms()) ||
+        t->seq != c->rcv_nxt || !tcp_cookie_check(c->rip, t, tcp_now_ms(), &mss))
+        return 0;
+    c->snd_una = t->ack - 1;       /* as if our SYN had carried the cookie */
+    c->snd_nxt = t->ack;
+    tcp_rtt_cancel(c);             /* that SYN-ACK was not the one timed */
+    tcp_st.syn_cookies_adopted++;
+    return 1;
 }
 
 int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
@@ -415,7 +440,7 @@ void tcp_unlisten(struct tcp_listener *l)
 {
     while (!list_empty(&l->half)) {
         struct tcp_conn *c = container_of(list_first(&l->half), struct tcp_conn, half);
-        tcp_send_rst(c);
+        tcp_send_rst(c, TCP_RST_UNLISTEN);
         tcp_conn_release(c);
     }
     l->fn = NULL;

@@ -154,6 +154,10 @@ void tcp_passive_open(uint32_t rip, const struct tcp_info *t, struct tcp_listene
  * cookie, a connection handed to the accept callback (NULL if refused);
  * else an RST, as LISTEN answers any ACK. */
 struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
+/* In SYN-RECEIVED, an ACK of another ISS than c's: if it returns a good
+ * cookie (the peer completed our cookie SYN-ACK to the same SYN), c takes
+ * the cookie's ISS and 1 is returned; else 0. */
+int tcp_cookie_adopt(struct tcp_conn *c, const struct tcp_info *t);
 /* SYN-RECEIVED -> ESTABLISHED: off the backlog, into the accept callback. */
 void tcp_established(struct tcp_conn *c);
 /* In SYN-RECEIVED: the peer has acknowledged our SYN, but the listener was
@@ -208,10 +212,11 @@ void tcp_rtt_established(struct tcp_conn *c);
 
 /* ---- tcp_output.c ---- */
 
-/* RST|ACK or RST for a segment that has no connection [RFC 9293 3.10.7.1]. */
-void tcp_send_reset(uint32_t rip, const struct tcp_info *t);
+/* RST|ACK or RST for a segment that has no connection [RFC 9293 3.10.7.1],
+ * counted under why. */
+void tcp_send_reset(uint32_t rip, const struct tcp_info *t, enum tcp_rst_reason why);
 /* RST on a connection (abort, give-up, unlisten), at snd_nxt. */
-void tcp_send_rst(struct tcp_conn *c);
+void tcp_send_rst(struct tcp_conn *c, enum tcp_rst_reason why);
 void tcp_send_ack(struct tcp_conn *c);
 void tcp_send_syn_ack(struct tcp_conn *c);
 /* A SYN-ACK at iss for the SYN t, from no connection (a cookie). */

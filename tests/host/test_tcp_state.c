@@ -181,6 +181,7 @@ static void finish(struct tcp_listener *l)
 }
 
 static uint32_t drops(int reason) { return net_st.drops[reason]; }
+static uint32_t resets(enum tcp_rst_reason why) { return tcp_st.resets_by[why]; }
 
 /* ---- passive open and LISTEN ---- */
 
@@ -201,10 +202,11 @@ static void test_passive_open(void)
     send_raw(&p, 1000, 0, TCP_SYN, NULL, 0);
     CHECK_SEG(last(), TCP_SYN | TCP_ACK, iss, 1001);
     /* An ACK of something else: RST at that ACK [3.10.7.4, fifth]. */
-    uint32_t bad = drops(NET_DROP_TCP_BAD_ACK);
+    uint32_t bad = drops(NET_DROP_TCP_BAD_ACK), bad_rst = resets(TCP_RST_SYN_RCVD_ACK);
     send_raw(&p, 1001, iss + 7, TCP_ACK, NULL, 0);
     CHECK_SEG(last(), TCP_RST, iss + 7, 0);
     CHECK_EQ(drops(NET_DROP_TCP_BAD_ACK), bad + 1);
+    CHECK_EQ(resets(TCP_RST_SYN_RCVD_ACK), bad_rst + 1);
     CHECK(conn_of(&p) == c && c->state == TCP_SYN_RECEIVED);
 
     /* The right ACK: ESTABLISHED, the accept callback, off the backlog. */
@@ -241,8 +243,10 @@ static void test_passive_open(void)
 
     /* ABORT: RST at snd_nxt. */
     stub_out_clear();
+    uint32_t aborts = resets(TCP_RST_ABORT);
     tcp_abort(c);
     app.c = NULL;
+    CHECK_EQ(resets(TCP_RST_ABORT), aborts + 1);
     CHECK_SEG(last(), TCP_RST, iss + 6, 1006);
     CHECK(conn_of(&p) == NULL);
     finish(l);
@@ -258,9 +262,11 @@ static void test_listen_answers(void)
     send_raw(&p, 5, 0, TCP_RST, NULL, 0);
     CHECK_EQ(stub_out_count(), 0);
     CHECK_EQ(drops(NET_DROP_TCP_CLOSED), closed + 1);
+    uint32_t no_conn = resets(TCP_RST_NO_CONN);
     send_raw(&p, 5, 77, TCP_ACK, NULL, 0);
     CHECK_SEG(last(), TCP_RST, 77, 0);
     CHECK_EQ(tcp_st.conns, 0);
+    CHECK_EQ(resets(TCP_RST_NO_CONN), no_conn + 1);
 
     /* CLOSED [3.10.7.1]: a SYN to a port nobody listens on gets RST|ACK
      * acknowledging it; an RST gets nothing. */
@@ -288,17 +294,20 @@ static void test_listen_answers(void)
      * when the segment's processing ends (ASan would see a use after free). */
     app.refuse = 1;
     struct peer r = { .port = 40003, .wnd = 8192 };
+    uint32_t aborts = resets(TCP_RST_ABORT);
     peer_syn(&r, 300);
     send_seg(&r, TCP_ACK, NULL, 0);
     CHECK_EQ(app.accepts, 1);
     CHECK_SEG(last(), TCP_RST, r.ack, 301);
     CHECK(conn_of(&r) == NULL);
+    CHECK_EQ(resets(TCP_RST_ABORT), aborts + 1);
 
     /* Unlisten resets the half-open ones. */
     stub_out_clear();
-    uint32_t rst = tcp_st.resets_sent;
+    uint32_t rst = tcp_st.resets_sent, unlisten = resets(TCP_RST_UNLISTEN);
     finish(l);
     CHECK_EQ(tcp_st.resets_sent, rst + 2);
+    CHECK_EQ(resets(TCP_RST_UNLISTEN), unlisten + 2);
     CHECK(conn_of(&p) == NULL && conn_of(&q) == NULL);
 }
 
@@ -340,7 +349,7 @@ static void test_closed_port_scans(void)
         { TCP_SYN | TCP_ACK, 1200, 31337, "", TCP_RST, 31337, 0 },
     };
     uint32_t noport = drops(NET_DROP_TCP_NO_PORT), soup = drops(NET_DROP_TCP_FLAGS);
-    uint32_t rst = tcp_st.resets_sent;
+    uint32_t rst = tcp_st.resets_sent, rst_no_port = resets(TCP_RST_NO_PORT);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         stub_out_clear();
         send_to_port(81, cases[i].seq, cases[i].ack, cases[i].flags, cases[i].data,
@@ -359,6 +368,7 @@ static void test_closed_port_scans(void)
     CHECK_EQ(drops(NET_DROP_TCP_NO_PORT), noport + n);
     CHECK_EQ(drops(NET_DROP_TCP_FLAGS), soup);
     CHECK_EQ(tcp_st.resets_sent, rst + sizeof cases / sizeof cases[0]);
+    CHECK_EQ(resets(TCP_RST_NO_PORT), rst_no_port + sizeof cases / sizeof cases[0]);
 
     /* The same soup to a listening port: dropped, unanswered, no state. */
     struct tcp_listener *l = listen_on(4);
@@ -395,6 +405,7 @@ static void test_retransmit_backoff_give_up(void)
     struct peer p = { .port = 40010, .wnd = 8192, .mss = 1460 };
     struct tcp_conn *c = open_conn(&p, 5000);
     uint32_t iss = p.ack - 1, rexmit = tcp_st.retransmits, timeouts = tcp_st.timeouts;
+    uint32_t gave_up = resets(TCP_RST_GIVE_UP);
     uint8_t data[100];
     memset(data, 'x', sizeof data);
     CHECK_EQ(tcp_send(c, data, sizeof data), 100);
@@ -415,6 +426,7 @@ static void test_retransmit_backoff_give_up(void)
     CHECK(app.closed == 1 && app.err == -E_TIMEDOUT);
     CHECK_EQ(tcp_st.retransmits, rexmit + TCP_RETRIES);
     CHECK_EQ(tcp_st.timeouts, timeouts + 1);
+    CHECK_EQ(resets(TCP_RST_GIVE_UP), gave_up + 1);
     CHECK(conn_of(&p) == NULL);
     finish(l);
 }
@@ -837,6 +849,7 @@ static void test_cookie_refused(void)
     struct peer p = { .port = 40061, .wnd = 8192, .mss = 1460 };
     peer_syn(&p, 5000);
     uint32_t cookie = p.ack - 1, bad = drops(NET_DROP_TCP_BAD_ACK);
+    uint32_t bad_cookie = resets(TCP_RST_BAD_COOKIE), no_conn = resets(TCP_RST_NO_CONN);
     struct { uint32_t seq, ack; uint16_t port; } forged[] = {
         { 5001, cookie + 1 + 1, 40061 },                 /* the hash */
         { 5001, (cookie ^ 1u << 24) + 1, 40061 },        /* the MSS index */
@@ -853,18 +866,22 @@ static void test_cookie_refused(void)
         CHECK(conn_of(&q) == NULL);
     }
     CHECK_EQ(drops(NET_DROP_TCP_BAD_ACK), bad + 5);
+    CHECK_EQ(resets(TCP_RST_BAD_COOKIE), bad_cookie + 5);
     CHECK_EQ(tcp_st.conns, 1);
-    /* A cookie is good in its 64 s period and the next, not later; the
-     * fresh SYN keeps cookies "recent", so only its age refuses it. */
-    stub_advance_ms(64000);
+    /* A cookie is good in its 64 s period and the next, not later. A
+     * fresh SYN to a full backlog keeps cookies "recent", so only its age
+     * refuses it. */
     struct peer r = { .port = 40063, .wnd = 8192, .mss = 1460 };
+    struct peer h = { .port = 40068, .wnd = 8192 };
+    stub_advance_ms(2 * 64000);           /* f's half-open one gave up long ago */
+    peer_syn(&h, 1);                      /* the backlog is full again */
     peer_syn(&r, 7000);
-    stub_advance_ms(64000);
-    peer_syn(&r, 7000);
+    CHECK(conn_of(&r) == NULL);
     stub_out_clear();
     send_seg(&p, TCP_ACK, NULL, 0);
     CHECK_SEG(last(), TCP_RST, p.ack, 0);
     CHECK(conn_of(&p) == NULL);
+    CHECK_EQ(resets(TCP_RST_BAD_COOKIE), bad_cookie + 6);
     /* The fresh one is good. */
     send_seg(&r, TCP_ACK, NULL, 0);
     CHECK(conn_of(&r) && conn_of(&r)->state == TCP_ESTABLISHED);
@@ -872,10 +889,61 @@ static void test_cookie_refused(void)
     tcp_abort(conn_of(&r));
     app.c = NULL;
     peer_syn(&r, 9000);
+    CHECK(conn_of(&r) == NULL);
     stub_advance_ms(2 * 64000);
     stub_out_clear();
     send_seg(&r, TCP_ACK, NULL, 0);
     CHECK_SEG(last(), TCP_RST, r.ack, 0);
+    CHECK_EQ(resets(TCP_RST_NO_CONN), no_conn + 1);
+    finish(l);
+}
+
+/* One SYN, two SYN-ACKs: the first SYN met a full backlog (a cookie), the
+ * client sent it again and the copy found room (a half-open connection
+ * with another ISS). The client completes the cookie's SYN-ACK, which it
+ * saw first: the half-open connection takes the cookie's ISS and the
+ * handshake completes, no RST. An ACK of neither is still refused. */
+static void test_cookie_meets_half_open(void)
+{
+    struct tcp_listener *l = listen_on(1);
+    struct peer f = { .port = 40064, .wnd = 8192 };
+    peer_syn(&f, 1);                              /* fills the backlog */
+    struct peer p = { .port = 40065, .wnd = 8192, .mss = 1460 };
+    peer_syn(&p, 6000);
+    CHECK(conn_of(&p) == NULL);
+    uint32_t cookie_ack = p.ack;
+    send_seg(&f, TCP_ACK, NULL, 0);               /* f completes: room again */
+    tcp_abort(app.c);
+    app.c = NULL;
+    CHECK_EQ(l->half_open, 0);
+    peer_syn(&p, 6000);                           /* the same SYN again */
+    struct tcp_conn *c = conn_of(&p);
+    CHECK(c && c->state == TCP_SYN_RECEIVED && p.ack != cookie_ack);
+    uint32_t rst = tcp_st.resets_sent, adopted = tcp_st.syn_cookies_adopted;
+    stub_out_clear();
+    p.ack = cookie_ack;
+    send_seg(&p, TCP_ACK | TCP_PSH, "GET", 3);
+    CHECK(app.c == c && c->state == TCP_ESTABLISHED && c->snd_una == cookie_ack);
+    CHECK(c->mss == 1460 && c->rbuf_len == 3 && l->half_open == 0);
+    CHECK_SEG(last(), TCP_ACK, cookie_ack, 6004);
+    CHECK_EQ(tcp_st.resets_sent, rst);
+    CHECK_EQ(tcp_st.syn_cookies_adopted, adopted + 1);
+    /* Data goes out at the cookie's sequence numbers. */
+    CHECK_EQ(tcp_send(c, "ok", 2), 2);
+    CHECK_SEG(last(), TCP_ACK | TCP_PSH, cookie_ack, 6004);
+    tcp_abort(c);
+    app.c = NULL;
+
+    /* A half-open connection and a cookie for another SYN: its ACK is no
+     * ACK of this connection's. */
+    struct peer g = { .port = 40066, .wnd = 8192 };
+    peer_syn(&g, 1);                              /* fills the backlog again */
+    struct peer q = { .port = 40067, .wnd = 8192 };
+    peer_syn(&q, 9000);                           /* a cookie */
+    stub_out_clear();
+    send_raw(&g, 2, q.ack, TCP_ACK, NULL, 0);
+    CHECK_SEG(last(), TCP_RST, q.ack, 0);
+    CHECK(conn_of(&g) && conn_of(&g)->state == TCP_SYN_RECEIVED);
     finish(l);
 }
 
@@ -1274,6 +1342,7 @@ int main(void)
     test_backlog_and_cookies();
     test_cookie_mss();
     test_cookie_refused();
+    test_cookie_meets_half_open();
     test_syn_burst();
     test_accept_queue_full();
     test_receive_window();
