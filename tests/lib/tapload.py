@@ -77,6 +77,36 @@ def rst_text(f):
     return _nonzero(f["rst_reasons"])
 
 
+def tap_frames_out(net):
+    """Frames the namespace has sent into the TAP device so far, that is
+    towards the guest (its tx_packets in /proc/net/dev)."""
+    for line in net.sh(["cat", "/proc/net/dev"]).stdout.splitlines():
+        name, _, counts = line.partition(":")
+        if name.strip() == net.tap:
+            return int(counts.split()[9])
+    raise TestFailure("no %s in /proc/net/dev" % net.tap)
+
+
+class LinkCount:
+    """Frames the host sent the guest against the frames the guest's card
+    delivered (`net`'s "in: N frames"), over a stretch: the difference
+    never reached the guest. QEMU's NE2000 has no flow control (its
+    NetClientInfo has no can_receive): a frame that comes while its ring
+    is full (52 small frames) is dropped before the guest can see it."""
+
+    def __init__(self, net, g):
+        self.net, self.g = net, g
+        self.sent0, self.got0 = tap_frames_out(net), guest_net(g)["rx_frames"]
+
+    def text(self, f):
+        """With f, `net`'s figures taken after the stretch."""
+        sent = tap_frames_out(self.net) - self.sent0
+        got = f["rx_frames"] - self.got0
+        self.lost = sent - got
+        return ("link: the host sent %d frames, the guest's card delivered %d: %d (%.1f %%) "
+                "lost on the NE2000" % (sent, got, sent - got, 100.0 * (sent - got) / max(sent, 1)))
+
+
 def wait_closed(g, secs):
     """Poll `net` until the stack holds no connection (the closes that a
     stop began have ended), at most secs wall seconds; (net figures,
