@@ -186,17 +186,27 @@ def test_wrk_c10_threads():
     wrk_c10("threads")
 
 
+def wrk_against(net, srv, conns, secs):
+    """httpd started, wrk -t1 -cC -dS against it, httpd stopped and the
+    closes its stop began waited for (at most 30 s): wrk's figures,
+    httpd's, `net`'s, the guest's RSTs on the wire, the link's count of
+    lost frames, the seconds waited."""
+    link = LinkCount(net, srv.g)
+    srv.start()
+    with RstWatch(net) as rw:
+        w = wrk(net, conns=conns, secs=secs)
+        d, _ = settle_and_stop(srv)
+        f, waited = wait_closed(srv.g, 30)
+        rst = rw.count()
+    return w, d, f, rst, link.text(f), waited
+
+
 def wrk_c1000(style):
     with TapNet() as net, Server(net, style) as srv:
-        link = LinkCount(net, srv.g)
-        srv.start()
-        with RstWatch(net) as rw:
-            w = wrk(net, conns=1000, secs=10)
-            d, f = settle_and_stop(srv)
-            rst = rw.count()
+        w, d, f, rst, link, _ = wrk_against(net, srv, 1000, 10)
         report("wrk -t1 -c1000 -d10s, httpd " + style, "%s | httpd: %d connections, %d at most "
                "at once | %s | %s" % (wrk_text(w), d["connections"], d["open_max"],
-                                      guest_text(f, rst), link.text(f)))
+                                      guest_text(f, rst), link))
         check(w["requests"], "wrk reported nothing:\n" + w["out"], srv.g)
         check(d["open_max"] >= 1000, "only %d of wrk's 1000 connections were open at once"
               % d["open_max"], srv.g)
@@ -223,17 +233,11 @@ def wrk_c200_no_rst(style):
     Connections, errors and lost frames are reported, not checked (they
     depend on the card: see wrk_c1000)."""
     with TapNet() as net, Server(net, style) as srv:
-        link = LinkCount(net, srv.g)
-        srv.start()
-        with RstWatch(net) as rw:
-            w = wrk(net, conns=200, secs=5)
-            d, _ = settle_and_stop(srv)
-            f, waited = wait_closed(srv.g, 30)
-            rst = rw.count()
+        w, d, f, rst, link, waited = wrk_against(net, srv, 200, 5)
         report("wrk -t1 -c200 -d5s, httpd " + style, "%s | httpd: %d connections, %d at most at "
                "once, %d open at the stop, %d left in the stack %.1f s later | %s | %s"
                % (wrk_text(w), d["connections"], d["open_max"], d["open_at_stop"],
-                  f["conns_now"] or 0, waited, guest_text(f, rst), link.text(f)))
+                  f["conns_now"] or 0, waited, guest_text(f, rst), link))
         check(w["requests"], "wrk reported nothing:\n" + w["out"], srv.g)
         check(rst == 0 and f["resets_sent"] == 0, guest_text(f, rst), srv.g)
         check(f["conns_now"] == 0, "%d connections left %.0f s after the stop"
