@@ -75,7 +75,8 @@ int cmd_net(int argc, char **argv)
             t.syn_cookies_sent, t.syn_cookies_ok);
     kprintf("       %u completed a half-open one; half-open at most %u;\n",
             t.syn_cookies_adopted, t.half_open_max);
-    kprintf("       %u retransmits, %u timed out;\n", t.retransmits, t.timeouts);
+    kprintf("       %u retransmits, %u timed out, %u forgotten in FIN-WAIT-2;\n", t.retransmits,
+            t.timeouts, t.fin_wait_2_timeouts);
     kprintf("       resets %u sent, %u received; %u bytes per connection\n", t.resets_sent,
             t.resets_received, (unsigned)tcp_conn_bytes());
     uint64_t resets[TCP_RST_REASONS];

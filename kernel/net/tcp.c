@@ -110,6 +110,8 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
         if (++tcp_st.time_wait > tcp_st.time_wait_max)
             tcp_st.time_wait_max = tcp_st.time_wait;
         tcp_timer_set(c, TCP_TIME_WAIT_MS);
+    } else if (s == TCP_FIN_WAIT_2) {
+        tcp_timer_set(c, TCP_FIN_WAIT_2_MS);
     }
 }
 
@@ -146,7 +148,10 @@ static void timeout(struct tcp_conn *c)
     c->flags &= ~F_TIMED;         /* already off the list (tcp_tick) */
     if (c->state == TCP_TIME_WAIT)
         tcp_conn_release(c);       /* TIME-WAIT TIMEOUT */
-    else if (c->state == TCP_SYN_RECEIVED)
+    else if (c->state == TCP_FIN_WAIT_2) {
+        tcp_st.fin_wait_2_timeouts++;
+        tcp_conn_release(c);       /* the peer never sent its FIN: no RST, it may be gone */
+    } else if (c->state == TCP_SYN_RECEIVED)
         tcp_syn_ack_timeout(c);
     else
         tcp_retransmit_timeout(c);

@@ -52,6 +52,11 @@
 #define TCP_RETRIES 6                /* then the connection is reset */
 #define TCP_SYN_RETRIES 3            /* SYN-ACKs sent again before a half-open one is dropped */
 #define TCP_TIME_WAIT_MS 500         /* "short": 2*MSL would be 4 minutes [RFC 9293 3.4.2] */
+/* FIN-WAIT-2 is entered only after tcp_close, so nobody will read: a peer
+ * that never sends its FIN (it went away, its RST was lost) would keep
+ * the connection for ever. After this long it is forgotten quietly, as
+ * Linux does with its tcp_fin_timeout (the same 60 s). */
+#define TCP_FIN_WAIT_2_MS 60000
 
 /* RFC 9293 3.3.2, without LISTEN (a listener is not a connection here)
  * and SYN-SENT (no active open). */

@@ -589,7 +589,7 @@ static void test_we_close_first(void)
     stub_out_clear();
     p.ack = iss + 2;
     send_seg(&p, TCP_ACK, NULL, 0);
-    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2 && !(c->flags & F_TIMED));
+    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2 && (c->flags & F_TIMED));
     CHECK_EQ(stub_out_count(), 0);
     /* Data after our close is acknowledged and forgotten. */
     send_seg(&p, TCP_ACK | TCP_PSH, "late", 4);
@@ -605,6 +605,43 @@ static void test_we_close_first(void)
     stub_advance_ms(2 * TCP_TICK_MS);
     CHECK(conn_of(&p) == NULL);
     CHECK_EQ(tcp_st.time_wait, 0);
+    finish(l);
+}
+
+/* We closed, the peer acknowledged our FIN and never sends its own (it
+ * went away, its RST was lost): after TCP_FIN_WAIT_2_MS the connection is
+ * forgotten, quietly, its heap back; a FIN before that still ends it. */
+static void test_fin_wait_2_timeout(void)
+{
+    struct tcp_listener *l = listen_on(4);
+    struct peer p = { .port = 40023, .wnd = 8192, .mss = 1460 };
+    long blocks = stub_heap_blocks;
+    struct tcp_conn *c = open_and_close(&p, 7500);
+    uint32_t forgotten = tcp_st.fin_wait_2_timeouts, rst = tcp_st.resets_sent;
+    p.ack++;                                     /* our FIN */
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2);
+    stub_out_clear();
+    stub_advance_ms(TCP_FIN_WAIT_2_MS - TCP_TICK_MS);
+    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2);
+    stub_advance_ms(2 * TCP_TICK_MS);
+    CHECK(conn_of(&p) == NULL);
+    CHECK_EQ(stub_out_count(), 0);
+    CHECK_EQ(tcp_st.resets_sent, rst);
+    CHECK_EQ(tcp_st.fin_wait_2_timeouts, forgotten + 1);
+    CHECK_EQ(stub_heap_blocks, blocks);
+    CHECK_EQ(stub_timers_active(), 0);
+    /* A FIN within the time: TIME-WAIT as usual, nothing forgotten. */
+    struct peer q = { .port = 40024, .wnd = 8192, .mss = 1460 };
+    c = open_and_close(&q, 7600);
+    q.ack++;
+    send_seg(&q, TCP_ACK, NULL, 0);
+    stub_advance_ms(TCP_FIN_WAIT_2_MS / 2);
+    send_seg(&q, TCP_ACK | TCP_FIN, NULL, 0);
+    CHECK(conn_of(&q) == c && c->state == TCP_TIME_WAIT);
+    stub_advance_ms(TCP_FIN_WAIT_2_MS);
+    CHECK(conn_of(&q) == NULL);
+    CHECK_EQ(tcp_st.fin_wait_2_timeouts, forgotten + 1);
     finish(l);
 }
 
@@ -1334,6 +1371,7 @@ int main(void)
     test_rto_script();
     test_rto_karn();
     test_we_close_first();
+    test_fin_wait_2_timeout();
     test_peer_closes_first();
     test_simultaneous_close();
     test_time_wait();

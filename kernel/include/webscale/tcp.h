@@ -128,6 +128,7 @@ struct tcp_stats {
     uint32_t reasm_queued;        /* out-of-order segments kept for reassembly */
     uint32_t reasm_dropped;       /* out-of-order segments dropped: all islands taken */
     uint32_t timeouts;            /* connections given up after retries */
+    uint32_t fin_wait_2_timeouts; /* closed by us, forgotten: the peer's FIN never came */
     uint32_t resets_sent, resets_received;
     uint32_t resets_by[TCP_RST_REASONS];   /* resets_sent by reason */
     uint32_t conns, conns_max;    /* open now (any state), most ever */
