@@ -341,8 +341,13 @@ struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct 
         tcp_send_reset(rip, t, TCP_RST_BAD_COOKIE);
         return NULL;
     }
-    if (l->held) {                /* as in SYN-RECEIVED: the peer sends again */
-        net_drop(NET_DROP_TCP_BACKLOG);
+    /* The accept queue is full: the peer is real (it answered our SYN-ACK)
+     * and waits in the backlog like a half-open connection whose ACK came
+     * while held, in its turn. Forgotten, it would get in only if one of
+     * its retransmissions (exponentially further apart) happened to come
+     * while the queue had room: newer clients would pass it for seconds. */
+    if (l->held && l->half_open >= TCP_BACKLOG_MAX) {
+        net_drop(NET_DROP_TCP_BACKLOG);   /* the peer sends again */
         return NULL;
     }
     struct tcp_conn *c = kzalloc(sizeof *c);
@@ -361,6 +366,12 @@ struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct 
     c->state = TCP_SYN_RECEIVED;
     table_insert(c);
     tcp_st.syn_cookies_ok++;
+    if (l->held) {
+        backlog_join(c, l);       /* acknowledged: tcp_listen_hold hands it over */
+        tcp_timer_set(c, c->rto_ms);
+        net_drop(NET_DROP_TCP_BACKLOG);   /* this segment; its data comes again */
+        return NULL;
+    }
     c->flags |= F_BUSY;           /* the accept callback may abort it */
     hand_over(c, l);
     tcp_conn_unbusy(c);
@@ -441,12 +452,23 @@ void tcp_listen_hold(struct tcp_listener *l, int hold)
     }
 }
 
+/* A half-open connection the peer has completed is, for the peer, an
+ * open one: it is closed as the user would close it (FIN), not reset. The
+ * others are reset: their peer's ACK would find no listener. */
 void tcp_unlisten(struct tcp_listener *l)
 {
     while (!list_empty(&l->half)) {
         struct tcp_conn *c = container_of(list_first(&l->half), struct tcp_conn, half);
-        tcp_send_rst(c, TCP_RST_UNLISTEN);
-        tcp_conn_release(c);
+        if (tcp_syn_acked(c)) {
+            leave_half_open(c);
+            tcp_set_state(c, TCP_ESTABLISHED);
+            c->retries = 0;
+            tcp_timer_clear(c);        /* the SYN-ACK's; the FIN sets its own */
+            tcp_close(c);
+        } else {
+            tcp_send_rst(c, TCP_RST_UNLISTEN);
+            tcp_conn_release(c);
+        }
     }
     l->fn = NULL;
 }

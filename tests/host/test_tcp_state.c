@@ -1083,6 +1083,90 @@ static void test_accept_queue_full(void)
     finish(l);
 }
 
+/* The last segment sent to the peer's port, or NULL. */
+static const struct stub_seg *last_to(const struct peer *p)
+{
+    for (int i = stub_out_count() - 1; i >= 0; i--)
+        if (stub_out(i)->t.dport == p->port)
+            return stub_out(i);
+    return NULL;
+}
+
+/* The accept queue full and the backlog too: a SYN gets a cookie, and its
+ * ACK (with the request) waits in the backlog as an acknowledged half-open
+ * connection, unanswered, no RST; released, the waiting ones go in their
+ * turn. At unlisten a waiting one, open for its peer, gets FIN; a plain
+ * half-open one RST. */
+static void test_cookie_while_held(void)
+{
+    struct tcp_listener *l = listen_on(1);
+    app.queue_max = 1;
+    struct peer a = { .port = 40070, .wnd = 8192, .mss = 1460 };
+    struct tcp_conn *ca = open_conn(&a, 100);   /* fills the queue: held */
+    CHECK(l->held);
+    struct peer f = { .port = 40071, .wnd = 8192 }, p = { .port = 40072, .wnd = 8192 };
+    struct peer q = { .port = 40073, .wnd = 8192 };
+    peer_syn(&f, 200);                          /* the backlog's one slot */
+    peer_syn(&p, 300);                          /* cookies */
+    peer_syn(&q, 400);
+    CHECK(conn_of(&p) == NULL && conn_of(&q) == NULL);
+    uint32_t rst = tcp_st.resets_sent, full = drops(NET_DROP_TCP_BACKLOG);
+    stub_out_clear();
+    send_seg(&p, TCP_ACK | TCP_PSH, "GET", 3);
+    send_raw(&q, q.seq, q.ack, TCP_ACK, NULL, 0);
+    CHECK_EQ(stub_out_count(), 0);
+    CHECK_EQ(drops(NET_DROP_TCP_BACKLOG), full + 2);
+    struct tcp_conn *cp = conn_of(&p), *cq = conn_of(&q);
+    CHECK(cp && cp->state == TCP_SYN_RECEIVED && tcp_syn_acked(cp) && cp->snd_nxt == p.ack);
+    CHECK(cq && cq->state == TCP_SYN_RECEIVED && tcp_syn_acked(cq));
+    CHECK_EQ(app.accepts, 1);
+    /* Still waiting, it gets its SYN-ACK again (at the cookie) after the
+     * initial RTO: the peer's ACK again says it is there. */
+    stub_advance_ms(TCP_RTO_INITIAL_MS + TCP_TICK_MS);
+    CHECK_SEG(last_to(&p), TCP_SYN | TCP_ACK, p.ack - 1, 301);
+    CHECK_EQ(tcp_st.resets_sent, rst);
+    /* Room: p and q go in, p first (f has not answered). */
+    app.queue_max = 0;
+    tcp_listen_hold(l, 0);
+    CHECK_EQ(app.accepts, 3);
+    CHECK(cp->state == TCP_ESTABLISHED && cq->state == TCP_ESTABLISHED && app.c == cq);
+    CHECK(conn_of(&f) && conn_of(&f)->state == TCP_SYN_RECEIVED);
+    stub_out_clear();
+    send_raw(&p, 301, p.ack, TCP_ACK | TCP_PSH, "GET", 3);   /* the request again */
+    CHECK_SEG(last(), TCP_ACK, p.ack, 304);
+    CHECK_EQ(cp->rbuf_len, 3);
+    tcp_abort(ca);
+    tcp_abort(cp);
+    tcp_abort(cq);
+    app.c = NULL;
+    finish(l);
+
+    /* Stopped while one waits: FIN to it, RST to the plain half-open one. */
+    l = listen_on(1);
+    app.queue_max = 1;
+    ca = open_conn(&a, 500);
+    peer_syn(&f, 600);
+    peer_syn(&p, 700);
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(conn_of(&p) && tcp_syn_acked(conn_of(&p)));
+    uint32_t unlisten = resets(TCP_RST_UNLISTEN);
+    stub_out_clear();
+    tcp_unlisten(l);
+    CHECK_EQ(resets(TCP_RST_UNLISTEN), unlisten + 1);
+    CHECK_EQ(stub_out_count(), 2);
+    CHECK_SEG(last_to(&f), TCP_RST, f.ack, 601);
+    CHECK_SEG(last_to(&p), TCP_ACK | TCP_FIN, p.ack, 701);
+    CHECK(conn_of(&p) && conn_of(&p)->state == TCP_FIN_WAIT_1 && conn_of(&f) == NULL);
+    p.ack++;
+    send_seg(&p, TCP_ACK | TCP_FIN, NULL, 0);   /* the peer closes too */
+    CHECK(conn_of(&p) && conn_of(&p)->state == TCP_TIME_WAIT);
+    stub_advance_ms(TCP_TIME_WAIT_MS + TCP_TICK_MS);
+    tcp_abort(ca);
+    app.c = NULL;
+    l = listen_on(1);
+    finish(l);
+}
+
 /* ---- window edges ---- */
 
 static void fill(uint8_t *b, size_t n, uint32_t from)
@@ -1383,6 +1467,7 @@ int main(void)
     test_cookie_meets_half_open();
     test_syn_burst();
     test_accept_queue_full();
+    test_cookie_while_held();
     test_receive_window();
     test_reassembly();
     test_send_window();

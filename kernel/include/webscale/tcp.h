@@ -48,9 +48,12 @@ int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
  * meanwhile are not handed to the accept callback: the peer's final ACK
  * is dropped unanswered (never an RST) and the connection stays half-open.
  * hold 0: room again; those whose ACK came go to the callback at once,
- * oldest first (it may hold again), the others when their ACK comes. */
+ * oldest first (it may hold again), the others when their ACK comes.
+ * A SYN cookie that comes back while held waits the same way, in turn. */
 void tcp_listen_hold(struct tcp_listener *l, int hold);
-/* Stop listening; half-open connections are reset. Established ones stay. */
+/* Stop listening. Half-open connections are reset, except those whose
+ * peer completed the handshake while the listener was held: they are
+ * closed with FIN (for the peer they were open). Established ones stay. */
 void tcp_unlisten(struct tcp_listener *l);
 
 void tcp_set_callbacks(struct tcp_conn *c, const struct tcp_callbacks *cb, void *arg);
