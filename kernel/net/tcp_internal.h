@@ -156,7 +156,8 @@ struct tcp_listener *tcp_find_listener(uint16_t port);
 /* LISTEN gets a SYN [RFC 9293 3.10.7.2]: a half-open connection, SYN-ACK. */
 void tcp_passive_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
 /* The peer's ACK found no connection but a listener: if it carries a good
- * cookie, a connection handed to the accept callback (NULL if refused);
+ * cookie, a connection handed to the accept callback (NULL if refused, or
+ * while the listener is held: then it waits in the backlog, acknowledged);
  * else an RST, as LISTEN answers any ACK. */
 struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
 /* In SYN-RECEIVED, an ACK of another ISS than c's: if it returns a good
