@@ -138,12 +138,16 @@ static void l_start(void *arg)
     lstart_result = tcp_listen(httpd.port, HTTP_BACKLOG, l_accept, NULL, &llisten);
 }
 
+/* Stop: every open connection is closed as the peer would see a server
+ * close it (what is queued, then FIN), not reset. A client whose own FIN
+ * or RST is still on its way (its retransmission waits behind a lost
+ * frame) finishes the close with the stack, which sends it no RST. */
 static void l_stop(void *arg)
 {
     tcp_unlisten(llisten);
     while (!list_empty(&lconns)) {
         struct hconn *h = container_of(list_first(&lconns), struct hconn, link);
-        tcp_abort(h->c);
+        tcp_close(h->c);
         hconn_free(h);
     }
 }
@@ -298,7 +302,7 @@ int cmd_httpd(int argc, char **argv)
     if (style == STYLE_LOOP) {
         loop_call_and_wait(l_stop, NULL);
     } else {
-        tcp_server_close(tserver);   /* resets every connection: their threads end */
+        tcp_server_close(tserver);   /* closes every connection: their threads end */
         thread_join(acceptor);
         join_conns(1);
         tcp_server_free(tserver);

@@ -17,6 +17,17 @@
 
 static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
 
+/* Counts by reason, two to a line (68 columns, whatever the figures). */
+static void reason_table(const char *(*name)(int), const uint64_t *count, int n)
+{
+    for (int i = 0; i < n; i += 2) {
+        kprintf("    %-20s %8llu", name(i), ull(count[i]));
+        if (i + 1 < n)
+            kprintf("      %-20s %8llu", name(i + 1), ull(count[i + 1]));
+        kprintf("\n");
+    }
+}
+
 int cmd_net(int argc, char **argv)
 {
     struct net_config c;
@@ -67,10 +78,17 @@ int cmd_net(int argc, char **argv)
             t.passive_opens, t.conns, t.conns_max, t.time_wait);
     kprintf("       %u SYNs took a slot, %u cookies sent, %u came back,\n", t.syn_received,
             t.syn_cookies_sent, t.syn_cookies_ok);
-    kprintf("       half-open at most %u; %u retransmits, %u timed out;\n", t.half_open_max,
-            t.retransmits, t.timeouts);
+    kprintf("       %u completed a half-open one; half-open at most %u;\n",
+            t.syn_cookies_adopted, t.half_open_max);
+    kprintf("       %u retransmits, %u timed out, %u forgotten in FIN-WAIT-2;\n", t.retransmits,
+            t.timeouts, t.fin_wait_2_timeouts);
     kprintf("       resets %u sent, %u received; %u bytes per connection\n", t.resets_sent,
             t.resets_received, (unsigned)tcp_conn_bytes());
+    uint64_t resets[TCP_RST_REASONS];
+    for (int i = 0; i < TCP_RST_REASONS; i++)
+        resets[i] = t.resets_by[i];
+    kprintf("  resets sent, by reason:\n");
+    reason_table(tcp_rst_name, resets, TCP_RST_REASONS);
     kprintf("  arp: %d of %d entries\n", n, NET_ARP_ENTRIES);
     for (int i = 0; i < n; i++) {
         char aip[16], amac[18];
@@ -83,12 +101,7 @@ int cmd_net(int argc, char **argv)
     for (int i = 0; i < NET_DROP_REASONS; i++)
         total += s.drops[i];
     kprintf("  dropped: %llu frames, by reason:\n", ull(total));
-    for (int i = 0; i < NET_DROP_REASONS; i += 2) {
-        kprintf("    %-20s %8llu", net_drop_name(i), ull(s.drops[i]));
-        if (i + 1 < NET_DROP_REASONS)
-            kprintf("      %-20s %8llu", net_drop_name(i + 1), ull(s.drops[i + 1]));
-        kprintf("\n");
-    }
+    reason_table(net_drop_name, s.drops, NET_DROP_REASONS);
     return 0;
 }
 

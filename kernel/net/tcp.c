@@ -110,6 +110,8 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
         if (++tcp_st.time_wait > tcp_st.time_wait_max)
             tcp_st.time_wait_max = tcp_st.time_wait;
         tcp_timer_set(c, TCP_TIME_WAIT_MS);
+    } else if (s == TCP_FIN_WAIT_2) {
+        tcp_timer_set(c, TCP_FIN_WAIT_2_MS);
     }
 }
 
@@ -146,7 +148,10 @@ static void timeout(struct tcp_conn *c)
     c->flags &= ~F_TIMED;         /* already off the list (tcp_tick) */
     if (c->state == TCP_TIME_WAIT)
         tcp_conn_release(c);       /* TIME-WAIT TIMEOUT */
-    else if (c->state == TCP_SYN_RECEIVED)
+    else if (c->state == TCP_FIN_WAIT_2) {
+        tcp_st.fin_wait_2_timeouts++;
+        tcp_conn_release(c);       /* the peer never sent its FIN: no RST, it may be gone */
+    } else if (c->state == TCP_SYN_RECEIVED)
         tcp_syn_ack_timeout(c);
     else
         tcp_retransmit_timeout(c);
@@ -326,14 +331,23 @@ void tcp_established(struct tcp_conn *c)
 struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l)
 {
     uint16_t mss;
-    if (!l->cookies || !tcp_cookies_recent(l->cookie_ms, tcp_now_ms()) ||
-        !tcp_cookie_check(rip, t, tcp_now_ms(), &mss)) {
+    if (!l->cookies || !tcp_cookies_recent(l->cookie_ms, tcp_now_ms())) {
         net_drop(NET_DROP_TCP_BAD_ACK);
-        tcp_send_reset(rip, t);
+        tcp_send_reset(rip, t, TCP_RST_NO_CONN);
         return NULL;
     }
-    if (l->held) {                /* as in SYN-RECEIVED: the peer sends again */
-        net_drop(NET_DROP_TCP_BACKLOG);
+    if (!tcp_cookie_check(rip, t, tcp_now_ms(), &mss)) {
+        net_drop(NET_DROP_TCP_BAD_ACK);
+        tcp_send_reset(rip, t, TCP_RST_BAD_COOKIE);
+        return NULL;
+    }
+    /* The accept queue is full: the peer is real (it answered our SYN-ACK)
+     * and waits in the backlog like a half-open connection whose ACK came
+     * while held, in its turn. Forgotten, it would get in only if one of
+     * its retransmissions (exponentially further apart) happened to come
+     * while the queue had room: newer clients would pass it for seconds. */
+    if (l->held && l->half_open >= TCP_BACKLOG_MAX) {
+        net_drop(NET_DROP_TCP_BACKLOG);   /* the peer sends again */
         return NULL;
     }
     struct tcp_conn *c = kzalloc(sizeof *c);
@@ -352,10 +366,37 @@ struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct 
     c->state = TCP_SYN_RECEIVED;
     table_insert(c);
     tcp_st.syn_cookies_ok++;
+    if (l->held) {
+        backlog_join(c, l);       /* acknowledged: tcp_listen_hold hands it over */
+        tcp_timer_set(c, c->rto_ms);
+        net_drop(NET_DROP_TCP_BACKLOG);   /* this segment; its data comes again */
+        return NULL;
+    }
     c->flags |= F_BUSY;           /* the accept callback may abort it */
     hand_over(c, l);
     tcp_conn_unbusy(c);
     return tcp_lookup(rip, t->sport, t->dport);
+}
+
+/* Our SYN-ACKs to one SYN can differ: the first SYN met a full backlog and
+ * got a cookie, the client's second (it sent again, or the first waited
+ * long in the card) found room and got a half-open connection with
+ * another ISS. The client completes whichever SYN-ACK it saw first, so
+ * the ACK that c calls bad may be the cookie's: then c takes the cookie's
+ * ISS (its MSS stays the SYN's exact one, which the cookie rounded down),
+ * and the handshake completes instead of being reset. */
+int tcp_cookie_adopt(struct tcp_conn *c, const struct tcp_info *t)
+{
+    struct tcp_listener *l = c->listener;
+    uint16_t mss;
+    if (!l || !l->cookies || !tcp_cookies_recent(l->cookie_ms, tcp_now_ms()) ||
+        t->seq != c->rcv_nxt || !tcp_cookie_check(c->rip, t, tcp_now_ms(), &mss))
+        return 0;
+    c->snd_una = t->ack - 1;       /* as if our SYN had carried the cookie */
+    c->snd_nxt = t->ack;
+    tcp_rtt_cancel(c);             /* that SYN-ACK was not the one timed */
+    tcp_st.syn_cookies_adopted++;
+    return 1;
 }
 
 int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
@@ -411,12 +452,23 @@ void tcp_listen_hold(struct tcp_listener *l, int hold)
     }
 }
 
+/* A half-open connection the peer has completed is, for the peer, an
+ * open one: it is closed as the user would close it (FIN), not reset. The
+ * others are reset: their peer's ACK would find no listener. */
 void tcp_unlisten(struct tcp_listener *l)
 {
     while (!list_empty(&l->half)) {
         struct tcp_conn *c = container_of(list_first(&l->half), struct tcp_conn, half);
-        tcp_send_rst(c);
-        tcp_conn_release(c);
+        if (tcp_syn_acked(c)) {
+            leave_half_open(c);
+            tcp_set_state(c, TCP_ESTABLISHED);
+            c->retries = 0;
+            tcp_timer_clear(c);        /* the SYN-ACK's; the FIN sets its own */
+            tcp_close(c);
+        } else {
+            tcp_send_rst(c, TCP_RST_UNLISTEN);
+            tcp_conn_release(c);
+        }
     }
     l->fn = NULL;
 }

@@ -102,9 +102,9 @@ static int check_syn(struct tcp_conn *c, const struct tcp_info *t)
  * completes the connection when the queue has room (tcp_listen_hold). */
 static int ack_in_syn_received(struct tcp_conn *c, const struct tcp_info *t)
 {
-    if (t->ack != c->snd_nxt) {
+    if (t->ack != c->snd_nxt && !tcp_cookie_adopt(c, t)) {
         net_drop(NET_DROP_TCP_BAD_ACK);
-        tcp_send_reset(c->rip, t);
+        tcp_send_reset(c->rip, t, TCP_RST_SYN_RCVD_ACK);
         return 0;
     }
     tcp_rtt_ack(c, t->ack);
@@ -401,7 +401,7 @@ static void closed_arrives(uint32_t rip, const struct tcp_info *t)
 {
     net_drop(NET_DROP_TCP_NO_PORT);
     if (!(t->flags & TCP_RST))
-        tcp_send_reset(rip, t);
+        tcp_send_reset(rip, t, TCP_RST_NO_PORT);
 }
 
 /* Flag soup (tcp_parse said so, *t is whole) for nobody: CLOSED answers it;

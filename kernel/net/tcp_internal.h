@@ -52,6 +52,11 @@
 #define TCP_RETRIES 6                /* then the connection is reset */
 #define TCP_SYN_RETRIES 3            /* SYN-ACKs sent again before a half-open one is dropped */
 #define TCP_TIME_WAIT_MS 500         /* "short": 2*MSL would be 4 minutes [RFC 9293 3.4.2] */
+/* FIN-WAIT-2 is entered only after tcp_close, so nobody will read: a peer
+ * that never sends its FIN (it went away, its RST was lost) would keep
+ * the connection for ever. After this long it is forgotten quietly, as
+ * Linux does with its tcp_fin_timeout (the same 60 s). */
+#define TCP_FIN_WAIT_2_MS 60000
 
 /* RFC 9293 3.3.2, without LISTEN (a listener is not a connection here)
  * and SYN-SENT (no active open). */
@@ -151,9 +156,14 @@ struct tcp_listener *tcp_find_listener(uint16_t port);
 /* LISTEN gets a SYN [RFC 9293 3.10.7.2]: a half-open connection, SYN-ACK. */
 void tcp_passive_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
 /* The peer's ACK found no connection but a listener: if it carries a good
- * cookie, a connection handed to the accept callback (NULL if refused);
+ * cookie, a connection handed to the accept callback (NULL if refused, or
+ * while the listener is held: then it waits in the backlog, acknowledged);
  * else an RST, as LISTEN answers any ACK. */
 struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
+/* In SYN-RECEIVED, an ACK of another ISS than c's: if it returns a good
+ * cookie (the peer completed our cookie SYN-ACK to the same SYN), c takes
+ * the cookie's ISS and 1 is returned; else 0. */
+int tcp_cookie_adopt(struct tcp_conn *c, const struct tcp_info *t);
 /* SYN-RECEIVED -> ESTABLISHED: off the backlog, into the accept callback. */
 void tcp_established(struct tcp_conn *c);
 /* In SYN-RECEIVED: the peer has acknowledged our SYN, but the listener was
@@ -208,10 +218,11 @@ void tcp_rtt_established(struct tcp_conn *c);
 
 /* ---- tcp_output.c ---- */
 
-/* RST|ACK or RST for a segment that has no connection [RFC 9293 3.10.7.1]. */
-void tcp_send_reset(uint32_t rip, const struct tcp_info *t);
+/* RST|ACK or RST for a segment that has no connection [RFC 9293 3.10.7.1],
+ * counted under why. */
+void tcp_send_reset(uint32_t rip, const struct tcp_info *t, enum tcp_rst_reason why);
 /* RST on a connection (abort, give-up, unlisten), at snd_nxt. */
-void tcp_send_rst(struct tcp_conn *c);
+void tcp_send_rst(struct tcp_conn *c, enum tcp_rst_reason why);
 void tcp_send_ack(struct tcp_conn *c);
 void tcp_send_syn_ack(struct tcp_conn *c);
 /* A SYN-ACK at iss for the SYN t, from no connection (a cookie). */

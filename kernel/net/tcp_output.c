@@ -23,7 +23,14 @@ static int send_segment(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_
     return ip_output(c->rip, IP_PROTO_TCP, h + len);
 }
 
-void tcp_send_reset(uint32_t rip, const struct tcp_info *t)
+/* Every RST counts once, under its reason. */
+static void count_reset(enum tcp_rst_reason why)
+{
+    tcp_st.resets_sent++;
+    tcp_st.resets_by[why]++;
+}
+
+void tcp_send_reset(uint32_t rip, const struct tcp_info *t, enum tcp_rst_reason why)
 {
     uint8_t *p = net_tx + NET_TX_L4;
     size_t h;
@@ -33,7 +40,7 @@ void tcp_send_reset(uint32_t rip, const struct tcp_info *t)
         h = tcp_build(p, net_if.ip, rip, t->dport, t->sport, 0, t->seq + tcp_seg_len(t),
                       TCP_RST | TCP_ACK, 0, 0, 0);
     }
-    tcp_st.resets_sent++;
+    count_reset(why);
     tcp_st.tx_segments++;
     ip_output(rip, IP_PROTO_TCP, h);
 }
@@ -46,10 +53,10 @@ void tcp_send_syn_ack_stateless(uint32_t rip, const struct tcp_info *t, uint32_t
     ip_output(rip, IP_PROTO_TCP, h);
 }
 
-void tcp_send_rst(struct tcp_conn *c)
+void tcp_send_rst(struct tcp_conn *c, enum tcp_rst_reason why)
 {
     send_segment(c, c->snd_nxt, TCP_RST, 0, 0, 0);
-    tcp_st.resets_sent++;
+    count_reset(why);
 }
 
 void tcp_send_ack(struct tcp_conn *c) { send_segment(c, c->snd_nxt, TCP_ACK, 0, 0, 0); }
@@ -136,7 +143,7 @@ void tcp_retransmit_timeout(struct tcp_conn *c)
         return;                    /* all acknowledged meanwhile */
     if (c->retries >= TCP_RETRIES) {
         tcp_st.timeouts++;
-        tcp_send_rst(c);
+        tcp_send_rst(c, TCP_RST_GIVE_UP);
         tcp_notify_closed(c, -E_TIMEDOUT);
         return;
     }

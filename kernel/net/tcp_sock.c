@@ -153,21 +153,24 @@ static void do_server_close(void *arg)
     if (s->l)
         tcp_unlisten(s->l);
     s->l = NULL;
-    /* Not yet taken by a thread: nobody else knows them. */
+    /* Every open connection is closed, not reset (FIN after what is
+     * queued): the peer sees a server that closed, and a peer whose own
+     * close is still on its way finishes it with the stack. Those not yet
+     * taken by a thread: nobody else knows them. */
     while (!list_empty(&s->ready)) {
         struct tcp_sock *k = container_of(list_pop_front(&s->ready), struct tcp_sock, link);
-        tcp_abort(k->c);
+        tcp_close(k->c);
         kfree(k);
     }
     s->nready = 0;
-    /* Taken: reset them; their threads wake up and close. */
+    /* Taken: their threads wake up with -E_INTR and close the socket. */
     struct list_node *n;
     list_for_each(n, &s->live) {
         struct tcp_sock *k = container_of(n, struct tcp_sock, link);
         if (k->c) {
-            tcp_abort(k->c);
+            tcp_close(k->c);
             k->c = NULL;
-            k->err = -E_CONNRESET;
+            k->err = -E_INTR;
             event_signal(&k->ev);
         }
     }
@@ -195,7 +198,7 @@ static void do_recv(void *arg)
 static void do_send(void *arg)
 {
     struct io_req *r = arg;
-    r->result = r->k->c ? tcp_send(r->k->c, r->buf, r->n) : -E_CONNRESET;
+    r->result = r->k->c ? tcp_send(r->k->c, r->buf, r->n) : r->k->err ? r->k->err : -E_CONNRESET;
 }
 
 int tcp_sock_recv(struct tcp_sock *k, void *buf, size_t n)

@@ -106,7 +106,7 @@ void tcp_close(struct tcp_conn *c)
 void tcp_abort(struct tcp_conn *c)
 {
     if (c->state != TCP_CLOSED)
-        tcp_send_rst(c);
+        tcp_send_rst(c, TCP_RST_ABORT);
     c->flags |= F_USER_CLOSED | F_RESET;
     tcp_conn_release(c);
 }
@@ -124,6 +124,23 @@ void tcp_get_stats(struct tcp_stats *s)
     uint32_t f = irq_save();
     *s = tcp_st;
     irq_restore(f);
+}
+
+static const char *const rst_names[TCP_RST_REASONS] = {
+    [TCP_RST_NO_PORT] = "no-port",
+    [TCP_RST_NO_CONN] = "no-connection",
+    [TCP_RST_BAD_COOKIE] = "bad-cookie",
+    [TCP_RST_SYN_RCVD_ACK] = "syn-rcvd-bad-ack",
+    [TCP_RST_ABORT] = "abort",
+    [TCP_RST_GIVE_UP] = "gave-up",
+    [TCP_RST_UNLISTEN] = "unlisten",
+};
+
+const char *tcp_rst_name(int reason)
+{
+    if (reason < 0 || reason >= TCP_RST_REASONS || !rst_names[reason])
+        return "?";
+    return rst_names[reason];
 }
 
 size_t tcp_conn_bytes(void) { return kmalloc_footprint(sizeof(struct tcp_conn)); }

@@ -181,6 +181,7 @@ static void finish(struct tcp_listener *l)
 }
 
 static uint32_t drops(int reason) { return net_st.drops[reason]; }
+static uint32_t resets(enum tcp_rst_reason why) { return tcp_st.resets_by[why]; }
 
 /* ---- passive open and LISTEN ---- */
 
@@ -201,10 +202,11 @@ static void test_passive_open(void)
     send_raw(&p, 1000, 0, TCP_SYN, NULL, 0);
     CHECK_SEG(last(), TCP_SYN | TCP_ACK, iss, 1001);
     /* An ACK of something else: RST at that ACK [3.10.7.4, fifth]. */
-    uint32_t bad = drops(NET_DROP_TCP_BAD_ACK);
+    uint32_t bad = drops(NET_DROP_TCP_BAD_ACK), bad_rst = resets(TCP_RST_SYN_RCVD_ACK);
     send_raw(&p, 1001, iss + 7, TCP_ACK, NULL, 0);
     CHECK_SEG(last(), TCP_RST, iss + 7, 0);
     CHECK_EQ(drops(NET_DROP_TCP_BAD_ACK), bad + 1);
+    CHECK_EQ(resets(TCP_RST_SYN_RCVD_ACK), bad_rst + 1);
     CHECK(conn_of(&p) == c && c->state == TCP_SYN_RECEIVED);
 
     /* The right ACK: ESTABLISHED, the accept callback, off the backlog. */
@@ -241,8 +243,10 @@ static void test_passive_open(void)
 
     /* ABORT: RST at snd_nxt. */
     stub_out_clear();
+    uint32_t aborts = resets(TCP_RST_ABORT);
     tcp_abort(c);
     app.c = NULL;
+    CHECK_EQ(resets(TCP_RST_ABORT), aborts + 1);
     CHECK_SEG(last(), TCP_RST, iss + 6, 1006);
     CHECK(conn_of(&p) == NULL);
     finish(l);
@@ -258,9 +262,11 @@ static void test_listen_answers(void)
     send_raw(&p, 5, 0, TCP_RST, NULL, 0);
     CHECK_EQ(stub_out_count(), 0);
     CHECK_EQ(drops(NET_DROP_TCP_CLOSED), closed + 1);
+    uint32_t no_conn = resets(TCP_RST_NO_CONN);
     send_raw(&p, 5, 77, TCP_ACK, NULL, 0);
     CHECK_SEG(last(), TCP_RST, 77, 0);
     CHECK_EQ(tcp_st.conns, 0);
+    CHECK_EQ(resets(TCP_RST_NO_CONN), no_conn + 1);
 
     /* CLOSED [3.10.7.1]: a SYN to a port nobody listens on gets RST|ACK
      * acknowledging it; an RST gets nothing. */
@@ -288,17 +294,20 @@ static void test_listen_answers(void)
      * when the segment's processing ends (ASan would see a use after free). */
     app.refuse = 1;
     struct peer r = { .port = 40003, .wnd = 8192 };
+    uint32_t aborts = resets(TCP_RST_ABORT);
     peer_syn(&r, 300);
     send_seg(&r, TCP_ACK, NULL, 0);
     CHECK_EQ(app.accepts, 1);
     CHECK_SEG(last(), TCP_RST, r.ack, 301);
     CHECK(conn_of(&r) == NULL);
+    CHECK_EQ(resets(TCP_RST_ABORT), aborts + 1);
 
     /* Unlisten resets the half-open ones. */
     stub_out_clear();
-    uint32_t rst = tcp_st.resets_sent;
+    uint32_t rst = tcp_st.resets_sent, unlisten = resets(TCP_RST_UNLISTEN);
     finish(l);
     CHECK_EQ(tcp_st.resets_sent, rst + 2);
+    CHECK_EQ(resets(TCP_RST_UNLISTEN), unlisten + 2);
     CHECK(conn_of(&p) == NULL && conn_of(&q) == NULL);
 }
 
@@ -340,7 +349,7 @@ static void test_closed_port_scans(void)
         { TCP_SYN | TCP_ACK, 1200, 31337, "", TCP_RST, 31337, 0 },
     };
     uint32_t noport = drops(NET_DROP_TCP_NO_PORT), soup = drops(NET_DROP_TCP_FLAGS);
-    uint32_t rst = tcp_st.resets_sent;
+    uint32_t rst = tcp_st.resets_sent, rst_no_port = resets(TCP_RST_NO_PORT);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         stub_out_clear();
         send_to_port(81, cases[i].seq, cases[i].ack, cases[i].flags, cases[i].data,
@@ -359,6 +368,7 @@ static void test_closed_port_scans(void)
     CHECK_EQ(drops(NET_DROP_TCP_NO_PORT), noport + n);
     CHECK_EQ(drops(NET_DROP_TCP_FLAGS), soup);
     CHECK_EQ(tcp_st.resets_sent, rst + sizeof cases / sizeof cases[0]);
+    CHECK_EQ(resets(TCP_RST_NO_PORT), rst_no_port + sizeof cases / sizeof cases[0]);
 
     /* The same soup to a listening port: dropped, unanswered, no state. */
     struct tcp_listener *l = listen_on(4);
@@ -395,6 +405,7 @@ static void test_retransmit_backoff_give_up(void)
     struct peer p = { .port = 40010, .wnd = 8192, .mss = 1460 };
     struct tcp_conn *c = open_conn(&p, 5000);
     uint32_t iss = p.ack - 1, rexmit = tcp_st.retransmits, timeouts = tcp_st.timeouts;
+    uint32_t gave_up = resets(TCP_RST_GIVE_UP);
     uint8_t data[100];
     memset(data, 'x', sizeof data);
     CHECK_EQ(tcp_send(c, data, sizeof data), 100);
@@ -415,6 +426,7 @@ static void test_retransmit_backoff_give_up(void)
     CHECK(app.closed == 1 && app.err == -E_TIMEDOUT);
     CHECK_EQ(tcp_st.retransmits, rexmit + TCP_RETRIES);
     CHECK_EQ(tcp_st.timeouts, timeouts + 1);
+    CHECK_EQ(resets(TCP_RST_GIVE_UP), gave_up + 1);
     CHECK(conn_of(&p) == NULL);
     finish(l);
 }
@@ -577,7 +589,7 @@ static void test_we_close_first(void)
     stub_out_clear();
     p.ack = iss + 2;
     send_seg(&p, TCP_ACK, NULL, 0);
-    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2 && !(c->flags & F_TIMED));
+    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2 && (c->flags & F_TIMED));
     CHECK_EQ(stub_out_count(), 0);
     /* Data after our close is acknowledged and forgotten. */
     send_seg(&p, TCP_ACK | TCP_PSH, "late", 4);
@@ -593,6 +605,43 @@ static void test_we_close_first(void)
     stub_advance_ms(2 * TCP_TICK_MS);
     CHECK(conn_of(&p) == NULL);
     CHECK_EQ(tcp_st.time_wait, 0);
+    finish(l);
+}
+
+/* We closed, the peer acknowledged our FIN and never sends its own (it
+ * went away, its RST was lost): after TCP_FIN_WAIT_2_MS the connection is
+ * forgotten, quietly, its heap back; a FIN before that still ends it. */
+static void test_fin_wait_2_timeout(void)
+{
+    struct tcp_listener *l = listen_on(4);
+    struct peer p = { .port = 40023, .wnd = 8192, .mss = 1460 };
+    long blocks = stub_heap_blocks;
+    struct tcp_conn *c = open_and_close(&p, 7500);
+    uint32_t forgotten = tcp_st.fin_wait_2_timeouts, rst = tcp_st.resets_sent;
+    p.ack++;                                     /* our FIN */
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2);
+    stub_out_clear();
+    stub_advance_ms(TCP_FIN_WAIT_2_MS - TCP_TICK_MS);
+    CHECK(conn_of(&p) == c && c->state == TCP_FIN_WAIT_2);
+    stub_advance_ms(2 * TCP_TICK_MS);
+    CHECK(conn_of(&p) == NULL);
+    CHECK_EQ(stub_out_count(), 0);
+    CHECK_EQ(tcp_st.resets_sent, rst);
+    CHECK_EQ(tcp_st.fin_wait_2_timeouts, forgotten + 1);
+    CHECK_EQ(stub_heap_blocks, blocks);
+    CHECK_EQ(stub_timers_active(), 0);
+    /* A FIN within the time: TIME-WAIT as usual, nothing forgotten. */
+    struct peer q = { .port = 40024, .wnd = 8192, .mss = 1460 };
+    c = open_and_close(&q, 7600);
+    q.ack++;
+    send_seg(&q, TCP_ACK, NULL, 0);
+    stub_advance_ms(TCP_FIN_WAIT_2_MS / 2);
+    send_seg(&q, TCP_ACK | TCP_FIN, NULL, 0);
+    CHECK(conn_of(&q) == c && c->state == TCP_TIME_WAIT);
+    stub_advance_ms(TCP_FIN_WAIT_2_MS);
+    CHECK(conn_of(&q) == NULL);
+    CHECK_EQ(tcp_st.fin_wait_2_timeouts, forgotten + 1);
     finish(l);
 }
 
@@ -837,6 +886,7 @@ static void test_cookie_refused(void)
     struct peer p = { .port = 40061, .wnd = 8192, .mss = 1460 };
     peer_syn(&p, 5000);
     uint32_t cookie = p.ack - 1, bad = drops(NET_DROP_TCP_BAD_ACK);
+    uint32_t bad_cookie = resets(TCP_RST_BAD_COOKIE), no_conn = resets(TCP_RST_NO_CONN);
     struct { uint32_t seq, ack; uint16_t port; } forged[] = {
         { 5001, cookie + 1 + 1, 40061 },                 /* the hash */
         { 5001, (cookie ^ 1u << 24) + 1, 40061 },        /* the MSS index */
@@ -853,18 +903,22 @@ static void test_cookie_refused(void)
         CHECK(conn_of(&q) == NULL);
     }
     CHECK_EQ(drops(NET_DROP_TCP_BAD_ACK), bad + 5);
+    CHECK_EQ(resets(TCP_RST_BAD_COOKIE), bad_cookie + 5);
     CHECK_EQ(tcp_st.conns, 1);
-    /* A cookie is good in its 64 s period and the next, not later; the
-     * fresh SYN keeps cookies "recent", so only its age refuses it. */
-    stub_advance_ms(64000);
+    /* A cookie is good in its 64 s period and the next, not later. A
+     * fresh SYN to a full backlog keeps cookies "recent", so only its age
+     * refuses it. */
     struct peer r = { .port = 40063, .wnd = 8192, .mss = 1460 };
+    struct peer h = { .port = 40068, .wnd = 8192 };
+    stub_advance_ms(2 * 64000);           /* f's half-open one gave up long ago */
+    peer_syn(&h, 1);                      /* the backlog is full again */
     peer_syn(&r, 7000);
-    stub_advance_ms(64000);
-    peer_syn(&r, 7000);
+    CHECK(conn_of(&r) == NULL);
     stub_out_clear();
     send_seg(&p, TCP_ACK, NULL, 0);
     CHECK_SEG(last(), TCP_RST, p.ack, 0);
     CHECK(conn_of(&p) == NULL);
+    CHECK_EQ(resets(TCP_RST_BAD_COOKIE), bad_cookie + 6);
     /* The fresh one is good. */
     send_seg(&r, TCP_ACK, NULL, 0);
     CHECK(conn_of(&r) && conn_of(&r)->state == TCP_ESTABLISHED);
@@ -872,10 +926,61 @@ static void test_cookie_refused(void)
     tcp_abort(conn_of(&r));
     app.c = NULL;
     peer_syn(&r, 9000);
+    CHECK(conn_of(&r) == NULL);
     stub_advance_ms(2 * 64000);
     stub_out_clear();
     send_seg(&r, TCP_ACK, NULL, 0);
     CHECK_SEG(last(), TCP_RST, r.ack, 0);
+    CHECK_EQ(resets(TCP_RST_NO_CONN), no_conn + 1);
+    finish(l);
+}
+
+/* One SYN, two SYN-ACKs: the first SYN met a full backlog (a cookie), the
+ * client sent it again and the copy found room (a half-open connection
+ * with another ISS). The client completes the cookie's SYN-ACK, which it
+ * saw first: the half-open connection takes the cookie's ISS and the
+ * handshake completes, no RST. An ACK of neither is still refused. */
+static void test_cookie_meets_half_open(void)
+{
+    struct tcp_listener *l = listen_on(1);
+    struct peer f = { .port = 40064, .wnd = 8192 };
+    peer_syn(&f, 1);                              /* fills the backlog */
+    struct peer p = { .port = 40065, .wnd = 8192, .mss = 1460 };
+    peer_syn(&p, 6000);
+    CHECK(conn_of(&p) == NULL);
+    uint32_t cookie_ack = p.ack;
+    send_seg(&f, TCP_ACK, NULL, 0);               /* f completes: room again */
+    tcp_abort(app.c);
+    app.c = NULL;
+    CHECK_EQ(l->half_open, 0);
+    peer_syn(&p, 6000);                           /* the same SYN again */
+    struct tcp_conn *c = conn_of(&p);
+    CHECK(c && c->state == TCP_SYN_RECEIVED && p.ack != cookie_ack);
+    uint32_t rst = tcp_st.resets_sent, adopted = tcp_st.syn_cookies_adopted;
+    stub_out_clear();
+    p.ack = cookie_ack;
+    send_seg(&p, TCP_ACK | TCP_PSH, "GET", 3);
+    CHECK(app.c == c && c->state == TCP_ESTABLISHED && c->snd_una == cookie_ack);
+    CHECK(c->mss == 1460 && c->rbuf_len == 3 && l->half_open == 0);
+    CHECK_SEG(last(), TCP_ACK, cookie_ack, 6004);
+    CHECK_EQ(tcp_st.resets_sent, rst);
+    CHECK_EQ(tcp_st.syn_cookies_adopted, adopted + 1);
+    /* Data goes out at the cookie's sequence numbers. */
+    CHECK_EQ(tcp_send(c, "ok", 2), 2);
+    CHECK_SEG(last(), TCP_ACK | TCP_PSH, cookie_ack, 6004);
+    tcp_abort(c);
+    app.c = NULL;
+
+    /* A half-open connection and a cookie for another SYN: its ACK is no
+     * ACK of this connection's. */
+    struct peer g = { .port = 40066, .wnd = 8192 };
+    peer_syn(&g, 1);                              /* fills the backlog again */
+    struct peer q = { .port = 40067, .wnd = 8192 };
+    peer_syn(&q, 9000);                           /* a cookie */
+    stub_out_clear();
+    send_raw(&g, 2, q.ack, TCP_ACK, NULL, 0);
+    CHECK_SEG(last(), TCP_RST, q.ack, 0);
+    CHECK(conn_of(&g) && conn_of(&g)->state == TCP_SYN_RECEIVED);
     finish(l);
 }
 
@@ -975,6 +1080,90 @@ static void test_accept_queue_full(void)
     CHECK_EQ(app.accepts, 1);
     send_seg(&b, TCP_ACK, NULL, 0);
     CHECK(app.accepts == 2 && app.c == conn_of(&b) && app.c->state == TCP_ESTABLISHED);
+    finish(l);
+}
+
+/* The last segment sent to the peer's port, or NULL. */
+static const struct stub_seg *last_to(const struct peer *p)
+{
+    for (int i = stub_out_count() - 1; i >= 0; i--)
+        if (stub_out(i)->t.dport == p->port)
+            return stub_out(i);
+    return NULL;
+}
+
+/* The accept queue full and the backlog too: a SYN gets a cookie, and its
+ * ACK (with the request) waits in the backlog as an acknowledged half-open
+ * connection, unanswered, no RST; released, the waiting ones go in their
+ * turn. At unlisten a waiting one, open for its peer, gets FIN; a plain
+ * half-open one RST. */
+static void test_cookie_while_held(void)
+{
+    struct tcp_listener *l = listen_on(1);
+    app.queue_max = 1;
+    struct peer a = { .port = 40070, .wnd = 8192, .mss = 1460 };
+    struct tcp_conn *ca = open_conn(&a, 100);   /* fills the queue: held */
+    CHECK(l->held);
+    struct peer f = { .port = 40071, .wnd = 8192 }, p = { .port = 40072, .wnd = 8192 };
+    struct peer q = { .port = 40073, .wnd = 8192 };
+    peer_syn(&f, 200);                          /* the backlog's one slot */
+    peer_syn(&p, 300);                          /* cookies */
+    peer_syn(&q, 400);
+    CHECK(conn_of(&p) == NULL && conn_of(&q) == NULL);
+    uint32_t rst = tcp_st.resets_sent, full = drops(NET_DROP_TCP_BACKLOG);
+    stub_out_clear();
+    send_seg(&p, TCP_ACK | TCP_PSH, "GET", 3);
+    send_raw(&q, q.seq, q.ack, TCP_ACK, NULL, 0);
+    CHECK_EQ(stub_out_count(), 0);
+    CHECK_EQ(drops(NET_DROP_TCP_BACKLOG), full + 2);
+    struct tcp_conn *cp = conn_of(&p), *cq = conn_of(&q);
+    CHECK(cp && cp->state == TCP_SYN_RECEIVED && tcp_syn_acked(cp) && cp->snd_nxt == p.ack);
+    CHECK(cq && cq->state == TCP_SYN_RECEIVED && tcp_syn_acked(cq));
+    CHECK_EQ(app.accepts, 1);
+    /* Still waiting, it gets its SYN-ACK again (at the cookie) after the
+     * initial RTO: the peer's ACK again says it is there. */
+    stub_advance_ms(TCP_RTO_INITIAL_MS + TCP_TICK_MS);
+    CHECK_SEG(last_to(&p), TCP_SYN | TCP_ACK, p.ack - 1, 301);
+    CHECK_EQ(tcp_st.resets_sent, rst);
+    /* Room: p and q go in, p first (f has not answered). */
+    app.queue_max = 0;
+    tcp_listen_hold(l, 0);
+    CHECK_EQ(app.accepts, 3);
+    CHECK(cp->state == TCP_ESTABLISHED && cq->state == TCP_ESTABLISHED && app.c == cq);
+    CHECK(conn_of(&f) && conn_of(&f)->state == TCP_SYN_RECEIVED);
+    stub_out_clear();
+    send_raw(&p, 301, p.ack, TCP_ACK | TCP_PSH, "GET", 3);   /* the request again */
+    CHECK_SEG(last(), TCP_ACK, p.ack, 304);
+    CHECK_EQ(cp->rbuf_len, 3);
+    tcp_abort(ca);
+    tcp_abort(cp);
+    tcp_abort(cq);
+    app.c = NULL;
+    finish(l);
+
+    /* Stopped while one waits: FIN to it, RST to the plain half-open one. */
+    l = listen_on(1);
+    app.queue_max = 1;
+    ca = open_conn(&a, 500);
+    peer_syn(&f, 600);
+    peer_syn(&p, 700);
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(conn_of(&p) && tcp_syn_acked(conn_of(&p)));
+    uint32_t unlisten = resets(TCP_RST_UNLISTEN);
+    stub_out_clear();
+    tcp_unlisten(l);
+    CHECK_EQ(resets(TCP_RST_UNLISTEN), unlisten + 1);
+    CHECK_EQ(stub_out_count(), 2);
+    CHECK_SEG(last_to(&f), TCP_RST, f.ack, 601);
+    CHECK_SEG(last_to(&p), TCP_ACK | TCP_FIN, p.ack, 701);
+    CHECK(conn_of(&p) && conn_of(&p)->state == TCP_FIN_WAIT_1 && conn_of(&f) == NULL);
+    p.ack++;
+    send_seg(&p, TCP_ACK | TCP_FIN, NULL, 0);   /* the peer closes too */
+    CHECK(conn_of(&p) && conn_of(&p)->state == TCP_TIME_WAIT);
+    stub_advance_ms(TCP_TIME_WAIT_MS + TCP_TICK_MS);
+    tcp_abort(ca);
+    app.c = NULL;
+    l = listen_on(1);
     finish(l);
 }
 
@@ -1266,6 +1455,7 @@ int main(void)
     test_rto_script();
     test_rto_karn();
     test_we_close_first();
+    test_fin_wait_2_timeout();
     test_peer_closes_first();
     test_simultaneous_close();
     test_time_wait();
@@ -1274,8 +1464,10 @@ int main(void)
     test_backlog_and_cookies();
     test_cookie_mss();
     test_cookie_refused();
+    test_cookie_meets_half_open();
     test_syn_burst();
     test_accept_queue_full();
+    test_cookie_while_held();
     test_receive_window();
     test_reassembly();
     test_send_window();

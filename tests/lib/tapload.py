@@ -52,15 +52,72 @@ def guest_net(g):
         m = re.search(rx, out)
         f[key] = int(m.group(1)) if m else None
     tail = out.split("dropped:", 1)[1] if "dropped:" in out else ""
-    f["drops"] = {k: int(v) for k, v in re.findall(r"([a-z]+(?:-[a-z]+)+)\s+(\d+)", tail)}
+    f["drops"] = _reasons(tail)
+    m = re.search(r"resets sent, by reason:\s*\n(.*?)\n\s*arp:", out, re.S)
+    f["rst_reasons"] = _reasons(m.group(1)) if m else {}
     f["_out"] = out
     return f
 
 
+def _reasons(table):
+    """`net`'s 'name count' tables (drops, resets) as {name: count}."""
+    return {k: int(v) for k, v in re.findall(r"([a-z]+(?:-[a-z]+)*)\s+(\d+)", table)}
+
+
+def _nonzero(d):
+    return ", ".join("%s %d" % (k, v) for k, v in sorted(d.items()) if v) or "none"
+
+
 def drops_text(f):
     """The nonzero drop reasons, 'rx-ring-full 12, tcp-backlog-full 3', or 'none'."""
-    d = ["%s %d" % (k, v) for k, v in sorted(f["drops"].items()) if v]
-    return ", ".join(d) or "none"
+    return _nonzero(f["drops"])
+
+
+def rst_text(f):
+    """The guest's RSTs by nonzero reason, 'abort 3, no-port 1', or 'none'."""
+    return _nonzero(f["rst_reasons"])
+
+
+def tap_frames_out(net):
+    """Frames the namespace has sent into the TAP device so far, that is
+    towards the guest (its tx_packets in /proc/net/dev)."""
+    for line in net.sh(["cat", "/proc/net/dev"]).stdout.splitlines():
+        name, _, counts = line.partition(":")
+        if name.strip() == net.tap:
+            return int(counts.split()[9])
+    raise TestFailure("no %s in /proc/net/dev" % net.tap)
+
+
+class LinkCount:
+    """Frames the host sent the guest against the frames the guest's card
+    delivered (`net`'s "in: N frames"), over a stretch: the difference
+    never reached the guest. QEMU's NE2000 has no flow control (its
+    NetClientInfo has no can_receive): a frame that comes while its ring
+    is full (52 small frames) is dropped before the guest can see it."""
+
+    def __init__(self, net, g):
+        self.net, self.g = net, g
+        self.sent0, self.got0 = tap_frames_out(net), guest_net(g)["rx_frames"]
+
+    def text(self, f):
+        """With f, `net`'s figures taken after the stretch."""
+        sent = tap_frames_out(self.net) - self.sent0
+        got = f["rx_frames"] - self.got0
+        self.lost = sent - got
+        return ("link: the host sent %d frames, the guest's card delivered %d: %d (%.1f %%) "
+                "lost on the NE2000" % (sent, got, sent - got, 100.0 * (sent - got) / max(sent, 1)))
+
+
+def wait_closed(g, secs):
+    """Poll `net` until the stack holds no connection (the closes that a
+    stop began have ended), at most secs wall seconds; (net figures,
+    seconds waited)."""
+    t0 = time.monotonic()
+    while True:
+        f = guest_net(g)
+        if f["conns_now"] == 0 or time.monotonic() - t0 >= secs:
+            return f, time.monotonic() - t0
+        time.sleep(0.5)
 
 
 def guest_uptime_s(g):

@@ -33,7 +33,7 @@ import tapnet  # noqa: E402
 from tapnet import GUEST_IP, TapNet  # noqa: E402
 from tapload import (Server, ab, ab_text, curl, curl_cmd, curl_result, drops_text,  # noqa: E402
                      guest_net, guest_uptime_s, heap_used, nmap, nmap_count, read_responses,
-                     wrk, wrk_text)
+                     LinkCount, rst_text, wait_closed, wrk, wrk_text)
 
 # Test name -> the item of issue 8 whose fix it waits for. Remove a name
 # when its fix has landed and the test passes.
@@ -42,7 +42,10 @@ PENDING = {
                          "tcp-backlog-full 747-6281 (the accept queue; no frame lost)",
     "ab_after_wrk_threads": "issue 8: on the RTL8139, ab stopped after 4997 of 5000 (timeout) after "
                             "wrk -c1000, tcp-backlog-full 8389",
-    "syn_flood_while_curl": "issue 8: 3 of 50 curls time out (5 s) during hping3 --flood",
+    "syn_flood_while_curl": "issue 8, the card: during hping3 --flood the host sent 1,505,754 "
+                            "frames in about 15 s and QEMU's NE2000 delivered 203,264 (86.5 % "
+                            "dropped on the full card, no flow control); 35 of 50 curls "
+                            "answered; the guest answered or named every frame it got",
 }
 RUN_PENDING = os.environ.get("TAP_RUN_PENDING") == "1"
 # The card for the tests at 1,000 connections: the RTL8139, whose frames
@@ -79,13 +82,16 @@ class RstWatch:
     wire's view, beside the guest's own count."""
 
     FILTER = "src host %s and tcp[tcpflags] & tcp-rst != 0" % GUEST_IP
+    LATE_S = 0.5
 
     def __init__(self, net):
         self.net = net
 
     def __enter__(self):
-        self.p = self.net.popen(["tcpdump", "-n", "-l", "-i", self.net.tap, self.FILTER],
-                                stderr=subprocess.PIPE)
+        # --immediate-mode: each packet is printed as it comes, not with a
+        # buffer's worth later (stopped meanwhile, tcpdump would miss those).
+        self.p = self.net.popen(["tcpdump", "-n", "-l", "--immediate-mode", "-i", self.net.tap,
+                                 self.FILTER], stderr=subprocess.PIPE)
         said = ""
         for _ in range(5):                   # "listening on wstap0, ..." once it captures
             line = self.p.stderr.readline()
@@ -105,17 +111,19 @@ class RstWatch:
             self.p.communicate()
 
     def count(self):
-        """RSTs seen so far; stops the capture."""
+        """RSTs seen so far; stops the capture (after LATE_S, for the last
+        ones to reach it)."""
+        time.sleep(self.LATE_S)
         self.p.terminate()
         out, _ = self.p.communicate(timeout=10)
         return len([line for line in out.splitlines() if line.strip()])
 
 
 def guest_text(f, rst_wire=None):
-    t = ("guest: %d handshakes, %d connections at most, %d retransmits, resets %d sent, "
-         "%d received; drops: %s" % (f["handshakes"] or 0, f["conns_max"] or 0,
-                                     f["retransmits"] or 0, f["resets_sent"] or 0,
-                                     f["resets_received"] or 0, drops_text(f)))
+    t = ("guest: %d handshakes, %d connections at most, %d retransmits, resets %d sent "
+         "(by reason: %s), %d received; drops: %s"
+         % (f["handshakes"] or 0, f["conns_max"] or 0, f["retransmits"] or 0,
+            f["resets_sent"] or 0, rst_text(f), f["resets_received"] or 0, drops_text(f)))
     if rst_wire is not None:
         t += "; RSTs from the guest on the wire: %d" % rst_wire
     return t
@@ -179,15 +187,34 @@ def test_wrk_c10_threads():
     wrk_c10("threads")
 
 
+def wrk_against(net, srv, conns, secs):
+    """httpd started, wrk -t1 -cC -dS against it, httpd stopped, and the
+    closes its stop began waited for (at most 30 s). Returns wrk's
+    figures, httpd's, `net`'s at the stop and once the closes are through,
+    the guest's RSTs on the wire until the stop, and a text: the link's
+    lost frames and the RSTs after the stop. Those answer segments to the
+    port that is now closed (RFC 9293 3.10.7.1), from clients whose last
+    frames the NE2000 lost while httpd ran: they are reported, the RSTs
+    while httpd runs and at its stop are what the callers check."""
+    link = LinkCount(net, srv.g)
+    srv.start()
+    with RstWatch(net) as rw:
+        w = wrk(net, conns=conns, secs=secs)
+        d, f_stop = settle_and_stop(srv)
+        rst = rw.count()
+    f, waited = wait_closed(srv.g, 30)
+    late = {k: v - f_stop["rst_reasons"].get(k, 0) for k, v in f["rst_reasons"].items()}
+    text = "%s; after the stop, %d connections left %.1f s later, RSTs to the closed port: %s" % (
+        link.text(f), f["conns_now"] or 0, waited, rst_text({"rst_reasons": late}))
+    return w, d, f_stop, f, rst, text
+
+
 def wrk_c1000(style):
     with TapNet() as net, Server(net, style, nic=C1000_NIC) as srv:
-        srv.start()
-        with RstWatch(net) as rw:
-            w = wrk(net, conns=1000, secs=10)
-            d, f = settle_and_stop(srv)
-            rst = rw.count()
+        w, d, f, _, rst, link = wrk_against(net, srv, 1000, 10)
         report("wrk -t1 -c1000 -d10s, httpd " + style, "%s | httpd: %d connections, %d at most "
-               "at once | %s" % (wrk_text(w), d["connections"], d["open_max"], guest_text(f, rst)))
+               "at once | %s | %s" % (wrk_text(w), d["connections"], d["open_max"],
+                                      guest_text(f, rst), link))
         check(w["requests"], "wrk reported nothing:\n" + w["out"], srv.g)
         check(d["open_max"] >= 1000, "only %d of wrk's 1000 connections were open at once"
               % d["open_max"], srv.g)
@@ -204,6 +231,34 @@ def test_wrk_c1000_loop():
 @tap_test
 def test_wrk_c1000_threads():
     wrk_c1000("threads")
+
+
+def wrk_c200_no_rst(style):
+    """wrk -c200 for 5 s: even where the NE2000 loses frames (a client's
+    request, FIN or RST waits for its retransmission when wrk ends), the
+    guest sends no RST, neither during the run nor at httpd's stop; the
+    stack holds no connection once the closes are through (at most 30 s).
+    Connections, errors and lost frames are reported, not checked (they
+    depend on the card: see wrk_c1000)."""
+    with TapNet() as net, Server(net, style) as srv:
+        w, d, f, f_end, rst, link = wrk_against(net, srv, 200, 5)
+        report("wrk -t1 -c200 -d5s, httpd " + style, "%s | httpd: %d connections, %d at most at "
+               "once, %d open at the stop | %s | %s"
+               % (wrk_text(w), d["connections"], d["open_max"], d["open_at_stop"],
+                  guest_text(f, rst), link))
+        check(w["requests"], "wrk reported nothing:\n" + w["out"], srv.g)
+        check(rst == 0 and f["resets_sent"] == 0, guest_text(f, rst), srv.g)
+        check(f_end["conns_now"] == 0, "connections left after the stop: " + link, srv.g)
+
+
+@tap_test
+def test_wrk_c200_no_rst_loop():
+    wrk_c200_no_rst("loop")
+
+
+@tap_test
+def test_wrk_c200_no_rst_threads():
+    wrk_c200_no_rst("threads")
 
 
 # ---- ab: 5,000 requests, 100 at a time, a connection each ----
@@ -376,6 +431,49 @@ def test_head_9k_431_threads():
     head_9k("threads")
 
 
+# ---- httpd's stop: a close, not a reset ----
+
+def stop_closes(style):
+    """A keep-alive connection still open when httpd stops ends with the
+    guest's FIN (the client reads the end of the stream), not an RST;
+    the client's close then completes it, and the stack holds nothing.
+    (After wrk -c1000 some clients' own FIN or RST still waits behind a
+    frame the NE2000 lost: an abortive stop sent each of them an RST.)"""
+    with TapNet() as net, Server(net, style) as srv:
+        srv.start()
+        with RstWatch(net) as rw:
+            s = net.connect()
+            try:
+                s.sendall(GET)
+                first, _, _, _ = read_responses(s, 1)
+                d = srv.stop()
+                rs, rest, closed, reset = read_responses(s, 1)
+            finally:
+                s.close()
+            f, waited = wait_closed(srv.g, 10)
+            rst = rw.count()
+        end = "reset" if reset else "closed (FIN)" if closed else "left open"
+        report("httpd %s stopped with a keep-alive connection open" % style,
+               "%d response before the stop, then %s, %d bytes after; %d open at the stop, "
+               "%d connections in the stack %.1f s later | %s"
+               % (len(first), end, len(rest), d["open_at_stop"], f["conns_now"] or 0, waited,
+                  guest_text(f, rst)))
+        check(len(first) == 1 and d["open_at_stop"] == 1, "no open connection at the stop", srv.g)
+        check(closed and not reset and not rs and not rest, "the connection was %s" % end, srv.g)
+        check(rst == 0 and f["resets_sent"] == 0, guest_text(f, rst), srv.g)
+        check(f["conns_now"] == 0, "%d connections left" % f["conns_now"], srv.g)
+
+
+@tap_test
+def test_stop_closes_loop():
+    stop_closes("loop")
+
+
+@tap_test
+def test_stop_closes_threads():
+    stop_closes("threads")
+
+
 # ---- a SYN flood while a client keeps fetching ----
 
 FLOOD_S = 10
@@ -391,6 +489,7 @@ def test_syn_flood_while_curl():
         srv.warm_up()
         time.sleep(0.8)
         base = heap_used(srv.g)
+        link = LinkCount(net, srv.g)
         srv.start()
         flood = net.popen(["hping3", "-q", "-S", "-p", "80", "--flood", GUEST_IP],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -410,12 +509,15 @@ def test_syn_flood_while_curl():
                     c.wait()
         codes = [code for code, _ in results]
         times = [t or 0 for _, t in results]
-        d, f = settle_and_stop(srv, 3.0)           # the flood's half-open connections give up
-        time.sleep(0.8)
+        d, _ = settle_and_stop(srv, 3.0)           # the flood's half-open connections give up
+        f, waited = wait_closed(srv.g, 20)          # and the stop's closes end
+        time.sleep(0.8)                             # TIME-WAIT (500 ms) ends
         after = heap_used(srv.g)
         report("hping3 -S --flood 10 s with curl every 0.2 s, httpd loop",
-               "%d curls, %d answered 200, slowest %.3f s (curl gives up at 5 s) | heap %d bytes before, %d after | %s"
-               % (len(codes), codes.count(200), max(times), base, after, guest_text(f)))
+               "%d curls, %d answered 200, slowest %.3f s (curl gives up at 5 s) | heap %d bytes "
+               "before, %d after (%d connections %.1f s after the stop) | %s | %s"
+               % (len(codes), codes.count(200), max(times), base, after, f["conns_now"] or 0,
+                  waited, guest_text(f), link.text(f)))
         check(codes and codes.count(200) == len(codes), "curl during the flood: %s" % codes, srv.g)
         check(after == base, "heap: %d bytes before the flood, %d after" % (base, after), srv.g)
 

@@ -48,9 +48,12 @@ int tcp_listen(uint16_t port, int backlog, tcp_accept_fn fn, void *arg,
  * meanwhile are not handed to the accept callback: the peer's final ACK
  * is dropped unanswered (never an RST) and the connection stays half-open.
  * hold 0: room again; those whose ACK came go to the callback at once,
- * oldest first (it may hold again), the others when their ACK comes. */
+ * oldest first (it may hold again), the others when their ACK comes.
+ * A SYN cookie that comes back while held waits the same way, in turn. */
 void tcp_listen_hold(struct tcp_listener *l, int hold);
-/* Stop listening; half-open connections are reset. Established ones stay. */
+/* Stop listening. Half-open connections are reset, except those whose
+ * peer completed the handshake while the listener was held: they are
+ * closed with FIN (for the peer they were open). Established ones stay. */
 void tcp_unlisten(struct tcp_listener *l);
 
 void tcp_set_callbacks(struct tcp_conn *c, const struct tcp_callbacks *cb, void *arg);
@@ -83,14 +86,16 @@ int tcp_server_open(uint16_t port, int backlog, struct tcp_server **out);
 /* Sleep until a connection arrives: 0 and *out, or -E_INTR once
  * tcp_server_close has been called. */
 int tcp_accept(struct tcp_server *s, struct tcp_sock **out);
-/* Stop listening, reset every connection accepted from s that is still
- * open (their threads wake with -E_CONNRESET) and wake tcp_accept. Free s
- * with tcp_server_free once no thread uses it. */
+/* Stop listening, close every connection accepted from s that is still
+ * open (FIN after what is queued, not RST; their threads wake with
+ * -E_INTR) and wake tcp_accept. Free s with tcp_server_free once no
+ * thread uses it. */
 void tcp_server_close(struct tcp_server *s);
 void tcp_server_free(struct tcp_server *s);
-/* Sleep until bytes arrive: > 0 bytes, 0 end of stream, -E_CONNRESET. */
+/* Sleep until bytes arrive: > 0 bytes, 0 end of stream, -E_CONNRESET,
+ * -E_INTR (tcp_server_close closed it). */
 int tcp_sock_recv(struct tcp_sock *k, void *buf, size_t n);
-/* Sleep until all n bytes are queued: n, or -E_CONNRESET. */
+/* Sleep until all n bytes are queued: n, -E_CONNRESET or -E_INTR. */
 int tcp_sock_send(struct tcp_sock *k, const void *buf, size_t n);
 /* Graceful close and free k. */
 void tcp_sock_close(struct tcp_sock *k);
@@ -99,18 +104,36 @@ size_t tcp_sock_bytes(void);
 
 /* ---- measuring ---- */
 
+/* Why the stack sent an RST: each one is counted under one of these
+ * (tcp_stats.resets_by, shown by `net`). */
+enum tcp_rst_reason {
+    TCP_RST_NO_PORT,         /* a segment to a port nobody listens on [RFC 9293 3.10.7.1] */
+    TCP_RST_NO_CONN,         /* an ACK to a listening port, no connection, no cookie sent lately */
+    TCP_RST_BAD_COOKIE,      /* an ACK to a listening port whose cookie does not check */
+    TCP_RST_SYN_RCVD_ACK,    /* SYN-RECEIVED got an ACK of something we never sent */
+    TCP_RST_ABORT,           /* tcp_abort: the user refused or dropped a connection */
+    TCP_RST_GIVE_UP,         /* retransmissions unanswered TCP_RETRIES times */
+    TCP_RST_UNLISTEN,        /* half-open when its port stopped listening */
+    TCP_RST_REASONS
+};
+/* Its short name for reports ("no-port", ...), "?" for no reason. */
+const char *tcp_rst_name(int reason);
+
 struct tcp_stats {
     uint64_t rx_segments, tx_segments, rx_bytes, tx_bytes;   /* payload bytes */
     uint32_t passive_opens;       /* handshakes completed */
     uint32_t syn_received;        /* SYNs that made a half-open connection */
     uint32_t syn_cookies_sent;    /* SYNs answered with a cookie: backlog or heap full */
     uint32_t syn_cookies_ok;      /* connections opened by a returning cookie */
+    uint32_t syn_cookies_adopted; /* half-open ones completed by the cookie sent to their SYN */
     uint32_t half_open_max;       /* most half-open at once, on any port */
     uint32_t retransmits;         /* segments sent again after a timeout */
     uint32_t reasm_queued;        /* out-of-order segments kept for reassembly */
     uint32_t reasm_dropped;       /* out-of-order segments dropped: all islands taken */
     uint32_t timeouts;            /* connections given up after retries */
+    uint32_t fin_wait_2_timeouts; /* closed by us, forgotten: the peer's FIN never came */
     uint32_t resets_sent, resets_received;
+    uint32_t resets_by[TCP_RST_REASONS];   /* resets_sent by reason */
     uint32_t conns, conns_max;    /* open now (any state), most ever */
     uint32_t time_wait;           /* in TIME-WAIT now (counted in conns too) */
     uint32_t time_wait_max;       /* most in TIME-WAIT at once */
