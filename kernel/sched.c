@@ -158,7 +158,7 @@ void schedule(enum switch_reason why)
     current = next;
     sched_prev = prev;
     sched_last_reason = why;
-    trace_switch(now, prev->id, next->id, why);
+    trace_switch(now, next->id, why);
     sched_switch_count++;    /* counts switches and trace records: one counter */
     switch_context(&prev->ctx, next->ctx);
     /* We are prev again, resumed by somebody else's schedule(). */

@@ -410,6 +410,34 @@ class WsSwitches(gdb.Command):
 
 # ---------------------------------------------------------------- trace, loop
 
+# kernel/trace.h: a record is two words; the second holds to (bits 0-15),
+# the reason (16-23) and time bits 32-39 (24-31); "from" is the previous
+# record's "to"; the full time comes back from the newest record, whose
+# time is sched_switch_raw's or older.
+TRACE_TO_MASK, TRACE_REASON_SHIFT, TRACE_HIGH_SHIFT, TRACE_TIME_BITS = 0xFFFF, 16, 24, 40
+
+
+def decode_trace(ring, size, count, n):
+    """The newest n records whose "from" is known (trace_snapshot's rule,
+    kernel/trace.c), oldest first, as (record number, raw time, from, to,
+    reason)."""
+    first = int(var("trace_first"))
+    lo = count - size + 1 if count > size else 0
+    if count >= size and first == count - size:
+        lo = first
+    lo = max(lo, first)
+    slot = lambda k: ring[k & (size - 1)]  # noqa: E731
+    word = lambda k: int(slot(k)["word"]) & 0xFFFFFFFF  # noqa: E731
+    out, ref = [], int(var("sched_switch_raw"))
+    mask = (1 << TRACE_TIME_BITS) - 1
+    for k in range(count - 1, max(lo, count - n) - 1, -1):
+        low40 = (int(slot(k)["raw_lo"]) & 0xFFFFFFFF) | (word(k) >> TRACE_HIGH_SHIFT) << 32
+        ref -= (ref - low40) & mask
+        frm = int(var("trace_first_from")) if k == first else word(k - 1) & TRACE_TO_MASK
+        out.append((k, ref, frm, word(k) & TRACE_TO_MASK, (word(k) >> TRACE_REASON_SHIFT) & 0xFF))
+    return out[::-1]
+
+
 class WsTrace(gdb.Command):
     """The last N scheduling trace records: ws trace [N]."""
 
@@ -424,22 +452,21 @@ class WsTrace(gdb.Command):
         except gdb.GdbError:
             raise gdb.GdbError("ws trace: this kernel has no trace ring (kernel/trace.c)")
         size = ring.type.sizeof // ring[0].type.sizeof
-        n = max(0, min(n, count, size))
+        recs = decode_trace(ring, size, count, max(0, n))
+        n = len(recs)
         reasons = enum_names("enum switch_reason", "SWITCH_")
         names = {int(t["id"]): tname(t) for t in all_threads()}
         who = lambda i: "%d %s" % (i, names.get(i, "(gone)"))  # noqa: E731
         print("trace: %d switches recorded; the last %d (the ring keeps %d):" %
-              (count, n, size))
+              (count, n, size - 1))
         print("   RECORD       TIME ms     +us  FROM               TO                 REASON")
         prev = None
-        for k in range(count - n, count):
-            r = ring[k & (size - 1)]
-            ns = raw_to_ns(int(r["raw"]))
+        for k, raw, frm, to, why in recs:
+            ns = raw_to_ns(raw)
             gap = "%7d" % ((ns - prev) // 1000) if prev is not None else "      -"
             prev = ns
             print("%9d  %12.3f %s  %-18s %-18s %s" % (
-                k, ns / 1e6, gap, who(int(r["from"])), who(int(r["to"])),
-                reasons.get(int(r["reason"]), "?")))
+                k, ns / 1e6, gap, who(frm), who(to), reasons.get(why, "?")))
         print("TIME: since boot (PIT clock, 838 ns resolution); +us: since the record above.")
 
 
