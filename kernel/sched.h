@@ -58,6 +58,10 @@ struct thread {
 
 extern struct thread *current;
 extern struct thread *idle_thread;
+/* The last switch: who gave up the CPU, and why (the GDB helpers read
+ * them too). */
+extern struct thread *sched_prev;
+extern volatile enum switch_reason sched_last_reason;
 extern volatile int need_resched;
 
 void sched_init(void);
@@ -68,9 +72,13 @@ void sched_idle(void) __attribute__((noreturn));
 void sched_tick(uint64_t tick);
 /* The IRQ tail calls this when need_resched is set. */
 void sched_preempt(void);
-/* Give up the CPU. Interrupts off; current->state already says why and,
- * if READY, current is already on the run queue. */
+/* Give up the CPU. Interrupts off. For a yield or a preemption current
+ * is still RUNNING, and schedule() puts it behind the other ready threads
+ * (or lets it run on if there are none); to block or exit, current->state
+ * already says so. */
 void schedule(enum switch_reason why);
+_Static_assert(SWITCH_YIELD < SWITCH_BLOCK && SWITCH_PREEMPT < SWITCH_BLOCK &&
+               SWITCH_PREEMPT < SWITCH_EXIT, "schedule(): yield and preempt first");
 /* Make a blocked or sleeping thread runnable; its wait returns 0.
  * Interrupts off. */
 void sched_wake(struct thread *t);

@@ -9,7 +9,10 @@
  *
  * Wake-ups are FIFO, and the mutex and semaphore hand the resource
  * directly to the first waiter, so a thread that just released cannot
- * take it back before the waiter runs (no barging, no starvation). */
+ * take it back before the waiter runs (no barging, no starvation). With
+ * nothing else ready, the waiter becomes the run queue's next thread
+ * (runq_next, sched.c), and the waker's next switch goes to it at once,
+ * without the run queue's list. */
 #include <webscale/errno.h>
 #include <webscale/string.h>
 #include <webscale/system.h>

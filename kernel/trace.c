@@ -31,8 +31,6 @@ void trace_restart(uint64_t count, int running)
     trace_first_from = running;
 }
 
-static int slot_to(const struct trace_slot *s) { return (int)(s->word & TRACE_TO_MASK); }
-
 /* The oldest record whose "from" is still known: the one before it must
  * still be in the ring, unless it is the trace's first. */
 static uint64_t oldest_known(uint64_t count)
@@ -58,13 +56,13 @@ int trace_snapshot(struct trace_record *out, int max, uint64_t *total)
     for (int i = n - 1; i >= 0; i--) {
         uint64_t k = count - n + i;
         const struct trace_slot *s = &trace_ring[(uint32_t)k & (TRACE_RECORDS - 1)];
-        uint64_t low40 = s->raw_lo | (uint64_t)(s->word >> TRACE_HIGH_SHIFT) << 32;
+        uint64_t low40 = s->raw_lo | (uint64_t)s->raw_hi << 32;
         ref -= (ref - low40) & time_mask;
         out[i].raw = ref;
-        out[i].to = slot_to(s);
-        out[i].reason = (int)(s->word >> TRACE_REASON_SHIFT & TRACE_REASON_MASK);
+        out[i].to = s->to;
+        out[i].reason = s->reason;
         out[i].from = k == trace_first ? trace_first_from
-                                       : slot_to(&trace_ring[(uint32_t)(k - 1) & (TRACE_RECORDS - 1)]);
+                                       : trace_ring[(uint32_t)(k - 1) & (TRACE_RECORDS - 1)].to;
     }
     irq_restore(f);
     for (int i = 0; i < n; i++)

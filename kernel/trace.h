@@ -17,25 +17,21 @@
 _Static_assert((TRACE_RECORDS & (TRACE_RECORDS - 1)) == 0, "TRACE_RECORDS: a power of two");
 _Static_assert((TRACE_NAMES & (TRACE_NAMES - 1)) == 0, "TRACE_NAMES: a power of two");
 
-/* The second word: to in bits 0-15, the reason in 16-23, time bits 32-39
- * in 24-31. tools/gdb/ws.py decodes the same fields. */
-#define TRACE_TO_MASK 0xFFFFu
-#define TRACE_REASON_SHIFT 16
-#define TRACE_REASON_MASK 0xFFu
-#define TRACE_HIGH_SHIFT 24         /* time bits 32-39 */
-#define TRACE_TIME_BITS 40
+#define TRACE_TIME_BITS 40          /* of the time, kept in a record */
 
 /* One switch as recorded: two words. */
 struct trace_slot {
-    uint32_t raw_lo;    /* clock_raw() at the switch, low 32 bits (838 ns each) */
-    uint32_t word;      /* to, reason, time bits 32-39: the defines above */
+    uint32_t raw_lo;    /* clock_raw() at the switch, bits 0-31 (838 ns each) */
+    uint16_t to;        /* the thread switched to */
+    uint8_t reason;     /* enum switch_reason */
+    uint8_t raw_hi;     /* clock_raw() bits 32-39 */
 };
 _Static_assert(sizeof(struct trace_slot) == 8, "a trace record is two words");
 
 extern struct trace_slot trace_ring[TRACE_RECORDS];
 /* Records ever written: the scheduler's one switch counter, which
  * schedule() increments after each record (the next goes to count % N). */
-extern volatile uint64_t sched_switch_count;
+extern uint64_t sched_switch_count;
 
 /* The trace begins anew at record count, running being the thread that
  * holds the CPU (`sched stats on`: the switches while off were not
@@ -48,12 +44,15 @@ extern int trace_first_from;
 /* thread_create_ex() tells the trace every new thread's id and name. */
 void trace_thread_created(int id, const char *name);
 
-static inline void trace_switch(uint64_t raw, int to, int reason)
+/* Record switch number n (sched_switch_count, which the caller then
+ * increments: it has it in a register already). */
+static inline void trace_switch(uint64_t n, uint64_t raw, int to, int reason)
 {
-    struct trace_slot *r = &trace_ring[(uint32_t)sched_switch_count & (TRACE_RECORDS - 1)];
+    struct trace_slot *r = &trace_ring[(uint32_t)n & (TRACE_RECORDS - 1)];
     r->raw_lo = (uint32_t)raw;
-    r->word = ((uint32_t)to & TRACE_TO_MASK) | (uint32_t)reason << TRACE_REASON_SHIFT |
-              (uint32_t)(raw >> 32) << TRACE_HIGH_SHIFT;
+    r->to = (uint16_t)to;
+    r->reason = (uint8_t)reason;
+    r->raw_hi = (uint8_t)(raw >> 32);
 }
 
 #endif

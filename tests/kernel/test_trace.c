@@ -74,7 +74,7 @@ static void full_time_rebuilt(void)
 
     trace_restart(0, 7);
     for (sched_switch_count = 0; sched_switch_count < (uint64_t)n; sched_switch_count++)
-        trace_switch(t[sched_switch_count], 10 + (int)sched_switch_count,
+        trace_switch(sched_switch_count, t[sched_switch_count], 10 + (int)sched_switch_count,
                      (int)sched_switch_count % SWITCH_REASONS);
     sched_switch_raw = t[n - 1];
     uint64_t total;

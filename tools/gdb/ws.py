@@ -410,11 +410,11 @@ class WsSwitches(gdb.Command):
 
 # ---------------------------------------------------------------- trace, loop
 
-# kernel/trace.h: a record is two words; the second holds to (bits 0-15),
-# the reason (16-23) and time bits 32-39 (24-31); "from" is the previous
-# record's "to"; the full time comes back from the newest record, whose
-# time is sched_switch_raw's or older.
-TRACE_TO_MASK, TRACE_REASON_SHIFT, TRACE_HIGH_SHIFT, TRACE_TIME_BITS = 0xFFFF, 16, 24, 40
+# kernel/trace.h: a record is two words, the time's low 40 bits (raw_lo,
+# raw_hi), to and the reason; "from" is the previous record's "to"; the
+# full time comes back from the newest record, whose time is
+# sched_switch_raw's or older.
+TRACE_TIME_BITS = 40
 
 
 def decode_trace(ring, size, count, n):
@@ -427,14 +427,14 @@ def decode_trace(ring, size, count, n):
         lo = first
     lo = max(lo, first)
     slot = lambda k: ring[k & (size - 1)]  # noqa: E731
-    word = lambda k: int(slot(k)["word"]) & 0xFFFFFFFF  # noqa: E731
     out, ref = [], int(var("sched_switch_raw"))
     mask = (1 << TRACE_TIME_BITS) - 1
     for k in range(count - 1, max(lo, count - n) - 1, -1):
-        low40 = (int(slot(k)["raw_lo"]) & 0xFFFFFFFF) | (word(k) >> TRACE_HIGH_SHIFT) << 32
+        r = slot(k)
+        low40 = int(r["raw_lo"]) | int(r["raw_hi"]) << 32
         ref -= (ref - low40) & mask
-        frm = int(var("trace_first_from")) if k == first else word(k - 1) & TRACE_TO_MASK
-        out.append((k, ref, frm, word(k) & TRACE_TO_MASK, (word(k) >> TRACE_REASON_SHIFT) & 0xFF))
+        frm = int(var("trace_first_from")) if k == first else int(slot(k - 1)["to"])
+        out.append((k, ref, frm, int(r["to"]), int(r["reason"])))
     return out[::-1]
 
 
