@@ -42,6 +42,9 @@ static uint32_t slice_left = 1;
 static int preemptive = 1;
 
 uint64_t sched_switch_raw;         /* the clock at the last switch */
+int sched_stats_on = 1;
+uint64_t sched_stats_since_raw;    /* the clock when stats were last turned on */
+static uint64_t stats_off_raw;     /* time with stats off, before the last turn-on */
 /* Set by sched_tick when it asks for the switch, so that the IRQ tail's
  * schedule() takes the tick's own timestamp instead of reading the PIT. */
 static int switch_at_tick;
@@ -192,7 +195,8 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     }
     ASSERT(next == idle_thread || next->state == THREAD_READY);
 
-    account_switch(prev, next, why, at_tick);
+    if (__builtin_expect(sched_stats_on, 1))
+        account_switch(prev, next, why, at_tick);
     next->state = THREAD_RUNNING;
     current = next;
     sched_prev = prev;
@@ -505,12 +509,46 @@ void sched_get_stats(struct sched_stats *s)
     irq_restore(f);
 }
 
-/* CPU time of the running thread includes the part of its current turn. */
+void sched_set_stats(int on)
+{
+    on = on != 0;
+    uint32_t f = irq_save();
+    if (on != sched_stats_on) {
+        uint64_t now = clock_raw();
+        if (on) {
+            /* The running thread's turn counts from now; the trace
+             * starts again here, its switches while off unrecorded. */
+            stats_off_raw += now - sched_switch_raw;
+            sched_stats_since_raw = now;
+            trace_restart(sched_switch_count, current->id);
+        } else if ((int64_t)(now - sched_switch_raw) > 0) {
+            current->cpu_raw += now - sched_switch_raw;   /* its turn up to now */
+        }
+        sched_switch_raw = now;
+        sched_stats_on = on;
+    }
+    irq_restore(f);
+}
+
+int sched_stats(void) { return sched_stats_on; }
+
+uint64_t sched_stats_off_ns(void)
+{
+    uint32_t f = irq_save();
+    uint64_t raw = stats_off_raw;
+    if (!sched_stats_on)
+        raw += clock_raw() - sched_switch_raw;
+    irq_restore(f);
+    return clock_raw_to_ns(raw);
+}
+
+/* CPU time of the running thread includes the part of its current turn
+ * (with stats on: while off, sched_switch_raw is when they went off). */
 uint64_t sched_cpu_ns(const struct thread *t)
 {
     uint32_t f = irq_save();
     uint64_t raw = t->cpu_raw;
-    if (t == current) {
+    if (t == current && sched_stats_on) {
         uint64_t d = clock_raw() - sched_switch_raw;
         if ((int64_t)d > 0)
             raw += d;

@@ -101,12 +101,20 @@ extern volatile int sched_busy;
 /* The clock (PIT input clocks) at the last switch: when the running thread
  * got the CPU. */
 extern uint64_t sched_switch_raw;
+/* `sched stats on|off` (<webscale/sched.h>): the one test on the switch
+ * path; and the clock when the stats were last turned on. */
+extern int sched_stats_on;
+extern uint64_t sched_stats_since_raw;
 
 /* How long the running thread was off the CPU before this turn, in PIT
  * input clocks: from the two timestamps its switches took, no clock read.
  * After a wait, that is the time it waited (and then sat on the run queue). */
 static inline uint64_t sched_off_cpu_raw(void)
 {
+    /* With stats off the timestamps stand still; and a wait that began
+     * before they were last turned on has no stamp of its own. */
+    if (!sched_stats_on || current->off_cpu_raw < sched_stats_since_raw)
+        return 0;
     return sched_switch_raw - current->off_cpu_raw;
 }
 

@@ -56,6 +56,18 @@ static void bench_semaphore_round_trip(void)
     report_measured("semaphore_round_trip", measure_semaphore_round_trip(2000));
 }
 
+/* The same three switches with the scheduler's bookkeeping off (`sched
+ * stats off`): what CPU time, counts and the trace cost on each. */
+static void bench_without_stats(void)
+{
+    need_tsc();
+    sched_set_stats(0);
+    report_measured("yield_switch_nostats", measure_yield_switch(400));
+    report_measured("preempt_switch_nostats", measure_preempt_switch(300));
+    report_measured("semaphore_round_trip_nostats", measure_semaphore_round_trip(2000));
+    sched_set_stats(1);
+}
+
 /* ---- yield cost with 2 and with 1000 runnable threads ---- */
 
 #define TOTAL_YIELDS 100000   /* the same work for 2 threads and for 1000 */
@@ -133,6 +145,7 @@ static const struct ktest_case bench_cases[] = {
     { "preempt", bench_preempt },
     { "irq_round_trip", bench_irq_round_trip },
     { "semaphore_round_trip", bench_semaphore_round_trip },
+    { "without_stats", bench_without_stats },
     { "yield_scaling", bench_yield_scaling },
     { "thread_memory", bench_thread_memory },
 };
