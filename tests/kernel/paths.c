@@ -44,14 +44,24 @@ static void yielder(void *arg)
     }
 }
 
-static void path_yield(void)
+static void yield_pair(const char *name)
 {
-    begin("yield");
+    begin(name);
     thread_t *a = thread_create("yieldA", yielder, NULL);
     thread_t *b = thread_create("yieldB", yielder, NULL);
     KT_ASSERT(a && b);
     thread_join(a);
     thread_join(b);
+}
+
+static void path_yield(void) { yield_pair("yield"); }
+
+/* The same with `sched stats off`. */
+static void path_yield_nostats(void)
+{
+    sched_set_stats(0);
+    yield_pair("yield_nostats");
+    sched_set_stats(1);
 }
 
 /* ---- semaphore round trip ---- */
@@ -66,14 +76,14 @@ static void ponger(void *arg)
     }
 }
 
-static void path_semaphore(void)
+static void token_pair(const char *name)
 {
     sem_init(&ping, 0, "ping");
     sem_init(&pong, 0, "pong");
     thread_t *t = thread_create("ponger", ponger, NULL);
     KT_ASSERT(t);
     thread_yield();                  /* the ponger waits on ping */
-    begin("semaphore");
+    begin(name);
     for (int i = 0; i < PATH_RUNS; i++) {
         path_mark();
         sem_up(&ping);
@@ -81,6 +91,15 @@ static void path_semaphore(void)
     }
     path_mark();
     thread_join(t);
+}
+
+static void path_semaphore(void) { token_pair("semaphore"); }
+
+static void path_semaphore_nostats(void)
+{
+    sched_set_stats(0);
+    token_pair("semaphore_nostats");
+    sched_set_stats(1);
 }
 
 /* ---- an empty IRQ ---- */
@@ -166,7 +185,9 @@ static void path_loop_drain(void)
 
 static const struct ktest_case path_cases[] = {
     { "yield", path_yield },
+    { "yield_nostats", path_yield_nostats },
     { "semaphore", path_semaphore },
+    { "semaphore_nostats", path_semaphore_nostats },
     { "irq", path_irq },
     { "preempt", path_preempt },
     { "loop_event", path_loop_event },

@@ -509,7 +509,7 @@ class WsLoop(gdb.Command):
         print("phase: %s" % phases.get(int(core["phase"]), "?"))
         running = cstr(cb["name"])
         if running:
-            print("running now: callback '%s', for %s" % (running, ms(now - int(cb["start"]))))
+            print("running now: callback '%s', for %s" % (running, ms(now - int(cb["now"]))))
         else:
             print("running now: no callback")
 
