@@ -89,9 +89,13 @@ def function_of(syms):
     return func
 
 
-def parse(log, syms, names):
-    """{path: [(instructions, {function: instructions}), ...]}"""
+def parse(log, syms, names, ring_mask_pc=None):
+    """{path: [(instructions, {function: instructions}, {pc: n}), ...]};
+    with ring_mask_pc, also "loop_dispatch": in each loop_drain run, from
+    the post slot's index (the instruction before the ring mask) to the
+    callback's first instruction."""
     func = function_of(syms)
+    dispatch = []
 
     rx = re.compile(r"^Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/")
     runs = {n: [] for n in names}
@@ -100,6 +104,7 @@ def parse(log, syms, names):
     seg = None          # {function: count} since the last mark
     preempt_run = None
     last_func = None
+    since_mask, counted_entry = None, False
     with open(log, errors="replace") as fh:
         for line in fh:
             m = rx.match(line)
@@ -134,10 +139,23 @@ def parse(log, syms, names):
                     if seg is not None:
                         seg_total = sum(seg.values()) - 1    # the call to the mark
                         runs[name].append((seg_total, seg))
+                        if since_mask is not None:
+                            dispatch.append((since_mask, {}, {}))
                     seg = {}
+                    since_mask = None
                 continue
             if seg is not None:
                 seg[pc] = seg.get(pc, 0) + 1
+                if name == "loop_drain":
+                    if pc == ring_mask_pc:
+                        since_mask = 2           # and the slot index, loaded just before
+                    elif since_mask is not None and f != "probe":
+                        since_mask += 1
+                    elif since_mask is not None and f == "probe" and not counted_entry:
+                        since_mask += 1          # the callback's first instruction
+                        counted_entry = True
+                    if pc == ring_mask_pc:
+                        counted_entry = False
     # {pc: count} to {function: count}, keeping the pcs for --listing
     out = {}
     for n, rs in runs.items():
@@ -147,7 +165,20 @@ def parse(log, syms, names):
             for pc, c in pcs.items():
                 by[func(pc)] = by.get(func(pc), 0) + c
             out[n].append((total, by, pcs))
+    if dispatch:
+        out["loop_dispatch"] = dispatch
     return out
+
+
+def ring_mask_pc(elf):
+    """Where loop_run_posts masks the tail into a slot index (LOOP_POST_RING - 1)."""
+    text = disassembly(elf)
+    syms = symbols(elf)
+    func = function_of(syms)
+    for pc in sorted(text):
+        if func(pc) == "loop_run_posts" and re.match(r"and\s+\$0x3ff,", text[pc]):
+            return pc
+    return None
 
 
 def measure(elf=KERNEL, keep=None):
@@ -168,7 +199,7 @@ def measure(elf=KERNEL, keep=None):
         names = re.findall(r"^path (\w+)", out, re.M)
         if not names or "not ok" in out:
             raise RuntimeError("pathtrace: the paths suite failed:\n" + out[-2000:])
-        return parse(log, syms, names)
+        return parse(log, syms, names, ring_mask_pc(elf))
 
 
 def describe(runs, top=8):

@@ -68,7 +68,8 @@ static inline void loop_wake(void)
  * the loop's clock. */
 struct loop_running {
     const char *volatile name;      /* NULL between callbacks */
-    volatile uint32_t seq;          /* callbacks begun since boot */
+    uint32_t seq;                   /* callbacks begun since boot (the call to the
+                                     * callback orders its update for the PIT) */
     uint64_t now;                   /* the loop's clock: this iteration's reading, or
                                      * the end of the last callback timed. The one
                                      * running began at or after it (at most a tick) */

@@ -149,19 +149,22 @@ static void path_preempt(void)
 static struct semaphore done;
 static volatile int probes_left;
 
+static int probe_marks = 1;     /* not while loop_post's runs are traced */
+
 static void probe(void *arg)
 {
-    path_mark();
+    if (probe_marks)
+        path_mark();
     if (--probes_left == 0)
         sem_up(&done);
 }
 
-static void path_loop_event(void)
+static void path_loop_round_trip(void)
 {
     sem_init(&done, 0, "path loop");
     KT_ASSERT(loop_start() == 0);
     thread_sleep_ms(2);              /* the loop thread runs and sleeps */
-    begin("loop_event");
+    begin("loop_round_trip");
     for (int i = 0; i < PATH_RUNS; i++) {
         probes_left = 1;
         KT_ASSERT(loop_post(probe, NULL) == 0);
@@ -169,16 +172,39 @@ static void path_loop_event(void)
     }
 }
 
+/* Posts with interrupts off (marked: loop_post), then the loop drains
+ * them (marked in the probe: one callback's return to the next's entry). */
+static void post_marked(int marked)
+{
+    uint32_t f = irq_save();
+    probes_left = PATH_RUNS;
+    for (int i = 0; i < PATH_RUNS; i++) {
+        if (marked)
+            path_mark();
+        KT_ASSERT(loop_post(probe, NULL) == 0);
+    }
+    if (marked)
+        path_mark();
+    irq_restore(f);
+}
+
+static void path_loop_post(void)
+{
+    KT_ASSERT(loop_start() == 0);
+    thread_sleep_ms(2);
+    begin("loop_post");
+    probe_marks = 0;
+    post_marked(1);
+    sem_down(&done);
+    probe_marks = 1;
+}
+
 static void path_loop_drain(void)
 {
     KT_ASSERT(loop_start() == 0);
     thread_sleep_ms(2);
     begin("loop_drain");
-    uint32_t f = irq_save();
-    probes_left = PATH_RUNS;
-    for (int i = 0; i < PATH_RUNS; i++)
-        KT_ASSERT(loop_post(probe, NULL) == 0);
-    irq_restore(f);
+    post_marked(0);
     sem_down(&done);
     path_mark();
 }
@@ -190,7 +216,8 @@ static const struct ktest_case path_cases[] = {
     { "semaphore_nostats", path_semaphore_nostats },
     { "irq", path_irq },
     { "preempt", path_preempt },
-    { "loop_event", path_loop_event },
+    { "loop_round_trip", path_loop_round_trip },
+    { "loop_post", path_loop_post },
     { "loop_drain", path_loop_drain },
 };
 KTEST_SCENARIO_SUITE(paths, path_cases);
