@@ -105,7 +105,8 @@ void sched_init(void)
 
 /* A stack that overflowed has trampled its sentinel. The thread cannot be
  * trusted to run again: report and end it here, before it is switched out
- * for good. */
+ * for good. The sentinel is put back once reported, so that the switch
+ * away from the dead thread does not report it again. */
 static __attribute__((noinline, cold)) void stack_overflowed(struct thread *t)
 {
     if (t->magic != THREAD_MAGIC)
@@ -117,16 +118,14 @@ static __attribute__((noinline, cold)) void stack_overflowed(struct thread *t)
             t->name, t->id, (void *)t->stack, *(uint32_t *)t->stack, t->stack_size,
             (void *)t->stack);
     kprintf("*** thread '%s' killed\n", t->name);
-    thread_die(t, THREAD_KILLED);
+    *(uint32_t *)t->stack = STACK_SENTINEL;
+    if (t->state != THREAD_DEAD)
+        thread_die(t, THREAD_KILLED);
 }
 
-/* Nonzero if t's stack or struct is trampled; it was reported, t is dead. */
-static inline int check_stack(struct thread *t)
+static inline int stack_ok(const struct thread *t)
 {
-    if (__builtin_expect(t->magic == THREAD_MAGIC && *(uint32_t *)t->stack == STACK_SENTINEL, 1))
-        return 0;
-    stack_overflowed(t);
-    return 1;
+    return __builtin_expect(t->magic == THREAD_MAGIC && *(uint32_t *)t->stack == STACK_SENTINEL, 1);
 }
 
 /* What `sched stats on` keeps, for each switch: prev's CPU time and
@@ -153,9 +152,14 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
     else if (why != SWITCH_EXIT && prev != idle_thread)
         prev->voluntary++;
     stats.by_reason[why]++;
-    uint64_t n = sched_switch_count;
-    trace_switch(n, now, next->id, why);
-    sched_switch_count = n + 1;    /* counts switches and trace records: one counter */
+    /* The one counter of switches and trace records. 64 bits, counted in
+     * its low word (i386 has no 64-bit increment): the high one moves
+     * only when the low one wraps. */
+    typedef uint32_t __attribute__((may_alias)) word_t;    /* reads the uint64_t's halves */
+    word_t *count = (word_t *)&sched_switch_count;            /* little-endian: [0] is low */
+    trace_switch(count[0], now, next->id, why);
+    if (__builtin_expect(++count[0] == 0, 0))
+        count[1]++;
 }
 
 /* schedule()'s body, inline on the hot paths where the reason is known
@@ -170,9 +174,14 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     ASSERT_IRQS_OFF();
     ASSERT((unsigned)why < SWITCH_REASONS);
     ASSERT((prev_states[why] >> prev->state) & 1);
+    if (!stack_ok(prev)) {
+        stack_overflowed(prev);          /* reported; prev is dead now */
+        if (why != SWITCH_EXIT) {
+            schedule(SWITCH_EXIT);       /* never returns: nobody runs a dead thread */
+            __builtin_unreachable();
+        }
+    }
     sched_busy = 1;
-    if (check_stack(prev))
-        why = SWITCH_EXIT;
     need_resched = 0;
     int at_tick = switch_at_tick;
     switch_at_tick = 0;
@@ -341,7 +350,7 @@ void sched_preempt(void)
     if (current == idle_thread) {
         schedule(SWITCH_YIELD);
     } else if (preemptive) {
-        schedule(SWITCH_PREEMPT);
+        switch_away(SWITCH_PREEMPT);
     } else {
         need_resched = 0;
         switch_at_tick = 0;
