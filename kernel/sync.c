@@ -24,7 +24,8 @@
 /* Sleep on q and add the time asleep to the object's statistics: from
  * the timestamps of the switch out and the switch back in, which the
  * scheduler takes anyway, so a contended wait reads no clock. */
-static void sleep_counted(struct waitq *q, struct sync_stats *st)
+static inline __attribute__((always_inline)) void sleep_counted(struct waitq *q,
+                                                               struct sync_stats *st)
 {
     ASSERT_IRQS_OFF();
     st->contended++;
