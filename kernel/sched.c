@@ -24,8 +24,14 @@ volatile int sched_busy;
 /* For the GDB helpers (tools/gdb/): who switched to whom, and why. */
 struct thread *sched_prev;
 volatile enum switch_reason sched_last_reason;
-volatile uint64_t sched_switch_count;
+uint64_t sched_switch_count;
 
+/* The run queue, FIFO. Its first thread waits in runq_next, outside the
+ * list: a thread made ready while the queue is empty (a semaphore's
+ * waiter handed its unit, a yield's partner) is taken from there by the
+ * next schedule() without touching the list. The rest are on runq, in
+ * order behind it. runq_len counts both. */
+static struct thread *runq_next;
 static struct list runq = LIST_INIT(runq);
 static uint32_t runq_len;
 static struct list sleepers = LIST_INIT(sleepers);   /* WAIT_TIMED, by wake_tick */
@@ -36,17 +42,21 @@ static uint32_t slice_left = 1;
 static int preemptive = 1;
 
 uint64_t sched_switch_raw;         /* the clock at the last switch */
+int sched_stats_on = 1;
+uint64_t sched_stats_since_raw;    /* the clock when stats were last turned on */
+static uint64_t stats_off_raw;     /* time with stats off, before the last turn-on */
 /* Set by sched_tick when it asks for the switch, so that the IRQ tail's
  * schedule() takes the tick's own timestamp instead of reading the PIT. */
 static int switch_at_tick;
 static struct sched_stats stats;
 static int16_t tick_owner[SCHED_HISTORY];
 
-/* The states schedule() may find the outgoing thread in, by reason: it put
- * itself on the run queue (yield, preempt), on a wait (block), or died. */
+/* The states schedule() may find the outgoing thread in, by reason: still
+ * running (yield, preempt: schedule puts it back on the run queue), on a
+ * wait (block), or dead. */
 static const uint8_t prev_states[SWITCH_REASONS] __attribute__((unused)) = {
-    [SWITCH_YIELD] = 1u << THREAD_READY,
-    [SWITCH_PREEMPT] = 1u << THREAD_READY,
+    [SWITCH_YIELD] = 1u << THREAD_RUNNING,
+    [SWITCH_PREEMPT] = 1u << THREAD_RUNNING,
     [SWITCH_BLOCK] = 1u << THREAD_BLOCKED | 1u << THREAD_SLEEPING,
     [SWITCH_EXIT] = 1u << THREAD_DEAD,
 };
@@ -54,22 +64,30 @@ static const uint8_t prev_states[SWITCH_REASONS] __attribute__((unused)) = {
 /* Every way onto the run queue: a thread that ran (yield, preempt), that
  * waited (wake), or that is new. The idle thread is never queued.
  * Interrupts off: each caller turned them off or asserts it. */
-static void runq_push(struct thread *t)
+static inline void runq_push(struct thread *t)
 {
     ASSERT(t != idle_thread);
-    ASSERT(!list_node_linked(&t->link));         /* not on a queue already */
+    ASSERT(!list_node_linked(&t->link) && t != runq_next);   /* not queued already */
     t->state = THREAD_READY;
-    list_push_back(&runq, &t->link);
-    runq_len++;
+    if (runq_len++ == 0)
+        runq_next = t;
+    else
+        list_push_back(&runq, &t->link);
 }
 
-static struct thread *runq_pop(void)
+static inline struct thread *runq_pop(void)
 {
-    struct list_node *n = list_pop_front(&runq);
-    if (!n)
-        return NULL;
+    struct thread *t = runq_next;
+    if (t) {
+        runq_next = NULL;
+    } else {
+        struct list_node *n = list_pop_front(&runq);
+        if (!n)
+            return NULL;
+        t = container_of(n, struct thread, link);
+    }
     runq_len--;
-    return container_of(n, struct thread, link);
+    return t;
 }
 
 static void update_slice_ticks(void)
@@ -87,13 +105,12 @@ void sched_init(void)
 
 /* A stack that overflowed has trampled its sentinel. The thread cannot be
  * trusted to run again: report and end it here, before it is switched out
- * for good. */
-static int check_stack(struct thread *t)
+ * for good. The sentinel is put back once reported, so that the switch
+ * away from the dead thread does not report it again. */
+static __attribute__((noinline, cold)) void stack_overflowed(struct thread *t)
 {
     if (t->magic != THREAD_MAGIC)
         panic("scheduler: thread %p has a bad magic word %#x", (void *)t, t->magic);
-    if (*(uint32_t *)t->stack == STACK_SENTINEL)
-        return 0;
     if (t == idle_thread)
         panic("scheduler: the idle thread's stack overflowed");
     kprintf("\n*** stack overflow in thread '%s' (id %d): sentinel at %p is %#x, "
@@ -101,11 +118,54 @@ static int check_stack(struct thread *t)
             t->name, t->id, (void *)t->stack, *(uint32_t *)t->stack, t->stack_size,
             (void *)t->stack);
     kprintf("*** thread '%s' killed\n", t->name);
-    thread_die(t, THREAD_KILLED);
-    return 1;
+    *(uint32_t *)t->stack = STACK_SENTINEL;
+    if (t->state != THREAD_DEAD)
+        thread_die(t, THREAD_KILLED);
 }
 
-void schedule(enum switch_reason why)
+static inline int stack_ok(const struct thread *t)
+{
+    return __builtin_expect(t->magic == THREAD_MAGIC && *(uint32_t *)t->stack == STACK_SENTINEL, 1);
+}
+
+/* What `sched stats on` keeps, for each switch: prev's CPU time and
+ * switch counts, the reason's count, the trace record, the switch
+ * counter. CPU time is from the last switch to now, in PIT input clocks
+ * (ps and top convert). A switch at a tick is stamped with the tick
+ * itself: prev ran whole ticks up to it, and the moment of IRQ latency
+ * after it goes to next. No reading goes behind the last one, so the CPU
+ * times of all threads add up to the clock. */
+static inline __attribute__((always_inline)) void account_switch(struct thread *prev, struct thread *next,
+                                                                enum switch_reason why, int at_tick)
+{
+    uint64_t now = at_tick ? clock_tick_raw : clock_read_raw();
+    uint64_t ran = now - sched_switch_raw;
+    if (__builtin_expect((int64_t)ran < 0, 0)) {
+        now = sched_switch_raw;
+        ran = 0;
+    }
+    prev->cpu_raw += ran;
+    prev->off_cpu_raw = now;
+    sched_switch_raw = now;
+    if (why == SWITCH_PREEMPT)
+        prev->involuntary++;
+    else if (why != SWITCH_EXIT && prev != idle_thread)
+        prev->voluntary++;
+    stats.by_reason[why]++;
+    /* The one counter of switches and trace records. 64 bits, counted in
+     * its low word (i386 has no 64-bit increment): the high one moves
+     * only when the low one wraps. */
+    typedef uint32_t __attribute__((may_alias)) word_t;    /* reads the uint64_t's halves */
+    word_t *count = (word_t *)&sched_switch_count;            /* little-endian: [0] is low */
+    trace_switch(count[0], now, next->id, why);
+    if (__builtin_expect(++count[0] == 0, 0))
+        count[1]++;
+}
+
+/* schedule()'s body, inline on the hot paths where the reason is known
+ * (thread_yield, waitq_sleep): one function's registers, and the branches
+ * for the other reasons folded away. */
+static inline __attribute__((always_inline)) void switch_away(enum switch_reason why)
 {
     struct thread *prev = current;
 
@@ -113,57 +173,51 @@ void schedule(enum switch_reason why)
      * run queue. Every caller turned them off. */
     ASSERT_IRQS_OFF();
     ASSERT((unsigned)why < SWITCH_REASONS);
-    ASSERT(prev == idle_thread ? prev->state == THREAD_RUNNING
-                               : (prev_states[why] >> prev->state) & 1);
+    ASSERT((prev_states[why] >> prev->state) & 1);
+    if (!stack_ok(prev)) {
+        stack_overflowed(prev);          /* reported; prev is dead now */
+        if (why != SWITCH_EXIT) {
+            schedule(SWITCH_EXIT);       /* never returns: nobody runs a dead thread */
+            __builtin_unreachable();
+        }
+    }
     sched_busy = 1;
-    if (check_stack(prev))
-        why = SWITCH_EXIT;
-
-    struct thread *next = runq_pop();
-    if (!next)
-        next = idle_thread;
     need_resched = 0;
     int at_tick = switch_at_tick;
     switch_at_tick = 0;
     slice_left = slice_ticks;
-    if (next == prev) {
-        prev->state = THREAD_RUNNING;
-        sched_busy = 0;
-        return;
+
+    struct thread *next = runq_pop();
+    if (why <= SWITCH_PREEMPT) {
+        /* A yield or a preemption: prev goes behind the others, and goes
+         * on running if there are none. The idle thread is never queued. */
+        if (!next) {
+            sched_busy = 0;
+            return;
+        }
+        if (prev == idle_thread)
+            prev->state = THREAD_READY;    /* runnable, though never queued */
+        else
+            runq_push(prev);
+    } else if (!next) {
+        next = idle_thread;
     }
     ASSERT(next == idle_thread || next->state == THREAD_READY);
 
-    /* Charge prev from the last switch to now, in PIT input clocks (ps and
-     * top convert). A switch at a tick is stamped with the tick itself:
-     * prev ran whole ticks up to it, and the moment of IRQ latency after it
-     * goes to next. No reading goes behind the last one, so the CPU times
-     * of all threads add up to the clock. */
-    uint64_t now = at_tick ? clock_tick_raw : clock_read_raw();
-    if (__builtin_expect((int64_t)(now - sched_switch_raw) < 0, 0))
-        now = sched_switch_raw;
-    prev->cpu_raw += now - sched_switch_raw;
-    prev->off_cpu_raw = now;
-    sched_switch_raw = now;
-    if (prev == idle_thread) {
-        prev->state = THREAD_READY;    /* runnable, though never queued */
-    } else {
-        if (why == SWITCH_PREEMPT)
-            prev->involuntary++;
-        else if (why != SWITCH_EXIT)
-            prev->voluntary++;
-    }
-    stats.by_reason[why]++;
-
+    if (__builtin_expect(sched_stats_on, 1))
+        account_switch(prev, next, why, at_tick);
     next->state = THREAD_RUNNING;
     current = next;
     sched_prev = prev;
     sched_last_reason = why;
-    trace_switch(now, prev->id, next->id, why);
-    sched_switch_count++;    /* counts switches and trace records: one counter */
+    /* What the next thread needs of the CPU besides its registers goes
+     * here, as one inline call. */
     switch_context(&prev->ctx, next->ctx);
     /* We are prev again, resumed by somebody else's schedule(). */
     sched_finish_switch();
 }
+
+void schedule(enum switch_reason why) { switch_away(why); }
 
 void sched_finish_switch(void)
 {
@@ -191,7 +245,9 @@ void sched_dequeue(struct thread *t)
 {
     ASSERT_IRQS_OFF();
     if (t->state == THREAD_READY) {
-        ASSERT(list_node_linked(&t->link));
+        ASSERT(list_node_linked(&t->link) || t == runq_next);
+        if (t == runq_next)
+            runq_next = NULL;
         runq_len--;
     }
     list_remove(&t->link);                 /* the run queue or a wait queue */
@@ -294,9 +350,7 @@ void sched_preempt(void)
     if (current == idle_thread) {
         schedule(SWITCH_YIELD);
     } else if (preemptive) {
-        ASSERT(current->state == THREAD_RUNNING);
-        runq_push(current);
-        schedule(SWITCH_PREEMPT);
+        switch_away(SWITCH_PREEMPT);
     } else {
         need_resched = 0;
         switch_at_tick = 0;
@@ -311,11 +365,8 @@ int sched_can_sleep(void)
 void thread_yield(void)
 {
     uint32_t f = irq_save();
-    if (runq_len) {
-        ASSERT(current->state == THREAD_RUNNING);
-        runq_push(current);
-        schedule(SWITCH_YIELD);
-    }
+    if (runq_len)
+        switch_away(SWITCH_YIELD);
     irq_restore(f);
 }
 
@@ -371,11 +422,20 @@ void waitq_init(struct waitq *q, const char *name)
     q->name = name;
 }
 
+/* block(q, q->name, 0, 0) without the deadline's and the interrupt's
+ * tests: the wait of every mutex, semaphore and condition variable. */
 void waitq_sleep(struct waitq *q)
 {
-    if (!sched_can_sleep())
+    struct thread *t = current;
+    if (__builtin_expect(irq_nesting != 0 || t == idle_thread, 0))
         panic("waitq_sleep(%s): called where sleeping is impossible", q->name);
-    block(q, q->name, 0, 0);
+    ASSERT_IRQS_OFF();
+    ASSERT(t->state == THREAD_RUNNING && !list_node_linked(&t->link));
+    t->wait_flags = 0;
+    t->wait_on = q->name;
+    t->state = THREAD_BLOCKED;
+    list_push_back(&q->waiters, &t->link);
+    switch_away(SWITCH_BLOCK);
 }
 
 int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible)
@@ -458,12 +518,46 @@ void sched_get_stats(struct sched_stats *s)
     irq_restore(f);
 }
 
-/* CPU time of the running thread includes the part of its current turn. */
+void sched_set_stats(int on)
+{
+    on = on != 0;
+    uint32_t f = irq_save();
+    if (on != sched_stats_on) {
+        uint64_t now = clock_raw();
+        if (on) {
+            /* The running thread's turn counts from now; the trace
+             * starts again here, its switches while off unrecorded. */
+            stats_off_raw += now - sched_switch_raw;
+            sched_stats_since_raw = now;
+            trace_restart(sched_switch_count, current->id);
+        } else if ((int64_t)(now - sched_switch_raw) > 0) {
+            current->cpu_raw += now - sched_switch_raw;   /* its turn up to now */
+        }
+        sched_switch_raw = now;
+        sched_stats_on = on;
+    }
+    irq_restore(f);
+}
+
+int sched_stats(void) { return sched_stats_on; }
+
+uint64_t sched_stats_off_ns(void)
+{
+    uint32_t f = irq_save();
+    uint64_t raw = stats_off_raw;
+    if (!sched_stats_on)
+        raw += clock_raw() - sched_switch_raw;
+    irq_restore(f);
+    return clock_raw_to_ns(raw);
+}
+
+/* CPU time of the running thread includes the part of its current turn
+ * (with stats on: while off, sched_switch_raw is when they went off). */
 uint64_t sched_cpu_ns(const struct thread *t)
 {
     uint32_t f = irq_save();
     uint64_t raw = t->cpu_raw;
-    if (t == current) {
+    if (t == current && sched_stats_on) {
         uint64_t d = clock_raw() - sched_switch_raw;
         if ((int64_t)d > 0)
             raw += d;

@@ -58,6 +58,10 @@ struct thread {
 
 extern struct thread *current;
 extern struct thread *idle_thread;
+/* The last switch: who gave up the CPU, and why (the GDB helpers read
+ * them too). */
+extern struct thread *sched_prev;
+extern volatile enum switch_reason sched_last_reason;
 extern volatile int need_resched;
 
 void sched_init(void);
@@ -68,9 +72,13 @@ void sched_idle(void) __attribute__((noreturn));
 void sched_tick(uint64_t tick);
 /* The IRQ tail calls this when need_resched is set. */
 void sched_preempt(void);
-/* Give up the CPU. Interrupts off; current->state already says why and,
- * if READY, current is already on the run queue. */
+/* Give up the CPU. Interrupts off. For a yield or a preemption current
+ * is still RUNNING, and schedule() puts it behind the other ready threads
+ * (or lets it run on if there are none); to block or exit, current->state
+ * already says so. */
 void schedule(enum switch_reason why);
+_Static_assert(SWITCH_YIELD < SWITCH_BLOCK && SWITCH_PREEMPT < SWITCH_BLOCK &&
+               SWITCH_PREEMPT < SWITCH_EXIT, "schedule(): yield and preempt first");
 /* Make a blocked or sleeping thread runnable; its wait returns 0.
  * Interrupts off. */
 void sched_wake(struct thread *t);
@@ -93,12 +101,20 @@ extern volatile int sched_busy;
 /* The clock (PIT input clocks) at the last switch: when the running thread
  * got the CPU. */
 extern uint64_t sched_switch_raw;
+/* `sched stats on|off` (<webscale/sched.h>): the one test on the switch
+ * path; and the clock when the stats were last turned on. */
+extern int sched_stats_on;
+extern uint64_t sched_stats_since_raw;
 
 /* How long the running thread was off the CPU before this turn, in PIT
  * input clocks: from the two timestamps its switches took, no clock read.
  * After a wait, that is the time it waited (and then sat on the run queue). */
 static inline uint64_t sched_off_cpu_raw(void)
 {
+    /* With stats off the timestamps stand still; and a wait that began
+     * before they were last turned on has no stamp of its own. */
+    if (!sched_stats_on || current->off_cpu_raw < sched_stats_since_raw)
+        return 0;
     return sched_switch_raw - current->off_cpu_raw;
 }
 

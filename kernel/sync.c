@@ -9,7 +9,10 @@
  *
  * Wake-ups are FIFO, and the mutex and semaphore hand the resource
  * directly to the first waiter, so a thread that just released cannot
- * take it back before the waiter runs (no barging, no starvation). */
+ * take it back before the waiter runs (no barging, no starvation). With
+ * nothing else ready, the waiter becomes the run queue's next thread
+ * (runq_next, sched.c), and the waker's next switch goes to it at once,
+ * without the run queue's list. */
 #include <webscale/errno.h>
 #include <webscale/string.h>
 #include <webscale/system.h>
@@ -21,7 +24,8 @@
 /* Sleep on q and add the time asleep to the object's statistics: from
  * the timestamps of the switch out and the switch back in, which the
  * scheduler takes anyway, so a contended wait reads no clock. */
-static void sleep_counted(struct waitq *q, struct sync_stats *st)
+static inline __attribute__((always_inline)) void sleep_counted(struct waitq *q,
+                                                               struct sync_stats *st)
 {
     ASSERT_IRQS_OFF();
     st->contended++;

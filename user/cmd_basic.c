@@ -19,21 +19,38 @@ void print_thread_columns(const struct thread_info *t)
             t->wait_on);
 }
 
+/* Below a table of CPU times or switch counts: what `sched stats off`
+ * left out of them. */
+void print_stats_note(const char *columns)
+{
+    uint64_t off_ms = sched_stats_off_ns() / NS_PER_MS;
+    if (!sched_stats())
+        demo_say("%s: not measured: the scheduler's bookkeeping is off ('sched stats on' "
+                 "turns it on).\n", columns);
+    else if (off_ms)
+        demo_say("%s: counted only while 'sched stats' was on: they leave out %llu ms.\n",
+                 columns, (unsigned long long)off_ms);
+}
+
 int cmd_ps(int argc, char **argv)
 {
     static struct thread_info info[PS_MAX];
     int n = thread_snapshot(info, PS_MAX);
     kprintf(THREAD_COLUMNS_HEAD "    CPU ms   VOL INVOL STACK B\n");
+    int measured = sched_stats();
     for (int i = 0; i < n && i < PS_MAX; i++) {
         struct thread_info *t = &info[i];
-        char cpu[24];
+        char cpu[24], vol[12], invol[12];
         shell_fmt_milli(cpu, sizeof cpu, t->cpu_ns / NS_PER_US);
+        ksnprintf(vol, sizeof vol, "%u", t->voluntary);
+        ksnprintf(invol, sizeof invol, "%u", t->involuntary);
         print_thread_columns(t);
-        kprintf(" %9s %5u %5u %u/%u\n", cpu, t->voluntary, t->involuntary, t->stack_used,
-                t->stack_size);
+        kprintf(" %9s %5s %5s %u/%u\n", measured ? cpu : "-", measured ? vol : "-",
+                measured ? invol : "-", t->stack_used, t->stack_size);
     }
     if (n > PS_MAX)
         kprintf("(%d more threads not shown)\n", n - PS_MAX);
+    print_stats_note("CPU ms, VOL, INVOL");
     demo_say("* = running now (this shell). idle runs hlt when nothing else can run. "
              "VOL/INVOL: switches away, yielded or blocked / preempted. STACK B: bytes of "
              "stack used at most / its size.\n");
@@ -51,6 +68,7 @@ int cmd_uptime(int argc, char **argv)
     kprintf("up %s s (%llu ticks at %u Hz), idle %llu.%llu %%\n", up,
             (unsigned long long)clock_ticks(), clock_hz(), (unsigned long long)idle_permille / 10,
             (unsigned long long)idle_permille % 10);
+    print_stats_note("idle, context switches");
     kprintf("%llu context switches: %llu yield, %llu preempt, %llu block, %llu exit\n",
             (unsigned long long)s.switches,
             (unsigned long long)s.by_reason[SWITCH_YIELD],
@@ -73,6 +91,21 @@ int cmd_sched(int argc, char **argv)
         kprintf("scheduler: round robin, %s, slice %u ms\n",
                 sched_preemptive() ? "preemptive" : "cooperative", sched_slice_ms());
         kprintf("clock: the PIT at %u Hz, one tick = %u ns\n", clock_hz(), clock_tick_ns());
+        kprintf("stats: %s (CPU time, switch counts and the trace on every switch)\n",
+                sched_stats() ? "on" : "off");
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "stats") == 0) {
+        int on = strcmp(argv[2], "on") == 0;
+        if (!on && strcmp(argv[2], "off") != 0) {
+            kprintf("sched stats: '%s' is neither on nor off\n", argv[2]);
+            return shell_usage(self);
+        }
+        sched_set_stats(on);
+        demo_say(on ? "stats on: every switch keeps CPU time, switch counts and a trace "
+                      "record (the trace starts again here)\n"
+                    : "stats off: switches keep no CPU time, counts or trace; ps, top and "
+                      "uptime say not measured\n");
         return 0;
     }
     if (strcmp(argv[1], "slice") == 0) {

@@ -10,6 +10,7 @@
 #include <webscale/kprintf.h>
 #include <webscale/measure.h>
 #include <webscale/net.h>
+#include <webscale/sched.h>
 #include "user/commands.h"
 #include "user/demo.h"
 #include "user/shell.h"
@@ -29,8 +30,9 @@ static const char serial_irq_text[] =
     "latency: this line went out through the TX ring and the UART's interrupt.\n";
 
 enum {
-    ROW_INSN, ROW_CALL, ROW_MUTEX, ROW_IRQ, ROW_DISPATCH, ROW_YIELD, ROW_PREEMPT,
-    ROW_LOOP_TRIP, ROW_SEM_TRIP, ROW_SERIAL_POLLED, ROW_SERIAL_IRQ, ROW_SLEEP, ROW_NIC, ROWS
+    ROW_INSN, ROW_CALL, ROW_MUTEX, ROW_IRQ, ROW_DISPATCH, ROW_YIELD, ROW_YIELD_BARE,
+    ROW_PREEMPT, ROW_PREEMPT_BARE, ROW_LOOP_TRIP, ROW_SEM_TRIP, ROW_SEM_BARE,
+    ROW_SERIAL_POLLED, ROW_SERIAL_IRQ, ROW_SLEEP, ROW_NIC, ROWS
 };
 
 struct row {
@@ -83,6 +85,17 @@ static void measure_nic(struct latency *l)
     r->why_not = best ? NULL : "no reply from the gateway";
 }
 
+/* The same measurement with the scheduler's bookkeeping off
+ * (<webscale/sched.h>): what CPU time, counts and the trace cost. */
+static uint64_t without_stats(uint64_t (*measure)(uint32_t), uint32_t reps)
+{
+    int was = sched_stats();
+    sched_set_stats(0);
+    uint64_t v = measure(reps);
+    sched_set_stats(was);
+    return v;
+}
+
 static void measure_all(struct latency *l)
 {
     /* The serial rows print their own lines, so they go first. */
@@ -101,14 +114,20 @@ static void measure_all(struct latency *l)
             "event-loop dispatch, batched (post -> callback)", measure_loop_dispatch(256));
     set_row(l, ROW_YIELD, "yield_switch", "cooperative switch (thread_yield A->B)",
             measure_yield_switch(256));
+    set_row(l, ROW_YIELD_BARE, "yield_switch_nostats", "  the same, 'sched stats off'",
+            without_stats(measure_yield_switch, 256));
     set_row(l, ROW_PREEMPT, "preempt_switch",
             tsc ? "preemptive switch (IRQ 0's entry to B)"
                 : "preemptive switch (IRQ 0's entry to B, +-1 us)",
             measure_preempt_switch_from_irq(100));
+    set_row(l, ROW_PREEMPT_BARE, "preempt_switch_nostats", "  the same, 'sched stats off'",
+            without_stats(measure_preempt_switch_from_irq, 100));
     set_row(l, ROW_LOOP_TRIP, "loop_round_trip",
             "event-loop round trip (thread -> loop -> thread)", measure_loop_round_trip(64));
     set_row(l, ROW_SEM_TRIP, "semaphore_round_trip",
             "semaphore round trip A->B->A (2 switches)", measure_semaphore_round_trip(256));
+    set_row(l, ROW_SEM_BARE, "semaphore_round_trip_nostats", "  the same, 'sched stats off'",
+            without_stats(measure_semaphore_round_trip, 256));
     set_row(l, ROW_SERIAL_POLLED, "serial_polled", "serial byte, polled", polled);
     if (!polled)
         l->rows[ROW_SERIAL_POLLED].why_not = polled_why;

@@ -56,6 +56,8 @@ static int show_state(void)
             kprintf("    %-22s %7u  %16s  %14s\n", slow[i].name, slow[i].calls,
                     demo_us(a, sizeof a, slow[i].max_ns),
                     demo_us(b, sizeof b, slow[i].total_ns / (slow[i].calls ? slow[i].calls : 1)));
+        demo_say("  (a callback is timed when a PIT tick lands in it: longest and busy are "
+                 "exact for long ones, the average of short ones a sample)\n");
     }
     return 0;
 }

@@ -63,10 +63,13 @@ static void draw(int n, uint64_t now, uint64_t dt, const struct sched_stats *s,
     mem_get_stats(&m);
     char up[32], idle[16];
     shell_fmt_milli(up, sizeof up, now / NS_PER_MS);
+    int measured = sched_stats();
+    char rate[24];
     fmt_permille(idle, sizeof idle, (s->idle_ns - s0->idle_ns) * 1000 / dt);
-    kprintf(ANSI_HOME_CLEAR "top - up %s s, %d threads, %llu context switches/s, idle %s\n",
-            up, total_threads,
-            (unsigned long long)((s->switches - s0->switches) * NS_PER_S / dt), idle);
+    ksnprintf(rate, sizeof rate, "%llu",
+              (unsigned long long)((s->switches - s0->switches) * NS_PER_S / dt));
+    kprintf(ANSI_HOME_CLEAR "top - up %s s, %d threads, %s context switches/s, idle %s\n",
+            up, total_threads, measured ? rate : "-", measured ? idle : "-");
     kprintf("heap: %u of %u bytes used\n", (unsigned)m.used, (unsigned)m.total);
     kprintf(THREAD_COLUMNS_HEAD "     CPU SWITCHES/s STACK B\n");
     for (int i = 0; i < n; i++) {
@@ -74,12 +77,14 @@ static void draw(int n, uint64_t now, uint64_t dt, const struct sched_stats *s,
         const struct top_prev *p = find_prev(t->id);
         uint64_t cpu = t->cpu_ns - (p ? p->cpu_ns : 0);
         uint32_t sw = t->voluntary + t->involuntary - (p ? p->switches : 0);
-        char share[16];
+        char share[16], per_s[24];
         fmt_permille(share, sizeof share, cpu * 1000 / dt);
+        ksnprintf(per_s, sizeof per_s, "%llu", (unsigned long long)((uint64_t)sw * NS_PER_S / dt));
         print_thread_columns(t);
-        kprintf(" %7s %10llu %u\n", share, (unsigned long long)((uint64_t)sw * NS_PER_S / dt),
-                t->stack_used);
+        kprintf(" %7s %10s %u\n", measured ? share : "-", measured ? per_s : "-", t->stack_used);
     }
+    if (!measured)
+        print_stats_note("CPU, SWITCHES/s, idle");
     if (total_threads > n)
         kprintf("(%d more threads not shown)\n", total_threads - n);
     demo_say("CPU = share of the last %llu ms; STACK B = bytes used at most; * = this shell. "

@@ -30,6 +30,9 @@ int cmd_scale(int argc, char **argv);
 struct thread_info;
 #define THREAD_COLUMNS_HEAD "  ID NAME        STATE    WAITS ON           "
 void print_thread_columns(const struct thread_info *t);
+/* After a table of CPU times or switch counts (ps, top, uptime): "not
+ * measured" while `sched stats` is off, or what an off spell left out. */
+void print_stats_note(const char *columns);
 
 /* The command's own table entry, for its usage line. */
 const struct shell_cmd *shell_find(const char *name);

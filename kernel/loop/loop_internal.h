@@ -20,7 +20,10 @@
 #include <stdint.h>
 #include <webscale/assert.h>
 #include <webscale/loop.h>
+#include "kernel/clock_read.h"
+#include "kernel/lib/ring.h"
 #include "kernel/sched.h"
+#include "kernel/trap.h"
 
 /* Where the loop is. An iteration goes WAIT (perhaps through IDLE_HOOK
  * and back), then TIMERS, POSTS, CALLS, WATCHERS, and back to WAIT; the
@@ -48,11 +51,15 @@ struct loop_core {
 };
 extern struct loop_core loop_core;
 
-/* Any context: something is ready; wake the loop if it sleeps. */
+/* Any context: something is ready; wake the loop if it sleeps. Once
+ * woken it counts as awake, so that the posts that follow before it runs
+ * make no wake-up call. Interrupts off. */
 static inline void loop_wake(void)
 {
-    if (loop_core.asleep)
+    if (loop_core.asleep) {
+        loop_core.asleep = 0;
         waitq_wake_one(&loop_core.wake_q);
+    }
 }
 
 /* ---- stats.c ---- */
@@ -61,18 +68,51 @@ static inline void loop_wake(void)
  * the loop's clock. */
 struct loop_running {
     const char *volatile name;      /* NULL between callbacks */
-    volatile uint32_t seq;          /* callbacks begun since boot */
-    uint64_t start;                 /* clock_ns() when it began */
-    uint64_t now;                   /* clock_ns() when the last one ended */
+    uint32_t seq;                   /* callbacks begun since boot (the call to the
+                                     * callback orders its update for the PIT) */
+    uint64_t now;                   /* the loop's clock: this iteration's reading, or
+                                     * the end of the last callback timed. The one
+                                     * running began at or after it (at most a tick) */
 };
 extern struct loop_running loop_cb;
 /* The counters of struct loop_stats; each part counts its own events
  * (with interrupts off where an IRQ handler counts too). */
 extern struct loop_stats loop_st;
 
-/* Run fn(arg) as a callback: timed, accounted to name, where the stall
- * detector can see it. From the loop's owner, in a phase, never nested. */
-void loop_run_cb(const char *name, loop_fn fn, void *arg);
+/* The slot the last callback was counted in (stats.c), so that a run of
+ * one callback, a drain of its posts say, counts with one compare. */
+struct loop_last_slot {
+    const char *name;
+    uint32_t *calls;
+};
+extern struct loop_last_slot loop_last;
+uint32_t *loop_calls_of(const char *name);      /* finds or makes name's slot; sets loop_last */
+void loop_time_cb(const char *name);            /* a tick came while name ran: time it */
+
+/* Run fn(arg) as a callback, inline in every phase's loop: where the
+ * stall detector can see it, and counted. A callback is timed (a clock
+ * read, loop_time_cb) only when a PIT tick came while it ran; one that
+ * began and ended within a tick costs its counters. So the loop reads the
+ * clock once per iteration (loop_cb.now, run.c) and once more per
+ * callback that a tick interrupted: a long one (the stall detector sees
+ * it at its ticks) always is. From the loop's owner, in a phase, never
+ * nested. */
+static inline void loop_run_cb(const char *name, loop_fn fn, void *arg)
+{
+    ASSERT(!loop_cb.name);          /* no callback inside a callback */
+    ASSERT(irq_nesting == 0);       /* nor inside an IRQ handler */
+    uint32_t tick = (uint32_t)clock_tick_raw;    /* changes at every tick */
+    ring_barrier();
+    loop_cb.seq++;
+    loop_cb.name = name;
+    fn(arg);
+    loop_cb.name = NULL;
+    uint32_t *calls = name == loop_last.name ? loop_last.calls : loop_calls_of(name);
+    (*calls)++;
+    loop_st.callbacks++;
+    if (__builtin_expect((uint32_t)clock_tick_raw != tick, 0))
+        loop_time_cb(name);
+}
 
 /* ---- stall.c ---- */
 

@@ -16,6 +16,7 @@ struct post_event {
     loop_fn fn;
     void *arg;
     const char *name;
+    uint32_t pad;       /* 16 bytes: the drain finds a slot with a shift */
 };
 
 static struct {
@@ -47,13 +48,14 @@ uint32_t loop_posts_queued(void) { return posts.head - posts.tail; }
 int loop_run_posts(void)
 {
     ASSERT(loop_core.phase == LOOP_POSTS);
-    uint32_t n = posts.head - posts.tail;
-    for (uint32_t i = 0; i < n; i++) {
+    /* Only the loop moves the tail: it stays in a register. */
+    uint32_t tail = posts.tail, end = posts.head;
+    for (uint32_t t = tail; t != end; t++) {
         /* Copy out before giving the slot back to the producers. */
-        struct post_event e = posts.ring[posts.tail & (LOOP_POST_RING - 1)];
+        struct post_event e = posts.ring[t & (LOOP_POST_RING - 1)];
         ring_barrier();
-        posts.tail++;
+        posts.tail = t + 1;
         loop_run_cb(e.name, e.fn, e.arg);
     }
-    return (int)n;
+    return (int)(end - tail);
 }

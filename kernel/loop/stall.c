@@ -52,7 +52,7 @@ void loop_stall_tick(void)
     }
     if (loop_stall_seq == loop_cb.seq || ++stall.tick_count < stall.ticks)
         return;
-    uint64_t ran = clock_ns() - loop_cb.start;
+    uint64_t ran = clock_ns() - loop_cb.now;
     if (ran < stall.ns)
         return;
     loop_stall_seq = loop_cb.seq;
@@ -65,7 +65,7 @@ void loop_stall_tick(void)
 
 void loop_stall_ended(const char *name, uint64_t end)
 {
-    loop_st.stall_total_ns = end - loop_cb.start;
+    loop_st.stall_total_ns = end - loop_cb.now;
     kprintf("loop: callback '%s' returned after %llu ms;\n"
             "      the loop was stalled all that time\n",
             name, (unsigned long long)(loop_st.stall_total_ns / NS_PER_MS));

@@ -1,7 +1,10 @@
-/* Running a callback, and what the loop measures about it: every callback
- * is timed, its name shown where the stall detector can see it, and its
- * time added to its name's slot (calls, total, longest) and to the
- * utilisation of the current one-second window. */
+/* What the loop measures about its callbacks (running one is inline:
+ * loop_run_cb, loop_internal.h): every callback is counted in its name's
+ * slot; one that a PIT tick interrupted is timed, and its time added to
+ * the slot (total, longest) and to the utilisation of the current
+ * one-second window. A callback shorter than a tick is timed only when a
+ * tick lands in it, so a slot's total is a sample; a long callback always
+ * is, and exactly (the stall detector's). */
 #include <webscale/string.h>
 #include <webscale/time.h>
 #include "kernel/lib/ring.h"
@@ -22,9 +25,11 @@ struct loop_stats loop_st;
 
 static struct {
     uint64_t win_start, win_busy;   /* the current window */
-    uint32_t win_events;
+    uint64_t win_callbacks;         /* loop_st.callbacks when it began */
     struct name_slot names[NAME_SLOTS];
 } meter;
+
+struct loop_last_slot loop_last;
 
 /* The slot of name: the same pointer first (the macros pass the same
  * literal every time), then the same text; the last slot is "(others)". */
@@ -43,42 +48,41 @@ static struct name_slot *name_slot(const char *name)
     return &s[i];
 }
 
-static void account(const char *name, uint64_t start, uint64_t end)
+uint32_t *loop_calls_of(const char *name)
 {
-    uint64_t ran = end - start;
+    loop_last.name = name;
+    loop_last.calls = &name_slot(name)->calls;
+    return loop_last.calls;
+}
+
+/* Close the one-second window at end if it is over. */
+static void roll_window(uint64_t end)
+{
+    if (end - meter.win_start < NS_PER_S)
+        return;
+    uint64_t len = end - meter.win_start;
+    loop_st.events_per_s = (uint32_t)((loop_st.callbacks - meter.win_callbacks) * NS_PER_S / len);
+    loop_st.busy_permille = (uint32_t)(meter.win_busy * 1000 / len);
+    meter.win_start = end;
+    meter.win_callbacks = loop_st.callbacks;
+    meter.win_busy = 0;
+}
+
+/* A tick came while name ran: it took from loop_cb.now (the loop's
+ * last reading, at most a tick before it began) to now. That span is all
+ * callbacks (those untimed since the reading too): busy time. */
+void loop_time_cb(const char *name)
+{
+    uint64_t end = clock_ns(), ran = end - loop_cb.now;
+    if (loop_stall_seq == loop_cb.seq)
+        loop_stall_ended(name, end);
     struct name_slot *s = name_slot(name);
-    s->calls++;
     s->total_ns += ran;
     if (ran > s->max_ns)
         s->max_ns = ran;
-    loop_st.callbacks++;
     loop_st.busy_ns += ran;
-    meter.win_events++;
     meter.win_busy += ran;
-    if (end - meter.win_start >= NS_PER_S) {
-        uint64_t len = end - meter.win_start;
-        loop_st.events_per_s = (uint32_t)((uint64_t)meter.win_events * NS_PER_S / len);
-        loop_st.busy_permille = (uint32_t)(meter.win_busy * 1000 / len);
-        meter.win_start = end;
-        meter.win_events = 0;
-        meter.win_busy = 0;
-    }
-}
-
-void loop_run_cb(const char *name, loop_fn fn, void *arg)
-{
-    ASSERT(!loop_cb.name);          /* no callback inside a callback */
-    ASSERT(irq_nesting == 0);       /* nor inside an IRQ handler */
-    loop_cb.start = loop_cb.now;
-    ring_barrier();
-    loop_cb.seq++;
-    loop_cb.name = name;
-    fn(arg);
-    loop_cb.name = NULL;
-    uint64_t end = clock_ns();
-    if (loop_stall_seq == loop_cb.seq)
-        loop_stall_ended(name, end);
-    account(name, loop_cb.start, end);
+    roll_window(end);
     loop_cb.now = end;
 }
 
@@ -95,7 +99,7 @@ void loop_get_stats(struct loop_stats *s)
     uint64_t now = clock_ns();
     /* An idle loop updates no window: show the one that is still open. */
     if (now - meter.win_start >= 2 * NS_PER_S) {
-        s->events_per_s = (uint32_t)((uint64_t)meter.win_events * NS_PER_S /
+        s->events_per_s = (uint32_t)((loop_st.callbacks - meter.win_callbacks) * NS_PER_S /
                                      (now - meter.win_start));
         s->busy_permille = (uint32_t)(meter.win_busy * 1000 / (now - meter.win_start));
     }
@@ -108,8 +112,9 @@ void loop_reset_stats(void)
     memset(&loop_st, 0, sizeof loop_st);
     memset(meter.names, 0, sizeof meter.names);
     loop_st.since_ns = meter.win_start = clock_ns();
-    meter.win_events = 0;
+    meter.win_callbacks = 0;
     meter.win_busy = 0;
+    loop_last.name = NULL;          /* its slot was zeroed */
     irq_restore(f);
 }
 

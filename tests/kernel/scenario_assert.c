@@ -37,14 +37,14 @@ static const struct ktest_case irqs_cases[] = {
 };
 KTEST_SCENARIO_SUITE(assert_irqs, irqs_cases);
 
-/* schedule() with a reason that does not match the thread's state: a
- * yield must have put the thread on the run queue. */
+/* schedule() with a reason that does not match the thread's state: to
+ * block, the thread must be on a wait (BLOCKED or SLEEPING) already. */
 static void test_schedule_from_a_wrong_state(void)
 {
     cli();
-    schedule(SWITCH_YIELD);        /* still RUNNING, not queued */
+    schedule(SWITCH_BLOCK);        /* still RUNNING, on no wait queue */
     sti();
-    KT_ASSERT(!"schedule accepted a running thread as yielding");
+    KT_ASSERT(!"schedule accepted a running thread as blocking");
 }
 
 static const struct ktest_case schedule_cases[] = {

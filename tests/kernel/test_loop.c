@@ -14,7 +14,9 @@
 #include <webscale/time.h>
 #include "drivers/pic.h"
 #include "kernel/ktest.h"
+#include "kernel/loop/loop_internal.h"
 #include "kernel/trap.h"
+#include "kernel/x86.h"
 #include "tests/kernel/util.h"
 
 /* A timer fires at the first PIT tick at or after its deadline, and the
@@ -320,6 +322,70 @@ static void test_stall_detector_names_callback(void)
     KT_ASSERT(strcmp(slow[0].name, "blocker") == 0);
 }
 
+/* ---- what a callback costs the loop's statistics ---- */
+
+#define SHORT_POSTS 200
+#define LONG_CB_MS 5
+static volatile uint32_t short_ran;
+static struct semaphore timing_done;
+
+static void short_cb(void *arg)
+{
+    if (++short_ran == SHORT_POSTS)
+        sem_up(&timing_done);
+}
+
+static void long_cb(void *arg)
+{
+    uint64_t t0 = clock_ns();
+    while (clock_ns() - t0 < LONG_CB_MS * NS_PER_MS)
+        ;
+    sem_up(&timing_done);
+}
+
+/* A callback is timed only when a PIT tick lands in it, yet every one is
+ * counted: a drain of short posts counts each exactly, a long callback's
+ * time is exact to a tick. And once a post has woken the loop, the posts
+ * that follow before it runs find it awake: no second wake-up. */
+static void test_callbacks_counted_long_ones_timed(void)
+{
+    KT_ASSERT_EQ(loop_start(), 0);
+    sem_init(&timing_done, 0, "timing done");
+    thread_sleep_ms(2);                        /* the loop sleeps, nothing to do */
+    KT_ASSERT(loop_core.asleep);
+    struct loop_stats s0, s1;
+    loop_get_stats(&s0);
+    short_ran = 0;
+    uint32_t f = irq_save();
+    for (int i = 0; i < SHORT_POSTS; i++) {
+        KT_ASSERT_EQ(loop_post_named("short cb", short_cb, NULL), 0);
+        KT_ASSERT(!loop_core.asleep);          /* woken by the first, awake for the rest */
+        KT_ASSERT(waitq_first(&loop_core.wake_q) == NULL);
+    }
+    irq_restore(f);
+    sem_down(&timing_done);
+    KT_ASSERT_EQ(loop_post_named("long cb", long_cb, NULL), 0);
+    sem_down(&timing_done);
+    thread_sleep_ms(1);
+    loop_get_stats(&s1);
+    KT_ASSERT_EQ(s1.callbacks - s0.callbacks, SHORT_POSTS + 1);
+    struct loop_cb_stats slow[32];
+    int n = loop_slowest(slow, 32), seen = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(slow[i].name, "short cb") == 0) {
+            KT_ASSERT_EQ(slow[i].calls, SHORT_POSTS);
+            seen |= 1;
+        } else if (strcmp(slow[i].name, "long cb") == 0) {
+            KT_ASSERT_EQ(slow[i].calls, 1);
+            KT_ASSERT_RANGE(slow[i].max_ns, LONG_CB_MS * NS_PER_MS,
+                            LONG_CB_MS * NS_PER_MS + clock_tick_ns());
+            seen |= 2;
+        }
+    }
+    KT_ASSERT_EQ(seen, 3);
+    KT_ASSERT(s1.busy_ns - s0.busy_ns >= LONG_CB_MS * NS_PER_MS);
+}
+
 /* ---- bridges ---- */
 
 struct job {
@@ -388,6 +454,7 @@ static const struct ktest_case loop_cases[] = {
     { "post_burst_overflow_counted", test_post_burst_overflow_counted },
     { "post_dispatch_cost", test_post_dispatch_cost },
     { "stall_detector_names_callback", test_stall_detector_names_callback },
+    { "callbacks_counted_long_ones_timed", test_callbacks_counted_long_ones_timed },
     { "worker_pool_results_in_loop", test_worker_pool_results_in_loop },
     { "call_and_wait", test_call_and_wait },
 };

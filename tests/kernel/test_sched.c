@@ -7,6 +7,7 @@
 #include <webscale/system.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
+#include <webscale/trace.h>
 #include "kernel/clock.h"
 #include "kernel/ktest.h"
 #include "kernel/x86.h"
@@ -272,6 +273,53 @@ static void test_cpu_time_adds_up(void)
     KT_ASSERT_RANGE(used, passed - clock_tick_ns(), passed + clock_tick_ns());
 }
 
+/* `sched stats off`: switches go on, but count nothing, charge no CPU
+ * time and write no trace record; turned back on, the CPU times plus the
+ * time with stats off add up to the time that passed, within a tick, and
+ * the trace starts again at the thread that turned them on. */
+static void test_stats_off_skips_bookkeeping(void)
+{
+    static struct trace_record rec[4];
+    struct spinner a = { 0 };
+    stop = 0;
+    uint64_t off0 = sched_stats_off_ns(), t0, t1;
+    uint64_t c0 = cpu_total_ns(&t0);
+    sched_set_stats(0);
+    KT_ASSERT(!sched_stats());
+    struct sched_stats s0, s1;
+    sched_get_stats(&s0);
+    uint64_t traced0;
+    trace_snapshot(rec, 1, &traced0);
+    thread_t *ts = thread_create("spinA", spin_count, &a);
+    thread_t *ty = thread_create("yielder", yield_until_stop, NULL);
+    KT_ASSERT(ts && ty);
+    thread_sleep_ms(30);                  /* they yield and are preempted meanwhile */
+    sched_get_stats(&s1);
+    uint64_t traced1;
+    trace_snapshot(rec, 1, &traced1);
+    KT_ASSERT(a.count > 0);
+    KT_ASSERT_EQ(s1.switches, s0.switches);
+    KT_ASSERT_EQ(traced1, traced0);
+    sched_set_stats(1);
+    uint64_t off = sched_stats_off_ns() - off0;
+    KT_ASSERT(off >= 30 * NS_PER_MS);
+    thread_sleep_ms(30);
+    uint64_t c1 = cpu_total_ns(&t1);      /* before they end: a dead thread leaves ps */
+    uint64_t off1 = sched_stats_off_ns();
+    stop = 1;
+    thread_join(ts);
+    thread_join(ty);
+    /* The first record of the new trace is from this thread. */
+    int n = trace_snapshot(rec, 4, &traced1);
+    KT_ASSERT(n >= 1 && traced1 > traced0);
+    int from_us = 0;
+    for (int i = 0; i < n; i++)
+        from_us |= rec[i].from == thread_id(thread_current());
+    KT_ASSERT(from_us);
+    uint64_t used = c1 - c0 + (off1 - off0), passed = t1 - t0;
+    KT_ASSERT_RANGE(used, passed - clock_tick_ns(), passed + clock_tick_ns());
+}
+
 /* The clock is monotonic and has sub-tick resolution. */
 static void test_clock(void)
 {
@@ -315,6 +363,7 @@ static const struct ktest_case sched_cases[] = {
     { "cooperative_mode", test_cooperative_mode },
     { "accounting", test_accounting },
     { "cpu_time_adds_up", test_cpu_time_adds_up },
+    { "stats_off_skips_bookkeeping", test_stats_off_skips_bookkeeping },
     { "clock", test_clock },
 };
 KTEST_SUITE(sched, sched_cases);

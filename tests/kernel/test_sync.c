@@ -7,6 +7,9 @@
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "kernel/ktest.h"
+#include "kernel/sched.h"
+#include "kernel/trace.h"
+#include "kernel/x86.h"
 #include "tests/kernel/util.h"
 
 #define WORKERS 4
@@ -179,6 +182,16 @@ static void test_condvar_fifo(void)
 }
 
 static struct mutex handoff;
+
+/* Records its name while it holds the mutex, so that the order is the
+ * order of ownership even when the PIT preempts between unlock and record. */
+static void record_inside(void *arg)
+{
+    struct waiter *w = arg;
+    mutex_lock(&handoff);
+    order[order_pos++] = w->name;
+    mutex_unlock(&handoff);
+}
 static void mutex_wait_fn(void)
 {
     mutex_lock(&handoff);
@@ -214,12 +227,12 @@ static void spin_until_stop(void *arg)
 
 /* Like spawn_waiters, but each waiter is seen blocked before the next one
  * starts: with spinners taking 1 ms slices, a fixed sleep would not do. */
-static void spawn_blocked(struct waiter *w, int n, thread_t **t)
+static void spawn_blocked_fn(struct waiter *w, int n, thread_t **t, thread_fn fn)
 {
     memset(order, 0, sizeof order);
     order_pos = 0;
     for (int i = 0; i < n; i++) {
-        t[i] = thread_create("waiter", record_after, &w[i]);
+        t[i] = thread_create("waiter", fn, &w[i]);
         KT_ASSERT(t[i]);
         struct thread_info info;
         for (int ms = 0; kt_thread_info(thread_id(t[i]), &info) == 0 &&
@@ -228,6 +241,11 @@ static void spawn_blocked(struct waiter *w, int n, thread_t **t)
             thread_sleep_ms(1);
         }
     }
+}
+
+static void spawn_blocked(struct waiter *w, int n, thread_t **t)
+{
+    spawn_blocked_fn(w, n, t, record_after);
 }
 
 static void test_handoff_under_preemption(void)
@@ -276,10 +294,65 @@ static void test_handoff_under_preemption(void)
     KT_ASSERT(cv_lock.stats.contended - contended >= 3);   /* the three moved, at least */
     KT_ASSERT_EQ(cv.stats.contended, 3);
 
+    /* The mutex: each unlock makes the longest waiter the owner; they hold
+     * it in the order they came, whoever the PIT preempts meanwhile. */
+    struct waiter wm[3] = { { 'P', NULL }, { 'Q', NULL }, { 'R', NULL } };
+    mutex_init(&handoff, "handoff under preemption");
+    mutex_lock(&handoff);
+    spawn_blocked_fn(wm, 3, t, record_inside);
+    mutex_unlock(&handoff);
+    KT_ASSERT_EQ(mutex_trylock(&handoff), -E_WOULDBLOCK);
+    for (int i = 0; i < 3; i++)
+        thread_join(t[i]);
+    KT_ASSERT(strcmp(order, "PQR") == 0);
+    KT_ASSERT_EQ(handoff.stats.contended, 3);
+
     spin_stop = 1;
     for (int i = 0; i < 2; i++)
         thread_join(spin[i]);
     sched_set_slice_ms(SCHED_SLICE_MS_DEFAULT);
+}
+
+/* ---- direct handoff: the waiter handed the unit runs at the waker's
+ * next switch, one switch, no other thread in between ---- */
+
+static struct semaphore hand_go, hand_back;
+static uint64_t hand_count;
+static struct thread *hand_waker;
+static volatile int hand_switches = -1, hand_from_waker;
+
+static void handed(void *arg)
+{
+    sem_down(&hand_go);
+    /* The switch that brought us here is the waker's sem_down. */
+    hand_switches = (int)(sched_switch_count - hand_count);
+    hand_from_waker = sched_prev == hand_waker && sched_last_reason == SWITCH_BLOCK;
+    sem_up(&hand_back);
+}
+
+static void test_handoff_is_one_switch(void)
+{
+    sem_init(&hand_go, 0, "hand go");
+    sem_init(&hand_back, 0, "hand back");
+    thread_t *t = thread_create("handed", handed, NULL);
+    KT_ASSERT(t);
+    struct thread_info info;
+    for (int ms = 0; kt_thread_info(thread_id(t), &info) == 0 &&
+                     strcmp(info.state, "blocked") != 0; ms++) {
+        KT_ASSERT(ms < 200);
+        thread_sleep_ms(1);
+    }
+    hand_waker = current;
+    uint32_t f = irq_save();         /* no tick in between: the count is exact */
+    hand_count = sched_switch_count;
+    sem_up(&hand_go);
+    KT_ASSERT_EQ(sched_switch_count, hand_count);   /* handed the unit, not run yet */
+    KT_ASSERT_EQ(hand_go.count, 0);
+    sem_down(&hand_back);
+    irq_restore(f);
+    thread_join(t);
+    KT_ASSERT_EQ(hand_switches, 1);
+    KT_ASSERT(hand_from_waker);
 }
 
 #define MQ_CAP 4
@@ -330,6 +403,7 @@ static const struct ktest_case sync_cases[] = {
     { "condvar_fifo", test_condvar_fifo },
     { "mutex_fifo_handoff", test_mutex_fifo_handoff },
     { "handoff_under_preemption", test_handoff_under_preemption },
+    { "handoff_is_one_switch", test_handoff_is_one_switch },
     { "message_queue", test_message_queue },
 };
 KTEST_SUITE(sync, sync_cases);

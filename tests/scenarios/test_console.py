@@ -149,6 +149,31 @@ def test_sched_settings_live():
         check("preemptive" in g.command("sched preempt"), "preempt")
 
 
+def test_sched_stats_off_says_not_measured():
+    """`sched stats off`: ps, top and uptime print no CPU time or switch
+    count, and say why; back on, ps has figures again and says what the
+    off spell left out; a bad word is an error that changes nothing."""
+    with boot() as g:
+        check("stats: on" in g.command("sched"), "stats not on by default", g)
+        out = g.command("sched stats maybe")
+        check("neither on nor off" in out and "usage" in out.lower(), out, g)
+        check("stats: on" in g.command("sched"), "a bad word changed the setting", g)
+        check("stats off" in g.command("sched stats off"), "no answer to stats off", g)
+        check("stats: off" in g.command("sched"), "stats off not shown", g)
+        ps = g.command("ps")
+        check(re.search(r"idle\s+\S+\s+-\s+-\s+-\s+\d+/\d+", ps), "ps prints figures:\n" + ps, g)
+        check("CPU ms, VOL, INVOL: not measured" in ps, "ps does not say why:\n" + ps, g)
+        top = g.command("top 1", 10)
+        check("context switches/s, idle -" in top.replace("- context", "-context")
+              or re.search(r"- context switches/s, idle -", top), "top prints rates:\n" + top, g)
+        check("not measured" in top, "top does not say why:\n" + top, g)
+        check("not measured" in g.command("uptime"), "uptime does not say so", g)
+        check("stats on" in g.command("sched stats on"), "no answer to stats on", g)
+        ps = g.command("ps")
+        check(re.search(r"idle\s+\S+\s+\d+\.\d+\s+\d+\s+\d+", ps), "no figures back:\n" + ps, g)
+        check(re.search(r"they leave out\s+\d+ ms", ps), "ps does not say what was left out:\n" + ps, g)
+
+
 def test_halt_exits_qemu_cleanly():
     with boot() as g:
         g.sendline("halt")

@@ -93,6 +93,13 @@ def test_latency_tsc_clock():
     # last instruction plus a loop turn
     check(50 < rows["yield_switch"] < 1000, out)
     check(100 < rows["preempt_switch"] < 600, out)
+    # each switch row again with 'sched stats off', below it and cheaper
+    # (no CPU time, counts or trace), and the setting put back on after
+    for key in ("yield_switch", "preempt_switch", "semaphore_round_trip"):
+        bare = line.get(key + "_nostats_cycles")
+        check(isinstance(bare, float) and 0 < bare < rows[key],
+              "%s with stats off: %r, on: %r\n%s" % (key, bare, rows[key], out))
+    check(len(re.findall(r"^    the same, 'sched stats off'\s+\d", out, re.M)) == 3, out)
 
 
 def test_latency_cooperative_says_why_not():

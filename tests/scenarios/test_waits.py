@@ -31,7 +31,8 @@ def boot(**kw):
 def test_broken_transitions_fail_an_assert_with_file_and_line():
     for suite, func, expr in (("assert_wake", "end_wait", "THREAD_BLOCKED"),
                               ("assert_irqs", "waitq_first", "!irqs_enabled()"),
-                              ("assert_schedule", "schedule", "prev_states")):
+                              # schedule's body, inline in it and the hot paths
+                              ("assert_schedule", "switch_away", "prev_states")):
         with Guest(append="test=" + suite, icount=True) as g:
             status = g.wait_exit(60)
             m = re.search(ASSERT_RE, g.output)

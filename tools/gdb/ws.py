@@ -410,6 +410,34 @@ class WsSwitches(gdb.Command):
 
 # ---------------------------------------------------------------- trace, loop
 
+# kernel/trace.h: a record is two words, the time's low 40 bits (raw_lo,
+# raw_hi), to and the reason; "from" is the previous record's "to"; the
+# full time comes back from the newest record, whose time is
+# sched_switch_raw's or older.
+TRACE_TIME_BITS = 40
+
+
+def decode_trace(ring, size, count, n):
+    """The newest n records whose "from" is known (trace_snapshot's rule,
+    kernel/trace.c), oldest first, as (record number, raw time, from, to,
+    reason)."""
+    first = int(var("trace_first"))
+    lo = count - size + 1 if count > size else 0
+    if count >= size and first == count - size:
+        lo = first
+    lo = max(lo, first)
+    slot = lambda k: ring[k & (size - 1)]  # noqa: E731
+    out, ref = [], int(var("sched_switch_raw"))
+    mask = (1 << TRACE_TIME_BITS) - 1
+    for k in range(count - 1, max(lo, count - n) - 1, -1):
+        r = slot(k)
+        low40 = int(r["raw_lo"]) | int(r["raw_hi"]) << 32
+        ref -= (ref - low40) & mask
+        frm = int(var("trace_first_from")) if k == first else int(slot(k - 1)["to"])
+        out.append((k, ref, frm, int(r["to"]), int(r["reason"])))
+    return out[::-1]
+
+
 class WsTrace(gdb.Command):
     """The last N scheduling trace records: ws trace [N]."""
 
@@ -424,23 +452,22 @@ class WsTrace(gdb.Command):
         except gdb.GdbError:
             raise gdb.GdbError("ws trace: this kernel has no trace ring (kernel/trace.c)")
         size = ring.type.sizeof // ring[0].type.sizeof
-        n = max(0, min(n, count, size))
+        recs = decode_trace(ring, size, count, max(0, n))
+        n = len(recs)
         reasons = enum_names("enum switch_reason", "SWITCH_")
         names = {int(t["id"]): tname(t) for t in all_threads()}
         who = lambda i: "%d %s" % (i, names.get(i, "(gone)"))  # noqa: E731
         print("trace: %d switches recorded; the last %d (the ring keeps %d):" %
-              (count, n, size))
+              (count, n, size - 1))
         # Numbered as ws switches numbers them: switch #1 is the first since boot.
         print(" SWITCH #       TIME ms     +us  FROM               TO                 REASON")
         prev = None
-        for k in range(count - n, count):
-            r = ring[k & (size - 1)]
-            ns = raw_to_ns(int(r["raw"]))
+        for k, raw, frm, to, why in recs:
+            ns = raw_to_ns(raw)
             gap = "%7d" % ((ns - prev) // 1000) if prev is not None else "      -"
             prev = ns
             print("%9d  %12.3f %s  %-18s %-18s %s" % (
-                k + 1, ns / 1e6, gap, who(int(r["from"])), who(int(r["to"])),
-                reasons.get(int(r["reason"]), "?")))
+                k + 1, ns / 1e6, gap, who(frm), who(to), reasons.get(why, "?")))
         print("TIME: since boot (PIT clock, 838 ns resolution); +us: since the record above.")
 
 
@@ -483,7 +510,7 @@ class WsLoop(gdb.Command):
         print("phase: %s" % phases.get(int(core["phase"]), "?"))
         running = cstr(cb["name"])
         if running:
-            print("running now: callback '%s', for %s" % (running, ms(now - int(cb["start"]))))
+            print("running now: callback '%s', for %s" % (running, ms(now - int(cb["now"]))))
         else:
             print("running now: no callback")
 

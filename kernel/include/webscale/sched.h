@@ -17,6 +17,17 @@ uint32_t sched_slice_ms(void);
 void sched_set_preemptive(int on);
 int sched_preemptive(void);
 
+/* The scheduler's bookkeeping on every switch (1, the default): CPU time,
+ * switch counts, the trace record. Off (0), a switch skips all of it, so
+ * its cost without bookkeeping is a figure of its own (`latency`, `make
+ * bench`); CPU times and switch counts are then not measured, and what
+ * they miss is said: sched_stats_off_ns(). */
+void sched_set_stats(int on);
+int sched_stats(void);
+/* How long the bookkeeping has been off since boot, in ns (now included
+ * if it is off now): the CPU times in ps add up to uptime less this. */
+uint64_t sched_stats_off_ns(void);
+
 enum switch_reason {
     SWITCH_YIELD,      /* thread_yield */
     SWITCH_PREEMPT,    /* the time slice ran out */
@@ -26,7 +37,7 @@ enum switch_reason {
 };
 
 struct sched_stats {
-    uint64_t switches;                    /* all context switches */
+    uint64_t switches;                    /* all context switches (with stats on) */
     uint64_t by_reason[SWITCH_REASONS];
     uint64_t idle_ns;                     /* time the CPU sat in hlt */
     uint32_t runnable;                    /* threads on the run queue now */

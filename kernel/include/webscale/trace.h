@@ -1,6 +1,7 @@
-/* The scheduling trace: the last TRACE_RECORDS context switches, each with
- * its time, the two threads and the reason. The scheduler records them
- * (kernel/trace.h); the shell's `trace` and GDB's `ws trace` read them. */
+/* The scheduling trace: the last context switches (TRACE_RECORDS - 1 of
+ * them once the ring is full), each with its time, the two threads and
+ * the reason. The scheduler records them in two words each
+ * (kernel/trace.h); the shell's `trace` and GDB's `ws trace` decode them. */
 #ifndef WEBSCALE_TRACE_H
 #define WEBSCALE_TRACE_H
 
