@@ -11,6 +11,7 @@
 #include <webscale/time.h>
 #include "kernel/clock.h"
 #include "kernel/clock_read.h"
+#include "kernel/process.h"
 #include "kernel/sched.h"
 #include "kernel/trace.h"
 #include "kernel/trap.h"
@@ -160,6 +161,7 @@ void schedule(enum switch_reason why)
     sched_last_reason = why;
     trace_switch(now, prev->id, next->id, why);
     sched_switch_count++;    /* counts switches and trace records: one counter */
+    process_switch_in(next); /* a process's thread: its kernel stack in the TSS, its CR3 */
     switch_context(&prev->ctx, next->ctx);
     /* We are prev again, resumed by somebody else's schedule(). */
     sched_finish_switch();

@@ -1,0 +1,79 @@
+/* Processes, the kernel's side: a struct process is an address space (a
+ * page directory), a thread that runs the program, and what its parent
+ * waits for. One thread per process. */
+#ifndef KERNEL_PROCESS_H
+#define KERNEL_PROCESS_H
+
+#include <stdint.h>
+#include <webscale/list.h>
+#include <webscale/process.h>
+#include <webscale/sync.h>
+#include "boot/gdt.h"
+#include "kernel/sched.h"
+#include "kernel/vm.h"
+
+/* Pages a process may hold at once: its directory, page table, program,
+ * stack and heap. SYS_BRK beyond it gets -E_NOMEM. */
+#define PROCESS_PAGE_LIMIT 64
+#define PROCESS_KSTACK 8192             /* bytes of kernel stack for its thread */
+
+enum process_state { PROC_RUNNING, PROC_ZOMBIE };
+
+struct process {
+    int pid;
+    char name[PROGRAM_NAME_MAX];
+    uint32_t *pgdir;                    /* NULL once its pages went back */
+    uint32_t entry, user_esp;           /* where its thread irets to, the first time */
+    uint32_t heap_lo, brk;              /* the heap [heap_lo, brk), below USER_GUARD_LO */
+    uint32_t pages;                     /* held now, at most page_limit */
+    uint32_t page_limit;
+    struct thread *thread;              /* NULL once it has ended */
+    struct process *parent;             /* NULL: the kernel (the shell) */
+    uint8_t state;                      /* enum process_state */
+    volatile uint8_t killed;            /* ends at its next kernel entry or exit */
+    int exit_code;
+    uint64_t timer_deadline_ns;         /* SYS_TIMER: 0 while disarmed */
+    uint64_t timer_period_ns;
+    uint32_t syscalls;
+    struct list_node all;               /* every process, for ps */
+};
+
+/* Every process event a system call may wait for: a child's exit, console
+ * input, a kill. Waiters test their own condition (an event count). */
+extern struct event process_events;
+
+/* The scheduler's one call on a switch (kernel/sched.c), interrupts off:
+ * a thread of a process gets its kernel stack's top in the TSS (where the
+ * CPU enters from ring 3) and its page directory in CR3, loaded only if
+ * another process's is there. Kernel threads keep whatever CR3 is loaded:
+ * the kernel's half is the same in all. */
+static inline void process_switch_in(struct thread *next)
+{
+    struct process *p = next->proc;
+    if (p && p->pgdir) {
+        kernel_tss.esp0 = (uint32_t)next->stack + next->stack_size;
+        vm_load(p->pgdir);
+    }
+}
+
+void process_init(void);
+/* Spawn program name for parent (NULL: the kernel); *out the process. */
+int process_spawn(const char *name, const char *args, struct process *parent,
+                  struct process **out);
+/* The same from an image of size bytes (the loader's tests hand it bad ones). */
+int process_spawn_image(const char *name, const uint8_t *image, uint32_t size,
+                        const char *args, struct process *parent, struct process **out);
+/* Wait until p ended (interruptible: -E_INTR), then free it; its exit code. */
+int process_wait(struct process *p, int interruptible);
+void process_kill_p(struct process *p);
+struct process *process_find(int pid);
+/* End the calling process: its children, its pages, then its thread. */
+void process_exit(int code) __attribute__((noreturn));
+/* From thread_die (interrupts off): t's process has no thread any more. */
+void process_thread_died(struct thread *t, int code);
+/* The events of mask that are ready for p now (consuming a timer's). */
+int process_ready_events(struct process *p, int mask);
+/* Grow p's heap by incr bytes (SYS_BRK): the old end, or -E_NOMEM. */
+int32_t process_brk(struct process *p, int32_t incr);
+
+#endif
