@@ -40,6 +40,10 @@ GOALS = {
     "irq_round_trip": ("empty IRQ round trip (int $0x25, empty handler)", 30, "instructions", ""),
     "semaphore_round_trip": ("token A->B->A through two semaphores", 250, "instructions",
                              "xv6 pipe round trip: 27,264; Linux pipe round trip: 14,819"),
+    "null_syscall": ("null system call from ring 3: getpid, int 0x80 and iret", 60,
+                     "instructions", "xv6 getpid: 1,398; Linux 6.1 getpid: 376 (measured the same way)"),
+    "process_switch": ("switch between two processes (yield; TSS esp0, CR3 reloaded)", 150,
+                       "instructions", "xv6 process switch: 3,603; Linux 6.1 sched_yield switch: 2,198"),
     "yield_loop_2_threads": ("yield in a loop, 2 runnable threads, per yield", None, "instructions", ""),
     "yield_loop_1000_threads": ("yield in a loop, 1000 runnable threads, per yield", None,
                                 "instructions", ""),
@@ -220,7 +224,8 @@ def main():
                             "their checks" if got.get("asserts_compiled_in") else
                             "compiled out (NO_ASSERT=1): the figures are the code's, not its "
                             "checks'; make run and make test keep them"))
-    print("Kernel threads, no user/kernel crossing; the anchors below are process switches.\n")
+    print("Kernel threads, except the two ring-3 rows (a process crossing into the kernel, "
+          "and one process switching to another).\n")
     missed = 0
     for name, (what, goal, unit, anchor) in GOALS.items():
         v = got.get(name)

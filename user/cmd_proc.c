@@ -13,10 +13,12 @@
 
 static void list_programs(void)
 {
-    kprintf("programs:");
-    for (int i = 0; program_name(i); i++)
-        kprintf(" %s", program_name(i));
-    kprintf("\n");
+    char names[256];
+    int len = 0;
+    names[0] = 0;
+    for (int i = 0; program_name(i) && len < (int)sizeof names; i++)
+        len += ksnprintf(names + len, sizeof names - len, " %s", program_name(i));
+    demo_say("programs (user/ring3/):%s\n", names);
 }
 
 /* spawn NAME [ARGS]: in the foreground. The shell waits (interruptibly:

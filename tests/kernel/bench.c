@@ -56,6 +56,14 @@ static void bench_semaphore_round_trip(void)
     report_measured("semaphore_round_trip", measure_semaphore_round_trip(2000));
 }
 
+/* From ring 3: a null system call, and a switch between two processes. */
+static void bench_ring3(void)
+{
+    need_tsc();
+    report_measured("null_syscall", measure_syscall_round_trip(20000));
+    report_measured("process_switch", measure_process_switch(20000));
+}
+
 /* ---- yield cost with 2 and with 1000 runnable threads ---- */
 
 #define TOTAL_YIELDS 100000   /* the same work for 2 threads and for 1000 */
@@ -134,6 +142,7 @@ static const struct ktest_case bench_cases[] = {
     { "irq_round_trip", bench_irq_round_trip },
     { "semaphore_round_trip", bench_semaphore_round_trip },
     { "yield_scaling", bench_yield_scaling },
+    { "ring3", bench_ring3 },
     { "thread_memory", bench_thread_memory },
 };
 KTEST_SCENARIO_SUITE(bench, bench_cases);
