@@ -38,6 +38,8 @@ static uint64_t run_bench(const char *what, uint32_t reps)
 
 uint64_t measure_syscall_round_trip(uint32_t reps) { return run_bench("null", reps); }
 
+uint64_t measure_page_fault(uint32_t reps) { return run_bench("fault", reps); }
+
 uint64_t measure_process_switch(uint32_t reps)
 {
     struct process *partner;

@@ -1,7 +1,6 @@
 /* The page pool: a free list threaded through the free frames themselves
  * (the first word of a free page is the address of the next), so it costs
  * no memory of its own and both calls are O(1). */
-#include <webscale/string.h>
 #include <webscale/system.h>
 #include "kernel/page.h"
 #include "kernel/x86.h"
@@ -9,6 +8,15 @@
 static uint32_t free_head;          /* physical address of the first free page, 0: none */
 static uint32_t pool_lo, pool_hi;   /* the pool's bounds, to refuse foreign frees */
 static struct page_stats stats;
+
+/* A word at a time with rep stosl (a 386 has it): a quarter of memset's
+ * byte loop, where every fresh page table and every page of a process is
+ * zeroed. */
+static void page_zero(uint32_t pa)
+{
+    uint32_t words = PAGE_SIZE / sizeof(uint32_t);
+    __asm__ volatile("cld; rep stosl" : "+D"(pa), "+c"(words) : "a"(0) : "memory");
+}
 
 void page_init(uint32_t base, uint32_t bytes)
 {
@@ -38,7 +46,7 @@ uint32_t page_alloc(enum page_owner owner)
     }
     irq_restore(f);
     if (pa)
-        memset((void *)pa, 0, PAGE_SIZE);
+        page_zero(pa);
     return pa;
 }
 

@@ -143,6 +143,7 @@ int process_spawn_image(const char *name, const uint8_t *image, uint32_t size,
         return r;
     }
     p->heap_lo = p->brk = end;
+    p->base_pages = p->pages;
     p->entry = entry;
     p->user_esp = push_args(p, name, args);
 
@@ -283,17 +284,20 @@ int32_t process_brk(struct process *p, int32_t incr)
     if ((uint32_t)incr > USER_GUARD_LO - old)
         return -E_NOMEM;
     uint32_t end = old + incr;
-    for (uint32_t va = PAGE_ROUND_UP(old); va < end; va += PAGE_SIZE) {
-        if (vm_translate(p->pgdir, va))
-            continue;                       /* mapped by an earlier call that failed half-way */
-        if (p->pages + 1 > p->page_limit)
-            return -E_NOMEM;
-        int r = vm_map_user(p->pgdir, va, PTE_W, &p->pages);
-        if (r < 0)
-            return r;
-    }
+    if (p->base_pages + (PAGE_ROUND_UP(end) - p->heap_lo) / PAGE_SIZE > p->page_limit)
+        return -E_NOMEM;
     p->brk = end;
     return (int32_t)old;
+}
+
+int process_fault_in(struct process *p, uint32_t va)
+{
+    if (!p->pgdir || va < p->heap_lo || va >= PAGE_ROUND_UP(p->brk))
+        return 0;
+    if (vm_translate(p->pgdir, va))
+        return 0;                  /* mapped: the fault was about something else */
+    int r = vm_map_user(p->pgdir, PAGE_ROUND_DOWN(va), PTE_W, &p->pages);
+    return r < 0 ? r : 1;
 }
 
 /* ---- the public side (<webscale/process.h>) ---- */

@@ -26,6 +26,7 @@ struct process {
     uint32_t entry, user_esp;           /* where its thread irets to, the first time */
     uint32_t heap_lo, brk;              /* the heap [heap_lo, brk), below USER_GUARD_LO */
     uint32_t pages;                     /* held now, at most page_limit */
+    uint32_t base_pages;                /* of them: directory, table, program, stack */
     uint32_t page_limit;
     struct thread *thread;              /* NULL once it has ended */
     struct process *parent;             /* NULL: the kernel (the shell) */
@@ -73,7 +74,14 @@ void process_exit(int code) __attribute__((noreturn));
 void process_thread_died(struct thread *t, int code);
 /* The events of mask that are ready for p now (consuming a timer's). */
 int process_ready_events(struct process *p, int mask);
-/* Grow p's heap by incr bytes (SYS_BRK): the old end, or -E_NOMEM. */
+/* Grow p's heap by incr bytes (SYS_BRK): the old end, or -E_NOMEM when
+ * the heap's pages and the others would be more than the limit. The pages
+ * are mapped when first touched (process_fault_in). */
 int32_t process_brk(struct process *p, int32_t incr);
+/* A page fault at va from ring 3 or a system call's pointer check: if va
+ * is in p's heap and not mapped yet, map a zeroed page there and return 1
+ * (the program goes on); 0 if it is no heap page, -E_NOMEM if the pool is
+ * empty. */
+int process_fault_in(struct process *p, uint32_t va);
 
 #endif

@@ -19,8 +19,14 @@ typedef int32_t (*syscall_fn)(struct process *p, struct trapframe *tf);
 
 void syscall(struct trapframe *tf);
 
+/* The heap's pages are mapped at their first touch: a buffer there that
+ * the program has not touched yet is its memory all the same. */
 static int user_ok(struct process *p, uint32_t va, uint32_t len, int write)
 {
+    if (va >= p->heap_lo && va < p->brk && len <= p->brk - va)
+        for (uint32_t pg = PAGE_ROUND_DOWN(va); pg < va + len; pg += PAGE_SIZE)
+            if (process_fault_in(p, pg) < 0)
+                return 0;
     return vm_user_ok(p->pgdir, va, len, write);
 }
 

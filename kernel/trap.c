@@ -186,6 +186,8 @@ static void report_fault_address(uint32_t cr2, int from_user)
     } else if (current && current->proc && cr2 >= USER_GUARD_LO && cr2 < USER_STACK_LO) {
         kprintf("    cr2 %08x: stack overflow into the guard page below the user stack\n",
                 cr2);
+    } else if (from_user && cr2 >= current->proc->heap_lo && cr2 < current->proc->brk) {
+        kprintf("    cr2 %08x: a heap page, and no free page in the pool for it\n", cr2);
     } else {
         kprintf("    cr2 %08x (the address that faulted%s)\n", cr2,
                 !from_user ? "" : cr2 < USER_BASE || cr2 >= USER_TOP ? ": not user memory"
@@ -276,6 +278,10 @@ void double_fault(void)
 
 static void exception(struct trapframe *tf)
 {
+    /* A ring-3 program's first touch of a heap page: map it, go on. */
+    if (tf->vector == VEC_PAGE_FAULT && trap_from_user(tf) &&
+        process_fault_in(current->proc, read_cr2()) == 1)
+        return;
     /* A fault in an IRQ handler, in the scheduler, or with no thread to
      * blame leaves the kernel in an unknown state: stop everything. */
     if (irq_nesting || sched_busy || !current || current == idle_thread) {

@@ -7,8 +7,13 @@
  *              cost of the loop and the call to the stub subtracted
  *   switch N   N yield() round trips against a partner: each is two
  *              switches between processes (CR3 reloaded each time)
- *   partner    yields until killed: the other side of switch */
+ *   partner    yields until killed: the other side of switch
+ *   fault N    N first touches of fresh heap pages: each a page fault
+ *              the kernel answers with a zeroed page, minus the same loop
+ *              over the pages once mapped (N at most the page limit's) */
 #include "user/ring3/lib/ulib.h"
+
+#define PAGE 4096
 
 static int tsc;
 
@@ -45,6 +50,20 @@ int main(int argc, char **argv)
         uint64_t t1 = now();
         for (int i = 0; i < n; i++)
             no_call();
+        uint64_t t2 = now();
+        int64_t d = (int64_t)(t1 - t0) - (int64_t)(t2 - t1);
+        return d > 0 ? (int)(d * 1000 / n) : -1;
+    }
+    if (strcmp(argv[2], "fault") == 0) {
+        volatile char *heap = sbrk(n * PAGE);
+        if (heap == (void *)-1)
+            return -1;
+        uint64_t t0 = now();
+        for (int i = 0; i < n; i++)
+            heap[i * PAGE] = 1;
+        uint64_t t1 = now();
+        for (int i = 0; i < n; i++)
+            heap[i * PAGE] = 2;
         uint64_t t2 = now();
         int64_t d = (int64_t)(t1 - t0) - (int64_t)(t2 - t1);
         return d > 0 ? (int)(d * 1000 / n) : -1;

@@ -1,5 +1,8 @@
 /* memhog: grows its heap a page at a time until the kernel says no
- * (-E_NOMEM: the process's page limit), touches every page, exits 0. */
+ * (-E_NOMEM: the process's page limit), touches every page (each first
+ * touch a page fault that maps it), exits 0. First a page it has not
+ * touched is handed to a system call: the kernel maps it too, so a
+ * non-blocking read says "would block", not -E_FAULT. */
 #include "user/ring3/lib/ulib.h"
 
 #define PAGE 4096
@@ -7,6 +10,12 @@
 int main(int argc, char **argv)
 {
     int pages = 0;
+    char *untouched = sbrk(PAGE);
+    if (untouched == (void *)-1 || read(untouched, 16, IO_NONBLOCK) != -E_WOULDBLOCK) {
+        printf("memhog: a fresh heap page refused by read()\n");
+        return 1;
+    }
+    pages++;
     for (;;) {
         char *p = sbrk(PAGE);
         if (p == (void *)-1)
