@@ -17,6 +17,7 @@
 
 uint32_t *kernel_pgdir;
 uint32_t vm_cr3;
+uint32_t vm_cr3_loads;
 
 /* Which pages of the stack region are taken (a stack's pages and its guard). */
 static uint32_t kstack_used[KSTACK_PAGES / BITS];

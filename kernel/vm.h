@@ -44,6 +44,7 @@
  * as pointers. */
 extern uint32_t *kernel_pgdir;
 extern uint32_t vm_cr3;
+extern uint32_t vm_cr3_loads;       /* times vm_load really loaded CR3 */
 
 /* Build the kernel's half, load it, turn paging on. The page pool must
  * exist; before any thread but idle. */
@@ -57,6 +58,7 @@ static inline void vm_load(uint32_t *pgdir)
 {
     if ((uint32_t)pgdir != vm_cr3) {
         vm_cr3 = (uint32_t)pgdir;
+        vm_cr3_loads++;
         __asm__ volatile("movl %0, %%cr3" : : "r"(vm_cr3) : "memory");
     }
 }

@@ -95,6 +95,46 @@ static void test_ring3_spinner_is_preempted(void)
     KT_ASSERT_EQ(process_wait(spin, 0), EXIT_KILLED);
 }
 
+extern volatile uint64_t sched_switch_count;
+
+/* CR3 is loaded only when the next thread belongs to another process:
+ * one process among kernel threads keeps its directory loaded through
+ * every switch (kernel threads run on any); two spinning processes make
+ * the switches between them reload it. */
+static void test_cr3_loaded_only_for_another_process(void)
+{
+    struct process *a, *b;
+    hb_state.stop = 0;
+    KT_ASSERT(process_spawn("spin", "", NULL, &a) > 0);
+    thread_t *hb = thread_create("heartbeat", kt_heartbeat, &hb_state);
+    KT_ASSERT(hb);
+    thread_sleep_ms(5);
+    uint32_t loads = vm_cr3_loads;
+    uint64_t switches = sched_switch_count;
+    thread_sleep_ms(100);
+    kprintf("# one process: %llu switches, %u CR3 loads\n",
+            (unsigned long long)(sched_switch_count - switches), vm_cr3_loads - loads);
+    /* The heartbeat gets the CPU at each slice's end: 2 switches a slice. */
+    KT_ASSERT(sched_switch_count - switches > 15);
+    KT_ASSERT_EQ(vm_cr3_loads - loads, 0);
+    hb_state.stop = 1;
+    KT_ASSERT_EQ(thread_join(hb), 0);
+
+    KT_ASSERT(process_spawn("spin", "", NULL, &b) > 0);
+    thread_sleep_ms(5);
+    loads = vm_cr3_loads;
+    uint32_t ran_a = a->thread->involuntary, ran_b = b->thread->involuntary;
+    thread_sleep_ms(100);
+    uint32_t turns = a->thread->involuntary - ran_a + b->thread->involuntary - ran_b;
+    kprintf("# two processes: %u preemptions, %u CR3 loads\n", turns, vm_cr3_loads - loads);
+    KT_ASSERT(turns >= 8);                       /* 10 ms slices in 100 ms */
+    KT_ASSERT_RANGE(vm_cr3_loads - loads, turns - 2, turns + 4);
+    process_kill_p(a);
+    process_kill_p(b);
+    KT_ASSERT_EQ(process_wait(a, 0), EXIT_KILLED);
+    KT_ASSERT_EQ(process_wait(b, 0), EXIT_KILLED);
+}
+
 static void test_kill_interrupts_a_sleeping_process(void)
 {
     struct process *p;
@@ -207,6 +247,7 @@ static const struct ktest_case process_cases[] = {
     { "bad_pointers_get_efault", test_bad_pointers_get_efault },
     { "faults_kill_only_their_process", test_faults_kill_only_their_process },
     { "ring3_spinner_is_preempted", test_ring3_spinner_is_preempted },
+    { "cr3_loaded_only_for_another_process", test_cr3_loaded_only_for_another_process },
     { "kill_interrupts_a_sleeping_process", test_kill_interrupts_a_sleeping_process },
     { "wait_events_wakes_on_each_source", test_wait_events_wakes_on_each_source },
     { "bad_elf_is_refused", test_bad_elf_is_refused },
