@@ -40,6 +40,8 @@ uint64_t measure_syscall_round_trip(uint32_t reps) { return run_bench("null", re
 
 uint64_t measure_page_fault(uint32_t reps) { return run_bench("fault", reps); }
 
+uint64_t measure_thread_switch(uint32_t reps) { return run_bench("tswitch", reps); }
+
 uint64_t measure_process_switch(uint32_t reps)
 {
     struct process *partner;

@@ -33,13 +33,19 @@ void process_init(void) { console_set_input_hook(console_input_arrived); }
 
 /* ---- the first instructions of a process ---- */
 
-/* Its thread's start (interrupts on, CR3 already its own: the switch to
- * it loaded it): iret into ring 3 at the program's entry, on its stack,
- * with interrupts on. DS and ES already hold the ring-3 data segment. */
+/* Where a thread enters ring 3 the first time. */
+struct uentry {
+    uint32_t eip, esp;
+};
+
+/* A thread's start (interrupts on, CR3 already its process's: the switch
+ * to it loaded it): iret into ring 3 at eip on esp, with interrupts on.
+ * DS and ES already hold the ring-3 data segment. */
 static void process_enter(void *arg)
 {
-    struct process *p = arg;
-    uint32_t entry = p->entry, esp = p->user_esp;
+    struct uentry *u = arg;
+    uint32_t entry = u->eip, esp = u->esp;
+    kfree(u);
     __asm__ volatile("pushl %0\n\t"       /* ss */
                      "pushl %1\n\t"       /* esp */
                      "pushl %2\n\t"       /* eflags */
@@ -144,24 +150,101 @@ int process_spawn_image(const char *name, const uint8_t *image, uint32_t size,
     }
     p->heap_lo = p->brk = end;
     p->base_pages = p->pages;
-    p->entry = entry;
-    p->user_esp = push_args(p, name, args);
+    p->stack_floor = USER_GUARD_LO;
+    struct uentry *u = kmalloc(sizeof *u);
+    if (!u) {
+        process_free(p);
+        return -E_NOMEM;
+    }
+    u->eip = entry;
+    u->esp = push_args(p, name, args);
 
     uint32_t f = irq_save();                 /* the thread must not run before it has p */
-    struct thread *t = thread_create_ex(name, process_enter, p, PROCESS_KSTACK, THREAD_DETACHED);
+    struct thread *t = thread_create_ex(name, process_enter, u, PROCESS_KSTACK, THREAD_DETACHED);
     if (t) {
         t->proc = p;
-        p->thread = t;
+        p->thread = p->threads[0] = t;
+        p->nthreads = 1;
         p->pid = next_pid++;
         list_push_back(&all_procs, &p->all);
     }
     irq_restore(f);
     if (!t) {
+        kfree(u);
         process_free(p);
         return -E_NOMEM;
     }
     *out = p;
     return p->pid;
+}
+
+/* ---- threads of a process ---- */
+
+/* Thread slot k's user stack: the first's at the top, each next one below
+ * the one before and its guard page. */
+static uint32_t slot_stack_top(int k)
+{
+    return USER_STACK_TOP - (uint32_t)k * (USER_STACK_PAGES + 1) * PAGE_SIZE;
+}
+
+int process_thread(struct process *p, uint32_t eip, uint32_t arg1, uint32_t arg2)
+{
+    int k = 1;
+    while (k < PROCESS_THREADS_MAX && p->threads[k])
+        k++;
+    uint32_t top = slot_stack_top(k), lo = top - USER_STACK_PAGES * PAGE_SIZE;
+    if (k == PROCESS_THREADS_MAX || p->exiting)
+        return -E_NOMEM;
+    uint32_t f = irq_save();                /* brk and faults of the other threads wait */
+    int r = 0;
+    if (lo - PAGE_SIZE < p->stack_floor) {  /* a slot never used: its pages */
+        uint32_t heap = (PAGE_ROUND_UP(p->brk) - p->heap_lo) / PAGE_SIZE;
+        if (PAGE_ROUND_UP(p->brk) > lo - PAGE_SIZE ||
+            p->base_pages + USER_STACK_PAGES + heap > p->page_limit)
+            r = -E_NOMEM;
+        for (uint32_t va = lo; r == 0 && va < top; va += PAGE_SIZE)
+            r = vm_map_user(p->pgdir, va, PTE_W, &p->pages);
+        if (r == 0) {
+            p->base_pages += USER_STACK_PAGES;
+            p->stack_floor = lo - PAGE_SIZE;
+        }
+    }
+    irq_restore(f);
+    struct uentry *u = r == 0 ? kmalloc(sizeof *u) : NULL;
+    if (!u)
+        return r < 0 ? r : -E_NOMEM;
+    /* The stack as a call to eip(arg1, arg2) left it: a return address of
+     * 0 (the runtime's trampoline never returns), then the arguments. */
+    uint32_t *stack = (uint32_t *)(vm_translate(p->pgdir, top - PAGE_SIZE) + PAGE_SIZE);
+    stack[-1] = arg2;
+    stack[-2] = arg1;
+    stack[-3] = 0;
+    u->eip = eip;
+    u->esp = top - 3 * sizeof(uint32_t);
+    f = irq_save();
+    struct thread *t = thread_create_ex(p->name, process_enter, u, PROCESS_KSTACK, THREAD_DETACHED);
+    if (t) {
+        t->proc = p;
+        p->threads[k] = t;
+        p->nthreads++;
+    }
+    irq_restore(f);
+    if (!t) {
+        kfree(u);
+        return -E_NOMEM;
+    }
+    return t->id;
+}
+
+void process_thread_exit(void)
+{
+    struct process *p = current->proc;
+    uint32_t f = irq_save();
+    int last = p->nthreads == 1 && !p->exiting;
+    irq_restore(f);
+    if (last)
+        process_exit(0);
+    thread_exit(0);
 }
 
 int process_spawn(const char *name, const char *args, struct process *parent,
@@ -189,12 +272,29 @@ static struct process *first_child(struct process *p)
 void process_exit(int code)
 {
     struct process *p = current->proc;
+    uint32_t f = irq_save();
+    if (p->exiting) {                       /* another thread ends the process */
+        irq_restore(f);
+        thread_exit(code);
+    }
+    p->exiting = 1;
+    p->exit_code = code;
+    irq_restore(f);
+    /* The other threads first: killed, each ends at its next kernel entry
+     * or return to ring 3 (process_thread_died counts them down). */
+    process_kill_p(p);
+    for (;;) {
+        uint32_t seen = event_count(&process_events);
+        if (p->nthreads == 1)
+            break;
+        event_wait(&process_events, seen);
+    }
     struct process *c;
     while ((c = first_child(p)) != NULL) {  /* orphans would have nobody to free them */
         process_kill_p(c);
         process_wait(c, 0);
     }
-    uint32_t f = irq_save();
+    f = irq_save();
     uint32_t *pgdir = p->pgdir;
     p->pgdir = NULL;                        /* the switch to us loads it no more */
     vm_load(kernel_pgdir);
@@ -209,9 +309,16 @@ void process_thread_died(struct thread *t, int code)
 {
     ASSERT_IRQS_OFF();
     struct process *p = t->proc;
-    p->exit_code = code;
-    p->state = PROC_ZOMBIE;
-    p->thread = NULL;
+    for (int k = 0; k < PROCESS_THREADS_MAX; k++)
+        if (p->threads[k] == t)
+            p->threads[k] = NULL;
+    if (p->thread == t)
+        p->thread = NULL;
+    if (--p->nthreads == 0) {
+        if (!p->exiting)                    /* died without process_exit: its own code */
+            p->exit_code = code;
+        p->state = PROC_ZOMBIE;
+    }
     event_signal(&process_events);
 }
 
@@ -234,9 +341,11 @@ int process_wait(struct process *p, int interruptible)
 void process_kill_p(struct process *p)
 {
     uint32_t f = irq_save();
-    if (p->state != PROC_ZOMBIE && p->thread) {
+    if (p->state != PROC_ZOMBIE) {
         p->killed = 1;
-        thread_interrupt(p->thread);        /* ends its interruptible wait at once */
+        for (int k = 0; k < PROCESS_THREADS_MAX; k++)
+            if (p->threads[k] && p->threads[k] != current)
+                thread_interrupt(p->threads[k]);   /* ends its interruptible wait at once */
     }
     irq_restore(f);
 }
@@ -276,28 +385,34 @@ int process_ready_events(struct process *p, int mask)
     return ready;
 }
 
+/* Both with interrupts off: a process's threads share its heap. */
 int32_t process_brk(struct process *p, int32_t incr)
 {
-    uint32_t old = p->brk;
     if (incr < 0)
         return -E_INVAL;
-    if ((uint32_t)incr > USER_GUARD_LO - old)
-        return -E_NOMEM;
-    uint32_t end = old + incr;
-    if (p->base_pages + (PAGE_ROUND_UP(end) - p->heap_lo) / PAGE_SIZE > p->page_limit)
-        return -E_NOMEM;
-    p->brk = end;
-    return (int32_t)old;
+    uint32_t f = irq_save();
+    uint32_t old = p->brk, end = old + incr;
+    int32_t r = (int32_t)old;
+    if ((uint32_t)incr > p->stack_floor - old ||
+        p->base_pages + (PAGE_ROUND_UP(end) - p->heap_lo) / PAGE_SIZE > p->page_limit)
+        r = -E_NOMEM;
+    else
+        p->brk = end;
+    irq_restore(f);
+    return r;
 }
 
 int process_fault_in(struct process *p, uint32_t va)
 {
-    if (!p->pgdir || va < p->heap_lo || va >= PAGE_ROUND_UP(p->brk))
-        return 0;
-    if (vm_translate(p->pgdir, va))
-        return 0;                  /* mapped: the fault was about something else */
-    int r = vm_map_user(p->pgdir, PAGE_ROUND_DOWN(va), PTE_W, &p->pages);
-    return r < 0 ? r : 1;
+    uint32_t f = irq_save();
+    int r = 0;
+    if (p->pgdir && va >= p->heap_lo && va < PAGE_ROUND_UP(p->brk) &&
+        !vm_translate(p->pgdir, va)) {     /* mapped: the fault was about something else */
+        r = vm_map_user(p->pgdir, PAGE_ROUND_DOWN(va), PTE_W, &p->pages);
+        r = r < 0 ? r : 1;
+    }
+    irq_restore(f);
+    return r;
 }
 
 /* ---- the public side (<webscale/process.h>) ---- */
@@ -342,11 +457,15 @@ int process_snapshot(struct process_info *out, int max)
             strlcpy(i->name, p->name, sizeof i->name);
             i->parent = p->parent ? p->parent->pid : 0;
             i->thread_id = p->thread ? p->thread->id : -1;
+            i->threads = p->nthreads;
             i->state = p->state == PROC_ZOMBIE ? "exited" : "running";
             i->pages = p->pages;
             i->page_limit = p->page_limit;
             i->syscalls = p->syscalls;
-            i->cpu_ns = p->thread ? sched_cpu_ns(p->thread) : 0;
+            i->cpu_ns = 0;
+            for (int k = 0; k < PROCESS_THREADS_MAX; k++)
+                if (p->threads[k])
+                    i->cpu_ns += sched_cpu_ns(p->threads[k]);
         }
         n++;
     }

@@ -15,7 +15,8 @@
 /* Pages a process may hold at once: its directory, page table, program,
  * stack and heap. SYS_BRK beyond it gets -E_NOMEM. */
 #define PROCESS_PAGE_LIMIT 64
-#define PROCESS_KSTACK 8192             /* bytes of kernel stack for its thread */
+#define PROCESS_KSTACK 8192             /* bytes of kernel stack for each of its threads */
+#define PROCESS_THREADS_MAX 4           /* threads of one process (SYS_THREAD) */
 
 enum process_state { PROC_RUNNING, PROC_ZOMBIE };
 
@@ -28,7 +29,11 @@ struct process {
     uint32_t pages;                     /* held now, at most page_limit */
     uint32_t base_pages;                /* of them: directory, table, program, stack */
     uint32_t page_limit;
-    struct thread *thread;              /* NULL once it has ended */
+    struct thread *thread;              /* its first thread; NULL once that ended */
+    struct thread *threads[PROCESS_THREADS_MAX];  /* the live ones, [0] the first */
+    int nthreads;
+    uint8_t exiting;                    /* one thread ends them all (process_exit) */
+    uint32_t stack_floor;               /* the lowest user stack's guard: the heap ends below */
     struct process *parent;             /* NULL: the kernel (the shell) */
     uint8_t state;                      /* enum process_state */
     volatile uint8_t killed;            /* ends at its next kernel entry or exit */
@@ -74,6 +79,13 @@ void process_exit(int code) __attribute__((noreturn));
 void process_thread_died(struct thread *t, int code);
 /* The events of mask that are ready for p now (consuming a timer's). */
 int process_ready_events(struct process *p, int mask);
+/* A second (third, fourth) thread for the calling process (SYS_THREAD):
+ * it enters ring 3 at eip on a user stack of its own (below the others',
+ * each with a guard page) holding arg1, arg2 as a C call's arguments.
+ * Returns its thread id, or -E_NOMEM (no slot, no pages, over the limit). */
+int process_thread(struct process *p, uint32_t eip, uint32_t arg1, uint32_t arg2);
+/* SYS_THREAD_EXIT: end the calling thread; the last one ends the process. */
+void process_thread_exit(void) __attribute__((noreturn));
 /* Grow p's heap by incr bytes (SYS_BRK): the old end, or -E_NOMEM when
  * the heap's pages and the others would be more than the limit. The pages
  * are mapped when first touched (process_fault_in). */

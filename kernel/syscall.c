@@ -151,6 +151,18 @@ static int32_t sys_brk(struct process *p, struct trapframe *tf)
     return process_brk(p, (int32_t)tf->ebx);
 }
 
+static int32_t sys_thread(struct process *p, struct trapframe *tf)
+{
+    if (tf->ebx < USER_BASE || tf->ebx >= USER_TOP)
+        return -E_FAULT;               /* it would fault at once, but in the new thread */
+    return process_thread(p, tf->ebx, tf->ecx, tf->edx);
+}
+
+static int32_t sys_thread_exit(struct process *p, struct trapframe *tf)
+{
+    process_thread_exit();
+}
+
 static const syscall_fn syscalls[SYS_COUNT] = {
     [SYS_EXIT] = sys_exit,
     [SYS_WRITE] = sys_write,
@@ -164,6 +176,8 @@ static const syscall_fn syscalls[SYS_COUNT] = {
     [SYS_WAIT_EVENTS] = sys_wait_events,
     [SYS_TIMER] = sys_timer,
     [SYS_BRK] = sys_brk,
+    [SYS_THREAD] = sys_thread,
+    [SYS_THREAD_EXIT] = sys_thread_exit,
 };
 
 void syscall(struct trapframe *tf)

@@ -44,6 +44,8 @@ GOALS = {
                      "instructions", "xv6 getpid: 1,398; Linux 6.1 getpid: 376 (measured the same way)"),
     "process_switch": ("switch between two processes (yield; TSS esp0, CR3 reloaded)", 150,
                        "instructions", "xv6 process switch: 3,603; Linux 6.1 sched_yield switch: 2,198"),
+    "thread_switch": ("switch between two threads of one process (yield; esp0, no CR3)", None,
+                      "instructions", ""),
     "page_fault": ("page fault round trip from ring 3 (a heap page, zeroed, mapped)", None,
                    "instructions", ""),
     "yield_loop_2_threads": ("yield in a loop, 2 runnable threads, per yield", None, "instructions", ""),

@@ -26,7 +26,8 @@ static const char serial_irq_text[] =
 
 enum {
     ROW_INSN, ROW_CALL, ROW_MUTEX, ROW_IRQ, ROW_DISPATCH, ROW_YIELD, ROW_PREEMPT,
-    ROW_LOOP_TRIP, ROW_SEM_TRIP, ROW_SYSCALL, ROW_PROC_SWITCH, ROW_PAGE_FAULT, ROW_SERIAL_POLLED,
+    ROW_LOOP_TRIP, ROW_SEM_TRIP, ROW_SYSCALL, ROW_PROC_SWITCH, ROW_THREAD_SWITCH,
+    ROW_PAGE_FAULT, ROW_SERIAL_POLLED,
     ROW_SERIAL_IRQ,
     ROW_SLEEP, ROW_NIC, ROWS
 };
@@ -115,6 +116,10 @@ static void measure_all(struct latency *l)
             measure_process_switch(SYSCALL_REPS));
     if (!l->rows[ROW_PROC_SWITCH].milli)
         l->rows[ROW_PROC_SWITCH].why_not = measure_ring3_why_not();
+    set_row(l, ROW_THREAD_SWITCH, "thread_switch", "switch between 2 threads of a process",
+            measure_thread_switch(SYSCALL_REPS));
+    if (!l->rows[ROW_THREAD_SWITCH].milli)
+        l->rows[ROW_THREAD_SWITCH].why_not = measure_ring3_why_not();
     set_row(l, ROW_PAGE_FAULT, "page_fault", "page fault from ring 3 (heap page mapped)",
             measure_page_fault(PAGE_FAULT_REPS_MAX));
     if (!l->rows[ROW_PAGE_FAULT].milli)

@@ -93,13 +93,13 @@ void ps_processes(void)
         kprintf("no processes (ring 3): 'spawn NAME' starts one\n");
         return;
     }
-    kprintf(" PID PROGRAM     PARENT THREAD STATE      PAGES   SYSCALLS    CPU ms\n");
+    kprintf(" PID PROGRAM     PARENT THREAD THR STATE      PAGES   SYSCALLS    CPU ms\n");
     for (int i = 0; i < n && i < PROC_MAX; i++) {
         struct process_info *p = &info[i];
         char cpu[24];
         shell_fmt_milli(cpu, sizeof cpu, p->cpu_ns / NS_PER_US);
-        kprintf("%4d %-11s %6d %6d %-8s %4u/%-4u %8u %9s\n", p->pid, p->name, p->parent,
-                p->thread_id, p->state, p->pages, p->page_limit, p->syscalls, cpu);
+        kprintf("%4d %-11s %6d %6d %3d %-8s %4u/%-4u %8u %9s\n", p->pid, p->name, p->parent,
+                p->thread_id, p->threads, p->state, p->pages, p->page_limit, p->syscalls, cpu);
     }
     if (n > PROC_MAX)
         kprintf("(%d more processes not shown)\n", n - PROC_MAX);

@@ -62,6 +62,7 @@ static void bench_ring3(void)
     need_tsc();
     report_measured("null_syscall", measure_syscall_round_trip(20000));
     report_measured("process_switch", measure_process_switch(20000));
+    report_measured("thread_switch", measure_thread_switch(20000));
     report_measured("page_fault", measure_page_fault(PAGE_FAULT_REPS_MAX));
 }
 

@@ -147,6 +147,24 @@ static void test_kill_interrupts_a_sleeping_process(void)
     KT_ASSERT_EQ(run("events", "sleep 5"), 0);
 }
 
+/* Threads of one process share its address space (a counter they add
+ * into), each with its own user stack; a fault in one kills them all;
+ * the first one's exit ends the others; all their pages come back. */
+static void test_threads_of_one_process(void)
+{
+    struct mem_stats m0, m1;
+    struct page_stats p0, p1;
+    mem_get_stats(&m0);
+    page_get_stats(&p0);
+    KT_ASSERT_EQ(run("threads", ""), 0);
+    KT_ASSERT_EQ(run("threads", "fault"), EXIT_KILLED);
+    KT_ASSERT_EQ(run("threads", "exit"), 7);
+    mem_get_stats(&m1);
+    page_get_stats(&p1);
+    KT_ASSERT_EQ(m1.used, m0.used);
+    KT_ASSERT_EQ(p1.free, p0.free);
+}
+
 static void test_wait_events_wakes_on_each_source(void)
 {
     KT_ASSERT_EQ(run("events", ""), 0);           /* a bit per failed check */
@@ -249,6 +267,7 @@ static const struct ktest_case process_cases[] = {
     { "ring3_spinner_is_preempted", test_ring3_spinner_is_preempted },
     { "cr3_loaded_only_for_another_process", test_cr3_loaded_only_for_another_process },
     { "kill_interrupts_a_sleeping_process", test_kill_interrupts_a_sleeping_process },
+    { "threads_of_one_process", test_threads_of_one_process },
     { "wait_events_wakes_on_each_source", test_wait_events_wakes_on_each_source },
     { "bad_elf_is_refused", test_bad_elf_is_refused },
     { "memory_is_bounded_per_process", test_memory_is_bounded_per_process },

@@ -20,6 +20,7 @@ ROWS = [("one instruction", "instruction"), ("function call", "call"),
         ("preemptive switch", "preempt_switch"), ("event-loop round trip", "loop_round_trip"),
         ("semaphore round trip", "semaphore_round_trip"),
         ("system call from ring 3", "syscall"), ("process switch", "process_switch"),
+        ("switch between 2 threads of a process", "thread_switch"),
         ("page fault from ring 3", "page_fault"),
         ("serial byte, polled", "serial_polled"),
         ("serial byte, interrupt-driven", "serial_irq"), ("sleep wake-up", "sleep_late")]
@@ -56,7 +57,8 @@ def latency_rows(extra, unit):
         check(m and m.group(1) == row_text(out, "system call from ring 3", unit)[0]
               and m.group(2) == row_text(out, "process switch", unit)[0],
               "the crossing line does not quote its rows:\n" + out)
-        check(rows["irq"] < rows["syscall"] < rows["process_switch"] < rows["page_fault"],
+        check(rows["irq"] < rows["syscall"] < rows["thread_switch"] <= rows["process_switch"]
+              < rows["page_fault"],
               "ring-3 rows out of order: %r" % rows)
         check_conclusion(out, unit, rows)
         # plausible order: instruction < call < IRQ < any switch

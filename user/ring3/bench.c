@@ -8,6 +8,7 @@
  *   switch N   N yield() round trips against a partner: each is two
  *              switches between processes (CR3 reloaded each time)
  *   partner    yields until killed: the other side of switch
+ *   tswitch N  the same between two threads of this process: no CR3 load
  *   fault N    N first touches of fresh heap pages: each a page fault
  *              the kernel answers with a zeroed page, minus the same loop
  *              over the pages once mapped (N at most the page limit's) */
@@ -30,6 +31,12 @@ static int __attribute__((noinline)) no_call(void)
 {
     __asm__ volatile("" ::: "memory");
     return 0;
+}
+
+static void partner(void *arg)
+{
+    for (;;)
+        yield();
 }
 
 int main(int argc, char **argv)
@@ -67,6 +74,11 @@ int main(int argc, char **argv)
         uint64_t t2 = now();
         int64_t d = (int64_t)(t1 - t0) - (int64_t)(t2 - t1);
         return d > 0 ? (int)(d * 1000 / n) : -1;
+    }
+    if (strcmp(argv[2], "tswitch") == 0) {
+        if (thread_create(partner, 0) < 0)
+            return -1;
+        argv[2] = "switch";                   /* then the same loop; exit ends the partner */
     }
     if (strcmp(argv[2], "switch") == 0) {
         yield();                          /* the partner has run once: it is ready */

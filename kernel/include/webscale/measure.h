@@ -82,6 +82,8 @@ uint64_t measure_mutex_pair(uint32_t reps);
  * switch between two processes that yield to each other (CR3 included). */
 uint64_t measure_syscall_round_trip(uint32_t reps);
 uint64_t measure_process_switch(uint32_t reps);
+/* The same between two threads of one process: no CR3 load. */
+uint64_t measure_thread_switch(uint32_t reps);
 /* A ring-3 program's first touch of a heap page: the page fault, a zeroed
  * page mapped, the return (reps pages, at most PAGE_FAULT_REPS_MAX). */
 #define PAGE_FAULT_REPS_MAX 48

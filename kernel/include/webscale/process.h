@@ -28,12 +28,13 @@ struct process_info {
     int pid;
     char name[PROGRAM_NAME_MAX];
     int parent;              /* pid, 0: the kernel */
-    int thread_id;           /* its thread, -1 once it has ended */
+    int thread_id;           /* its first thread, -1 once that has ended */
+    int threads;             /* live threads */
     const char *state;       /* "running", "exited" */
     uint32_t pages;          /* pages held: directory, page table, program, heap, stack */
     uint32_t page_limit;
     uint32_t syscalls;       /* system calls made */
-    uint64_t cpu_ns;
+    uint64_t cpu_ns;         /* its live threads' */
 };
 /* Fill at most max entries; returns how many processes there are. */
 int process_snapshot(struct process_info *out, int max);

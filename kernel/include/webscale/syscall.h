@@ -22,6 +22,8 @@ enum syscall_number {
     SYS_WAIT_EVENTS, /* (mask, timeout_ms): the ready sources of mask, 0 at the timeout */
     SYS_TIMER,       /* (ms, period_ms): arm this process's timer (0: disarm) */
     SYS_BRK,         /* (increment): the heap's old end, or -E_NOMEM */
+    SYS_THREAD,      /* (eip, arg1, arg2): a new thread of this process runs eip(arg1, arg2) */
+    SYS_THREAD_EXIT, /* (): ends the calling thread; the last one ends the process (code 0) */
     SYS_COUNT
 };
 

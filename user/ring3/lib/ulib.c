@@ -65,6 +65,26 @@ int wait_events(int mask, uint32_t timeout_ms)
 
 int timer_set(uint32_t ms, uint32_t period_ms) { return syscall3(SYS_TIMER, ms, period_ms, 0); }
 
+/* A new thread's first function: the kernel starts it as if called with
+ * (fn, arg) and a return address of 0. */
+static void __attribute__((noreturn)) thread_trampoline(void (*fn)(void *), void *arg)
+{
+    fn(arg);
+    thread_exit();
+}
+
+int thread_create(void (*fn)(void *), void *arg)
+{
+    return syscall3(SYS_THREAD, (uint32_t)thread_trampoline, (uint32_t)fn, (uint32_t)arg);
+}
+
+void thread_exit(void)
+{
+    syscall3(SYS_THREAD_EXIT, 0, 0, 0);
+    for (;;)
+        ;
+}
+
 int sbrk_error;
 
 void *sbrk(int32_t increment)

@@ -24,6 +24,10 @@ int wait(int pid, int *code);
 int spawn_wait(const char *name, const char *args, int *code);
 int wait_events(int mask, uint32_t timeout_ms);
 int timer_set(uint32_t ms, uint32_t period_ms);
+/* Another thread of this process runs fn(arg) on a stack of its own; when
+ * fn returns it ends (thread_exit). Its thread id, or -E_NOMEM. */
+int thread_create(void (*fn)(void *), void *arg);
+void thread_exit(void) __attribute__((noreturn));
 void *sbrk(int32_t increment);     /* (void *)-1 and errno-style code in sbrk_error */
 extern int sbrk_error;
 /* Any system call by number, for the tests of unknown numbers. */
