@@ -113,7 +113,7 @@ static int32_t sys_wait(struct process *p, struct trapframe *tf)
     if (code == -E_INTR)
         return code;
     if (tf->ecx)
-        *(int *)tf->ecx = code;    /* still ours: only this thread changes its pages */
+        *(int *)tf->ecx = code;    /* still mapped: a process's pages go only when it ends */
     return 0;
 }
 
