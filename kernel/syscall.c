@@ -183,7 +183,9 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 void syscall(struct trapframe *tf)
 {
     struct process *p = current->proc;
-    if (!p || !trap_from_user(tf)) {       /* a kernel thread's int 0x80 */
+    /* Only ring 3 runs in a process's thread but outside the kernel, so
+     * only a kernel thread can reach this from ring 0. */
+    if (!p) {
         tf->eax = (uint32_t)-E_NOSYS;
         return;
     }
