@@ -228,8 +228,8 @@ def main():
                             "their checks" if got.get("asserts_compiled_in") else
                             "compiled out (NO_ASSERT=1): the figures are the code's, not its "
                             "checks'; make run and make test keep them"))
-    print("Kernel threads, except the two ring-3 rows (a process crossing into the kernel, "
-          "and one process switching to another).\n")
+    print("Kernel threads, except the four ring-3 rows (a process calling into the kernel, "
+          "switching to another process or to a thread of its own, taking a page fault).\n")
     missed = 0
     for name, (what, goal, unit, anchor) in GOALS.items():
         v = got.get(name)
