@@ -183,6 +183,12 @@ static void report_fault_address(uint32_t cr2, int from_user)
                 t->name);
         kprintf("    (id %d): its kernel stack is %u bytes at %p\n", t->id, t->stack_size,
                 (void *)t->stack);
+        /* The sentinel, the check before guard pages, stays: a second line. */
+        uint32_t word = *(uint32_t *)t->stack;
+        if (word == STACK_SENTINEL)
+            kprintf("    its sentinel (the lowest word) is intact: the guard page caught it\n");
+        else
+            kprintf("    its sentinel (the lowest word) is trampled: %#x\n", word);
     } else if (current && current->proc && cr2 >= USER_GUARD_LO && cr2 < USER_STACK_LO) {
         kprintf("    cr2 %08x: stack overflow into the guard page below the user stack\n",
                 cr2);

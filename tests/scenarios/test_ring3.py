@@ -103,5 +103,7 @@ def test_kernel_stack_overflow_is_reported_as_the_guard_page():
                         out), "no page fault report naming the thread", g)
         check(re.search(r"cr2 3c[0-9a-f]{6}: stack overflow into the guard page of thread "
                         r"'runaway'", out), "no guard page line with cr2", g)
+        check(re.search(r"its sentinel \(the lowest word\) is (intact|trampled)", out),
+              "no sentinel line", g)
         check("thread 'runaway' killed; the others go on" in out, "not killed", g)
         check_fits(check, "the double fault's report", out, g)
