@@ -26,6 +26,7 @@
 struct event process_events = EVENT_INIT(process_events, "process event");
 static struct list all_procs = LIST_INIT(all_procs);
 static int next_pid = 1;
+static int foreground_pid;                  /* the process Ctrl-C kills, 0: none */
 
 static void console_input_arrived(void) { event_signal(&process_events); }
 
@@ -433,6 +434,17 @@ int process_wait_pid(int pid, int *code, int interruptible)
         return r;
     *code = r;
     return 0;
+}
+
+void process_set_foreground(int pid) { foreground_pid = pid; }
+
+void process_interrupt_foreground(void)
+{
+    uint32_t f = irq_save();
+    struct process *p = foreground_pid ? process_find(foreground_pid) : NULL;
+    if (p)
+        process_kill_p(p);
+    irq_restore(f);
 }
 
 int process_kill(int pid)

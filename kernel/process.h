@@ -72,6 +72,8 @@ int process_spawn_image(const char *name, const uint8_t *image, uint32_t size,
 /* Wait until p ended (interruptible: -E_INTR), then free it; its exit code. */
 int process_wait(struct process *p, int interruptible);
 void process_kill_p(struct process *p);
+/* From thread_interrupt_foreground (the console's Ctrl-C; IRQ-safe). */
+void process_interrupt_foreground(void);
 struct process *process_find(int pid);
 /* End the calling process: its children, its pages, then its thread. */
 void process_exit(int code) __attribute__((noreturn));

@@ -220,6 +220,7 @@ void thread_interrupt_foreground(void)
     foreground_intr_ns = clock_ns();
     if (foreground)
         thread_interrupt(foreground);
+    process_interrupt_foreground();
 }
 
 uint64_t thread_foreground_interrupted_ns(void) { return foreground_intr_ns; }

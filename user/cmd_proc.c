@@ -54,10 +54,12 @@ int cmd_spawn(int argc, char **argv)
     }
     uint64_t t0 = clock_ns();
     int code = 0;
+    process_set_foreground(pid);           /* Ctrl-C kills it, from the interrupt */
     if (process_wait_pid(pid, &code, 1) == -E_INTR) {
         process_kill(pid);
         process_wait_pid(pid, &code, 0);   /* to its end: the interrupt is still pending */
     }
+    process_set_foreground(0);
     uint64_t us = (clock_ns() - t0) / NS_PER_US;
     if (code == EXIT_KILLED)
         kprintf("spawn: process %d '%s' was killed after %llu us\n", pid, argv[1],

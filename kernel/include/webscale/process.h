@@ -23,6 +23,12 @@ int process_wait_pid(int pid, int *code, int interruptible);
  * return to ring 3, interrupting what it waits for. 0 or -E_NOENT. */
 int process_kill(int pid);
 
+/* The process a Ctrl-C kills (0: none), as the shell's `spawn` sets it
+ * while it waits. The console's Ctrl-C kills it from the interrupt
+ * itself, so a ring-3 spinner dies at the next tick even when nothing
+ * else can run (`sched coop`): the shell, woken too, only reports it. */
+void process_set_foreground(int pid);
+
 /* A snapshot of one process, for ps. */
 struct process_info {
     int pid;
