@@ -37,32 +37,33 @@ def test_spawn_runs_a_program_with_its_arguments_and_exit_code():
         check_fits(check, "spawn and ps", g.output, g)
 
 
+def ctrl_c_a_spinner(g):
+    """spawn spin, Ctrl-C: the guest microseconds from the Ctrl-C to the
+    shell's report. The console's interrupt kills the foreground process,
+    which ends on that interrupt's return to ring 3 (or the PIT's, at most
+    1 ms later); the shell, woken too, only reports it."""
+    g.sendline("spawn spin")
+    g.expect(r"spin: pid (\d+) counts in ring 3 until killed")
+    g.send("\x03")
+    g.expect(r"process \d+ 'spin' was killed after", 10)
+    us = int(g.expect(r"stopped by Ctrl-C, (\d+) us", 10).group(1))
+    g.expect_prompt(10)
+    return us
+
+
 def test_ctrl_c_kills_a_ring3_spinner_and_the_shell_answers():
     with boot() as g:
-        g.sendline("spawn spin")
-        g.expect(r"spin: pid (\d+) counts in ring 3 until killed")
-        g.send("\x03")
-        g.expect(r"process \d+ 'spin' was killed after", 10)
-        m = g.expect(r"stopped by Ctrl-C, (\d+) us", 10)
-        # Guest time: the console's interrupt kills the foreground process,
-        # which ends on that interrupt's return to ring 3 (or the PIT's, at
-        # most 1 ms later); the shell, woken too, only reports it.
-        check(int(m.group(1)) < 3000, "the spinner took %s us to die" % m.group(1), g)
-        g.expect_prompt(10)
+        us = ctrl_c_a_spinner(g)
+        check(us < 3000, "the spinner took %d us to die" % us, g)
         rows = demo_lines(g.output, "spawn")
         check(rows and int(rows[-1]["code"]) == -128, "not killed: %r" % rows, g)
         out = g.command("uptime", 10)
         check("context switches" in out, "the shell does not answer", g)
-        # Cooperative: nothing preempts the spinner, the shell cannot run;
-        # the Ctrl-C kills it from the console's interrupt, at the next tick.
+        # Cooperative: nothing preempts the spinner and the shell cannot
+        # run; the Ctrl-C still kills it from the interrupt.
         g.command("sched coop")
-        g.sendline("spawn spin")
-        g.expect(r"spin: pid (\d+) counts in ring 3 until killed")
-        g.send("\x03")
-        g.expect(r"process \d+ 'spin' was killed after", 10)
-        m = g.expect(r"stopped by Ctrl-C, (\d+) us", 10)
-        check(int(m.group(1)) < 3000, "under sched coop the spinner took %s us" % m.group(1), g)
-        g.expect_prompt(10)
+        us = ctrl_c_a_spinner(g)
+        check(us < 3000, "under sched coop the spinner took %d us" % us, g)
         g.command("sched preempt")
         out = g.command("kill 99")
         check("kill: no process 99" in out, "kill of a missing process", g)
