@@ -54,6 +54,19 @@ GUEST_SRCS := $(wildcard boot/*.c boot/*.S kernel/*.c kernel/*.S kernel/lib/*.c 
                          kernel/net/*.c drivers/*.c user/*.c tests/kernel/*.c)
 GUEST_OBJS := $(patsubst %,$(B)/%.o,$(basename $(GUEST_SRCS)))
 
+# Ring-3 programs (user/ring3/*.c, one program a file) with their runtime
+# (user/ring3/lib/: _start, the system call stubs, printf over write, on
+# the kernel's pure formatting engine compiled again), each linked at the
+# user address of user/ring3/lib/user.ld, then all embedded in the kernel
+# image as .rodata (build/ring3/programs.S, tools/mkprograms.py).
+RING3_PROGS := $(basename $(notdir $(wildcard user/ring3/*.c)))
+RING3_LIB := $(B)/user/ring3/lib/crt0.o $(B)/user/ring3/lib/ulib.o $(B)/ring3/format.o \
+             $(B)/ring3/string.o
+RING3_ELFS := $(patsubst %,$(B)/ring3/%.elf,$(RING3_PROGS))
+RING3_STRIPPED := $(patsubst %,$(B)/ring3/stripped/%.elf,$(RING3_PROGS))
+RING3_OBJS := $(patsubst %,$(B)/user/ring3/%.o,$(RING3_PROGS)) $(RING3_LIB)
+GUEST_OBJS += $(B)/ring3/programs.o
+
 # The machine (CPU, memory, debug exit) and its network are defined once,
 # in tools/machine.py; the tests and tools import the same definitions.
 QEMU_MACHINE := $(shell $(PYTHON) tools/machine.py)
@@ -108,7 +121,28 @@ $(B)/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
--include $(GUEST_OBJS:.o=.d)
+-include $(GUEST_OBJS:.o=.d) $(RING3_OBJS:.o=.d)
+
+$(B)/ring3/%.o: kernel/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/ring3/%.elf: $(B)/user/ring3/%.o $(RING3_LIB) user/ring3/lib/user.ld
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -nostdlib -static -no-pie -Wl,-T,user/ring3/lib/user.ld -Wl,--build-id=none \
+		-Wl,-z,noexecstack -o $@ $< $(RING3_LIB) $$($(CC) -m32 -print-libgcc-file-name)
+
+# The kernel carries them without debug information; gdb reads the
+# symbols from build/ring3/NAME.elf.
+$(B)/ring3/stripped/%.elf: $(B)/ring3/%.elf
+	@mkdir -p $(dir $@)
+	$(CROSS)strip -o $@ $<
+
+$(B)/ring3/programs.S: $(RING3_STRIPPED) tools/mkprograms.py
+	$(PYTHON) tools/mkprograms.py $(RING3_STRIPPED) > $@
+
+$(B)/ring3/programs.o: $(B)/ring3/programs.S
+	$(CC) $(CFLAGS) -c $< -o $@
 
 # Two links: the first has an empty symbol table; its symbols go into the
 # second. .ksyms lies after .text (linker.ld), so no function moves, and

@@ -33,10 +33,13 @@ _start:
     jmp 1b
     .size _start, . - _start
 
-    /* The boot stack becomes the idle thread's stack. */
+    /* The boot stack becomes the idle thread's stack. The page below it
+     * is its guard: kernel/thread.c unmaps it once paging is on. */
     .section .bss
-    .balign 16
-    .global boot_stack, boot_stack_top
+    .balign 4096
+    .global boot_stack_guard, boot_stack, boot_stack_top
+boot_stack_guard:
+    .space 4096
 boot_stack:
     .space BOOT_STACK_SIZE
 boot_stack_top:

@@ -48,6 +48,7 @@ static volatile int interrupted;
 static int raw;
 static uint64_t last_read_ns;      /* the last console read, blocking or not */
 static uint32_t ctrl_c_presses;
+static void (*input_hook)(void);
 
 /* ---- input, from the port's ISR (interrupts off) ---- */
 
@@ -80,7 +81,11 @@ static void console_ready(int readable)
         port->rx_drop_when_full(1);
     waitq_wake_all(readable ? &rx_wait : &tx_wait);
     loop_source_notify(readable ? &console_readable : &console_writable);
+    if (readable && input_hook)
+        input_hook();
 }
+
+void console_set_input_hook(void (*hook)(void)) { input_hook = hook; }
 
 void console_attach(const struct console_port *p)
 {
@@ -115,7 +120,12 @@ static int console_read_mode(void *buf, size_t n, int nonblock)
             r = -E_WOULDBLOCK;
             break;
         }
-        waitq_sleep(&rx_wait);
+        /* Interruptible: a process that is killed (process_kill) while it
+         * reads must not wait for a key first. */
+        if (waitq_wait(&rx_wait, TIME_NEVER, 1) == -E_INTR) {
+            r = -E_INTR;
+            break;
+        }
     }
     irq_restore(f);
     return r;
@@ -188,6 +198,7 @@ static size_t port_call(size_t (*fn)(void))
 /* The loop calls these with interrupts off. */
 static int input_waiting(void *arg) { return port && port->rx_available() > 0; }
 static int output_room(void *arg) { return port && port->tx_space() > 0; }
+int console_input_ready(void) { return port_call(port->rx_available) > 0; }
 
 struct loop_source console_readable = LOOP_SOURCE_INIT("console readable", input_waiting, NULL);
 struct loop_source console_writable = LOOP_SOURCE_INIT("console writable", output_room, NULL);

@@ -74,5 +74,10 @@ void console_write_kernel(const void *buf, size_t n);
  * power-off, the `latency` serial measurement). */
 void console_flush_polled(void);
 size_t console_tx_space(void);   /* free bytes in the output ring */
+/* For processes that wait for console input among other events
+ * (kernel/process.c): hook is called from the port's ISR whenever bytes
+ * arrived, interrupts off; console_input_ready says a read would get one. */
+void console_set_input_hook(void (*hook)(void));
+int console_input_ready(void);
 
 #endif

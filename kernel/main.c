@@ -13,13 +13,19 @@
 #include "kernel/ktest.h"
 #include "kernel/mem.h"
 #include "kernel/multiboot.h"
+#include "kernel/page.h"
+#include "kernel/process.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
+#include "kernel/vm.h"
 #include "kernel/x86.h"
 
 #define ANSI_WRAP_ON "\033[?7h"   /* DECAWM set: auto-wrap at the margin */
 
 #define ONE_MIB 0x100000u
+/* The share of RAM (1/N) kept out of the heap as the page pool: page
+ * tables and processes' pages. */
+#define PAGE_POOL_SHARE 8
 #define SHELL_STACK 16384
 
 /* user/shell.c */
@@ -52,8 +58,14 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
 
     idt_init();
     devices_init_irq_controller();
-    mem_init(mem_top);
+    /* The page pool at the top of RAM, the heap below it. */
+    uint32_t pool = PAGE_ROUND_DOWN(mem_top - mem_top / PAGE_POOL_SHARE);
+    page_init(pool, PAGE_ROUND_DOWN(mem_top) - pool);
+    mem_init(pool);
+    vm_init(mem_top);
+    trap_init_double_fault();
     sched_init();
+    process_init();
     clock_init(HZ);
     devices_init_console_irq();
     sti();
@@ -61,8 +73,11 @@ void kmain(uint32_t magic, struct multiboot_info *mbi)
     struct mem_stats ms;
     mem_get_stats(&ms);
     /* Two lines: what the kernel prints fits an 80-column terminal. */
-    kprintf("webscale: %u KiB RAM, %u KiB heap; PIT %u Hz, slice %u ms\n",
-            mem_top / 1024, (unsigned)(ms.total / 1024), clock_hz(), sched_slice_ms());
+    struct page_stats ps;
+    page_get_stats(&ps);
+    kprintf("webscale: %u KiB RAM: %u KiB heap, %u KiB of pages (paging on)\n",
+            mem_top / 1024, (unsigned)(ms.total / 1024), ps.total * PAGE_SIZE / 1024);
+    kprintf("webscale: PIT %u Hz, slice %u ms\n", clock_hz(), sched_slice_ms());
     kprintf("webscale: CPU: %s\n", cpu_description());
     if (kernel_cmdline()[0])
         kprintf("webscale: command line '%s'\n", kernel_cmdline());

@@ -92,6 +92,10 @@ const char *ws_strerror(int err)
     case E_NOENT: return "no such entry";
     case E_BUSY: return "busy";
     case E_CONNRESET: return "connection reset";
+    case E_FAULT: return "bad address";
+    case E_NOSYS: return "no such system call";
+    case E_NOEXEC: return "not an executable";
+    case E_CHILD: return "no such child";
     }
     return "unknown error";
 }

@@ -11,6 +11,7 @@
 #include <webscale/time.h>
 #include "kernel/clock.h"
 #include "kernel/clock_read.h"
+#include "kernel/process.h"
 #include "kernel/sched.h"
 #include "kernel/trace.h"
 #include "kernel/trap.h"
@@ -210,8 +211,7 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     current = next;
     sched_prev = prev;
     sched_last_reason = why;
-    /* What the next thread needs of the CPU besides its registers goes
-     * here, as one inline call. */
+    process_switch_in(next); /* a process's thread: its kernel stack in the TSS, its CR3 */
     switch_context(&prev->ctx, next->ctx);
     /* We are prev again, resumed by somebody else's schedule(). */
     sched_finish_switch();

@@ -54,6 +54,7 @@ struct thread {
     uint32_t voluntary, involuntary;
     int exit_code;
     struct list_node all;       /* every thread, for ps */
+    struct process *proc;       /* the process it runs for, NULL: a kernel thread */
 };
 
 extern struct thread *current;
@@ -138,6 +139,9 @@ struct thread *waitq_first(struct waitq *q);
 
 /* End the running thread with THREAD_KILLED, after its report was printed. */
 void thread_kill_current(void) __attribute__((noreturn));
+/* The thread whose stack's guard page (the unmapped page below it) holds
+ * addr, or NULL. Interrupts off. */
+struct thread *thread_by_guard(uint32_t addr);
 /* Lowest and highest address of a thread's stack, for backtraces. */
 void thread_stack_bounds(const struct thread *t, uint32_t *lo, uint32_t *hi);
 uint32_t thread_stack_used(const struct thread *t);

@@ -11,11 +11,15 @@
 #include <webscale/string.h>
 #include <webscale/system.h>
 #include <webscale/time.h>
+#include "kernel/mem.h"
+#include "kernel/process.h"
 #include "kernel/sched.h"
 #include "kernel/trace.h"
+#include "kernel/vm.h"
 #include "kernel/x86.h"
 
-extern uint8_t boot_stack[], boot_stack_top[];
+/* multiboot.S: the boot stack, with an unmapped guard page below it. */
+extern uint8_t boot_stack[], boot_stack_top[], boot_stack_guard[];
 
 static struct list all_threads = LIST_INIT(all_threads);
 /* Threads in thread_join: one queue for all, woken by every death (each
@@ -28,8 +32,7 @@ static uint64_t foreground_intr_ns;
 static int next_id = 1;
 static struct thread idle_struct;
 
-#define STACK_MIN 1024
-#define STACK_ALIGN 16      /* stack sizes are rounded up to this (bytes) */
+#define STACK_MIN 1024      /* bytes asked for at least; every stack is whole pages */
 /* thread_init_idle runs on the boot stack it marks: it leaves this many
  * bytes below its frame pointer alone, for its locals and the memset. */
 #define IDLE_STACK_MARGIN 256
@@ -84,6 +87,37 @@ void thread_init_idle(void)
     *(uint32_t *)boot_stack = STACK_SENTINEL;
     list_push_back(&all_threads, &t->all);
     idle_thread = current = t;
+    vm_kernel_unmap((uint32_t)boot_stack_guard);
+}
+
+static void stack_free(uint8_t *stack, uint32_t size)
+{
+    for (uint32_t off = 0; off < size; off += PAGE_SIZE) {
+        void *page = vm_kstack_page(stack + off);
+        if (page)
+            kpage_free(page);
+    }
+    vm_kstack_release(stack, size);
+}
+
+/* A stack of whole pages of heap memory (kpage_alloc), mapped in a stack
+ * slot with an unmapped guard page below it: an overflow faults at its
+ * first byte below the stack instead of trampling the heap. NULL: no
+ * memory, or no slot. */
+static uint8_t *stack_alloc(uint32_t size)
+{
+    uint8_t *stack = vm_kstack_slot(size);
+    if (!stack)
+        return NULL;
+    for (uint32_t off = 0; off < size; off += PAGE_SIZE) {
+        void *page = kpage_alloc();
+        if (!page) {
+            stack_free(stack, size);
+            return NULL;
+        }
+        vm_kstack_set(stack + off, page);
+    }
+    return stack;
 }
 
 thread_t *thread_create_ex(const char *name, thread_fn fn, void *arg,
@@ -91,12 +125,12 @@ thread_t *thread_create_ex(const char *name, thread_fn fn, void *arg,
 {
     if (!fn || stack_size < STACK_MIN)
         return NULL;
-    stack_size = (stack_size + STACK_ALIGN - 1) & ~(STACK_ALIGN - 1u);
+    stack_size = PAGE_ROUND_UP(stack_size);
 
     struct thread *t = kzalloc(sizeof *t);
     if (!t)
         return NULL;
-    uint8_t *stack = kmalloc_aligned(stack_size, STACK_ALIGN);
+    uint8_t *stack = stack_alloc(stack_size);
     if (!stack) {
         kfree(t);
         return NULL;
@@ -145,6 +179,8 @@ void thread_die(struct thread *t, int code)
     t->wait_on = NULL;
     if (foreground == t)         /* nothing to interrupt, and it would dangle */
         foreground = NULL;
+    if (t->proc)
+        process_thread_died(t, code);
     waitq_wake_all(&joiners);
 }
 
@@ -184,6 +220,7 @@ void thread_interrupt_foreground(void)
     foreground_intr_ns = clock_ns();
     if (foreground)
         thread_interrupt(foreground);
+    process_interrupt_foreground();
 }
 
 uint64_t thread_foreground_interrupted_ns(void) { return foreground_intr_ns; }
@@ -206,6 +243,8 @@ void thread_exit(int code)
 
 void thread_kill_current(void)
 {
+    if (current->proc)
+        process_exit(THREAD_KILLED);   /* the address space goes with it */
     cli();
     thread_end(THREAD_KILLED);
 }
@@ -214,7 +253,7 @@ void thread_reap(struct thread *t)
 {
     if (t->magic != THREAD_MAGIC)
         panic("thread_reap: %p is not a live thread (magic %#x)", (void *)t, t->magic);
-    kfree(t->stack);
+    stack_free(t->stack, t->stack_size);
     t->stack = NULL;
     if (t->flags & THREAD_DETACHED) {
         list_remove(&t->all);
@@ -242,6 +281,17 @@ int thread_join(thread_t *t)
 thread_t *thread_current(void) { return current; }
 int thread_id(const thread_t *t) { return t->id; }
 const char *thread_name(const thread_t *t) { return t->name; }
+
+struct thread *thread_by_guard(uint32_t addr)
+{
+    struct list_node *pos;
+    list_for_each(pos, &all_threads) {
+        struct thread *t = container_of(pos, struct thread, all);
+        if (t->stack && addr >= (uint32_t)t->stack - PAGE_SIZE && addr < (uint32_t)t->stack)
+            return t;
+    }
+    return NULL;
+}
 
 void thread_stack_bounds(const struct thread *t, uint32_t *lo, uint32_t *hi)
 {

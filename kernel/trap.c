@@ -6,18 +6,26 @@
 #include <webscale/system.h>
 #include "boot/gdt.h"
 #include "kernel/irq.h"
+#include "kernel/process.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
+#include "kernel/vm.h"
 #include "kernel/x86.h"
 
 #define IDT_ENTRIES 256
 #define NUM_EXCEPTIONS 32              /* vectors 0-31 are the CPU's [SDM 3A 6.2] */
 #define NUM_VECTORS (NUM_EXCEPTIONS + IRQ_LINES)   /* vectors.S has an entry point for each */
 #define IDT_INTERRUPT_GATE_32 0x8E     /* present, ring 0, 32-bit interrupt gate */
+#define IDT_USER_TRAP_GATE_32 0xEF     /* present, ring 3 may use it, 32-bit trap gate */
+#define IDT_TASK_GATE 0x85             /* present, ring 0, task gate [SDM 3A 6.11] */
+#define VEC_DOUBLE_FAULT 8
 #define VEC_PAGE_FAULT 14              /* #PF, CR2 holds the address [SDM 3A 6.15] */
+#define EFLAGS_RESERVED 0x2            /* bit 1 is always set */
+#define DF_STACK_SIZE 4096
 #define BACKTRACE_MAX 16               /* frames printed */
 
 _Static_assert(IRQ_VECTOR_BASE == NUM_EXCEPTIONS, "vectors.S puts IRQ 0 right after the exceptions");
+_Static_assert(__builtin_offsetof(struct trapframe, cs) == 44, "vectors.S's TF_CS");
 
 struct idt_entry {
     uint16_t offset_lo;
@@ -34,6 +42,9 @@ struct idt_ptr {
 
 static struct idt_entry idt[IDT_ENTRIES];
 extern uint32_t trap_vectors[NUM_VECTORS];
+void vector128(void);
+void df_task_entry(void);                      /* dfault.S */
+static uint8_t df_stack[DF_STACK_SIZE] __attribute__((aligned(16)));
 
 volatile int irq_nesting;
 
@@ -61,18 +72,28 @@ static const char *const exception_names[NUM_EXCEPTIONS] = {
     "reserved 29", "reserved 30", "reserved 31",
 };
 
+static void idt_set(int v, uint16_t selector, uint32_t off, uint8_t type)
+{
+    idt[v].offset_lo = off & 0xFFFF;
+    idt[v].offset_hi = off >> 16;
+    idt[v].selector = selector;
+    idt[v].zero = 0;
+    idt[v].type_attr = type;
+}
+
 void idt_init(void)
 {
-    for (int v = 0; v < NUM_VECTORS; v++) {
-        uint32_t off = trap_vectors[v];
-        idt[v].offset_lo = off & 0xFFFF;
-        idt[v].offset_hi = off >> 16;
-        idt[v].selector = SEG_KCODE;
-        idt[v].zero = 0;
-        /* Interrupt gates clear IF: handlers run with interrupts off and
-         * never nest, which keeps the IRQ tail simple. */
-        idt[v].type_attr = IDT_INTERRUPT_GATE_32;
-    }
+    /* Interrupt gates clear IF: handlers run with interrupts off and
+     * never nest, which keeps the IRQ tail simple. */
+    for (int v = 0; v < NUM_VECTORS; v++)
+        idt_set(v, SEG_KCODE, trap_vectors[v], IDT_INTERRUPT_GATE_32);
+    /* A double fault switches to a task of its own, with its own stack:
+     * the usual cause here is a kernel stack overflow, where the CPU could
+     * not push the page fault's frame, and would not push this one either. */
+    idt_set(VEC_DOUBLE_FAULT, SEG_DF_TSS, 0, IDT_TASK_GATE);
+    /* The system call gate: ring 3 may `int 0x80`; a trap gate leaves
+     * interrupts on, so a system call is preempted like any thread. */
+    idt_set(T_SYSCALL, SEG_KCODE, (uint32_t)vector128, IDT_USER_TRAP_GATE_32);
     struct idt_ptr p = { sizeof idt - 1, (uint32_t)idt };
     __asm__ volatile("lidt %0" : : "m"(p));
 }
@@ -151,29 +172,122 @@ void backtrace_print(uint32_t eip, uint32_t ebp, int eip_is_return)
     }
 }
 
+/* The line under a page fault's registers: where, and whether that is the
+ * guard page below a stack (a thread's kernel stack, or the user stack of
+ * the process that runs now). */
+static void report_fault_address(uint32_t cr2, int from_user)
+{
+    struct thread *t = thread_by_guard(cr2);
+    if (t) {
+        kprintf("    cr2 %08x: stack overflow into the guard page of thread '%s'\n", cr2,
+                t->name);
+        kprintf("    (id %d): its kernel stack is %u bytes at %p\n", t->id, t->stack_size,
+                (void *)t->stack);
+        /* The sentinel, the check before guard pages, stays: a second line. */
+        uint32_t word = *(uint32_t *)t->stack;
+        if (word == STACK_SENTINEL)
+            kprintf("    its sentinel (the lowest word) is intact: the guard page caught it\n");
+        else
+            kprintf("    its sentinel (the lowest word) is trampled: %#x\n", word);
+    } else if (current && current->proc && cr2 >= USER_GUARD_LO && cr2 < USER_STACK_LO) {
+        kprintf("    cr2 %08x: stack overflow into the guard page below the user stack\n",
+                cr2);
+    } else if (from_user && cr2 >= current->proc->heap_lo && cr2 < current->proc->brk) {
+        kprintf("    cr2 %08x: a heap page, and no free page in the pool for it\n", cr2);
+    } else {
+        kprintf("    cr2 %08x (the address that faulted%s)\n", cr2,
+                !from_user ? "" : cr2 < USER_BASE || cr2 >= USER_TOP ? ": not user memory"
+                                                                     : ": not mapped");
+    }
+}
+
 void trap_report(const struct trapframe *tf)
 {
     uint32_t off = 0;
-    const char *fn = ksym_lookup(tf->eip, &off);
+    int user = trap_from_user(tf);
+    const char *fn = user ? NULL : ksym_lookup(tf->eip, &off);
     const char *what = tf->vector < NUM_EXCEPTIONS ? exception_names[tf->vector] : "interrupt";
-    kprintf("\n*** CPU exception %u (%s) in thread '%s' (id %d)%s\n", tf->vector, what,
-            current ? current->name : "?", current ? current->id : -1,
-            irq_nesting ? " inside an IRQ handler" : "");
-    kprintf("    error code 0x%08x   eip %08x <%s+%#x>   eflags %08x\n", tf->err, tf->eip,
-            fn ? fn : "?", off, tf->eflags);
+    if (user)
+        kprintf("\n*** CPU exception %u (%s) in ring 3: process %d '%s'\n", tf->vector, what,
+                current->proc->pid, current->proc->name);
+    else
+        kprintf("\n*** CPU exception %u (%s) in thread '%s' (id %d)%s\n", tf->vector, what,
+                current ? current->name : "?", current ? current->id : -1,
+                irq_nesting ? " inside an IRQ handler" : "");
+    if (user)
+        kprintf("    error code 0x%08x   eip %08x (in the program)   eflags %08x\n", tf->err,
+                tf->eip, tf->eflags);
+    else
+        kprintf("    error code 0x%08x   eip %08x <%s+%#x>   eflags %08x\n", tf->err, tf->eip,
+                fn ? fn : "?", off, tf->eflags);
     kprintf("    eax %08x  ebx %08x  ecx %08x  edx %08x\n", tf->eax, tf->ebx, tf->ecx,
             tf->edx);
-    /* The interrupted code's esp is just above the three words the CPU pushed. */
+    /* From ring 0 the interrupted code's esp is just above the three words
+     * the CPU pushed; from ring 3 the CPU saved it in the frame. */
     kprintf("    esi %08x  edi %08x  ebp %08x  esp %08x\n", tf->esi, tf->edi, tf->ebp,
-            (uint32_t)&tf->eflags + 4);
+            user ? tf->esp : (uint32_t)&tf->eflags + 4);
     if (tf->vector == VEC_PAGE_FAULT)
-        kprintf("    cr2 %08x (the address that faulted)\n", read_cr2());
+        report_fault_address(read_cr2(), user);
+    if (user)
+        return;          /* the kernel's symbols say nothing about a program */
     kprintf("    backtrace:\n");
     backtrace_print(tf->eip, tf->ebp, 0);
 }
 
+/* ---- the double fault's task ---- */
+
+void trap_init_double_fault(void)
+{
+    df_tss.eip = (uint32_t)df_task_entry;
+    df_tss.esp = (uint32_t)df_stack + DF_STACK_SIZE;
+    df_tss.eflags = EFLAGS_RESERVED;            /* interrupts off */
+    df_tss.cs = SEG_KCODE;
+    df_tss.ss = SEG_KDATA;
+    df_tss.ds = df_tss.es = df_tss.fs = df_tss.gs = SEG_UDATA;
+    df_tss.cr3 = (uint32_t)kernel_pgdir;
+}
+
+/* Runs in the double fault's task (dfault.S), interrupts off. kernel_tss
+ * holds the state the CPU saved of the code that faulted. Report it; then
+ * make that task resume at thread_kill_current on the top of the dead
+ * thread's own stack (nothing on it is needed any more) and return. */
+void double_fault(void)
+{
+    struct tss *s = &kernel_tss;
+    uint32_t cr2 = read_cr2(), off = 0;
+    const char *fn = ksym_lookup(s->eip, &off);
+    kprintf("\n*** CPU exception %u (%s) in thread '%s' (id %d)%s\n", VEC_PAGE_FAULT,
+            exception_names[VEC_PAGE_FAULT], current ? current->name : "?",
+            current ? current->id : -1, irq_nesting ? " inside an IRQ handler" : "");
+    kprintf("    not delivered: no stack left for its frame, so a double fault (#DF)\n");
+    kprintf("    eip %08x <%s+%#x>   esp %08x  ebp %08x  eflags %08x\n", s->eip,
+            fn ? fn : "?", off, s->esp, s->ebp, s->eflags);
+    report_fault_address(cr2, 0);
+    kprintf("    backtrace:\n");
+    backtrace_print(s->eip, s->ebp, 0);
+    if (irq_nesting || sched_busy || !current || current == idle_thread ||
+        !thread_by_guard(cr2))
+        panic("double fault in %s", irq_nesting ? "an IRQ handler" : sched_busy ? "the scheduler"
+                                    : !thread_by_guard(cr2) ? "the kernel" : "the idle thread");
+    kprintf("*** thread '%s' killed; the others go on\n", current->name);
+    uint32_t *top = (uint32_t *)(current->stack + current->stack_size);
+    *--top = 0;                                 /* a return address that ends backtraces */
+    s->esp = (uint32_t)top;
+    s->ebp = 0;
+    s->eip = (uint32_t)thread_kill_current;
+    s->eflags = EFLAGS_RESERVED;
+    s->cs = SEG_KCODE;
+    s->ss = SEG_KDATA;
+    s->ds = s->es = s->fs = s->gs = SEG_UDATA;
+    s->cr3 = vm_cr3;                            /* a task switch never saves CR3 */
+}
+
 static void exception(struct trapframe *tf)
 {
+    /* A ring-3 program's first touch of a heap page: map it, go on. */
+    if (tf->vector == VEC_PAGE_FAULT && trap_from_user(tf) &&
+        process_fault_in(current->proc, read_cr2()) == 1)
+        return;
     /* A fault in an IRQ handler, in the scheduler, or with no thread to
      * blame leaves the kernel in an unknown state: stop everything. */
     if (irq_nesting || sched_busy || !current || current == idle_thread) {
@@ -182,8 +296,18 @@ static void exception(struct trapframe *tf)
               irq_nesting ? "an IRQ handler" : sched_busy ? "the scheduler" : "the idle thread");
     }
     trap_report(tf);
-    kprintf("*** thread '%s' killed; the others go on\n", current->name);
+    if (current->proc)
+        kprintf("*** process %d '%s' killed; the kernel and the others go on\n",
+                current->proc->pid, current->proc->name);
+    else
+        kprintf("*** thread '%s' killed; the others go on\n", current->name);
     thread_kill_current();
+}
+
+void trap_return_to_user(struct trapframe *tf)
+{
+    if (current->proc->killed)
+        process_exit(THREAD_KILLED);
 }
 
 void trap(struct trapframe *tf)
@@ -194,4 +318,6 @@ void trap(struct trapframe *tf)
         exception(tf);
     else
         panic("trap: unexpected vector %u", tf->vector);
+    if (trap_from_user(tf))
+        trap_return_to_user(tf);
 }

@@ -10,7 +10,11 @@
  * [Intel SDM vol. 3A, 6.13 "Error code"; 6.15 table 6-1 for which vectors
  * push one] */
 
+#include "boot/gdt.h"
+
 #define VECTOR_IRQ0 32      /* IRQ_VECTOR_BASE (kernel/irq.h) */
+#define VECTOR_SYSCALL 128  /* int 0x80: T_SYSCALL (kernel/trap.h) */
+#define TF_CS 44            /* offsetof(struct trapframe, cs), checked in trap.c */
 
     .cfi_sections .debug_frame
 
@@ -53,10 +57,13 @@ vector\n:
     STUB \n
     .endr
 
-/* Stack on entry: vector, error code, eip, cs, eflags. The CFI describes
- * it as a signal frame so GDB's backtrace continues into the interrupted
- * code. Both common paths start this way: save the general registers,
- * completing the struct trapframe (kernel/trap.h). */
+/* Stack on entry: vector, error code, eip, cs, eflags (and esp, ss from
+ * ring 3: the CPU switched to the kernel stack in the TSS). The CFI
+ * describes it as a signal frame so GDB's backtrace continues into the
+ * interrupted code. Every common path starts this way: save the general
+ * registers, completing the struct trapframe (kernel/trap.h), then load
+ * DS and ES with the flat data segment the kernel runs on: from ring 3
+ * they hold whatever the program put there (a null selector, say). */
 .macro SAVE_FRAME
     .cfi_startproc simple
     .cfi_signal_frame
@@ -71,6 +78,9 @@ vector\n:
     .cfi_offset %ebp, -44
     .cfi_offset %esi, -48
     .cfi_offset %edi, -52
+    movl $SEG_UDATA, %eax
+    movw %ax, %ds
+    movw %ax, %es
 .endm
 
     .globl alltraps
@@ -114,10 +124,17 @@ irqentry:
 1:  movw irq_eoi_port, %dx
     outb %al, %dx
     cmpl $0, need_resched
-    je trapret
+    je 2f
     pushl %esp                          /* the trapframe, for ws bt */
     .cfi_adjust_cfa_offset 4
     call sched_preempt
+    addl $4, %esp
+    .cfi_adjust_cfa_offset -4
+2:  testb $RING_MASK, TF_CS(%esp)       /* back to ring 3: a kill waits there? */
+    jz trapret
+    pushl %esp
+    .cfi_adjust_cfa_offset 4
+    call trap_return_to_user
     addl $4, %esp
     .cfi_adjust_cfa_offset -4
     .globl trapret
@@ -129,6 +146,24 @@ trapret:
     iret
     .cfi_endproc
     .size irqentry, . - irqentry
+
+/* int 0x80 from ring 3 (the gate's privilege is 3): a system call, number
+ * in eax, arguments in ebx, ecx, edx, esi, edi; syscall() in syscall.c
+ * puts the result in the frame's eax. A trap gate: interrupts stay on. */
+    .globl vector128
+    .type vector128, @function
+vector128:
+    pushl $0
+    pushl $VECTOR_SYSCALL
+    SAVE_FRAME
+    pushl %esp
+    .cfi_adjust_cfa_offset 4
+    call syscall
+    addl $4, %esp
+    .cfi_adjust_cfa_offset -4
+    jmp trapret
+    .cfi_endproc
+    .size vector128, . - vector128
 
     .section .rodata
     .balign 4

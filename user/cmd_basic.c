@@ -54,6 +54,7 @@ int cmd_ps(int argc, char **argv)
     demo_say("* = running now (this shell). idle runs hlt when nothing else can run. "
              "VOL/INVOL: switches away, yielded or blocked / preempted. STACK B: bytes of "
              "stack used at most / its size.\n");
+    ps_processes();
     return 0;
 }
 

@@ -8,7 +8,7 @@
 
 const struct shell_cmd shell_commands[] = {
     { "help", "", "list the commands", cmd_help },
-    { "ps", "", "every thread: state, CPU time, switches, stack high-water", cmd_ps },
+    { "ps", "", "every thread: state, CPU time, switches, stack high-water; processes", cmd_ps },
     { "uptime", "", "time since boot, context switches, idle share", cmd_uptime },
     { "top", "[SECONDS]", "ps, live: CPU share and switches of the last second", cmd_top },
     { "latency", "", "the talk's speed-of-light table, measured now, and scaled", cmd_latency },
@@ -28,6 +28,8 @@ const struct shell_cmd shell_commands[] = {
     { "order", "[N]", "the same async requests finish in different orders", cmd_order },
     { "cpu-vs-io", "[MS]", "CPU work over 1/2/4 threads vs IO waits in the loop", cmd_cpu_vs_io },
     { "scale", "[N...] [window MS]", "N clients, thread per client vs event loop: requests/s, switches, memory", cmd_scale },
+    { "spawn", "NAME [ARGS]", "run a ring-3 program in its own address space; Ctrl-C kills it", cmd_spawn },
+    { "kill", "PID", "end a process (ring 3)", cmd_kill },
     { "halt", "", "power off (QEMU exits with status 0)", cmd_halt },
 };
 const int shell_ncommands = sizeof shell_commands / sizeof shell_commands[0];

@@ -24,6 +24,9 @@ int cmd_spin(int argc, char **argv);
 int cmd_order(int argc, char **argv);
 int cmd_cpu_vs_io(int argc, char **argv);
 int cmd_scale(int argc, char **argv);
+int cmd_spawn(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+void ps_processes(void);
 
 /* The first columns of ps and top, the same in both (id, name, state,
  * what it waits on): 46 columns, so that each table fits 80. */

@@ -76,6 +76,16 @@ static void bench_without_stats(void)
     sched_set_stats(1);
 }
 
+/* From ring 3: a null system call, and a switch between two processes. */
+static void bench_ring3(void)
+{
+    need_tsc();
+    report_measured("null_syscall", measure_syscall_round_trip(20000));
+    report_measured("process_switch", measure_process_switch(20000));
+    report_measured("thread_switch", measure_thread_switch(20000));
+    report_measured("page_fault", measure_page_fault(PAGE_FAULT_REPS_MAX));
+}
+
 /* ---- yield cost with 2 and with 1000 runnable threads ---- */
 
 #define TOTAL_YIELDS 100000   /* the same work for 2 threads and for 1000 */
@@ -161,6 +171,7 @@ static const struct ktest_case bench_cases[] = {
     { "without_stats", bench_without_stats },
     { "loop_event", bench_loop_event },
     { "yield_scaling", bench_yield_scaling },
+    { "ring3", bench_ring3 },
     { "thread_memory", bench_thread_memory },
 };
 KTEST_SCENARIO_SUITE(bench, bench_cases);

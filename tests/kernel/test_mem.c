@@ -28,7 +28,16 @@ static void test_kmalloc_exhaustion(void)
     int m = 0;
     while (m < 64 && (small[m] = kmalloc(1024)) != NULL)
         m++;
+    /* Stacks are pages from chunks of their own (kpage_alloc): take the
+     * ones left in the chunks too. */
+    static void *pages[64];
+    int k = 0;
+    while (k < 64 && (pages[k] = kpage_alloc()) != NULL)
+        k++;
+    KT_ASSERT(k < 64);
     KT_ASSERT(thread_create("nomem", (thread_fn)kfree, NULL) == NULL);
+    for (int i = 0; i < k; i++)
+        kpage_free(pages[i]);
     for (int i = 0; i < m; i++)
         kfree(small[i]);
     for (int i = 0; i < n; i++)

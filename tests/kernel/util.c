@@ -30,3 +30,12 @@ void kt_wait_count(volatile uint32_t *count, uint32_t want, uint32_t ms)
     if (*count < want)
         ktest_fail(__FILE__, __LINE__, "count %u, wanted %u within %u ms", *count, want, ms);
 }
+
+void kt_heartbeat(void *arg)
+{
+    struct kt_heartbeat *hb = arg;
+    while (!hb->stop) {
+        hb->beats++;
+        thread_sleep_ms(1);
+    }
+}

@@ -351,3 +351,39 @@ python check_line("count", switches=int(gdb.parse_and_eval("sched_switch_count")
         numbers = [int(m) for m in re.findall(r"; switch #(\d+)\)$", s.out, re.M)]
         s.expect(numbers == [int(t[0]) for t in tr],
                  "ws switches numbered %s, ws trace %s" % (numbers, [t[0] for t in tr]))
+
+
+# -------------------------------------------------------------------- ring 3
+
+def test_step_from_ring3_into_a_system_call_and_back():
+    """The README's walk: stop in a ring-3 program (its symbols from
+    ws user), follow its getpid into the kernel (bt runs from sys_getpid
+    through the int 0x80 frame back into the program), ws threads names
+    the process, and the iret lands in ring 3 right after the int."""
+    with Session("run=spawn hello x") as s:
+        s.run('''
+ws user hello
+hbreak main
+continue
+python check_line("main", cs=int(gdb.parse_and_eval("$cs")))
+hbreak sys_getpid
+continue
+python check_line("sys", cs=int(gdb.parse_and_eval("$cs")), ret=int(gdb.parse_and_eval("((struct trapframe *)(current->stack + current->stack_size - 60))->eip")))
+bt
+ws threads
+tbreak *trapret
+continue
+stepi 3
+python check_line("back", cs=int(gdb.parse_and_eval("$cs")), pc=int(gdb.parse_and_eval("$pc")))
+''')
+        main, sys_, back = (s.checks(t) for t in ("main", "sys", "back"))
+        s.expect(main and int(main[0]["cs"]) & 3 == 3, "main did not stop in ring 3")
+        s.expect(sys_ and int(sys_[0]["cs"]) & 3 == 0, "sys_getpid not in ring 0")
+        s.expect(re.search(r"<signal handler called>\s*\n#\d+\s+getpid \(\) at user/ring3/lib/ulib\.c"
+                           r".*\n#\d+\s+0x[0-9a-f]+ in main .*hello\.c", s.out),
+                 "bt from sys_getpid does not reach the program's frames")
+        s.expect(re.search(r"^\*\s*\d+\s+hello\s+running\s.*\s1 hello\s+0\s", s.out, re.M),
+                 "ws threads does not name the process and its ring")
+        s.expect(back and int(back[0]["cs"]) & 3 == 3 and
+                 int(back[0]["pc"]) == int(sys_[0]["ret"]),
+                 "the iret did not return to ring 3 after the int 0x80")

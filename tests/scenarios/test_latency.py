@@ -18,7 +18,11 @@ ROWS = [("one instruction", "instruction"), ("function call", "call"),
         ("mutex lock", "mutex"), ("IRQ entry \\+ exit", "irq"),
         ("event-loop dispatch", "loop_dispatch"), ("cooperative switch", "yield_switch"),
         ("preemptive switch", "preempt_switch"), ("event-loop round trip", "loop_round_trip"),
-        ("semaphore round trip", "semaphore_round_trip"), ("serial byte, polled", "serial_polled"),
+        ("semaphore round trip", "semaphore_round_trip"),
+        ("system call from ring 3", "syscall"), ("process switch", "process_switch"),
+        ("switch between 2 threads of a process", "thread_switch"),
+        ("page fault from ring 3", "page_fault"),
+        ("serial byte, polled", "serial_polled"),
         ("serial byte, interrupt-driven", "serial_irq"), ("sleep wake-up", "sleep_late")]
 
 
@@ -47,6 +51,15 @@ def latency_rows(extra, unit):
         check(re.search(r"^  NIC round trip.*not measured\s+\(no NIC\)", out, re.M), out)
         check(line["nic_round_trip_" + unit] == "-", out)
         check("context switch ~30 us = ~1 day" in out, "the talk's rows missing:\n" + out)
+        # The talk's "calling into the OS is a context switch", from the rows.
+        m = re.search(r"Calling into the OS is a mode switch: (.*?); a switch to another\s+"
+                      r"process:\s+(.*?) \(", out)
+        check(m and m.group(1) == row_text(out, "system call from ring 3", unit)[0]
+              and m.group(2) == row_text(out, "process switch", unit)[0],
+              "the crossing line does not quote its rows:\n" + out)
+        check(rows["irq"] < rows["syscall"] < rows["thread_switch"] <= rows["process_switch"]
+              < rows["page_fault"],
+              "ring-3 rows out of order: %r" % rows)
         check_conclusion(out, unit, rows)
         # plausible order: instruction < call < IRQ < any switch
         check(rows["instruction"] < rows["call"] < rows["irq"]

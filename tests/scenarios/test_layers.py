@@ -60,3 +60,24 @@ def test_drivers_include_only_driver_facing_headers():
                 path, kind, name, ">" if kind == "<" else '"', ", ".join(sorted(DRIVER_FACING)),
                 ">, <".join(sorted(FREESTANDING))))
     check(seen > 10, "found only %d includes under drivers/" % seen)
+
+
+RING3_ANGLE = {"stdarg.h", "stddef.h", "stdint.h", "webscale/errno.h", "webscale/string.h",
+               "webscale/syscall.h"}
+RING3_QUOTE = {"user/ring3/lib/ulib.h"}
+RING3_RUNTIME_QUOTE = {"kernel/lib/format.h"}   # the pure formatting engine, compiled again
+
+
+def test_ring3_programs_include_only_the_abi_and_their_runtime():
+    """user/ring3/ runs in ring 3: it reaches the kernel only through int 0x80,
+    so it includes the system call ABI, the freestanding headers and its
+    runtime, never a kernel header (the runtime also the pure printf engine)."""
+    seen = 0
+    for path, text in sources("user/ring3"):
+        allowed = RING3_QUOTE | (RING3_RUNTIME_QUOTE if path.startswith("user/ring3/lib/") else set())
+        for kind, name in INCLUDE.findall(text):
+            seen += 1
+            ok = (kind == "<" and name in RING3_ANGLE) or (kind == '"' and name in allowed)
+            check(ok, "%s includes %s: a ring-3 program may include only <%s> and %s"
+                  % (path, name, ">, <".join(sorted(RING3_ANGLE)), ", ".join(sorted(allowed))))
+    check(seen > 10, "found only %d includes under user/ring3" % seen)

@@ -1,5 +1,5 @@
 """GDB commands for the webscale kernel: `ws threads`, `ws bt ID`,
-`ws switches [N]`, `ws trace [N]`, `ws loop`, `ws help`.
+`ws switches [N]`, `ws trace [N]`, `ws loop`, `ws user [NAME]`, `ws help`.
 
 `make gdb` loads this file with -x (tools/gdb/gdbinit.tmpl); by hand:
 `source tools/gdb/ws.py`. It only reads the kernel's memory through the
@@ -9,9 +9,12 @@ t->ctx (struct context in kernel/context.h: edi esi ebx ebp eip, the
 layout switch.S pushes), and what schedule() records for us: current,
 sched_prev, sched_last_reason. Nothing here writes to the guest.
 """
+import os
+
 import gdb
 
 PTR = 4   # i386
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # ---------------------------------------------------------------- reading
@@ -187,6 +190,8 @@ webscale GDB commands (tools/gdb/ws.py):
   ws switches [N]   run until the next N context switches (default 1), print
                     from -> to and why, and stay stopped at the last one
   ws trace [N]      the last N records of the kernel's scheduling trace (default 20)
+  ws user [NAME]    load the symbols of ring-3 program NAME (default: the one
+                    running now), build/ring3/NAME.elf, for bt and break in ring 3
   ws loop           the event loop: its phase, pending timers, queued events,
                     watchers, the callback running now
   ws help           this list
@@ -209,6 +214,33 @@ class WsHelp(gdb.Command):
 
 def saved_eip(t):
     return u32(int(t["ctx"]) + 16)       # struct context: edi esi ebx ebp eip
+
+
+SYSCALL_VECTOR = 0x80
+TRAPFRAME_USER = 60       # sizeof(struct trapframe): with the ring-3 esp and ss
+RING_MASK = 3
+
+
+def process_of(t):
+    """(the PROC column, the RING column) of a thread. A thread of a process
+    runs in ring 3 or in the kernel on its behalf; paused, the frame at the
+    top of its kernel stack says which: pushed by int 0x80 (a system call,
+    ring 0) or by an interrupt of ring 3 (preempted there)."""
+    proc = t["proc"]
+    if int(proc) == 0:
+        return "-", "0"
+    pcol = "%d %s" % (int(proc["pid"]), cstr(proc["name"].address, proc["name"].type.sizeof))
+    oncpu = cpu_thread()
+    if oncpu is not None and int(oncpu) == int(t):
+        return pcol, str(int(gdb.parse_and_eval("$cs")) & RING_MASK)
+    if int(t["stack"]) == 0:
+        return pcol, "-"
+    tf = int(t["stack"]) + int(t["stack_size"]) - TRAPFRAME_USER
+    if u32(tf + 44) & RING_MASK != RING_MASK:
+        return pcol, "0 new"
+    if u32(tf + 32) == SYSCALL_VECTOR:
+        return pcol, "0 syscall"
+    return pcol, "3 at %#x" % u32(tf + 40)
 
 
 def thread_row(t, cur, oncpu, states, now):
@@ -242,15 +274,16 @@ def thread_row(t, cur, oncpu, states, now):
     mark = "*" if int(t) == int(cur) else " "
     if live and int(t) != int(cur):
         mark = ">"
+    proc, ring = process_of(t)
     return [mark + "%3d" % int(t["id"]), tname(t), state, cstr(t["wait_on"]) or "-",
             "%#010x" % eip if eip is not None else "-",
             "%#010x" % esp if esp is not None else "-",
             "%s%.3f" % (approx, raw_to_ns(cpu) / 1e6), str(int(t["voluntary"])),
-            str(int(t["involuntary"])), at]
+            str(int(t["involuntary"])), proc, ring, at]
 
 
 THREAD_COLUMNS = ["  ID", "NAME", "STATE", "WAITS ON", "EIP", "ESP", "CPU ms", "VOL", "INVOL",
-                  "WHERE IT RUNS / RESUMES"]
+                  "PROCESS", "RING", "WHERE IT RUNS / RESUMES"]
 RIGHT = {0, 6, 7, 8}
 
 
@@ -260,6 +293,28 @@ def print_table(head, rows, right):
         cells = [c.rjust(w) if i in right else c.ljust(w)
                  for i, (c, w) in enumerate(zip(r, widths))]
         print("  ".join(cells).rstrip())
+
+
+class WsUser(gdb.Command):
+    """Load a ring-3 program's symbols: ws user [NAME]."""
+
+    def __init__(self):
+        super().__init__("ws user", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        name = arg.strip()
+        if not name:
+            proc = var("current")["proc"]
+            if int(proc) == 0:
+                raise gdb.GdbError("ws user: the running thread is a kernel thread; "
+                                   "name the program")
+            name = cstr(proc["name"].address, proc["name"].type.sizeof)
+        path = os.path.join(ROOT, "build", "ring3", name + ".elf")
+        if not os.path.exists(path):
+            raise gdb.GdbError("ws user: no %s (make kernel builds it)" % path)
+        # Linked at its own user address: no offset to give.
+        gdb.execute("add-symbol-file %s -o 0" % path, to_string=True)
+        print("ws user: symbols of '%s' from %s (ring 3, 0x40000000 up)" % (name, path))
 
 
 class WsThreads(gdb.Command):
@@ -277,7 +332,10 @@ class WsThreads(gdb.Command):
         print_table(THREAD_COLUMNS, rows, RIGHT)
         print("* = current, the running thread. A paused thread's EIP/ESP are its saved\n"
               "context (t->ctx): it resumes where switch_context returns. [live] = the\n"
-              "CPU's registers. ~ = with its current turn.")
+              "CPU's registers. ~ = with its current turn. PROCESS: pid and program of a\n"
+              "ring-3 process, - for a kernel thread. RING: where it runs (live: CS), or\n"
+              "for a paused process thread: '3 at EIP' preempted in ring 3, '0 syscall'\n"
+              "in a system call.")
         if oncpu is not None and int(oncpu) != int(cur):
             print("> = mid-switch: current is already '%s', but the CPU still runs on "
                   "'%s''s stack." % (tname(cur), tname(oncpu)))
@@ -556,6 +614,7 @@ class WsLoop(gdb.Command):
 Ws()
 WsHelp()
 WsThreads()
+WsUser()
 WsBt()
 WsSwitches()
 WsTrace()

@@ -77,6 +77,20 @@ uint64_t measure_semaphore_round_trip(uint32_t reps);
 /* mutex_lock + mutex_unlock, uncontended. */
 uint64_t measure_mutex_pair(uint32_t reps);
 
+/* From ring 3 (user/ring3/bench.c, kernel/measure_ring3.c): getpid()
+ * round trips through int 0x80, loop and stub call subtracted; and a
+ * switch between two processes that yield to each other (CR3 included). */
+uint64_t measure_syscall_round_trip(uint32_t reps);
+uint64_t measure_process_switch(uint32_t reps);
+/* The same between two threads of one process: no CR3 load. */
+uint64_t measure_thread_switch(uint32_t reps);
+/* A ring-3 program's first touch of a heap page: the page fault, a zeroed
+ * page mapped, the return (reps pages, at most PAGE_FAULT_REPS_MAX). */
+#define PAGE_FAULT_REPS_MAX 48
+uint64_t measure_page_fault(uint32_t reps);
+/* Why the last of those two measured nothing (NULL: it measured). */
+const char *measure_ring3_why_not(void);
+
 /* Why the last measure_* that returned 0 measured nothing, in words
  * ("cooperative mode: ..."); NULL after one that measured. */
 const char *measure_why_not(void);

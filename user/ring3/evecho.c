@@ -1,0 +1,45 @@
+/* evecho [SECONDS]: the event-loop echo, the talk's
+ *     while True: os.wake_me_if_something_happens(); handle it
+ * as a ring-3 program: one wait_events() call blocks until the console has
+ * input or the periodic timer fires (or a 5 s timeout passes); input is
+ * read without blocking and echoed in capitals, each timer tick counted.
+ * Ends after SECONDS (default 5) of ticks, or at a line "exit". */
+#include "user/ring3/lib/ulib.h"
+
+#define TICK_MS 100
+
+int main(int argc, char **argv)
+{
+    int seconds = argc > 1 ? atoi(argv[1]) : 5;
+    int ticks = 0, wakes = 0, timeouts = 0, exit_seen = 0;
+    char buf[64];
+    timer_set(TICK_MS, TICK_MS);
+    printf("evecho: pid %d, one wait_events() for console and timer, %d s\n", getpid(),
+           seconds);
+    while (ticks < seconds * (1000 / TICK_MS) && !exit_seen) {
+        int ev = wait_events(EV_CONSOLE | EV_TIMER, 5000);
+        if (ev < 0) {
+            printf("evecho: wait_events: %s\n", strerror(ev));
+            return 1;
+        }
+        wakes++;
+        if (ev == 0)
+            timeouts++;
+        if (ev & EV_TIMER)
+            ticks++;
+        if (ev & EV_CONSOLE) {
+            int n = read(buf, sizeof buf, IO_NONBLOCK);
+            for (int i = 0; i < n; i++) {
+                char c = buf[i] >= 'a' && buf[i] <= 'z' ? buf[i] - 'a' + 'A' : buf[i];
+                if (c == '\r')
+                    c = '\n';
+                write(&c, 1, 0);
+                if (c == 'X' && i >= 3 && buf[i - 1] == 'i' && buf[i - 2] == 'x' && buf[i - 3] == 'e')
+                    exit_seen = 1;
+            }
+        }
+    }
+    timer_set(0, 0);
+    printf("evecho: %d wake-ups, %d timer ticks, %d timeouts\n", wakes, ticks, timeouts);
+    return 0;
+}

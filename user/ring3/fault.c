@@ -1,0 +1,93 @@
+/* fault MODE: each dies alone, the kernel and the other processes go on.
+ *   efault  system calls with bad pointers: each gets -E_FAULT; exits 0
+ *           if all did, 1 if not
+ *   badptr  the same, then a store through one: a page fault in ring 3
+ *   kernel  a load from kernel memory (the kernel's image at 1 MiB)
+ *   div     a division by zero (#DE)
+ *   gp      a privileged instruction, hlt (#GP)
+ *   ud      an invalid opcode (#UD)
+ *   stack   runaway recursion into the user stack's guard page
+ *   nosys   an unknown system call number (-E_NOSYS), then exits 0 */
+#include "user/ring3/lib/ulib.h"
+
+#define KERNEL_ADDRESS 0x00100000u     /* the kernel's image: supervisor pages */
+#define UNMAPPED 0x40300000u           /* user range, nothing mapped there */
+#define USER_TOP_ADDRESS 0x40400000u   /* the end of the user range (kernel/vm.h) */
+
+static volatile int zero;
+int main(int argc, char **argv);
+
+/* Pointers no system call may take: the kernel's, unmapped, read-only
+ * where the kernel would write, running past the user range. 0: all
+ * refused with -E_FAULT. */
+static int bad_pointers_refused(void)
+{
+    int bad = 0, r;
+    r = write((void *)KERNEL_ADDRESS, 4, 0);
+    printf("fault: write(kernel address) = %d\n", r);
+    bad |= r != -E_FAULT;
+    r = write((void *)UNMAPPED, 4, 0);
+    printf("fault: write(unmapped) = %d\n", r);
+    bad |= r != -E_FAULT;
+    r = read((void *)main, 4, 0);
+    printf("fault: read(into the program's code) = %d\n", r);
+    bad |= r != -E_FAULT;
+    r = write((void *)(USER_TOP_ADDRESS - 2), 4, 0);
+    printf("fault: write(past the user range) = %d\n", r);
+    bad |= r != -E_FAULT;
+    r = write(0, 1, 0);
+    printf("fault: write(NULL) = %d\n", r);
+    bad |= r != -E_FAULT;
+    r = spawn((const char *)KERNEL_ADDRESS, 0);
+    printf("fault: spawn(kernel address) = %d\n", r);
+    bad |= r != -E_FAULT;
+    r = wait(1, (int *)KERNEL_ADDRESS);
+    printf("fault: wait(, kernel address) = %d\n", r);
+    bad |= r != -E_FAULT && r != -E_CHILD;
+    return bad;
+}
+
+static int recurse(int depth)
+{
+    volatile char frame[256];
+    frame[0] = (char)depth;
+    if (zero)                       /* never: the compiler cannot know */
+        return 0;
+    return recurse(depth + 1) + frame[0];
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    if (strcmp(mode, "efault") == 0) {
+        return bad_pointers_refused();
+    } else if (strcmp(mode, "badptr") == 0) {
+        if (bad_pointers_refused())
+            return 1;
+        printf("fault: now a store through %p\n", (void *)UNMAPPED);
+        *(volatile int *)UNMAPPED = 1;
+    } else if (strcmp(mode, "kernel") == 0) {
+        printf("fault: loading from kernel address %p\n", (void *)KERNEL_ADDRESS);
+        printf("fault: read %x\n", *(volatile uint32_t *)KERNEL_ADDRESS);
+    } else if (strcmp(mode, "div") == 0) {
+        /* divl itself: the compiler turns 1 / x into compares, no division */
+        uint32_t q;
+        __asm__ volatile("divl %2" : "=a"(q) : "a"(1), "r"(zero), "d"(0));
+        printf("fault: 1 / 0 = %u\n", q);
+    } else if (strcmp(mode, "gp") == 0) {
+        __asm__ volatile("hlt");
+    } else if (strcmp(mode, "ud") == 0) {
+        __asm__ volatile("ud2");
+    } else if (strcmp(mode, "stack") == 0) {
+        printf("fault: %d\n", recurse(0));
+    } else if (strcmp(mode, "nosys") == 0) {
+        printf("fault: system call 999 = %d (%s)\n", syscall3(999, 0, 0, 0),
+               strerror(syscall3(999, 0, 0, 0)));
+        return 0;
+    } else {
+        printf("fault: MODE is efault, badptr, kernel, div, gp, ud, stack or nosys\n");
+        return 2;
+    }
+    printf("fault: still alive after '%s'?\n", mode);
+    return 1;
+}
