@@ -54,6 +54,7 @@ struct thread {
     uint32_t voluntary, involuntary;
     int exit_code;
     struct list_node all;       /* every thread, for ps */
+    int job;                    /* the shell's job number, 0 for none (thread_set_job) */
 };
 
 extern struct thread *current;

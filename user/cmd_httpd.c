@@ -289,8 +289,9 @@ int cmd_httpd(int argc, char **argv)
         ksnprintf(url, sizeof url, "from the host: curl %s", fwd);
     else
         ksnprintf(url, sizeof url, "from the host: curl the port QEMU forwards to guest port 80");
-    kprintf("httpd: %s style, listening on TCP port %u; Ctrl-C stops\n",
-            style == STYLE_LOOP ? "event-loop" : "thread-per-connection", httpd.port);
+    kprintf("httpd: %s style, listening on TCP port %u; %s stops\n",
+            style == STYLE_LOOP ? "event-loop" : "thread-per-connection", httpd.port,
+            shell_stop_key());
     kprintf("httpd: %s\n", url);
     shell_sleep_until(TIME_NEVER);      /* one sleep, ended by Ctrl-C */
 

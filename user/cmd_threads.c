@@ -41,7 +41,7 @@ DEMO_HOT static void count_forever(void *arg)
          * never runs again to set stop: the counter itself must notice
          * Ctrl-C and the end of the run, or the machine is lost for good. */
         if (!(c->count & 0xFFFF) && !sched_preemptive() &&
-            (console_interrupted() || (coop_deadline && clock_ns() >= coop_deadline)))
+            (shell_stop_requested() || (coop_deadline && clock_ns() >= coop_deadline)))
             break;
     }
     c->ended = 1;

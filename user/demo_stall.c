@@ -201,7 +201,7 @@ static int measure_stall(struct stall *m)
     loop_get_stats(&s);
     m->stall_name = s.stall_name;
     m->stall_ns = s.stall_ns;
-    if (console_interrupted())
+    if (shell_stop_requested())
         return 1;
     memset(phases, 0, sizeof phases);
     run_thread_clients(block);
@@ -268,9 +268,20 @@ static void spin_beat(void *arg)
     loop_beats++;
 }
 
+/* Spins in 1 ms pieces, so that a background `spin` asked to stop (kill %N)
+ * stops within a piece; the foreground one is not stopped by Ctrl-C,
+ * which under 'sched coop' never gets a CPU to ask with. */
+#define SPIN_PIECE_NS NS_PER_MS
+static int killed(void) { return thread_job(thread_current()) && shell_stop_requested(); }
+
 static void spinner(void *arg)
 {
-    demo_spin_ns(*(uint64_t *)arg);
+    uint64_t end = clock_ns() + *(uint64_t *)arg;
+    for (uint64_t now = clock_ns(); now < end; now = clock_ns()) {
+        if (killed())
+            return;
+        demo_spin_ns(end - now < SPIN_PIECE_NS ? end - now : SPIN_PIECE_NS);
+    }
 }
 
 /* What spin measured: heartbeats of this shell thread and of the loop
@@ -294,7 +305,7 @@ static void measure_spin(struct spin *m)
     uint64_t start = clock_ns(), worst = 0, next = start;
     uint32_t shell_beats = 0;
     thread_t *s = thread_create("spinner", spinner, &spin_ns);
-    while (clock_ns() < start + spin_ns + 50 * NS_PER_MS) {
+    while (clock_ns() < start + spin_ns + 50 * NS_PER_MS && !killed()) {
         next += BEAT_MS * NS_PER_MS;
         uint64_t now = clock_ns();
         if (next > now)

@@ -13,6 +13,7 @@
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/commands.h"
+#include "user/jobs.h"
 #include "user/shell.h"
 
 #define PROMPT "webscale> "
@@ -37,7 +38,14 @@ struct editor {
     char saved[SHELL_LINE_MAX];   /* the line being typed, while browsing history */
 };
 
-static void out(const char *s, int n) { console_write(s, n); }
+/* The prompt's echo takes the output lock, so a background job's line
+ * (user/jobs.c) never lands in the middle of it. */
+static void out(const char *s, int n)
+{
+    jobs_output_lock();
+    console_write(s, n);
+    jobs_output_unlock();
+}
 static void outs(const char *s) { out(s, strlen(s)); }
 
 static void erase_chars(int n)
@@ -153,17 +161,45 @@ static int edit(struct editor *e, uint8_t c)
     return 0;
 }
 
+/* The line being typed at the prompt, while read_line runs: a job's
+ * output line is printed above it and then it is drawn again. */
+static struct editor *typing;
+
+int shell_at_prompt(void) { return typing != NULL; }
+
+/* Output lock held: write unlocked. */
+void shell_redraw_input(void)
+{
+    if (!typing)
+        return;
+    console_write_unmarked(PROMPT, strlen(PROMPT));
+    console_write_unmarked(typing->line, typing->len);
+}
+
 /* Bytes read from the console but not yet edited: a paste may hold
  * several lines, and what follows an Enter belongs to the next one. */
 static uint8_t inbuf[64];
 static int in_pos, in_len;
 
+static int read_line_edit(struct editor *e);
+
 /* Read one line; returns 0, or -E_INTR after Ctrl-C. */
 static int read_line(struct editor *e)
 {
-    static int last_was_cr;
     e->len = 0;
     e->too_long = e->dropped = e->esc = e->hist_pos = 0;
+    jobs_output_lock();
+    typing = e;
+    console_write(PROMPT, strlen(PROMPT));
+    jobs_output_unlock();
+    int r = read_line_edit(e);
+    typing = NULL;
+    return r;
+}
+
+static int read_line_edit(struct editor *e)
+{
+    static int last_was_cr;
     for (;;) {
         if (in_pos == in_len) {
             int n = console_read(inbuf, sizeof inbuf);
@@ -215,16 +251,76 @@ static int split_args(char *line, char **argv)
     return argc;
 }
 
+/* "CMD ... &": take the & off; returns 1 if it was there. */
+static int take_ampersand(char *line)
+{
+    int n = strlen(line);
+    while (n > 0 && line[n - 1] == ' ')
+        n--;
+    if (n == 0 || line[n - 1] != '&')
+        return 0;
+    line[n - 1] = 0;
+    return 1;
+}
+
+/* Run c in the foreground, in this thread: while it runs it is what Ctrl-C
+ * interrupts (thread_sleep_until, event_wait_until end with -E_INTR). */
+static int run_foreground(const struct shell_cmd *c, int argc, char **argv)
+{
+    thread_set_foreground(thread_current());
+    console_clear_interrupt();
+    int r = c->run(argc, argv);
+    thread_set_foreground(NULL);
+    thread_clear_interrupt();
+    if (console_interrupted()) {
+        console_clear_interrupt();
+        in_pos = in_len;      /* the typeahead goes with the Ctrl-C */
+        uint64_t ns = clock_ns() - thread_foreground_interrupted_ns();
+        kprintf("(stopped by Ctrl-C, %llu us (%llu ns) after it)\n",
+                (unsigned long long)(ns / NS_PER_US), (unsigned long long)ns);
+    }
+    return r;
+}
+
+static int run_background(const struct shell_cmd *c, int argc, char **argv)
+{
+    if (c->flags & SHELL_NO_JOB) {
+        kprintf("%s: job control runs at the prompt, not as a job (drop the &)\n", c->name);
+        return 1;
+    }
+    char text[SHELL_LINE_MAX];
+    int len = 0;                 /* the words fit: they came from one line */
+    for (int i = 0; i < argc; i++)
+        len += ksnprintf(text + len, sizeof text - len, "%s%s", i ? " " : "", argv[i]);
+    int n = job_start(text, c->run, argc, argv);
+    if (n == -E_BUSY) {
+        kprintf("%s: all %d job numbers are taken ('jobs' lists them, 'kill %%N' ends one)\n",
+                c->name, JOBS_MAX);
+        return 1;
+    }
+    if (n < 0) {
+        kprintf("%s: cannot start a job: %s\n", c->name, ws_strerror(n));
+        return 1;
+    }
+    kprintf("[%d] %s: job %d runs in the background; 'kill %%%d' stops it, 'fg %%%d' waits\n",
+            n, text, n, n, n);
+    return 0;
+}
+
 int shell_execute(char *line)
 {
     char *argv[SHELL_MAX_ARGS + 1];
+    int background = take_ampersand(line);
     int argc = split_args(line, argv);
     if (argc < 0) {
         kprintf("error: more than %d words on one line\n", SHELL_MAX_ARGS);
         return 1;
     }
-    if (argc == 0)
-        return 0;
+    if (argc == 0) {
+        if (background)
+            kprintf("&: a command comes before it, e.g. 'httpd loop &'\n");
+        return background;
+    }
     for (int i = 0; i < shell_ncommands; i++) {
         const struct shell_cmd *c = &shell_commands[i];
         if (strcmp(argv[0], c->name) == 0) {
@@ -232,21 +328,14 @@ int shell_execute(char *line)
                 kprintf("%s: takes no arguments, not '%s'\n", c->name, argv[1]);
                 return 1;
             }
-            /* While it runs, the command is the foreground: Ctrl-C
-             * interrupts its waits (thread_sleep_until, event_wait_until). */
-            thread_set_foreground(thread_current());
-            console_clear_interrupt();
-            int r = c->run(argc, argv);
-            thread_set_foreground(NULL);
-            thread_clear_interrupt();
-            if (console_interrupted()) {
-                console_clear_interrupt();
-                in_pos = in_len;      /* the typeahead goes with the Ctrl-C */
-                uint64_t ns = clock_ns() - thread_foreground_interrupted_ns();
-                kprintf("(stopped by Ctrl-C, %llu us (%llu ns) after it)\n",
-                        (unsigned long long)(ns / NS_PER_US), (unsigned long long)ns);
+            int job = job_running(c->run);
+            if (job) {
+                /* Demos keep their state in statics: one run at a time. */
+                kprintf("%s: already running as job %%%d ('fg %%%d' or 'kill %%%d' first)\n",
+                        c->name, job, job, job);
+                return 1;
             }
-            return r;
+            return background ? run_background(c, argc, argv) : run_foreground(c, argc, argv);
         }
     }
     kprintf("%s: unknown command (type 'help' for the list)\n", argv[0]);
@@ -292,12 +381,31 @@ int shell_optional_uint(int argc, char **argv, const char *what, uint32_t lo, ui
     return 0;
 }
 
+int shell_stop_requested(void)
+{
+    int job = thread_job(thread_current());
+    if (job)
+        return job_stop_requested(job);
+    return console_interrupted();
+}
+
+const char *shell_stop_key(void)
+{
+    static char key[16];
+    int job = thread_job(thread_current());
+    if (!job || job_in_foreground(job))
+        return "Ctrl-C";
+    ksnprintf(key, sizeof key, "'kill %%%d'", job);
+    return key;
+}
+
 int shell_sleep_until(uint64_t deadline_ns)
 {
-    /* One sleep: Ctrl-C interrupts this thread (the foreground) and ends it.
-     * console_interrupted() first, also for a Ctrl-C held behind typeahead
-     * nobody reads (it lets the console take input again, see console.h). */
-    if (console_interrupted())
+    /* One sleep: Ctrl-C interrupts this thread (the foreground) and ends it;
+     * kill %N a job's. shell_stop_requested() first, also for a Ctrl-C held
+     * behind typeahead nobody reads (console_interrupted lets the console
+     * take input again, see console.h). */
+    if (shell_stop_requested())
         return 1;
     return thread_sleep_until(deadline_ns) == -E_INTR;
 }
@@ -321,6 +429,7 @@ void shell_main(void *arg)
     static char autorun[SHELL_LINE_MAX];
 
     shell_start_cycles = cpu_cycles();
+    jobs_init();
     /* The quit hint is here, not only in the Makefile's echo: SeaBIOS and
      * GRUB clear the terminal before the kernel prints anything. */
     kprintf("\nwebscale: is it web scale? Let's measure. Type 'help'.\n"
@@ -342,7 +451,7 @@ void shell_main(void *arg)
         }
     }
     for (;;) {
-        outs(PROMPT);
+        jobs_report_ended();
         if (read_line(&e) < 0)
             continue;
         if (e.too_long) {

@@ -9,6 +9,7 @@
 #define E_INTR        4   /* interrupted (Ctrl-C) */
 #define E_NOENT       2   /* no such thing */
 #define E_BUSY       16
+#define E_PERM        1   /* not allowed (a background job reading the console) */
 #define E_CONNRESET 104   /* the connection was reset (RST, or retransmissions gave up) */
 
 const char *ws_strerror(int err);   /* accepts err or -err */
