@@ -169,6 +169,11 @@ $(B)/host/test_http: tests/host/test_http.c user/http.c user/http.h $(HOST_LIB) 
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/http.c $(HOST_LIB)
 
+# The shell's line editor (user/lineedit.c, pure).
+$(B)/host/test_lineedit: tests/host/test_lineedit.c user/lineedit.c user/lineedit.h $(HOST_LIB) $(wildcard tests/host/*.h kernel/include/webscale/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/lineedit.c $(HOST_LIB)
+
 host-tests: $(HOST_TESTS)
 
 test: setup kernel iso host-tests

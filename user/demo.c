@@ -181,6 +181,8 @@ void demo_wrap(int at, int used, const char *text)
     wrap_from(at, at, text);
 }
 
+void demo_hang_text(int col, int indent, const char *text) { wrap_from(col, indent, text); }
+
 void demo_hang(int indent, const char *fmt, ...)
 {
     char buf[640];

@@ -9,10 +9,22 @@
 #define SHELL_LINE_MAX 256     /* bytes, with the NUL */
 #define SHELL_MAX_ARGS 16
 
+/* Which of the README's command tables a command is in. */
+enum shell_section {
+    SHELL_BASIC,               /* "What you will see" */
+    SHELL_JOBS,                /* "Background jobs" */
+    SHELL_DEMO,                /* "The event loop and the demos" */
+    SHELL_NET,                 /* "The network" */
+    SHELL_HTTPD,               /* "TCP and httpd" */
+};
+
 struct shell_cmd {
     const char *name;
     const char *args;          /* usage, e.g. "N [SECONDS]" */
-    const char *help;          /* one line */
+    const char *help;          /* one line, for `help` */
+    const char *claim;         /* a demo: the talk's claim it tests, or NULL */
+    const char *about;         /* what it shows or measures: `help CMD`, the README */
+    enum shell_section section;
     int (*run)(int argc, char **argv);   /* 0, or nonzero after printing an error */
     unsigned flags;            /* enum shell_cmd_flags */
 };
