@@ -329,8 +329,13 @@ int cmd_httpd(int argc, char **argv)
         kprintf(", struct tcp_sock %u bytes, struct tconn %u bytes, a %u-byte stack and a "
                 "thread)\n", (unsigned)tcp_sock_bytes(),
                 (unsigned)kmalloc_footprint(sizeof(struct tconn)), THREAD_STACK_DEFAULT);
-    kprintf("  context switches: %llu (%llu per request)\n", (unsigned long long)sw,
-            (unsigned long long)(httpd.requests ? sw / httpd.requests : 0));
+    /* Every switch of every thread while it ran: idle's wake-ups for the
+     * PIT's timers and other jobs too. At low load they are most of it. */
+    uint64_t per10 = httpd.requests ? sw * 10 / httpd.requests : 0;
+    kprintf("  context switches: %llu, of all threads while it ran (%llu.%llu per request;\n"
+            "    idle's wake-ups and other jobs count too, most of them at low load)\n",
+            (unsigned long long)sw, (unsigned long long)(per10 / 10),
+            (unsigned long long)(per10 % 10));
     size_t heap_after = demo_heap_used();
     kprintf("  heap: %u bytes used before, %u after\n", (unsigned)httpd.heap_base,
             (unsigned)heap_after);

@@ -66,7 +66,9 @@ const struct shell_cmd shell_commands[] = {
         .help = "timeline of the last MS ms of context switches (default 100); dump: as text for "
         "tools/trace2view.py",
         .about = "the last MS ms of context switches as a timeline (who held the CPU, when, and why it "
-        "changed hands); `trace dump [MS]`: the same switches for a program: `T <ns since "
+        "changed hands), each thread lettered as its demo names it (`countA` is A) and named in "
+        "the legend, ended ones by the name the kernel remembers; a window where only idle ran "
+        "says `Nothing happened`; `trace dump [MS]`: the same switches for a program: `T <ns since "
         "boot> <from id> <from name> <to id> <to name> <reason>`, one a line between `trace "
         "dump BEGIN` and `trace dump END`, every thread named (ended ones too: the kernel "
         "remembers the last 128 names); `make trace` turns it into pictures (see below, *The "
@@ -115,7 +117,8 @@ const struct shell_cmd shell_commands[] = {
         "framing cannot be trusted is refused and the connection closed (below); keep-alive "
         "as HTTP/1.1 says. Ctrl-C stops it and prints requests, connections, peak connections "
         "at once, TIME-WAIT apart, heap per connection at that peak, request heads held, "
-        "context switches in all and per request, heap before and after. `threads` with no "
+        "context switches of all threads while it ran (idle's wake-ups too, so at low load "
+        "most are not the requests') in all and per request, heap before and after. `threads` with no "
         "memory left for a thread closes the new connection, says so once and goes on",
     },
     {
@@ -142,15 +145,18 @@ const struct shell_cmd shell_commands[] = {
         .claim = "one blocking call stalls every connection",
         .about = "8 clients with a 10 ms heartbeat; one callback `china` blocks for MS (default 500): "
         "heartbeat lateness p50/p99/max before and during, skipped beats, the detector naming "
-        "`china`; then the same with threads, where the PIT keeps everyone within a slice",
+        "`china`; then the same with threads, where the PIT keeps everyone within a slice. Under "
+        "`sched coop` the detector gets the CPU only after `china` returned, and says so",
     },
     {
         .name = "spin", .args = "[MS]", .section = SHELL_DEMO, .run = cmd_spin,
         .help = "a thread spins without yielding: try it after 'sched coop'",
         .claim = "cooperative vs preemptive",
         .about = "a thread spins MS without yielding: preemptive, the shell and the loop are late by "
-        "at most a slice; after `sched coop` both freeze for the whole MS. The spinner always "
-        "stops by itself",
+        "at most a slice and a tick (the conclusion quotes the worst lateness and says when "
+        "it was more: other threads, or a host that delivered the tick late); after `sched "
+        "coop` both freeze for the whole MS. The spinner always stops by itself (as a job, "
+        "also at `kill`)",
     },
     {
         .name = "order", .args = "[N]", .section = SHELL_DEMO, .run = cmd_order,
@@ -158,7 +164,8 @@ const struct shell_cmd shell_commands[] = {
         .claim = "async programs run in unknown order",
         .about = "the same N requests twice; replies arrive after 10 ms plus jitter taken from the "
         "PIT's phase (interrupt timing), parsing runs on the worker pool: two completion "
-        "orders side by side",
+        "orders side by side, each request with its time from sending to the end of its "
+        "parsing (`sent->done`)",
     },
     {
         .name = "cpu-vs-io", .args = "[MS]", .section = SHELL_DEMO, .run = cmd_cpu_vs_io,

@@ -170,4 +170,6 @@ def test_httpd_loop_background_watched_by_top():
         n = sum(done) + 1
         m = re.search(r"\[1\] httpd: stopped after \d+ ms: (\d+) requests served", g.output)
         check(m and int(m.group(1)) == n, "served %s, sent %d" % (m and m.group(1), n), g)
+        # Which switches it counts: all threads', idle's wake-ups too.
+        check(re.search(r"context switches: \d+, of all threads while it ran", g.output), g.tail(), g)
         check_fits(check, "httpd loop & and top", g.output, g)
