@@ -337,6 +337,10 @@ int cmd_kill(int argc, char **argv)
     struct job *j = job_arg("kill", argc, argv, 0);
     if (!j)
         return 1;
+    if (thread_ended(j->thread)) {
+        reap(j);                 /* it ended by itself, not yet reported */
+        return 0;
+    }
     j->stop = 1;
     thread_interrupt(j->thread);
     for (int waited = 0; waited < KILL_WAIT_MS && !thread_ended(j->thread);

@@ -84,6 +84,10 @@ def test_ended_job_reported_at_next_prompt():
         out = run(g, "jobs", r"no jobs .*\n")
         # A job number is free again once reported.
         run(g, "spin 50 &", r"\[1\] spin 50: job 1 runs")
+        g.expect(r"\[1\] @demo spin .*\n", 20)
+        # kill of a job that already ended: reported as done, not as killed.
+        out = run(g, "kill %1", r"\[1\] (done|stopped)[^\n]*\n")
+        check("[1] done after" in out and "status 0: spin 50" in out, out, g)
 
 
 def test_bad_job_numbers_and_forbidden_jobs():
