@@ -73,8 +73,8 @@ static void print_timeline(struct counter *c, int n, int shell_id)
     for (int i = 0; i < TIMELINE_TICKS; i++)
         line[i] = letter_for(c, n, hist[SCHED_HISTORY - TIMELINE_TICKS + i], shell_id);
     line[TIMELINE_TICKS] = 0;
-    kprintf("  last %d ticks (1 char = 1 tick = %u us; . = idle, s = this shell):\n  %s\n",
-            TIMELINE_TICKS, clock_tick_ns() / 1000, line);
+    kprintf("  last %d ticks (1 char = 1 tick = %u us; . = idle, s = %s):\n  %s\n",
+            TIMELINE_TICKS, clock_tick_ns() / 1000, shell_self(), line);
 }
 
 int cmd_threads(int argc, char **argv)

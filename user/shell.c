@@ -269,6 +269,11 @@ int shell_stop_requested(void)
     return console_interrupted();
 }
 
+const char *shell_self(void)
+{
+    return thread_job(thread_current()) ? "this job" : "this shell";
+}
+
 const char *shell_stop_key(void)
 {
     static char key[16];

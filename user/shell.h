@@ -55,6 +55,8 @@ int shell_optional_uint(int argc, char **argv, const char *what, uint32_t lo, ui
 /* The command should stop now: Ctrl-C for the foreground, `kill %N` for
  * a background job (user/jobs.h). Poll it in loops that do not wait. */
 int shell_stop_requested(void);
+/* "this shell" or "this job": who runs the calling command, for labels. */
+const char *shell_self(void);
 /* "Ctrl-C" or "kill %N": what stops the calling command, for its hints. */
 const char *shell_stop_key(void);
 /* For the job layer: the prompt is shown and a line is being typed; draw
