@@ -195,7 +195,7 @@ const struct shell_cmd shell_commands[] = {
         "name, scheduler state), how long it has run, the command",
     },
     {
-        .name = "kill", .args = "%N", .section = SHELL_JOBS, .run = cmd_kill, .flags = SHELL_NO_JOB,
+        .name = "kill", .args = "%N", .section = SHELL_JOBS, .run = cmd_kill_job, .flags = SHELL_NO_JOB,
         .help = "stop background job N; its memory comes back",
         .about = "ask job N to stop and wait up to 2 s for it: `[1] stopped by kill after 2113.350 ms: "
         "httpd loop`, and the heap before and after",

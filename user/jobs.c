@@ -332,7 +332,7 @@ int cmd_jobs(int argc, char **argv)
     return 0;
 }
 
-int cmd_kill(int argc, char **argv)
+int cmd_kill_job(int argc, char **argv)
 {
     struct job *j = job_arg("kill", argc, argv, 0);
     if (!j)

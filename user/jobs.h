@@ -52,7 +52,9 @@ void jobs_output_lock(void);
 void jobs_output_unlock(void);
 
 int cmd_jobs(int argc, char **argv);
-int cmd_kill(int argc, char **argv);
+/* `kill %N`. A `kill PID` for processes can share the command: its run
+ * passes an argument that starts with '%' here. */
+int cmd_kill_job(int argc, char **argv);
 int cmd_fg(int argc, char **argv);
 
 #endif
