@@ -235,6 +235,11 @@ $(B)/host/test_demo_cost: tests/host/test_demo_cost.c user/demo_cost.c user/demo
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/demo_cost.c
 
+# The shell's line editor (user/lineedit.c, pure).
+$(B)/host/test_lineedit: tests/host/test_lineedit.c user/lineedit.c user/lineedit.h $(HOST_LIB) $(wildcard tests/host/*.h kernel/include/webscale/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/lineedit.c $(HOST_LIB)
+
 host-tests: $(HOST_TESTS)
 
 test: setup kernel iso host-tests

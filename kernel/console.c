@@ -27,7 +27,14 @@
  * Output. Writers queue into the port's ring and sleep on tx_wait while it
  * is full; a caller that cannot sleep (IRQ handler, scheduler, idle, panic
  * with interrupts off) pushes the ring out by polling instead, so kprintf
- * and panic always get through, in order. */
+ * and panic always get through, in order.
+ *
+ * Jobs. The shell runs commands in the background as jobs (user/jobs.c):
+ * threads with a job number (thread_job). What a job thread writes goes
+ * to the job writer the shell registered, which marks each line with the
+ * job's number; a job thread that is not the foreground may not read the
+ * console (-E_PERM), which belongs to the shell's prompt meanwhile, as a
+ * Unix terminal stops a background reader (SIGTTIN). */
 #include <webscale/console.h>
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
@@ -49,6 +56,7 @@ static int raw;
 static uint64_t last_read_ns;      /* the last console read, blocking or not */
 static uint32_t ctrl_c_presses;
 static void (*input_hook)(void);
+static console_job_writer_fn job_writer;
 
 /* ---- input, from the port's ISR (interrupts off) ---- */
 
@@ -103,6 +111,8 @@ static int console_read_mode(void *buf, size_t n, int nonblock)
 {
     int r;
     ASSERT(port);                   /* the boot wiring attaches one first */
+    if (current->job && thread_foreground() != current)
+        return -E_PERM;             /* a background job: the prompt reads */
     uint32_t f = irq_save();
     last_read_ns = clock_ns();
     port->rx_drop_when_full(0);     /* somebody reads: flow control again */
@@ -153,11 +163,29 @@ static int console_write_mode(const void *buf, size_t n, int nonblock)
     return (int)done;
 }
 
+/* A job thread's blocking writes go to the job writer, to be marked. */
+static int job_write(const void *buf, size_t n)
+{
+    if (!job_writer || !sched_can_sleep() || !current->job)
+        return 0;
+    job_writer(current->job, buf, n);
+    return 1;
+}
+
 int console_read(void *buf, size_t n) { return console_read_mode(buf, n, 0); }
 int console_read_nonblock(void *buf, size_t n) { return console_read_mode(buf, n, 1); }
-int console_write(const void *buf, size_t n) { return console_write_mode(buf, n, 0); }
+int console_write(const void *buf, size_t n)
+{
+    return job_write(buf, n) ? (int)n : console_write_mode(buf, n, 0);
+}
 int console_write_nonblock(const void *buf, size_t n) { return console_write_mode(buf, n, 1); }
-void console_write_kernel(const void *buf, size_t n) { console_write_mode(buf, n, 0); }
+int console_write_unmarked(const void *buf, size_t n) { return console_write_mode(buf, n, 0); }
+void console_write_kernel(const void *buf, size_t n)
+{
+    if (!job_write(buf, n))
+        console_write_mode(buf, n, 0);
+}
+void console_set_job_writer(console_job_writer_fn fn) { job_writer = fn; }
 void console_puts(const char *s) { kprintf("%s", s); }
 
 void console_flush_polled(void)

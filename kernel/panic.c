@@ -91,6 +91,7 @@ const char *ws_strerror(int err)
     case E_INTR: return "interrupted";
     case E_NOENT: return "no such entry";
     case E_BUSY: return "busy";
+    case E_PERM: return "not allowed";
     case E_CONNRESET: return "connection reset";
     case E_FAULT: return "bad address";
     case E_NOSYS: return "no such system call";

@@ -55,6 +55,7 @@ struct thread {
     int exit_code;
     struct list_node all;       /* every thread, for ps */
     struct process *proc;       /* the process it runs for, NULL: a kernel thread */
+    int job;                    /* the shell's job number, 0 for none (thread_set_job) */
 };
 
 extern struct thread *current;

@@ -149,6 +149,7 @@ thread_t *thread_create_ex(const char *name, thread_fn fn, void *arg,
     t->ctx = thread_initial_context(stack + stack_size, fn, arg);
 
     uint32_t f = irq_save();
+    t->job = current ? current->job : 0;    /* a job's helpers belong to it */
     t->id = next_id++;
     trace_thread_created(t->id, t->name);
     list_push_back(&all_threads, &t->all);
@@ -209,8 +210,10 @@ void thread_clear_interrupt(void)
 void thread_set_foreground(thread_t *t)
 {
     uint32_t f = irq_save();
-    foreground = t;
-    if (t)
+    /* A dead thread is no foreground: thread_die already let it go, and it
+     * may be joined and freed any moment now. */
+    foreground = t && t->state != THREAD_DEAD ? t : NULL;
+    if (foreground)
         t->flags &= (uint8_t)~THREAD_INTR_PENDING;
     irq_restore(f);
 }
@@ -224,6 +227,14 @@ void thread_interrupt_foreground(void)
 }
 
 uint64_t thread_foreground_interrupted_ns(void) { return foreground_intr_ns; }
+
+thread_t *thread_foreground(void) { return foreground; }
+
+/* ---- jobs ---- */
+
+void thread_set_job(thread_t *t, int job) { t->job = job; }
+int thread_job(const thread_t *t) { return t->job; }
+int thread_ended(const thread_t *t) { return t->state == THREAD_DEAD; }
 
 /* Interrupts off. The stack is freed after the switch. */
 static void __attribute__((noreturn)) thread_end(int code)

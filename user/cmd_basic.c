@@ -51,9 +51,9 @@ int cmd_ps(int argc, char **argv)
     if (n > PS_MAX)
         kprintf("(%d more threads not shown)\n", n - PS_MAX);
     print_stats_note("CPU ms, VOL, INVOL");
-    demo_say("* = running now (this shell). idle runs hlt when nothing else can run. "
+    demo_say("* = running now (%s). idle runs hlt when nothing else can run. "
              "VOL/INVOL: switches away, yielded or blocked / preempted. STACK B: bytes of "
-             "stack used at most / its size.\n");
+             "stack used at most / its size.\n", shell_self());
     ps_processes();
     return 0;
 }

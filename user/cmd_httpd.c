@@ -293,8 +293,9 @@ int cmd_httpd(int argc, char **argv)
         ksnprintf(url, sizeof url, "from the host: curl %s", fwd);
     else
         ksnprintf(url, sizeof url, "from the host: curl the port QEMU forwards to guest port 80");
-    kprintf("httpd: %s style, listening on TCP port %u; Ctrl-C stops\n",
-            style == STYLE_LOOP ? "event-loop" : "thread-per-connection", httpd.port);
+    kprintf("httpd: %s style, listening on TCP port %u; %s stops\n",
+            style == STYLE_LOOP ? "event-loop" : "thread-per-connection", httpd.port,
+            shell_stop_key());
     kprintf("httpd: %s\n", url);
     shell_sleep_until(TIME_NEVER);      /* one sleep, ended by Ctrl-C */
 
@@ -332,8 +333,13 @@ int cmd_httpd(int argc, char **argv)
         kprintf(", struct tcp_sock %u bytes, struct tconn %u bytes, a %u-byte stack and a "
                 "thread)\n", (unsigned)tcp_sock_bytes(),
                 (unsigned)kmalloc_footprint(sizeof(struct tconn)), THREAD_STACK_DEFAULT);
-    kprintf("  context switches: %llu (%llu per request)\n", (unsigned long long)sw,
-            (unsigned long long)(httpd.requests ? sw / httpd.requests : 0));
+    /* Every switch of every thread while it ran: idle's wake-ups for the
+     * PIT's timers and other jobs too. At low load they are most of it. */
+    uint64_t per10 = httpd.requests ? sw * 10 / httpd.requests : 0;
+    kprintf("  context switches: %llu, of all threads while it ran (%llu.%llu per request;\n"
+            "    idle's wake-ups and other jobs count too, most of them at low load)\n",
+            (unsigned long long)sw, (unsigned long long)(per10 / 10),
+            (unsigned long long)(per10 % 10));
     size_t heap_after = demo_heap_used();
     kprintf("  heap: %u bytes used before, %u after\n", (unsigned)httpd.heap_base,
             (unsigned)heap_after);

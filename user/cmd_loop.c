@@ -8,6 +8,7 @@
 #include <webscale/loop.h>
 #include <webscale/string.h>
 #include <webscale/sync.h>
+#include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/commands.h"
 #include "user/demo.h"
@@ -179,6 +180,11 @@ int cmd_loop(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "echo") == 0 && argc <= 3) {
+        if (thread_job(thread_current())) {
+            demo_say("loop echo: reads the console, and a background job may not (the prompt "
+                     "reads it): run it without &\n");
+            return 1;
+        }
         if (argc == 3 &&
             shell_parse_uint("loop echo", "SECONDS", argv[2], 1, ECHO_SECONDS_MAX, &v) < 0)
             return 1;

@@ -6,6 +6,7 @@
 #include <webscale/string.h>
 #include <webscale/time.h>
 #include "user/commands.h"
+#include "user/jobs.h"
 #include "user/demo.h"
 #include "user/shell.h"
 
@@ -71,9 +72,12 @@ int cmd_spawn(int argc, char **argv)
     return code == 0 ? 0 : 1;
 }
 
+/* kill %N is the job layer's (user/jobs.c); kill PID ends a process. */
 int cmd_kill(int argc, char **argv)
 {
     uint32_t pid;
+    if (argc == 2 && argv[1][0] == '%')
+        return cmd_kill_job(argc, argv);
     if (argc != 2)
         return shell_usage(shell_find(argv[0]));
     if (shell_parse_uint(argv[0], "PID", argv[1], 1, 1u << 30, &pid) < 0)

@@ -41,7 +41,7 @@ DEMO_HOT static void count_forever(void *arg)
          * never runs again to set stop: the counter itself must notice
          * Ctrl-C and the end of the run, or the machine is lost for good. */
         if (!(c->count & 0xFFFF) && !sched_preemptive() &&
-            (console_interrupted() || (coop_deadline && clock_ns() >= coop_deadline)))
+            (shell_stop_requested() || (coop_deadline && clock_ns() >= coop_deadline)))
             break;
     }
     c->ended = 1;
@@ -73,8 +73,8 @@ static void print_timeline(struct counter *c, int n, int shell_id)
     for (int i = 0; i < TIMELINE_TICKS; i++)
         line[i] = letter_for(c, n, hist[SCHED_HISTORY - TIMELINE_TICKS + i], shell_id);
     line[TIMELINE_TICKS] = 0;
-    kprintf("  last %d ticks (1 char = 1 tick = %u us; . = idle, s = this shell):\n  %s\n",
-            TIMELINE_TICKS, clock_tick_ns() / 1000, line);
+    kprintf("  last %d ticks (1 char = 1 tick = %u us; . = idle, s = %s):\n  %s\n",
+            TIMELINE_TICKS, clock_tick_ns() / 1000, shell_self(), line);
 }
 
 int cmd_threads(int argc, char **argv)

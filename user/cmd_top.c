@@ -87,8 +87,8 @@ static void draw(int n, uint64_t now, uint64_t dt, const struct sched_stats *s,
         print_stats_note("CPU, SWITCHES/s, idle");
     if (total_threads > n)
         kprintf("(%d more threads not shown)\n", total_threads - n);
-    demo_say("CPU = share of the last %llu ms; STACK B = bytes used at most; * = this shell. "
-             "Ctrl-C stops.\n", (unsigned long long)(dt / NS_PER_MS));
+    demo_say("CPU = share of the last %llu ms; STACK B = bytes used at most; * = %s. "
+             "%s stops.\n", (unsigned long long)(dt / NS_PER_MS), shell_self(), shell_stop_key());
 }
 
 int cmd_top(int argc, char **argv)

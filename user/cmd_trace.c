@@ -22,34 +22,116 @@
 #define TRACE_MS_MAX 60000
 #define THREADS_MAX 64            /* threads thread_snapshot() reports here */
 
-static char letter(int *ids, int *nids, int id)
+static struct trace_record rec[TRACE_RECORDS];
+static struct thread_info info[THREADS_MAX];
+
+/* The threads in the timeline, each with its letter. */
+struct legend_entry {
+    int id;
+    char letter;
+    char name[THREAD_NAME_MAX];
+    int ended;
+};
+
+struct legend {
+    int n;
+    struct legend_entry e[LEGEND_MAX];
+};
+
+/* A thread's name: the live thread's, else the one the trace remembers
+ * from its creation (the kernel keeps the last names), else "?". Returns
+ * 1 if the thread has ended. */
+static int thread_name_of(int id, int ni, char buf[THREAD_NAME_MAX])
+{
+    for (int j = 0; j < ni && j < THREADS_MAX; j++)
+        if (info[j].id == id) {
+            strlcpy(buf, info[j].name, THREAD_NAME_MAX);
+            return 0;
+        }
+    if (trace_thread_name(id, buf, THREAD_NAME_MAX) < 0)
+        strlcpy(buf, "?", THREAD_NAME_MAX);
+    return 1;
+}
+
+/* The letter a demo gave the thread in its name: the threads demo's
+ * countA, countB ... are A, B in its tables, so here too. */
+static char own_letter(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == strlen("countA") && strncmp(name, "count", n - 1) == 0 &&
+        name[n - 1] >= 'A' && name[n - 1] <= 'Z')
+        return name[n - 1];
+    return 0;
+}
+
+static int letter_taken(const struct legend *l, char c)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->e[i].letter == c)
+            return 1;
+    return 0;
+}
+
+/* By letter, as the legend is read. */
+static void sort_legend(struct legend *l)
+{
+    for (int i = 1; i < l->n; i++)
+        for (int j = i; j > 0 && l->e[j - 1].letter > l->e[j].letter; j--) {
+            struct legend_entry t = l->e[j];
+            l->e[j] = l->e[j - 1];
+            l->e[j - 1] = t;
+        }
+}
+
+/* Every thread in ids[0..n) (idle and -1 excluded) gets a letter: its own if its
+ * name has one, else the first free one from A. */
+static void make_legend(struct legend *l, const int *ids, int n, int ni)
+{
+    l->n = 0;
+    for (int i = 0; i < n && l->n < LEGEND_MAX; i++) {
+        int k = l->n, dup = 0;
+        for (int j = 0; j < k; j++)
+            dup |= l->e[j].id == ids[i];
+        if (dup || ids[i] <= 0)        /* idle, or before the first record */
+            continue;
+        l->e[k].id = ids[i];
+        l->e[k].ended = thread_name_of(ids[i], ni, l->e[k].name);
+        l->e[k].letter = 0;
+        l->n++;
+    }
+    for (int k = 0; k < l->n; k++) {
+        char c = own_letter(l->e[k].name);
+        if (c && !letter_taken(l, c))
+            l->e[k].letter = c;
+    }
+    char next = 'A';
+    for (int k = 0; k < l->n; k++) {
+        while (!l->e[k].letter && next <= 'Z') {
+            if (!letter_taken(l, next))
+                l->e[k].letter = next;
+            next++;
+        }
+        if (!l->e[k].letter)
+            l->e[k].letter = '?';
+    }
+    sort_legend(l);
+}
+
+static char letter_of(const struct legend *l, int id)
 {
     if (id == 0)
         return '.';
-    for (int i = 0; i < *nids; i++)
-        if (ids[i] == id)
-            return (char)('A' + i);
-    if (*nids == LEGEND_MAX)
-        return '?';
-    ids[*nids] = id;
-    return (char)('A' + (*nids)++);
+    for (int i = 0; i < l->n; i++)
+        if (l->e[i].id == id)
+            return l->e[i].letter;
+    return '?';
 }
-
-static struct trace_record rec[TRACE_RECORDS];
-static struct thread_info info[THREADS_MAX];
 
 /* A thread's name as one word: the live thread's, else the one the trace
  * remembers from its creation, else "?". */
 static const char *dump_name(int id, int ni, char buf[THREAD_NAME_MAX])
 {
-    const char *name = NULL;
-    for (int j = 0; j < ni && j < THREADS_MAX; j++)
-        if (info[j].id == id)
-            name = info[j].name;
-    if (name)
-        strlcpy(buf, name, THREAD_NAME_MAX);
-    else if (trace_thread_name(id, buf, THREAD_NAME_MAX) < 0)
-        strlcpy(buf, "?", THREAD_NAME_MAX);
+    thread_name_of(id, ni, buf);
     for (char *c = buf; *c; c++)
         if (*c == ' ')
             *c = '_';
@@ -125,7 +207,11 @@ int cmd_trace(int argc, char **argv)
     uint64_t total;
     int n = trace_snapshot(rec, TRACE_RECORDS, &total);
     uint64_t now = clock_ns(), span = (uint64_t)ms * NS_PER_MS;
-    uint64_t start = now > span ? now - span : 0;
+    if (span > now) {
+        span = now;                 /* no columns in the future: since boot */
+        ms = (uint32_t)(now / NS_PER_MS);
+    }
+    uint64_t start = now - span;
     if (n == 0) {
         kprintf("trace: no switches recorded yet\n");
         return 0;
@@ -135,16 +221,24 @@ int cmd_trace(int argc, char **argv)
                 (unsigned long long)((now - rec[0].ns) / NS_PER_MS));
 
     /* Who ran at each column's midpoint: the target of the last switch
-     * before it. The shell itself is running now. */
-    int ids[LEGEND_MAX], nids = 0, r = 0;
+     * before it (-1: before the ring's first record). The shell itself is
+     * running now. */
+    static int col_id[TIMELINE_COLS];
+    static struct legend legend;
+    int r = 0, busy = 0, me = thread_id(thread_current());
     uint64_t col_ns = span / TIMELINE_COLS;
     char line[TIMELINE_COLS + 1];
     for (int c = 0; c < TIMELINE_COLS; c++) {
         uint64_t t = start + col_ns * c + col_ns / 2;
         while (r < n && rec[r].ns <= t)
             r++;
-        line[c] = r == 0 ? ' ' : letter(ids, &nids, rec[r - 1].to);
+        col_id[c] = r == 0 ? -1 : rec[r - 1].to;
+        busy |= col_id[c] > 0 && col_id[c] != me;
     }
+    int ni = thread_snapshot(info, THREADS_MAX);
+    make_legend(&legend, col_id, TIMELINE_COLS, ni);
+    for (int c = 0; c < TIMELINE_COLS; c++)
+        line[c] = col_id[c] < 0 ? ' ' : letter_of(&legend, col_id[c]);
     line[TIMELINE_COLS] = 0;
 
     uint32_t by_reason[SWITCH_REASONS] = { 0 }, in_span = 0;
@@ -156,16 +250,16 @@ int cmd_trace(int argc, char **argv)
 
     kprintf("the last %u ms, 1 char = %llu us: who held the CPU (. = idle)\n  %s\n", ms,
             (unsigned long long)(col_ns / NS_PER_US), line);
-    int ni = thread_snapshot(info, THREADS_MAX);
+    if (!busy)
+        demo_hang(2, "  Nothing happened: only idle (and this command) held the CPU; the "
+                  "machine waited for your typing. Start something first, e.g. "
+                  "'threads 3 5 &', then 'trace'.\n");
     /* The legend, as many entries a line as fit in 80 columns. */
     int used = kprintf(" ");
-    for (int i = 0; i < nids; i++) {
-        const char *name = "(ended)";
-        for (int j = 0; j < ni && j < THREADS_MAX; j++)
-            if (info[j].id == ids[i])
-                name = info[j].name;
-        char entry[8 + THREAD_NAME_MAX + 12];
-        int len = ksnprintf(entry, sizeof entry, " %c = %d %s", 'A' + i, ids[i], name);
+    for (int i = 0; i < legend.n; i++) {
+        char entry[8 + THREAD_NAME_MAX + 20];
+        int len = ksnprintf(entry, sizeof entry, " %c = %d %s%s", legend.e[i].letter,
+                            legend.e[i].id, legend.e[i].name, legend.e[i].ended ? " (ended)" : "");
         if (used > 1 && used + len >= DEMO_COLUMNS) {
             kprintf("\n ");
             used = 1;

@@ -17,6 +17,7 @@ int cmd_net(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_httpd(int argc, char **argv);
 int cmd_halt(int argc, char **argv);
+int cmd_clear(int argc, char **argv);
 int cmd_loop(int argc, char **argv);
 int cmd_blocking(int argc, char **argv);
 int cmd_stall(int argc, char **argv);

@@ -1,8 +1,10 @@
 /* Helpers for the async demos (see demo.h). */
 #include <webscale/kprintf.h>
 #include <webscale/system.h>
+#include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/demo.h"
+#include "user/jobs.h"
 
 DEMO_HOT void demo_spin_ns(uint64_t ns)
 {
@@ -128,12 +130,19 @@ static int figure_and_unit(const char *start, const char *space)
            !(next >= '0' && next <= '9');
 }
 
+/* A background job's lines carry a mark "[N] " in front (user/jobs.c). */
+static int demo_columns(void)
+{
+    return DEMO_COLUMNS - (thread_job(thread_current()) ? JOB_MARK_COLUMNS : 0);
+}
+
 /* Print text from column col on; each further line starts at column at. */
 static void wrap_from(int col, int at, const char *text)
 {
     const char *p = text;
+    int columns = demo_columns();
     while (*p) {
-        int room = DEMO_COLUMNS - 1 - col;  /* the last column stays free */
+        int room = columns - 1 - col;       /* the last column stays free */
         if (room < 20)
             room = 20;
         const char *end = p, *space = NULL;
@@ -171,6 +180,8 @@ void demo_wrap(int at, int used, const char *text)
     kprintf("%*s", at - used, "");
     wrap_from(at, at, text);
 }
+
+void demo_hang_text(int col, int indent, const char *text) { wrap_from(col, indent, text); }
 
 void demo_hang(int indent, const char *fmt, ...)
 {

@@ -50,6 +50,9 @@ void demo_wrap(int at, int used, const char *text);
 /* As demo_say, with every line after the first indented by indent
  * ("  in:  12 frames, ..." continued under its first figure). */
 void demo_hang(int indent, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* text of any length from column col on (the cursor is there), each
+ * further line indented by indent. */
+void demo_hang_text(int col, int indent, const char *text);
 
 /* After its prose, every demo prints its figures once more as one line
  * for programs (the tests read it, so rewording a sentence breaks none),

@@ -106,10 +106,10 @@ static int run_in_a_row(struct run *r, uint32_t n, uint32_t ms)
     }
     begin(r);
     r->mem_bytes = 0;
-    for (uint32_t i = 0; i < n && !console_interrupted(); i++)
+    for (uint32_t i = 0; i < n && !shell_stop_requested(); i++)
         blocking_request(&reqs[i]);
     end(r, n);
-    return console_interrupted();
+    return shell_stop_requested();
 }
 
 /* 2: one thread per request, each making the blocking call. */
@@ -284,7 +284,7 @@ static int measure_cpu_vs_io(struct cpu_vs_io *m)
     m->work = demo_calibrate(m->ms);
     for (unsigned s = 0; s < SPLITS; s++) {
         m->split_ns[s] = run_split(splits[s], m->work, &m->split_switches[s]);
-        if (console_interrupted())
+        if (shell_stop_requested())
             return 1;
     }
     /* The same single thread again: if QEMU's speed drifted during the
@@ -303,7 +303,7 @@ static int measure_cpu_vs_io(struct cpu_vs_io *m)
     m->pool_ns = clock_ns() - t0;
 
     t0 = clock_ns();
-    for (uint32_t i = 1; i <= 4 && !console_interrupted(); i++)
+    for (uint32_t i = 1; i <= 4 && !shell_stop_requested(); i++)
         thread_sleep_ms(m->ms * i / 4);
     m->io_sequential_ns = clock_ns() - t0;
     remaining = 4;
@@ -314,7 +314,7 @@ static int measure_cpu_vs_io(struct cpu_vs_io *m)
     }
     sem_down(&all_done);
     m->io_loop_ns = clock_ns() - t0;
-    return console_interrupted();
+    return shell_stop_requested();
 }
 
 static int drifted(const struct cpu_vs_io *m)

@@ -113,7 +113,7 @@ int cmd_order(int argc, char **argv)
         /* Let the PIT's phase move before the second run. */
         thread_sleep_ns(3 * NS_PER_MS + 377 * NS_PER_US);
     }
-    kprintf("  done #   run 1: request  after          run 2: request  after\n");
+    kprintf("  done #   run 1: request   sent->done    run 2: request   sent->done\n");
     int same = 1;
     for (uint32_t i = 0; i < n; i++) {
         kprintf("  %6u   %14d  %12s   %14d  %12s\n", i + 1, finished[0][i],
@@ -122,6 +122,7 @@ int cmd_order(int argc, char **argv)
         if (finished[0][i] != finished[1][i])
             same = 0;
     }
+    demo_say("sent->done: from sending the request to the end of its parsing.\n");
     demo_say("%s The callbacks ran in the order the events came, not the order the code "
              "sent them.\n",
              same ? "This time both runs happened to finish in the same order; run it again."

@@ -1,9 +1,7 @@
-/* The shell: a prompt on the serial console, a line editor, history.
- *
- * Editing keys: printable characters insert at the end; Backspace/DEL
- * erase one; Ctrl-U erases the line; Ctrl-W the last word; Up/Down walk
- * the history; Ctrl-C abandons the line (and stops a running command).
- * Other control bytes are dropped and counted; a line longer than
+/* The shell: a prompt on the serial console, the line editor
+ * (user/lineedit.c: the keys), history, running commands in the
+ * foreground or as jobs (user/jobs.c). Ctrl-C abandons the line being
+ * typed and stops the foreground command; a line longer than
  * SHELL_LINE_MAX-1 is refused as a whole when Enter comes, never cut. */
 #include <webscale/console.h>
 #include <webscale/errno.h>
@@ -13,144 +11,37 @@
 #include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/commands.h"
+#include "user/jobs.h"
+#include "user/lineedit.h"
 #include "user/shell.h"
 
 #define PROMPT "webscale> "
-#define HISTORY 16
-#define KEY_ESC 0x1B
-#define KEY_BS 0x08
-#define KEY_DEL 0x7F
-#define KEY_CTRL_U 0x15
-#define KEY_CTRL_W 0x17
 
-static char history[HISTORY][SHELL_LINE_MAX];
-static int hist_count;   /* lines stored, at most HISTORY */
-static int hist_next;    /* slot the next line goes to */
+_Static_assert(LE_LINE_MAX == SHELL_LINE_MAX, "the editor's line is the shell's");
+static struct le_history history;
 
-struct editor {
-    char line[SHELL_LINE_MAX];
-    int len;
-    int too_long;        /* typed past the end: refuse at Enter */
-    int dropped;         /* control bytes we did not understand */
-    int esc;             /* 0, 1 after ESC, 2 after ESC [, 3 after ESC O */
-    int hist_pos;        /* 0 = the line being typed, k = k-th newest */
-    char saved[SHELL_LINE_MAX];   /* the line being typed, while browsing history */
-};
-
-static void out(const char *s, int n) { console_write(s, n); }
-static void outs(const char *s) { out(s, strlen(s)); }
-
-static void erase_chars(int n)
+/* The prompt's echo takes the output lock, so a background job's line
+ * (user/jobs.c) never lands in the middle of it. */
+static void out_locked(void *ctx, const char *s, int n)
 {
-    while (n-- > 0)
-        outs("\b \b");
+    jobs_output_lock();
+    console_write(s, n);
+    jobs_output_unlock();
 }
 
-static void set_line(struct editor *e, const char *s)
-{
-    erase_chars(e->len);
-    strlcpy(e->line, s, sizeof e->line);
-    e->len = strlen(e->line);
-    out(e->line, e->len);
-}
+static void out_unlocked(void *ctx, const char *s, int n) { console_write_unmarked(s, n); }
 
-static void history_add(const char *s)
-{
-    if (!s[0])
-        return;
-    int newest = (hist_next + HISTORY - 1) % HISTORY;
-    if (hist_count && strcmp(history[newest], s) == 0)
-        return;
-    strlcpy(history[hist_next], s, SHELL_LINE_MAX);
-    hist_next = (hist_next + 1) % HISTORY;
-    if (hist_count < HISTORY)
-        hist_count++;
-}
+/* The line being typed at the prompt, while read_line runs: a job's
+ * output line is printed above it and then it is drawn again. */
+static struct lineedit *typing;
 
-static void history_move(struct editor *e, int dir)
-{
-    int pos = e->hist_pos + dir;
-    if (pos < 0 || pos > hist_count)
-        return;
-    if (e->hist_pos == 0)
-        strlcpy(e->saved, e->line, sizeof e->saved);
-    e->hist_pos = pos;
-    if (pos == 0)
-        set_line(e, e->saved);
-    else
-        set_line(e, history[(hist_next + HISTORY - pos) % HISTORY]);
-    e->too_long = 0;
-}
+int shell_at_prompt(void) { return typing != NULL; }
 
-/* Feed one byte; returns 1 when the line is complete. */
-static int edit(struct editor *e, uint8_t c)
+/* Output lock held: write unlocked. */
+void shell_redraw_input(void)
 {
-    /* Escape sequences [ECMA-48 5.4]: ESC [ params final, ESC O final (the
-     * arrows in application mode), ESC x (Alt-x). A sequence cut short by a
-     * control byte (Enter, Ctrl-U, another ESC) ends there and that byte is
-     * handled as typed: swallowing it would eat the Enter and the next
-     * line's first letter. */
-    if (e->esc == 1) {
-        e->esc = c == '[' ? 2 : c == 'O' ? 3 : 0;
-        if (e->esc || (c >= 0x20 && c <= 0x7E))
-            return 0;
-    } else if (e->esc == 2 && c >= 0x20 && c <= 0x3F) {
-        return 0;                           /* parameter or intermediate byte */
-    } else if (e->esc >= 2) {
-        e->esc = 0;
-        if (c >= 0x40 && c <= 0x7E) {       /* the final byte */
-            if (c == 'A')
-                history_move(e, +1);
-            else if (c == 'B')
-                history_move(e, -1);
-            return 0;
-        }
-    }
-    switch (c) {
-    case '\r':
-    case '\n':
-        outs("\r\n");
-        return 1;
-    case KEY_BS:
-    case KEY_DEL:
-        if (e->len > 0) {
-            e->len--;
-            erase_chars(1);
-        }
-        return 0;
-    case KEY_CTRL_U:
-        erase_chars(e->len);
-        e->len = 0;
-        e->too_long = 0;
-        return 0;
-    case KEY_CTRL_W: {
-        int n = e->len;
-        while (n > 0 && e->line[n - 1] == ' ')
-            n--;
-        while (n > 0 && e->line[n - 1] != ' ')
-            n--;
-        erase_chars(e->len - n);
-        e->len = n;
-        return 0;
-    }
-    case KEY_ESC:
-        e->esc = 1;
-        return 0;
-    case '\t':
-        c = ' ';
-        break;
-    }
-    if (c < 0x20 || c > 0x7E) {
-        e->dropped++;
-        return 0;
-    }
-    if (e->len >= SHELL_LINE_MAX - 1) {
-        e->too_long = 1;                 /* keep reading until Enter */
-        return 0;
-    }
-    e->line[e->len++] = (char)c;
-    out((char *)&c, 1);
-    return 0;
+    if (typing)
+        le_redraw(typing, out_unlocked, NULL);
 }
 
 /* Bytes read from the console but not yet edited: a paste may hold
@@ -158,18 +49,30 @@ static int edit(struct editor *e, uint8_t c)
 static uint8_t inbuf[64];
 static int in_pos, in_len;
 
+static int read_line_edit(struct lineedit *e);
+
 /* Read one line; returns 0, or -E_INTR after Ctrl-C. */
-static int read_line(struct editor *e)
+static int read_line(struct lineedit *e)
+{
+    jobs_output_lock();
+    le_start(e, PROMPT, &history, out_unlocked, NULL);
+    typing = e;
+    jobs_output_unlock();
+    e->out = out_locked;
+    int r = read_line_edit(e);
+    typing = NULL;
+    return r;
+}
+
+static int read_line_edit(struct lineedit *e)
 {
     static int last_was_cr;
-    e->len = 0;
-    e->too_long = e->dropped = e->esc = e->hist_pos = 0;
     for (;;) {
         if (in_pos == in_len) {
             int n = console_read(inbuf, sizeof inbuf);
             if (n == -E_INTR) {
                 console_clear_interrupt();
-                outs("^C\r\n");
+                out_locked(NULL, "^C\r\n", 4);
                 return -E_INTR;
             }
             in_pos = 0;
@@ -189,11 +92,24 @@ static int read_line(struct editor *e)
             continue;
         }
         last_was_cr = c == '\r';
-        if (edit(e, c)) {
-            e->line[e->len] = 0;
+        if (le_key(e, c) == LE_DONE)
             return 0;
-        }
     }
+}
+
+/* "(dropped 2 control bytes, 1 escape sequence)": keys the editor does
+ * not know, so that a mistyped key is seen, not silently lost. */
+static void report_dropped(const struct lineedit *e)
+{
+    if (!e->dropped_bytes && !e->dropped_seqs)
+        return;
+    kprintf("(dropped ");
+    if (e->dropped_bytes)
+        kprintf("%d control byte%s%s", e->dropped_bytes, e->dropped_bytes == 1 ? "" : "s",
+                e->dropped_seqs ? ", " : "");
+    if (e->dropped_seqs)
+        kprintf("%d escape sequence%s", e->dropped_seqs, e->dropped_seqs == 1 ? "" : "s");
+    kprintf(")\n");
 }
 
 static int split_args(char *line, char **argv)
@@ -215,16 +131,76 @@ static int split_args(char *line, char **argv)
     return argc;
 }
 
+/* "CMD ... &": take the & off; returns 1 if it was there. */
+static int take_ampersand(char *line)
+{
+    int n = strlen(line);
+    while (n > 0 && line[n - 1] == ' ')
+        n--;
+    if (n == 0 || line[n - 1] != '&')
+        return 0;
+    line[n - 1] = 0;
+    return 1;
+}
+
+/* Run c in the foreground, in this thread: while it runs it is what Ctrl-C
+ * interrupts (thread_sleep_until, event_wait_until end with -E_INTR). */
+static int run_foreground(const struct shell_cmd *c, int argc, char **argv)
+{
+    thread_set_foreground(thread_current());
+    console_clear_interrupt();
+    int r = c->run(argc, argv);
+    thread_set_foreground(NULL);
+    thread_clear_interrupt();
+    if (console_interrupted()) {
+        console_clear_interrupt();
+        in_pos = in_len;      /* the typeahead goes with the Ctrl-C */
+        uint64_t ns = clock_ns() - thread_foreground_interrupted_ns();
+        kprintf("(stopped by Ctrl-C, %llu us (%llu ns) after it)\n",
+                (unsigned long long)(ns / NS_PER_US), (unsigned long long)ns);
+    }
+    return r;
+}
+
+static int run_background(const struct shell_cmd *c, int argc, char **argv)
+{
+    if (c->flags & SHELL_NO_JOB) {
+        kprintf("%s: runs only in the foreground, not as a job (drop the &)\n", c->name);
+        return 1;
+    }
+    char text[SHELL_LINE_MAX];
+    int len = 0;                 /* the words fit: they came from one line */
+    for (int i = 0; i < argc; i++)
+        len += ksnprintf(text + len, sizeof text - len, "%s%s", i ? " " : "", argv[i]);
+    int n = job_start(text, c->run, argc, argv);
+    if (n == -E_BUSY) {
+        kprintf("%s: all %d job numbers are taken ('jobs' lists them, 'kill %%N' ends one)\n",
+                c->name, JOBS_MAX);
+        return 1;
+    }
+    if (n < 0) {
+        kprintf("%s: cannot start a job: %s\n", c->name, ws_strerror(n));
+        return 1;
+    }
+    kprintf("[%d] %s: job %d runs in the background; 'kill %%%d' stops it, 'fg %%%d' waits\n",
+            n, text, n, n, n);
+    return 0;
+}
+
 int shell_execute(char *line)
 {
     char *argv[SHELL_MAX_ARGS + 1];
+    int background = take_ampersand(line);
     int argc = split_args(line, argv);
     if (argc < 0) {
         kprintf("error: more than %d words on one line\n", SHELL_MAX_ARGS);
         return 1;
     }
-    if (argc == 0)
-        return 0;
+    if (argc == 0) {
+        if (background)
+            kprintf("&: a command comes before it, e.g. 'httpd loop &'\n");
+        return background;
+    }
     for (int i = 0; i < shell_ncommands; i++) {
         const struct shell_cmd *c = &shell_commands[i];
         if (strcmp(argv[0], c->name) == 0) {
@@ -232,21 +208,14 @@ int shell_execute(char *line)
                 kprintf("%s: takes no arguments, not '%s'\n", c->name, argv[1]);
                 return 1;
             }
-            /* While it runs, the command is the foreground: Ctrl-C
-             * interrupts its waits (thread_sleep_until, event_wait_until). */
-            thread_set_foreground(thread_current());
-            console_clear_interrupt();
-            int r = c->run(argc, argv);
-            thread_set_foreground(NULL);
-            thread_clear_interrupt();
-            if (console_interrupted()) {
-                console_clear_interrupt();
-                in_pos = in_len;      /* the typeahead goes with the Ctrl-C */
-                uint64_t ns = clock_ns() - thread_foreground_interrupted_ns();
-                kprintf("(stopped by Ctrl-C, %llu us (%llu ns) after it)\n",
-                        (unsigned long long)(ns / NS_PER_US), (unsigned long long)ns);
+            int job = job_running(c->run);
+            if (job) {
+                /* Demos keep their state in statics: one run at a time. */
+                kprintf("%s: already running as job %%%d ('fg %%%d' or 'kill %%%d' first)\n",
+                        c->name, job, job, job);
+                return 1;
             }
-            return r;
+            return background ? run_background(c, argc, argv) : run_foreground(c, argc, argv);
         }
     }
     kprintf("%s: unknown command (type 'help' for the list)\n", argv[0]);
@@ -292,12 +261,36 @@ int shell_optional_uint(int argc, char **argv, const char *what, uint32_t lo, ui
     return 0;
 }
 
+int shell_stop_requested(void)
+{
+    int job = thread_job(thread_current());
+    if (job)
+        return job_stop_requested(job);
+    return console_interrupted();
+}
+
+const char *shell_self(void)
+{
+    return thread_job(thread_current()) ? "this job" : "this shell";
+}
+
+const char *shell_stop_key(void)
+{
+    static char key[16];
+    int job = thread_job(thread_current());
+    if (!job || job_in_foreground(job))
+        return "Ctrl-C";
+    ksnprintf(key, sizeof key, "'kill %%%d'", job);
+    return key;
+}
+
 int shell_sleep_until(uint64_t deadline_ns)
 {
-    /* One sleep: Ctrl-C interrupts this thread (the foreground) and ends it.
-     * console_interrupted() first, also for a Ctrl-C held behind typeahead
-     * nobody reads (it lets the console take input again, see console.h). */
-    if (console_interrupted())
+    /* One sleep: Ctrl-C interrupts this thread (the foreground) and ends it;
+     * kill %N a job's. shell_stop_requested() first, also for a Ctrl-C held
+     * behind typeahead nobody reads (console_interrupted lets the console
+     * take input again, see console.h). */
+    if (shell_stop_requested())
         return 1;
     return thread_sleep_until(deadline_ns) == -E_INTR;
 }
@@ -317,10 +310,11 @@ uint64_t shell_start_cycles;
 
 void shell_main(void *arg)
 {
-    static struct editor e;
+    static struct lineedit e;
     static char autorun[SHELL_LINE_MAX];
 
     shell_start_cycles = cpu_cycles();
+    jobs_init();
     /* The quit hint is here, not only in the Makefile's echo: SeaBIOS and
      * GRUB clear the terminal before the kernel prints anything. */
     kprintf("\nwebscale: is it web scale? Let's measure. Type 'help'.\n"
@@ -336,13 +330,13 @@ void shell_main(void *arg)
             while (*cmd == ' ')
                 cmd++;
             kprintf("%s%s\n", PROMPT, cmd);
-            history_add(cmd);
+            le_history_add(&history, cmd);
             shell_execute(cmd);
             cmd = semi ? semi + 1 : NULL;
         }
     }
     for (;;) {
-        outs(PROMPT);
+        jobs_report_ended();
         if (read_line(&e) < 0)
             continue;
         if (e.too_long) {
@@ -350,9 +344,8 @@ void shell_main(void *arg)
                     SHELL_LINE_MAX - 1);
             continue;
         }
-        if (e.dropped)
-            kprintf("(dropped %d control byte%s)\n", e.dropped, e.dropped == 1 ? "" : "s");
-        history_add(e.line);
+        report_dropped(&e);
+        le_history_add(&history, e.line);
         shell_execute(e.line);
     }
 }

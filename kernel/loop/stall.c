@@ -7,6 +7,7 @@
  * callback returns at last, loop_run_cb says how long it ran in all. */
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
+#include <webscale/sched.h>
 #include <webscale/time.h>
 #include "kernel/loop/loop_internal.h"
 #include "kernel/x86.h"
@@ -75,9 +76,19 @@ static void loopwatch(void *arg)
 {
     for (;;) {
         sem_down(&stall.report);
-        kprintf("loop: callback '%s' has blocked the loop for %llu ms (limit %u ms):\n"
-                "      every other event waits\n", loop_st.stall_name,
-                (unsigned long long)(loop_st.stall_ns / NS_PER_MS), stall.ms);
+        /* Cooperative, this thread gets the CPU only once the callback has
+         * given it back: its "returned after" came first; say so. */
+        if (loop_st.stall_total_ns)
+            kprintf("loop: callback '%s' had blocked the loop for %llu ms (limit %u ms)\n"
+                    "      when the detector noticed; it could report only after the\n"
+                    "      callback returned: %s\n",
+                    loop_st.stall_name, (unsigned long long)(loop_st.stall_ns / NS_PER_MS),
+                    stall.ms, sched_preemptive() ? "other threads ran first"
+                                                 : "the scheduler is cooperative");
+        else
+            kprintf("loop: callback '%s' has blocked the loop for %llu ms (limit %u ms):\n"
+                    "      every other event waits\n", loop_st.stall_name,
+                    (unsigned long long)(loop_st.stall_ns / NS_PER_MS), stall.ms);
     }
 }
 

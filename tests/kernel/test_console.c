@@ -185,7 +185,51 @@ static void test_ctrl_c_wakes_reader(void)
     KT_ASSERT_EQ(reader_result, -E_INTR);
 }
 
+/* Jobs: a thread with a job number writes through the job writer, and may
+ * not read the console unless it is the foreground. */
+#define TEST_JOB 3
+static char job_seen[32];
+static int job_seen_len, job_seen_job;
+static volatile int job_read_bg, job_read_fg;
+
+static void fake_job_writer(int job, const void *buf, size_t n)
+{
+    job_seen_job = job;
+    for (size_t i = 0; i < n && job_seen_len < (int)sizeof job_seen; i++)
+        job_seen[job_seen_len++] = ((const char *)buf)[i];
+}
+
+static void job_thread(void *arg)
+{
+    char c;
+    thread_set_job(thread_current(), TEST_JOB);
+    console_write("job!", 4);
+    job_read_bg = console_read_nonblock(&c, 1);
+    thread_set_foreground(thread_current());
+    job_read_fg = console_read_nonblock(&c, 1);
+    thread_set_foreground(NULL);
+}
+
+static void test_job_output_marked_and_reads_refused(void)
+{
+    fake_attach();
+    job_seen_len = job_seen_job = 0;
+    console_set_job_writer(fake_job_writer);
+    thread_t *t = thread_create("job", job_thread, NULL);
+    if (t)
+        thread_join(t);
+    console_set_job_writer(NULL);
+    real_attach();
+    KT_ASSERT(t != NULL);
+    KT_ASSERT_EQ(job_seen_job, TEST_JOB);
+    KT_ASSERT_EQ(job_seen_len, 4);
+    KT_ASSERT(memcmp(job_seen, "job!", 4) == 0);
+    KT_ASSERT_EQ(job_read_bg, -E_PERM);
+    KT_ASSERT_EQ(job_read_fg, -E_WOULDBLOCK);
+}
+
 static const struct ktest_case console_cases[] = {
+    { "job_output_marked_and_reads_refused", test_job_output_marked_and_reads_refused },
     { "ctrl_c_discards_typeahead", test_ctrl_c_discards_typeahead },
     { "ctrl_c_leaves_nothing_readable", test_ctrl_c_leaves_nothing_readable },
     { "raw_passes_ctrl_c", test_raw_passes_ctrl_c },

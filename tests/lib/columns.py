@@ -5,7 +5,7 @@ column."""
 import re
 
 COLUMNS = 80
-WIDE_OK = re.compile(r"^@demo ")
+WIDE_OK = re.compile(r"^(?:\[\d\] )?@demo ")  # a job's too: "[N] @demo"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 

@@ -10,7 +10,7 @@ import re
 
 from guest import TestFailure
 
-LINE = re.compile(r"^@demo (\S+)((?: [^\s=]+=\S*)*)\r?$", re.M)
+LINE = re.compile(r"^(?:\[\d\] )?@demo (\S+)((?: [^\s=]+=\S*)*)\r?$", re.M)
 
 
 def _value(v):

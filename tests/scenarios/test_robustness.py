@@ -43,7 +43,7 @@ def test_cut_escape_sequences_do_not_eat_the_next_line():
 
 def test_commands_without_arguments_refuse_them():
     with boot() as g:
-        for cmd in ("ps", "mem", "help", "uptime", "irqs", "halt"):
+        for cmd in ("ps", "mem", "clear", "uptime", "irqs", "jobs", "halt"):
             out = g.command(cmd + " 99999999999")
             check("%s: takes no arguments, not '99999999999'" % cmd in out, out, g)
         for line, err in (("threads 26 99999999999", "SECONDS must be a whole number"),
@@ -54,7 +54,8 @@ def test_commands_without_arguments_refuse_them():
                           ("loop echo x", "SECONDS must be a whole number"),
                           ("order 13", "N must be a whole number from 2 to 12"),
                           ("cpu-vs-io ''", "MS must be a whole number"),
-                          ("sched slice", "usage: sched"), ("trace 1 2", "usage: trace")):
+                          ("sched slice", "usage: sched"), ("trace 1 2", "usage: trace"),
+                          ("help 99999999999", "help: no command '99999999999'")):
             out = g.command(line)
             check(err in out and len(out.strip().splitlines()) <= 3, line + ":\n" + out, g)
 

@@ -21,6 +21,6 @@ def test_trace_timeline_after_threads():
         runs = re.findall(r"(A+|B+)", line)
         check(len(runs) >= 4 and set(r[0] for r in runs) >= {"A", "B"},
               "counters A and B should alternate: %r" % line, g)
-        check(re.search(r"A = \d+ \S+\s+B = \d+ \S+", out), "no legend", g)
+        check(re.search(r"A = \d+ countA( \(ended\))?\s+B = \d+ countB", out), "no legend", g)
         m = re.search(r"(\d+) switches in it: \d+ yield, (\d+) preempt", out)
         check(m and int(m.group(2)) >= 3, "too few preemptions counted", g)

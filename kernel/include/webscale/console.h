@@ -18,6 +18,13 @@ int console_write(const void *buf, size_t n);
 int console_write_nonblock(const void *buf, size_t n);
 void console_puts(const char *s);
 
+/* Jobs (see kernel/console.c): the blocking writes of a thread with a job
+ * number (kprintf, console_write) go to fn instead, which prints them,
+ * marked, with console_write_unmarked. One writer, the shell's. */
+typedef void (*console_job_writer_fn)(int job, const void *buf, size_t n);
+void console_set_job_writer(console_job_writer_fn fn);
+int console_write_unmarked(const void *buf, size_t n);
+
 /* Ctrl-C: the console does not pass it on as data; it sets this flag,
  * discards the unread input before it (like a terminal) and wakes readers,
  * so a running demo can stop and the shell can cancel. Poll

@@ -13,6 +13,7 @@
 #define E_NOSYS      38   /* no such system call */
 #define E_NOEXEC      8   /* not a program this kernel can run */
 #define E_CHILD      10   /* no such child to wait for */
+#define E_PERM        1   /* not allowed (a background job reading the console) */
 #define E_CONNRESET 104   /* the connection was reset (RST, or retransmissions gave up) */
 
 const char *ws_strerror(int err);   /* accepts err or -err */

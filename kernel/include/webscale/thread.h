@@ -55,6 +55,17 @@ void thread_set_foreground(thread_t *t);
 void thread_interrupt_foreground(void);
 /* clock_ns() at the last thread_interrupt_foreground. */
 uint64_t thread_foreground_interrupted_ns(void);
+thread_t *thread_foreground(void);       /* NULL when none */
+
+/* Jobs (the shell's `CMD &`, user/jobs.c). A thread may carry a job number
+ * (0: none); the threads it creates inherit it, so everything a job starts
+ * is known as the job's. The console marks a job's output with it and
+ * refuses console reads to a job thread that is not the foreground. */
+void thread_set_job(thread_t *t, int job);
+int thread_job(const thread_t *t);
+/* Nonzero once t has ended (returned, exited or was killed) and until it
+ * is joined: thread_join(t) then does not wait. */
+int thread_ended(const thread_t *t);
 
 thread_t *thread_current(void);
 int thread_id(const thread_t *t);

@@ -1,0 +1,212 @@
+/* The line editor (user/lineedit.c) against a small terminal: every key
+ * must leave the screen showing the prompt and the line, and the cursor
+ * where the editor thinks it is; unknown sequences are counted, not shown. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "tests/host/check.h"
+#include "user/lineedit.h"
+
+#define TERM_COLUMNS 400
+#define PROMPT "> "
+
+/* One terminal row: enough of ECMA-48 for what the editor sends. */
+struct term {
+    char row[TERM_COLUMNS + 1];
+    int col;
+    int clears;                  /* ESC [ 2 J seen */
+    int esc, num;                /* parser: 0, 1 after ESC, 2 in CSI */
+    int bad;                     /* bytes the terminal did not expect */
+};
+
+static void term_byte(struct term *t, char c)
+{
+    if (t->esc == 1) {
+        t->esc = c == '[' ? 2 : 0;
+        t->num = 0;
+        t->bad += c != '[';
+        return;
+    }
+    if (t->esc == 2) {
+        if (c >= '0' && c <= '9') {
+            t->num = t->num * 10 + (c - '0');
+            return;
+        }
+        t->esc = 0;
+        if (c == 'D')
+            t->col -= t->num ? t->num : 1;
+        else if (c == 'K')
+            memset(t->row + t->col, ' ', TERM_COLUMNS - t->col);
+        else if (c == 'H')
+            t->col = 0;
+        else if (c == 'J' && t->num == 2) {
+            memset(t->row, ' ', TERM_COLUMNS);
+            t->clears++;
+        } else
+            t->bad++;
+        if (t->col < 0)
+            t->bad++, t->col = 0;
+        return;
+    }
+    if (c == 0x1B)
+        t->esc = 1;
+    else if (c == '\r')
+        t->col = 0;
+    else if (c == '\n')
+        memset(t->row, ' ', TERM_COLUMNS);       /* a new, empty row */
+    else if (c == '\b')
+        t->col -= t->col > 0;
+    else if (c >= 0x20 && c < 0x7F && t->col < TERM_COLUMNS)
+        t->row[t->col++] = c;
+    else
+        t->bad++;
+}
+
+static void term_out(void *ctx, const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        term_byte(ctx, s[i]);
+}
+
+static struct term term;
+static struct le_history hist;
+static struct lineedit e;
+
+static void start(void)
+{
+    memset(&term, 0, sizeof term);
+    memset(term.row, ' ', TERM_COLUMNS);
+    le_start(&e, PROMPT, &hist, term_out, &term);
+}
+
+static int type(const char *keys)
+{
+    int done = 0;
+    for (const char *p = keys; *p; p++)
+        done = le_key(&e, (uint8_t)*p) == LE_DONE;
+    return done;
+}
+
+/* The screen shows the prompt and want, the cursor at column cur of it. */
+static int shows(const char *want, int cur)
+{
+    char expect[TERM_COLUMNS + 1];
+    memset(expect, ' ', TERM_COLUMNS);
+    memcpy(expect, PROMPT, strlen(PROMPT));
+    memcpy(expect + strlen(PROMPT), want, strlen(want));
+    int ok = memcmp(term.row, expect, TERM_COLUMNS) == 0 &&
+             term.col == (int)strlen(PROMPT) + cur && e.len == (int)strlen(want) &&
+             memcmp(e.line, want, e.len) == 0 && e.cur == cur && !term.bad;
+    if (!ok)
+        fprintf(stderr, "screen '%.40s' col %d, line '%.*s' cur %d; wanted '%s' cur %d\n",
+                term.row, term.col, e.len, e.line, e.cur, want, cur);
+    return ok;
+}
+
+static void test_insert_and_move(void)
+{
+    start();
+    type("uptme");
+    CHECK(shows("uptme", 5));
+    type("\x1b[D\x1b[D");                        /* Left twice */
+    CHECK(shows("uptme", 3));
+    type("i");                                   /* insert in the middle */
+    CHECK(shows("uptime", 4));
+    type("\x01");                                /* Ctrl-A */
+    CHECK(shows("uptime", 0));
+    type("\x1b[D");                              /* Left at the start: nothing */
+    CHECK(shows("uptime", 0));
+    type("\x05");                                /* Ctrl-E */
+    CHECK(shows("uptime", 6));
+    type("\x1b[C");                              /* Right at the end: nothing */
+    CHECK(shows("uptime", 6));
+    type("\x1b[H");                              /* Home, the three spellings */
+    CHECK(shows("uptime", 0));
+    type("\x1b[F\x1b[1~");
+    CHECK(shows("uptime", 0));
+    type("\x1b[4~\x1bOH\x1b[C\x1b[C");
+    CHECK(shows("uptime", 2));
+    type("\x1bOF\x1b[7~\x1b[8~");
+    CHECK(shows("uptime", 6));
+    CHECK(type("\r") && strcmp(e.line, "uptime") == 0);
+    CHECK(e.dropped_bytes == 0 && e.dropped_seqs == 0);
+}
+
+static void test_erasing(void)
+{
+    start();
+    type("sched slice 10");
+    type("\x1b[D\x1b[D\x1b[D\x7f");              /* Backspace before the cursor */
+    CHECK(shows("sched slic 10", 10));
+    type("\x1b[3~");                             /* Delete at it */
+    CHECK(shows("sched slic10", 10));
+    type("\x0b");                                /* Ctrl-K */
+    CHECK(shows("sched slic", 10));
+    type("\x17");                                /* Ctrl-W: the word before */
+    CHECK(shows("sched ", 6));
+    type("\x1b[3~\x08\x08\x08\x08\x08\x08\x08"); /* Delete at the end, Backspace past the start */
+    CHECK(shows("", 0));
+    type("ps aux\x01\x1b[3~\x1b[3~\x1b[3~");
+    CHECK(shows("aux", 0));
+    type("\x1b[C\x15");                          /* Ctrl-U, cursor in the middle */
+    CHECK(shows("", 0));
+    CHECK(type("\n") && e.line[0] == 0);
+}
+
+static void test_history_and_clear(void)
+{
+    memset(&hist, 0, sizeof hist);
+    le_history_add(&hist, "first");
+    le_history_add(&hist, "second");
+    le_history_add(&hist, "second");             /* the same twice: once */
+    CHECK(hist.count == 2);
+    start();
+    type("draft");
+    type("\x1b[A");
+    CHECK(shows("second", 6));
+    type("\x1b[A\x1b[A");                        /* past the oldest: stays */
+    CHECK(shows("first", 5));
+    type("\x1b[B\x1b[B");
+    CHECK(shows("draft", 5));
+    type("\x1b[D\x0c");                          /* Ctrl-L: clear, redraw, cursor kept */
+    CHECK(term.clears == 1 && shows("draft", 4));
+    CHECK(e.dropped_bytes == 0);                 /* Ctrl-L is a key, not dropped */
+}
+
+static void test_garbage_is_counted_not_shown(void)
+{
+    start();
+    type("a\x1bOP");                             /* F1 */
+    type("\x1b[1;5C");                           /* Ctrl-Right */
+    type("\x1b[?25h");                           /* a private mode: not a key */
+    type("\x1b[15~");                            /* F5 */
+    type("\x1bx");                               /* Alt-x */
+    type("\x02\x1c\x80\xff");                    /* bytes with no meaning */
+    type("b");
+    CHECK(shows("ab", 2));
+    CHECK_EQ(e.dropped_seqs, 5);
+    CHECK_EQ(e.dropped_bytes, 4);
+    /* Cut short by Enter: the Enter is not eaten, the sequence counted. */
+    CHECK(type("\x1b[\r") && strcmp(e.line, "ab") == 0);
+    CHECK_EQ(e.dropped_seqs, 6);
+}
+
+static void test_too_long(void)
+{
+    start();
+    for (int i = 0; i < LE_LINE_MAX + 10; i++)
+        type("x");
+    CHECK(e.too_long && e.len == LE_LINE_MAX - 1);
+    type("\x15");                                /* Ctrl-U forgets it */
+    CHECK(!e.too_long && e.len == 0);
+}
+
+int main(void)
+{
+    test_insert_and_move();
+    test_erasing();
+    test_history_and_clear();
+    test_garbage_is_counted_not_shown();
+    test_too_long();
+    return check_done("lineedit");
+}

@@ -1,0 +1,188 @@
+"""Background jobs (user/jobs.c): `CMD &`, `jobs`, `kill %N`, `fg %N`.
+A job's lines are marked "[N] " and fit 80 columns; Ctrl-C stops only the
+foreground; `kill` gives the heap back; `top` sees the job's thread and,
+with `httpd loop &` and requests from the host, the loop at work; a job
+that ends is reported at the next prompt; bad job numbers and a job that
+would read the console get clear errors."""
+import concurrent.futures as cf
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from columns import check_fits  # noqa: E402
+from demo_line import demo_lines  # noqa: E402
+from guest import Guest, check  # noqa: E402
+import test_tcp as T  # noqa: E402
+
+# A job prints while the prompt is shown, and the shell then draws the
+# prompt again: "webscale> " alone does not end a command's output here.
+# Each step waits for the text that ends it.
+
+
+def run(g, line, until, timeout=30):
+    """Type line, wait for the regex until; return the output up to it."""
+    start = g.pos
+    g.sendline(line)
+    g.expect(until, timeout)
+    with g.cv:
+        return g.buf[start:g.pos].decode("latin-1")
+
+
+def heap(g):
+    out = run(g, "mem", r"heap: \d+ bytes, \d+ used.*\n")
+    return int(re.search(r"heap: \d+ bytes, (\d+) used", out).group(1))
+
+
+def boot_net():
+    port = T.free_tcp_port()
+    g = Guest(extra=T.user_net(port))
+    g.expect_prompt(60)
+    return g, port
+
+
+def test_spin_job_listed_seen_by_top_and_killed():
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "spin 50", r"@demo spin .*\n")        # grows what stays grown (loop timers)
+        g.expect_prompt(10)
+        base = heap(g)
+        run(g, "spin 3000 &", r"\[1\] spin 3000: job 1 runs in the background")
+        g.expect(r"\[1\] A thread spins for 3000 ms", 10)
+        out = run(g, "jobs", r"\[1\] running .*spin 3000\r?\n")
+        check(re.search(r"\[1\] running +\d+ %1 spin +\w+ +[\d.]+ +spin 3000", out), out, g)
+        out = run(g, "top 1", r"Ctrl-C stops\.\r?\n")
+        check(re.search(r"\d+ %1 spin ", out) and re.search(r"\d+ spinner ", out),
+              "top shows no job thread:\n" + out, g)
+        out = run(g, "kill %1", r"heap: \d+ bytes used before it started, \d+ now")
+        m = re.search(r"\[1\] stopped by kill after ([\d.]+) ms: spin 3000", out)
+        check(m and float(m.group(1)) < 3000, out, g)
+        m = re.search(r"heap: (\d+) bytes used before it started, (\d+) now", out)
+        check(int(m.group(1)) == base == int(m.group(2)), "heap %d, then %s" % (base, m.groups()), g)
+        check(heap(g) == base, "mem disagrees", g)
+        out = run(g, "jobs", r"no jobs .*\n")
+        # Everything a job printed carries its mark and fits 80 columns.
+        job_part = g.output[g.output.find("spin 3000 &"):]
+        marked = [ln for ln in job_part.replace("\r", "").splitlines()
+                  if "A thread spins" in ln or "this shell thread" in ln]
+        check(marked and all(ln.split("\x1b[K")[-1].startswith("[1] ") for ln in marked),
+              "unmarked job output: %r" % marked, g)
+        check_fits(check, "spin &", g.output, g)
+
+
+def test_ended_job_reported_at_next_prompt():
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "spin 100 &", r"job 1 runs in the background")
+        g.expect(r"\[1\] @demo spin .*\n", 20)
+        # Nothing is reported while the prompt waits; at the next one:
+        out = run(g, "", r"\[1\] done after [\d.]+ ms, status 0: spin 100\r?\n")
+        r = demo_lines(g.output.replace("webscale> \r\x1b[K", ""), "spin")
+        check(r and r[0]["spin_ms"] == 100, "the job's @demo line: %r" % r, g)
+        out = run(g, "jobs", r"no jobs .*\n")
+        # A job number is free again once reported.
+        run(g, "spin 50 &", r"\[1\] spin 50: job 1 runs")
+        g.expect(r"\[1\] @demo spin .*\n", 20)
+        # kill of a job that already ended: reported as done, not as killed.
+        out = run(g, "kill %1", r"\[1\] (done|stopped)[^\n]*\n")
+        check("[1] done after" in out and "status 0: spin 50" in out, out, g)
+
+
+def test_bad_job_numbers_and_forbidden_jobs():
+    with Guest() as g:
+        g.expect_prompt(60)
+        cases = [
+            ("kill %1", r"kill: no job %1 \(see 'jobs'\)"),
+            ("kill %9", r"kill: the job number must be a whole number from 1 to 8, not '9'"),
+            ("kill %x", r"kill: the job number must be a whole number from 1 to 8, not 'x'"),
+            ("kill 1", r"kill: '1' is not a job: write %N, N from 'jobs'"),
+            ("kill", r"usage: kill %N"),
+            ("fg %2", r"fg: no job %2"),
+            ("fg", r"fg: no jobs \(start one with 'CMD &'\)"),
+            ("jobs &", r"jobs: runs only in the foreground, not as a job"),
+            ("kill %1 &", r"kill: runs only in the foreground"),
+            ("&", r"&: a command comes before it"),
+            ("nosuch &", r"nosuch: unknown command"),
+            ("jobs", r"no jobs"),
+        ]
+        for line, want in cases:
+            out = g.command(line)
+            check(re.search(want, out), "%r: %r" % (line, out), g)
+        # The console is the prompt's: a job may not read it.
+        run(g, "loop echo &", r"\[1\] loop echo: reads the console, and a background job may")
+        run(g, "", r"\[1\] done after [\d.]+ ms, status 1: loop echo")
+        # One run of a command at a time: demos keep their state in statics.
+        run(g, "spin 2000 &", r"job 1 runs")
+        out = run(g, "spin 100", r"spin: already running as job %1.*\n")
+        out = run(g, "spin 100 &", r"spin: already running as job %1.*\n")
+        run(g, "kill %1", r"stopped by kill")
+
+
+def test_ctrl_c_stops_only_the_foreground_then_fg():
+    g, port = boot_net()
+    with g:
+        run(g, "httpd loop &", r"\[1\] httpd: event-loop style, listening on TCP port 80; "
+                               r"'kill %1' stops")
+        check(T.get(port)[0] == 200, "the background server answers", g)
+        # Ctrl-C at the prompt, and during a foreground command: the job lives.
+        g.send("\x03")
+        g.expect(r"\^C", 10)
+        run(g, "top", r"Ctrl-C stops\.\r?\n", 20)
+        g.send("\x03")
+        g.expect(r"\(stopped by Ctrl-C", 20)
+        out = run(g, "jobs", r"\[1\] .*\n")
+        check(re.search(r"\[1\] running .*httpd loop", out), out, g)
+        check(T.get(port)[0] == 200, "still answers after two Ctrl-Cs", g)
+        # fg: now Ctrl-C stops the job, and the shell says so.
+        run(g, "fg %1", r"httpd loop\r?\n")
+        g.send("\x03")
+        out = run(g, "", r"\[1\] stopped by kill|\[1\] done .*\n|\[1\] .*httpd loop\r?\n", 30)
+        g.expect(r"\(stopped by Ctrl-C", 10)
+        check(re.search(r"\[1\] httpd: stopped after \d+ ms: [1-9]\d* requests served",
+                        g.output), g.tail(), g)
+        out = run(g, "jobs", r"no jobs.*\n")
+
+
+def test_httpd_loop_background_watched_by_top():
+    """The classroom demo: `httpd loop &`, then `top` while the host fetches."""
+    g, port = boot_net()
+    with g:
+        # A first run grows what stays grown (the loop's timer heap, its
+        # callback names); the baseline is taken after it and TIME-WAIT.
+        run(g, "httpd loop &", r"'kill %1' stops")
+        check(T.get(port)[0] == 200, "warm-up", g)
+        run(g, "kill %1", r"\[1\] stopped by kill.*\n")
+        time.sleep(0.8)
+        base = heap(g)
+        run(g, "httpd loop &", r"'kill %1' stops")
+        check(T.get(port)[0] == 200, "first request", g)
+        deadline = time.monotonic() + 30
+        done, top_done = [], []
+
+        def client():                  # while top runs; bounded: 3000 requests or 30 s
+            n = 0
+            while not top_done and n < 3000 and time.monotonic() < deadline:
+                if T.get(port)[0] == 200:
+                    n += 1
+            done.append(n)
+        with cf.ThreadPoolExecutor(2) as ex:
+            futs = [ex.submit(client) for _ in range(2)]
+            out = run(g, "top 2", r"(?s)top - up.*top - up.*Ctrl-C stops\.\r?\n", 40)
+            top_done.append(1)
+            for f in futs:
+                f.result()
+        frame = out[out.rfind("top - up"):]
+        loop = re.search(r"^\s*\d+ loop +\w+ .*? ([\d.]+) % +(\d+) \d+\r?$", frame, re.M)
+        check(loop and int(loop.group(2)) > 0, "the loop did not switch:\n" + frame, g)
+        check(re.search(r"\d+ %1 httpd ", frame), "no job thread in top:\n" + frame, g)
+        out = run(g, "kill %1", r"\[1\] stopped by kill.*\n")
+        n = sum(done) + 1
+        m = re.findall(r"\[1\] httpd: stopped after \d+ ms: (\d+) requests served", g.output)[-1:]
+        check(m and int(m[0]) == n, "served %s, sent %d" % (m, n), g)
+        time.sleep(0.8)                # TIME-WAIT (500 ms) ends
+        check(heap(g) == base, "heap: %d before, %d after the killed server" % (base, heap(g)), g)
+        # Which switches it counts: all threads', idle's wake-ups too.
+        check(re.search(r"context switches: \d+, of all threads while it ran", g.output), g.tail(), g)
+        check_fits(check, "httpd loop & and top", g.output, g)
