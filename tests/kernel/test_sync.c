@@ -13,7 +13,10 @@
 #include "tests/kernel/util.h"
 
 #define WORKERS 4
-#define ROUNDS 3000
+/* Each worker must run longer than a 1 ms slice (several of them), or it
+ * may finish inside its first slice and never meet a held lock: with
+ * 3000 rounds a worker took about 0.75 ms under icount. */
+#define ROUNDS 12000
 
 static volatile uint32_t shared;
 static struct mutex counter_lock;
