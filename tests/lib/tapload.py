@@ -105,7 +105,7 @@ class LinkCount:
         got = f["rx_frames"] - self.got0
         self.lost = sent - got
         return ("link: the host sent %d frames, the guest's card delivered %d: %d (%.1f %%) "
-                "lost on the NE2000" % (sent, got, sent - got, 100.0 * (sent - got) / max(sent, 1)))
+                "lost before the guest (QEMU, the card)" % (sent, got, sent - got, 100.0 * (sent - got) / max(sent, 1)))
 
 
 def wait_closed(g, secs):

@@ -38,10 +38,6 @@ from tapload import (Server, ab, ab_text, curl, curl_cmd, curl_result, drops_tex
 # Test name -> the item of issue 8 whose fix it waits for. Remove a name
 # when its fix has landed and the test passes.
 PENDING = {
-    "wrk_c1000_threads": "issue 8: on the RTL8139, 156-959 of 1000 connections accepted, 32-49 timeouts, "
-                         "tcp-backlog-full 747-6281 (the accept queue; no frame lost)",
-    "ab_after_wrk_threads": "issue 8: on the RTL8139, ab stopped after 4997 of 5000 (timeout) after "
-                            "wrk -c1000, tcp-backlog-full 8389",
     "syn_flood_while_curl": "issue 8, the card: during hping3 --flood the host sent 1,505,754 "
                             "frames in about 15 s and QEMU's NE2000 delivered 203,264 (86.5 % "
                             "dropped on the full card, no flow control); 35 of 50 curls "

@@ -245,22 +245,29 @@ def syn_acks(peer, ports, got, quiet):
         pass
 
 
+# user/cmd_httpd.c's HTTP_BACKLOG: half-open and unaccepted connections.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "user",
+                       "cmd_httpd.c")) as _src:
+    HTTPD_BACKLOG = int(re.search(r"#define HTTP_BACKLOG (\d+)", _src.read()).group(1))
+
+
 def test_syn_flood_cookies_and_retransmission():
     peer, g = boot_peer_httpd()
     try:
         with g:
-            # 300 SYNs from ports nobody will finish: the backlog (16) holds
-            # 16 half-open ones, every other SYN gets a SYN cookie: all 300
-            # are answered. Paced so the card's ring keeps up, and read
-            # meanwhile so our socket's buffer does.
-            ports = set(range(20000, 20300))
+            # FLOOD SYNs from ports nobody will finish: httpd's backlog
+            # (HTTPD_BACKLOG) holds that many half-open ones, every other SYN
+            # gets a SYN cookie: all FLOOD are answered. Paced so the card's
+            # ring keeps up, and read meanwhile so our socket's buffer does.
+            flood = HTTPD_BACKLOG + 44
+            ports = set(range(20000, 20000 + flood))
             got = set()
             for i, port in enumerate(sorted(ports)):
                 peer.send_tcp(port, 80, 1000 * i, 0, SYN)
                 if i % 16 == 15:
                     syn_acks(peer, ports, got, 0.025)
             syn_acks(peer, ports, got, 0.5)
-            check(got == ports, "%d of 300 SYNs got no SYN-ACK: %s" % (len(ports - got), sorted(ports - got)[:10]))
+            check(got == ports, "%d of %d SYNs got no SYN-ACK: %s" % (len(ports - got), flood, sorted(ports - got)[:10]))
             # A real client still gets through, and its request is answered.
             peer.send_tcp(41000, 80, 9000, 0, SYN)
             iss, ack, flags, _, _, _ = peer.recv_tcp(41000)
@@ -293,11 +300,12 @@ def test_syn_flood_cookies_and_retransmission():
                           r"(\d+) retransmits", out)
             check(m, out)
             took, sent, back, most, rexmit = (int(x) for x in m.groups())
-            check(most <= 16, "half-open reached %d: the backlog is 16\n%s" % (most, out))
+            check(most <= HTTPD_BACKLOG, "half-open reached %d: httpd's backlog is %d\n%s"
+                  % (most, HTTPD_BACKLOG, out))
             check(rexmit >= 1, out)
-            # The real client came back with a cookie (the 16 were still
+            # The real client came back with a cookie (the backlog was still
             # half-open); every SYN either took a slot or got a cookie.
-            check(back == 1 and took + sent == 300 + 1, out)
+            check(back == 1 and took + sent == flood + 1, out)
             check("PANIC" not in g.output, g.tail())
     finally:
         peer.close()
