@@ -4,6 +4,7 @@
 #include <webscale/kprintf.h>
 #include <webscale/process.h>
 #include <webscale/string.h>
+#include <webscale/thread.h>
 #include <webscale/time.h>
 #include "user/commands.h"
 #include "user/jobs.h"
@@ -55,12 +56,18 @@ int cmd_spawn(int argc, char **argv)
     }
     uint64_t t0 = clock_ns();
     int code = 0;
-    process_set_foreground(pid);           /* Ctrl-C kills it, from the interrupt */
+    /* In the foreground Ctrl-C kills it, from the interrupt. As a job
+     * (spawn NAME &) it is not the console's: Ctrl-C belongs to the
+     * prompt, and kill %N interrupts this wait instead. */
+    int foreground = thread_job(thread_current()) == 0;
+    if (foreground)
+        process_set_foreground(pid);
     if (process_wait_pid(pid, &code, 1) == -E_INTR) {
         process_kill(pid);
         process_wait_pid(pid, &code, 0);   /* to its end: the interrupt is still pending */
     }
-    process_set_foreground(0);
+    if (foreground)
+        process_set_foreground(0);
     uint64_t us = (clock_ns() - t0) / NS_PER_US;
     if (code == EXIT_KILLED)
         kprintf("spawn: process %d '%s' was killed after %llu us\n", pid, argv[1],

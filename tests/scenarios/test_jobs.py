@@ -186,3 +186,29 @@ def test_httpd_loop_background_watched_by_top():
         # Which switches it counts: all threads', idle's wake-ups too.
         check(re.search(r"context switches: \d+, of all threads while it ran", g.output), g.tail(), g)
         check_fits(check, "httpd loop & and top", g.output, g)
+
+
+def test_spawn_as_a_job():
+    """`spawn spin &`: a ring-3 process as a job. Its lines are marked, ps
+    lists the process, Ctrl-C at the prompt leaves it running (it is not
+    the console's foreground), `kill %1` ends it, and its pages and the
+    heap come back."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "spawn exit 0", r"@demo spawn .*\n")     # the first spawn's lasting growth
+        g.expect_prompt(10)
+        base = heap(g)
+        run(g, "spawn spin &", r"\[1\] spin: pid \d+ counts in ring 3 until killed")
+        out = run(g, "ps", r"PID PROGRAM.*\n(.*\n)*?.*spin.*\n")
+        check(re.search(r"^ *\d+ spin ", out, re.M), "ps lists no spin process:\n" + out, g)
+        g.send("\x03")
+        g.expect_prompt(10)
+        out = run(g, "jobs", r"\[1\] running .*spawn spin\r?\n")
+        check("spawn spin" in out, out, g)
+        out = run(g, "kill %1", r"heap: \d+ bytes used before it started, \d+ now")
+        check(re.search(r"\[1\] stopped by kill after [\d.]+ ms: spawn spin", out), out, g)
+        check(re.search(r"\[1\] spawn: process \d+ 'spin' was killed", g.output), g.tail(), g)
+        g.expect_prompt(10)
+        out = run(g, "ps", r"(no processes \(ring 3\)|PID PROGRAM)")
+        check("no processes" in out, "a process is left after kill %1:\n" + out, g)
+        check(heap(g) == base, "heap %d before, %d after" % (base, heap(g)), g)
