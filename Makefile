@@ -50,6 +50,10 @@ LDFLAGS := -m32 -nostdlib -static -no-pie -Wl,-T,linker.ld -Wl,--build-id=none \
 GUEST_SRCS := $(wildcard boot/*.c boot/*.S kernel/*.c kernel/*.S kernel/lib/*.c kernel/loop/*.c \
                          kernel/net/*.c drivers/*.c user/*.c tests/kernel/*.c)
 GUEST_OBJS := $(patsubst %,$(B)/%.o,$(basename $(GUEST_SRCS)))
+# The dashboard's HTML, CSS and JavaScript (user/web/), embedded as they are
+# in the repo by tools/embed.py (user/web_assets.h).
+WEB_ASSETS := $(sort $(wildcard user/web/*.html user/web/*.css user/web/*.js))
+GUEST_OBJS += $(B)/gen/web_assets.o
 
 # The machine (CPU, memory, debug exit) and its network are defined once,
 # in tools/machine.py; the tests and tools import the same definitions.
@@ -98,6 +102,12 @@ $(B)/%.o: %.S
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(GUEST_OBJS:.o=.d)
+
+$(B)/gen/web_assets.c: $(WEB_ASSETS) tools/embed.py
+	$(PYTHON) tools/embed.py $@ $(WEB_ASSETS)
+
+$(B)/gen/web_assets.o: $(B)/gen/web_assets.c user/web_assets.h
+	$(CC) $(CFLAGS) -c $< -o $@
 
 # Two links: the first has an empty symbol table; its symbols go into the
 # second. .ksyms lies after .text (linker.ld), so no function moves, and
@@ -168,6 +178,11 @@ $(B)/host/test_tcp_state: tests/host/test_tcp_state.c $(HOST_TCP) $(HOST_LIB) $(
 $(B)/host/test_http: tests/host/test_http.c user/http.c user/http.h $(HOST_LIB) $(wildcard tests/host/*.h kernel/include/webscale/*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/http.c $(HOST_LIB)
+
+# The bounded buffer httpd's pages are built in (user/outbuf.c, pure).
+$(B)/host/test_outbuf: tests/host/test_outbuf.c user/outbuf.c user/outbuf.h $(HOST_LIB) $(wildcard tests/host/*.h kernel/include/webscale/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/outbuf.c $(HOST_LIB)
 
 host-tests: $(HOST_TESTS)
 

@@ -101,7 +101,7 @@ static void l_pump(struct tcp_conn *c, void *arg)
     struct hconn *h = arg;
     const struct hio io = { l_recv, l_send, l_room, c };
     enum serve_end e = SERVE_READ;
-    if (h->in.len)               /* requests held back for want of room */
+    if (httpd_pending(&h->in))   /* requests or a body held back for want of room */
         e = httpd_serve(&h->in, h->in.held, h->in.len, &io, lresp);
     while (e == SERVE_READ)
         e = httpd_serve_more(&h->in, &io, lscratch, sizeof lscratch, lresp);
@@ -127,6 +127,7 @@ static void l_accept(void *arg, struct tcp_conn *c)
         return;
     }
     h->c = c;
+    httpd_input_init(&h->in);
     list_push_back(&lconns, &h->link);
     tcp_set_callbacks(c, &l_cbs, h);
     count_conn(+1);
@@ -170,7 +171,8 @@ static void t_conn(void *arg)
     struct tcp_sock *k = tc->k;
     /* On a 4 KiB stack: a small scratch, the head held on the heap. */
     char scratch[HTTP_SCRATCH_THREAD], resp[HTTP_RESP_MAX];
-    struct hin in = { 0 };
+    struct hin in;
+    httpd_input_init(&in);
     const struct hio io = { t_recv, t_send, NULL, k };   /* send waits for room */
     while (httpd_serve_more(&in, &io, scratch, sizeof scratch, resp) == SERVE_READ)
         ;

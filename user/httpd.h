@@ -9,7 +9,10 @@
 #include <webscale/sync.h>
 #include "user/http.h"
 
-#define HTTP_RESP_MAX 1024        /* the longest answer: the page and its head */
+#define HTTP_RESP_MAX 1024        /* the longest answer built in place: a head, a short body */
+/* The dashboard's page: its HTML template (user/web/dashboard.html) with
+ * the figures as text in it (user/stats.c), built on the heap. */
+#define HTTP_DASHBOARD_MAX 16384
 
 enum style { STYLE_THREADS, STYLE_LOOP };
 
@@ -41,8 +44,21 @@ uint32_t httpd_bytes_per_conn(void);
 struct hin {
     char *held;                  /* HTTP_HEAD_MAX bytes, while len > 0 */
     uint16_t len;
+    uint8_t close_after;         /* close once the body in flight is sent */
     struct http_stream s;
+    /* The body of the last answer not yet taken by the send buffer (loop
+     * style: a page larger than the room in it), sent before any other
+     * answer; out_owned is freed when it is gone (NULL: a static asset). */
+    const char *out;
+    size_t out_len;
+    char *out_owned;
 };
+
+/* A connection's input starts here (the paths it answers set). */
+void httpd_input_init(struct hin *in);
+/* Something waits to be answered or sent: call httpd_serve again when
+ * there is room. */
+static inline int httpd_pending(const struct hin *in) { return in->len || in->out_len; }
 
 /* How a style reads and writes. recv: > 0 bytes, 0 at the end,
  * -E_WOULDBLOCK, < 0 reset. send: n, or less on failure. room (loop style
@@ -61,9 +77,10 @@ enum serve_end {
     SERVE_CLOSE,                 /* close the connection */
 };
 
-/* Answer the requests in buf[0..len), in order and each whole, while
- * io->room says there is room (always, without room); skip their bodies;
- * keep what is left in in->held (which buf may be). */
+/* Send what is left of the body in flight, then answer the requests in
+ * buf[0..len), in order and each whole, while io->room says there is room
+ * (always, without room); skip their bodies; keep what is left in
+ * in->held (which buf may be). */
 enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct hio *io,
                            char *resp);
 /* Read once with io->recv (after the held bytes, or into scratch when

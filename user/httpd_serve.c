@@ -1,6 +1,9 @@
 /* A connection's input in either httpd style (user/httpd.h): the bytes
  * it holds between reads, the requests in them answered in order and each
- * whole, bodies skipped, and the page of figures GET / answers. */
+ * whole, bodies skipped; the pages: GET / the dashboard (user/web/, its
+ * figures from user/stats.c), /stats.json, /text the figures of this
+ * server in a few lines, /dash.css and /dash.js; a body larger than the
+ * room in the send buffer is held and sent as room comes. */
 #include <webscale/assert.h>
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
@@ -9,6 +12,8 @@
 #include <webscale/system.h>
 #include <webscale/tcp.h>
 #include "user/httpd.h"
+#include "user/stats.h"
+#include "user/web_assets.h"
 
 struct httpd_figures httpd;
 
@@ -66,15 +71,62 @@ static int hold(struct hin *in, const char *buf, size_t n)
     return 1;
 }
 
-/* The response to r: the page of figures for GET / (and HEAD /), a line
- * saying why otherwise. */
-static size_t page(char *out, size_t size, const struct http_request *r)
+/* The paths GET and HEAD answer, in the order of enum route (http.h's
+ * stream gives each request its index). */
+enum route { ROUTE_DASHBOARD, ROUTE_TEXT, ROUTE_STATS, ROUTE_CSS, ROUTE_JS, ROUTES };
+static const char *const routes[ROUTES + 1] = {
+    [ROUTE_DASHBOARD] = "/", [ROUTE_TEXT] = "/text", [ROUTE_STATS] = "/stats.json",
+    [ROUTE_CSS] = "/dash.css", [ROUTE_JS] = "/dash.js", [ROUTES] = NULL,
+};
+
+void httpd_input_init(struct hin *in)
+{
+    memset(in, 0, sizeof *in);
+    in->s.routes = routes;
+}
+
+#define TYPE_TEXT "text/plain; charset=utf-8"
+#define TYPE_HTML "text/html; charset=utf-8"
+#define TYPE_JSON "application/json"
+
+/* One answer: its head (and a short body) in resp[0..n), and maybe a
+ * long body after it, owned (freed once sent) or static. */
+struct answer {
+    size_t n;
+    const char *body;
+    size_t body_len;
+    char *owned;
+};
+
+/* A short answer in resp: r's status and body[0..n). */
+static void short_answer(struct answer *a, char *resp, const struct http_request *r,
+                         const char *body, size_t n)
+{
+    int k = http_response(resp, HTTP_RESP_MAX, r, TYPE_TEXT, body, n);
+    ASSERT(k > 0);               /* HTTP_RESP_MAX holds the longest */
+    a->n = (size_t)k;
+}
+
+/* The status line's reason as the body: 404, 405, the refused ones, and
+ * the 500 and 503 of a page that could not be built (why, in the body). */
+static void status_answer(struct answer *a, char *resp, struct http_request *r, int status,
+                          const char *why)
+{
+    char body[160];
+    r->status = (uint16_t)status;
+    int n = ksnprintf(body, sizeof body, "%s%s%s\n", http_reason(status), why ? ": " : "",
+                      why ? why : "");
+    if (n < 0 || (size_t)n >= sizeof body)
+        n = (int)sizeof body - 1;
+    short_answer(a, resp, r, body, (size_t)n);
+}
+
+/* GET /text: the figures of this server, a few lines of text. */
+static void text_answer(struct answer *a, char *resp, const struct http_request *r)
 {
     char body[700];
-    int n;
-    if (r->status == 200) {
-        uint64_t sw = httpd_switches() - httpd.switches_base;
-        n = ksnprintf(body, sizeof body,
+    uint64_t sw = httpd_switches() - httpd.switches_base;
+    int n = ksnprintf(body, sizeof body,
                       "webscale httpd, %s style: is it web scale?\n"
                       "requests served: %u\n"
                       "connections: %u accepted, %u open now, %u at most at once\n"
@@ -87,14 +139,138 @@ static size_t page(char *out, size_t size, const struct http_request *r)
                       (unsigned)tcp_conn_bytes(),
                       httpd.style == STYLE_LOOP ? "" : ", plus a 4096-byte thread stack",
                       (unsigned long long)sw);
-    } else {
-        n = ksnprintf(body, sizeof body, "%s\n", http_reason(r->status));
-    }
     if (n < 0 || (size_t)n >= sizeof body)
         n = (int)sizeof body - 1;
-    int k = http_response(out, size, r, body, (size_t)n);
-    ASSERT(k > 0);               /* HTTP_RESP_MAX holds the longest */
-    return (size_t)k;
+    short_answer(a, resp, r, body, (size_t)n);
+}
+
+/* The dashboard's page: the template with the figures as text where it
+ * says <!--figures-->, for a browser without JavaScript (its script then
+ * draws them live from /stats.json). The text page's figures come first,
+ * in the form the tests of both styles read. */
+static int dashboard_page(struct outbuf *b)
+{
+    static const char marker[] = "<!--figures-->";
+    const struct web_asset *t = web_asset("dashboard.html");
+    ASSERT(t);
+    size_t at = 0, m = sizeof marker - 1;
+    while (at + m <= t->len && memcmp(t->data + at, marker, m))
+        at++;
+    ASSERT(at + m <= t->len);    /* tools/embed.py checked it is there */
+    outbuf_printf(b, "%.*s", (int)at, t->data);
+    outbuf_printf(b, "requests served: %u\nconnections: %u accepted, %u open now, %u at most "
+                  "at once\nmemory per connection at the peak: %u bytes of heap\n",
+                  httpd.requests, httpd.conns, httpd.open, httpd.open_max,
+                  httpd_bytes_per_conn());
+    int e = stats_text(b);
+    outbuf_printf(b, "%.*s", (int)(t->len - at - m), t->data + at + m);
+    return e;
+}
+
+static int stats_page(struct outbuf *b) { return stats_json(b); }
+
+/* A page built on the heap in at most cap bytes by fill: 503 when there
+ * is no heap for it, 500 when it does not fit (never cut). */
+static void built_answer(struct answer *a, char *resp, struct http_request *r, size_t cap,
+                         const char *type, int (*fill)(struct outbuf *))
+{
+    char *p = kmalloc(cap);
+    if (!p) {
+        status_answer(a, resp, r, 503, "no heap for the page");
+        return;
+    }
+    struct outbuf b;
+    outbuf_init(&b, p, cap);
+    int e = fill(&b);
+    if (e < 0 || b.full) {
+        kfree(p);
+        char why[64];
+        ksnprintf(why, sizeof why, e < 0 ? "no heap for the figures"
+                                         : "the page needs more than %u bytes", (unsigned)cap);
+        status_answer(a, resp, r, e < 0 ? 503 : 500, why);
+        return;
+    }
+    int k = http_head(resp, HTTP_RESP_MAX, r, type, b.len);
+    ASSERT(k > 0);
+    a->n = (size_t)k;
+    a->body = p;
+    a->body_len = b.len;
+    a->owned = p;
+}
+
+static void asset_answer(struct answer *a, char *resp, const struct http_request *r,
+                         const char *name)
+{
+    const struct web_asset *w = web_asset(name);
+    ASSERT(w);                   /* every route's asset is embedded (tools/embed.py) */
+    int k = http_head(resp, HTTP_RESP_MAX, r, w->type, w->len);
+    ASSERT(k > 0);
+    a->n = (size_t)k;
+    a->body = w->data;
+    a->body_len = w->len;
+}
+
+/* The answer to r. */
+static void answer(struct answer *a, char *resp, const struct http_request *req)
+{
+    struct http_request r = *req;
+    memset(a, 0, sizeof *a);
+    if (r.status != 200) {
+        status_answer(a, resp, &r, r.status, NULL);
+        return;
+    }
+    switch ((enum route)r.route) {
+    case ROUTE_DASHBOARD:
+        built_answer(a, resp, &r, HTTP_DASHBOARD_MAX, TYPE_HTML, dashboard_page);
+        break;
+    case ROUTE_STATS: built_answer(a, resp, &r, STATS_JSON_MAX, TYPE_JSON, stats_page); break;
+    case ROUTE_TEXT: text_answer(a, resp, &r); break;
+    case ROUTE_CSS: asset_answer(a, resp, &r, "dash.css"); break;
+    case ROUTE_JS: asset_answer(a, resp, &r, "dash.js"); break;
+    default: status_answer(a, resp, &r, 404, NULL);
+    }
+    if (r.head_only && a->owned) {   /* HEAD: the length was all we needed */
+        kfree(a->owned);
+        a->owned = NULL;
+    }
+    if (r.head_only)
+        a->body_len = 0;
+}
+
+/* Send what is left of the body in flight: 1 when all of it has gone,
+ * 0 when the send buffer is full (loop style: writable comes), -1 when
+ * the connection failed. */
+static int flush(struct hin *in, const struct hio *io)
+{
+    while (in->out_len) {
+        int k = io->send(io->ctx, in->out, in->out_len);
+        if (k == -E_WOULDBLOCK || k == 0)
+            return 0;
+        if (k < 0)
+            return -1;
+        in->out += k;
+        in->out_len -= (size_t)k;
+    }
+    if (in->out_owned)
+        kfree(in->out_owned);
+    in->out_owned = NULL;
+    return 1;
+}
+
+/* Send a's head whole (io->room said there is room for it), then as much
+ * of its body as goes: 1, 0 or -1 as flush. */
+static int send_answer(struct hin *in, const struct hio *io, const char *resp,
+                       const struct answer *a)
+{
+    if (io->send(io->ctx, resp, a->n) != (int)a->n) {
+        if (a->owned)
+            kfree(a->owned);
+        return -1;
+    }
+    in->out = a->body;
+    in->out_len = a->body_len;
+    in->out_owned = a->owned;
+    return flush(in, io);
 }
 
 enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct hio *io,
@@ -102,7 +278,12 @@ enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct h
 {
     size_t off = 0;
     enum serve_end end = SERVE_READ;
-    while (off < len) {
+    int sent = flush(in, io);
+    if (sent < 0 || (sent && in->close_after))
+        end = SERVE_CLOSE;
+    else if (!sent)
+        end = SERVE_ROOM;
+    while (end == SERVE_READ && off < len) {
         if (!in->s.body_left && io->room && !io->room(io->ctx)) {
             end = SERVE_ROOM;
             break;
@@ -121,13 +302,17 @@ enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct h
         else
             httpd.requests++;
         counts_unlock();
-        size_t n = page(resp, HTTP_RESP_MAX, &r);
-        if (io->send(io->ctx, resp, n) != (int)n || !r.keep) {
+        struct answer a;
+        answer(&a, resp, &r);
+        sent = send_answer(in, io, resp, &a);
+        if (sent < 0 || (sent && !r.keep)) {
             end = SERVE_CLOSE;   /* the client does not read, or we close */
-            break;
+        } else if (!sent) {
+            in->close_after = !r.keep;
+            end = SERVE_ROOM;    /* the rest of the body goes when writable comes */
         }
     }
-    if (end == SERVE_CLOSE)
+    if (end == SERVE_CLOSE || in->close_after)
         off = len;
     if (!hold(in, buf + off, len - off))
         return SERVE_CLOSE;
@@ -150,4 +335,11 @@ enum serve_end httpd_serve_more(struct hin *in, const struct hio *io, char *scra
     return httpd_serve(in, buf, have + (size_t)n, io, resp);
 }
 
-void httpd_input_free(struct hin *in) { hold(in, NULL, 0); }
+void httpd_input_free(struct hin *in)
+{
+    hold(in, NULL, 0);
+    if (in->out_owned)
+        kfree(in->out_owned);
+    in->out_owned = NULL;
+    in->out_len = 0;
+}

@@ -1,0 +1,108 @@
+/* A bounded text buffer whose appends are whole or absent (user/outbuf.h). */
+#include <stdarg.h>
+#include <webscale/kprintf.h>
+#include <webscale/string.h>
+#include "user/outbuf.h"
+
+void outbuf_init(struct outbuf *b, char *p, size_t cap)
+{
+    b->p = p;
+    b->cap = cap;
+    b->len = 0;
+    b->full = cap == 0;
+    if (cap)
+        p[0] = 0;
+}
+
+/* Append n bytes of s, or nothing and mark the buffer full. */
+static void put(struct outbuf *b, const char *s, size_t n)
+{
+    if (b->full || n >= b->cap - b->len) {
+        b->full = 1;
+        return;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+void outbuf_printf(struct outbuf *b, const char *fmt, ...)
+{
+    if (b->full)
+        return;
+    size_t room = b->cap - b->len;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = kvsnprintf(b->p + b->len, room, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= room) {
+        b->p[b->len] = 0;        /* take back the part that was cut */
+        b->full = 1;
+        return;
+    }
+    b->len += (size_t)n;
+}
+
+void outbuf_u32(struct outbuf *b, uint32_t v)
+{
+    char d[10];                  /* 4294967295: 10 digits */
+    int n = 0;
+    do {
+        d[sizeof d - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(b, d + sizeof d - n, (size_t)n);
+}
+
+void outbuf_str(struct outbuf *b, const char *s) { put(b, s, strlen(s)); }
+
+/* A string that did not fit whole: take back what of it went in. */
+static void undo_to(struct outbuf *b, size_t len)
+{
+    if (b->full && b->cap) {
+        b->len = len;
+        b->p[len] = 0;
+    }
+}
+
+void outbuf_json_str(struct outbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t start = b->len;
+    put(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char e[2] = { '\\', (char)c };
+            put(b, e, 2);
+        } else if (c < 0x20) {
+            char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+            put(b, e, 6);
+        } else {
+            put(b, (const char *)&c, 1);
+        }
+    }
+    put(b, "\"", 1);
+    undo_to(b, start);
+}
+
+void outbuf_html(struct outbuf *b, const char *s)
+{
+    size_t start = b->len;
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': put(b, "&amp;", 5); break;
+        case '<': put(b, "&lt;", 4); break;
+        case '>': put(b, "&gt;", 4); break;
+        case '"': put(b, "&quot;", 6); break;
+        default: put(b, s, 1);
+        }
+    }
+    undo_to(b, start);
+}
+
+void outbuf_uncomma(struct outbuf *b)
+{
+    if (!b->full && b->len && b->p[b->len - 1] == ',')
+        b->p[--b->len] = 0;
+}
