@@ -3,7 +3,9 @@
 // (the kernel's counters are cumulative; a rate is the change between two
 // polls over the change in now_ns). The fields are documented in
 // user/web/stats-json.md. <html data-polls="N"> counts the polls drawn,
-// so a test can wait for them.
+// and data-first-ns/-last-ns, data-first-switches/-last-switches keep
+// the first and the last poll's clock and switch count, so a test can
+// wait for polls and see that the figures moved.
 "use strict";
 
 const POLL_MS = 1000;
@@ -53,7 +55,9 @@ function drawThreads(s, p, dt) {
   for (const t of p.threads) before[t.id] = t;
   rows($("threads").tBodies[0], s.threads.map(t => {
     const b = before[t.id] || { cpu_ns: t.cpu_ns, voluntary: t.voluntary, involuntary: t.involuntary };
-    const share = dt > 0 ? 100 * (t.cpu_ns - b.cpu_ns) / dt : 0;
+    // The running thread's cpu_ns can step back by under a tick between
+    // two samples (stats-json.md): shown as 0, never as a negative share.
+    const share = dt > 0 ? Math.max(0, 100 * (t.cpu_ns - b.cpu_ns) / dt) : 0;
     const cpu = el("td");
     cpu.append(el("span", "", { class: "bar", style: "width:" + Math.min(share, 100) * 0.6 + "px" }),
                " " + fmt(share, 1) + " %");
@@ -172,7 +176,11 @@ function draw(s) {
   $("live").hidden = false;
   $("text").hidden = true;
   polls++;
-  document.documentElement.dataset.polls = polls;
+  const d = document.documentElement.dataset;   // for tests: did the figures move?
+  if (polls === 1) { d.firstNs = s.now_ns; d.firstSwitches = s.sched.switches; }
+  d.lastNs = s.now_ns;
+  d.lastSwitches = s.sched.switches;
+  d.polls = polls;
   $("status").textContent = "live: poll " + polls + ", guest time " +
     fmt(s.now_ns / NS_PER_MS) + " ms since boot, " + fmt(dt / NS_PER_MS) + " ms since the last poll";
   prev = s;
