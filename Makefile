@@ -9,6 +9,8 @@
 #   make replay [REC=NAME]   replay it paused under GDB; reverse-stepi works
 #   make replay-check [REC=NAME]   replay without GDB, diff the console
 #   make trace DEMO="threads 3 1"   the demo's scheduling trace as pictures (build/trace/)
+#   make webscale   the talk's answer on the TAP link, as root: wrk against both httpd styles,
+#                build/webscale/answer.md and webscale.svg (tools/webscale.py)
 #   make bench   the performance goals (README, "Numbers"), measured in instructions under -icount,
 #                on a kernel without ASSERTs (build/no-assert/; BENCH_ASSERT=1: the usual kernel)
 #   make iso | kernel | clean
@@ -51,8 +53,10 @@ GUEST_SRCS := $(wildcard boot/*.c boot/*.S kernel/*.c kernel/*.S kernel/lib/*.c 
                          kernel/net/*.c drivers/*.c user/*.c tests/kernel/*.c)
 GUEST_OBJS := $(patsubst %,$(B)/%.o,$(basename $(GUEST_SRCS)))
 # The dashboard's HTML, CSS and JavaScript (user/web/), embedded as they are
-# in the repo by tools/embed.py (user/web_assets.h).
-WEB_ASSETS := $(sort $(wildcard user/web/*.html user/web/*.css user/web/*.js))
+# in the repo by tools/embed.py (user/web_assets.h); and make webscale's
+# plot once there is one, which the dashboard then shows.
+WEB_ASSETS := $(sort $(wildcard user/web/*.html user/web/*.css user/web/*.js)) \
+              $(wildcard build/webscale/webscale.svg)
 GUEST_OBJS += $(B)/gen/web_assets.o
 
 # The machine (CPU, memory, debug exit) and its network are defined once,
@@ -85,7 +89,7 @@ endif
 # After QEMU, turn the terminal's line wrap back on (SeaBIOS turned it off).
 QEMU_STATUS := rc=$$?; [ -t 1 ] && printf '\033[?7h'; if [ $$rc -eq 1 ]; then exit 0; fi; exit $$rc
 
-.PHONY: FORCE all kernel iso run run-kernel test host-tests bench gdb qemu-gdb trace clean setup
+.PHONY: FORCE all kernel iso run run-kernel test host-tests bench webscale gdb qemu-gdb trace clean setup
 all: kernel
 
 setup:
@@ -199,6 +203,13 @@ bench: setup
 	$(MAKE) --no-print-directory kernel NO_ASSERT=1
 	WS_KERNEL=build/no-assert/kernel.elf BENCH_STRICT=$(BENCH_STRICT) $(PYTHON) tools/bench.py
 endif
+
+# The talk's question answered on the TAP link (tools/webscale.py, root):
+# wrk against both styles at 1, 10, 100, 1000 connections, a fast page and
+# a slow service; build/webscale/answer.md and webscale.svg. The next build
+# embeds the plot in the dashboard (WEB_ASSETS).
+webscale: setup kernel
+	@$(PYTHON) tools/webscale.py
 
 # ---- GDB ----
 # tools/gdb/launch.py picks a free 127.0.0.1 port per user (tools/freeport.py)

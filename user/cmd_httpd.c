@@ -75,6 +75,13 @@ struct hconn {
     struct tcp_conn *c;
     struct list_node link;        /* on lconns */
     struct hin in;
+    struct hslow *slow;           /* the slow service's timer, while it runs */
+};
+
+/* GET /slow's wait in the loop style: a timer of its own, on the heap only
+ * while it runs, so an idle connection does not carry one. */
+struct hslow {
+    struct loop_timer t;
 };
 
 static struct list lconns = LIST_INIT(lconns);
@@ -82,24 +89,44 @@ static struct tcp_listener *llisten;
 /* The loop runs one callback at a time: one scratch buffer for them all. */
 static char lresp[HTTP_RESP_MAX], lscratch[HTTP_SCRATCH_LOOP];
 
+static void slow_free(struct hconn *h)
+{
+    if (h->slow) {
+        loop_timer_stop(&h->slow->t);
+        kfree(h->slow);
+        h->slow = NULL;
+    }
+}
+
 static void hconn_free(struct hconn *h)
 {
+    slow_free(h);
     list_remove(&h->link);
     httpd_input_free(&h->in);
     kfree(h);
     count_conn(-1);
 }
 
-static int l_recv(void *c, char *buf, size_t n) { return tcp_recv(c, buf, n); }
-static int l_send(void *c, const char *buf, size_t n) { return tcp_send(c, buf, n); }
-static int l_room(void *c) { return tcp_send_space(c) >= HTTP_RESP_MAX; }
+/* The loop style's struct hio: its ctx is the struct hconn. */
+static int l_recv(void *h, char *buf, size_t n)
+{
+    return tcp_recv(((struct hconn *)h)->c, buf, n);
+}
+
+static int l_send(void *h, const char *buf, size_t n)
+{
+    return tcp_send(((struct hconn *)h)->c, buf, n);
+}
+
+static int l_room(void *h) { return tcp_send_space(((struct hconn *)h)->c) >= HTTP_RESP_MAX; }
+static int l_wait_ms(void *h, uint32_t ms);
 
 /* New bytes, or room for answers held back: answer, read, answer, until
  * nothing is left to read or no room is left to answer. */
 static void l_pump(struct tcp_conn *c, void *arg)
 {
     struct hconn *h = arg;
-    const struct hio io = { l_recv, l_send, l_room, c };
+    const struct hio io = { l_recv, l_send, l_room, l_wait_ms, h };
     enum serve_end e = SERVE_READ;
     if (httpd_pending(&h->in))   /* requests or a body held back for want of room */
         e = httpd_serve(&h->in, h->in.held, h->in.len, &io, lresp);
@@ -109,6 +136,31 @@ static void l_pump(struct tcp_conn *c, void *arg)
         tcp_close(c);
         hconn_free(h);
     }
+}
+
+/* The slow service answered: serve the request that waited for it. */
+static void l_slow_done(void *arg)
+{
+    struct hconn *h = arg;
+    kfree(h->slow);
+    h->slow = NULL;
+    h->in.later_state = LATER_READY;
+    l_pump(h->c, h);
+}
+
+static int l_wait_ms(void *arg, uint32_t ms)
+{
+    struct hconn *h = arg;
+    ASSERT(!h->slow);            /* one request waits at a time: the rest behind it */
+    if (!(h->slow = kzalloc(sizeof *h->slow)))
+        return -E_NOMEM;
+    loop_timer_init(&h->slow->t, l_slow_done, h);
+    if (loop_timer_start_ms(&h->slow->t, ms, 0) < 0) {
+        kfree(h->slow);
+        h->slow = NULL;
+        return -E_NOMEM;
+    }
+    return 0;
 }
 
 static void l_closed(struct tcp_conn *c, void *arg, int err)
@@ -173,7 +225,7 @@ static void t_conn(void *arg)
     char scratch[HTTP_SCRATCH_THREAD], resp[HTTP_RESP_MAX];
     struct hin in;
     httpd_input_init(&in);
-    const struct hio io = { t_recv, t_send, NULL, k };   /* send waits for room */
+    const struct hio io = { t_recv, t_send, NULL, NULL, k };   /* send waits for room */
     while (httpd_serve_more(&in, &io, scratch, sizeof scratch, resp) == SERVE_READ)
         ;
     tcp_sock_close(k);

@@ -52,13 +52,27 @@ struct hin {
     const char *out;
     size_t out_len;
     char *out_owned;
+    /* The slow service (GET /slow) in the loop style: the request waits
+     * for its timer (LATER_WAITING), then is answered (LATER_READY) before
+     * anything behind it. */
+    uint8_t later_state;
+    struct http_request later;
 };
+
+enum { LATER_NONE, LATER_WAITING, LATER_READY };
+/* What GET /slow waits for its "slow service" (the talk's free service
+ * in China): a blocking sleep in a connection thread, a loop timer in the
+ * loop style; then it answers /text's page. */
+#define HTTPD_SLOW_MS 10
 
 /* A connection's input starts here (the paths it answers set). */
 void httpd_input_init(struct hin *in);
 /* Something waits to be answered or sent: call httpd_serve again when
  * there is room. */
-static inline int httpd_pending(const struct hin *in) { return in->len || in->out_len; }
+static inline int httpd_pending(const struct hin *in)
+{
+    return in->len || in->out_len || in->later_state;
+}
 
 /* How a style reads and writes. recv: > 0 bytes, 0 at the end,
  * -E_WOULDBLOCK, < 0 reset. send: n, or less on failure. room (loop style
@@ -67,6 +81,10 @@ struct hio {
     int (*recv)(void *ctx, char *buf, size_t n);
     int (*send)(void *ctx, const char *buf, size_t n);
     int (*room)(void *ctx);
+    /* Loop style only: start the slow service's wait of ms; when it ends,
+     * set in->later_state to LATER_READY and serve again. 0 or -E_NOMEM.
+     * Without it (threads), the slow service sleeps the thread. */
+    int (*wait_ms)(void *ctx, uint32_t ms);
     void *ctx;
 };
 
@@ -74,6 +92,7 @@ enum serve_end {
     SERVE_READ,                  /* everything answered that can be: read more */
     SERVE_IDLE,                  /* nothing to read now (loop style): readable comes */
     SERVE_ROOM,                  /* no room for the next answer: writable comes */
+    SERVE_WAIT,                  /* a request waits for the slow service's timer */
     SERVE_CLOSE,                 /* close the connection */
 };
 

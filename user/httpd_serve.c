@@ -11,6 +11,7 @@
 #include <webscale/string.h>
 #include <webscale/system.h>
 #include <webscale/tcp.h>
+#include <webscale/thread.h>
 #include "user/httpd.h"
 #include "user/stats.h"
 #include "user/web_assets.h"
@@ -73,10 +74,12 @@ static int hold(struct hin *in, const char *buf, size_t n)
 
 /* The paths GET and HEAD answer, in the order of enum route (http.h's
  * stream gives each request its index). */
-enum route { ROUTE_DASHBOARD, ROUTE_TEXT, ROUTE_STATS, ROUTE_CSS, ROUTE_JS, ROUTES };
+enum route { ROUTE_DASHBOARD, ROUTE_TEXT, ROUTE_STATS, ROUTE_CSS, ROUTE_JS, ROUTE_SLOW,
+             ROUTE_PLOT, ROUTES };
 static const char *const routes[ROUTES + 1] = {
     [ROUTE_DASHBOARD] = "/", [ROUTE_TEXT] = "/text", [ROUTE_STATS] = "/stats.json",
-    [ROUTE_CSS] = "/dash.css", [ROUTE_JS] = "/dash.js", [ROUTES] = NULL,
+    [ROUTE_CSS] = "/dash.css", [ROUTE_JS] = "/dash.js", [ROUTE_SLOW] = "/slow",
+    [ROUTE_PLOT] = "/webscale.svg", [ROUTES] = NULL,
 };
 
 void httpd_input_init(struct hin *in)
@@ -144,26 +147,61 @@ static void text_answer(struct answer *a, char *resp, const struct http_request 
     short_answer(a, resp, r, body, (size_t)n);
 }
 
-/* The dashboard's page: the template with the figures as text where it
- * says <!--figures-->, for a browser without JavaScript (its script then
- * draws them live from /stats.json). The text page's figures come first,
- * in the form the tests of both styles read. */
-static int dashboard_page(struct outbuf *b)
+/* The dashboard's page: the template with, where it says <!--figures-->,
+ * the figures as text for a browser without JavaScript (its script then
+ * draws them live from /stats.json), the text page's first; and where it
+ * says <!--plot-->, make webscale's plot when the kernel was built after
+ * one was made (tools/embed.py embeds it; without, nothing, so the page
+ * asks for nothing that is not there). */
+#define MARK_FIGURES "<!--figures-->"
+#define MARK_PLOT "<!--plot-->"
+
+static void figures(struct outbuf *b, int *e)
 {
-    static const char marker[] = "<!--figures-->";
-    const struct web_asset *t = web_asset("dashboard.html");
-    ASSERT(t);
-    size_t at = 0, m = sizeof marker - 1;
-    while (at + m <= t->len && memcmp(t->data + at, marker, m))
-        at++;
-    ASSERT(at + m <= t->len);    /* tools/embed.py checked it is there */
-    outbuf_printf(b, "%.*s", (int)at, t->data);
     outbuf_printf(b, "requests served: %u\nconnections: %u accepted, %u open now, %u at most "
                   "at once\nmemory per connection at the peak: %u bytes of heap\n",
                   httpd.requests, httpd.conns, httpd.open, httpd.open_max,
                   httpd_bytes_per_conn());
-    int e = stats_text(b);
-    outbuf_printf(b, "%.*s", (int)(t->len - at - m), t->data + at + m);
+    if (stats_text(b) < 0)
+        *e = -E_NOMEM;
+}
+
+static void plot(struct outbuf *b)
+{
+    if (web_asset("webscale.svg"))
+        outbuf_str(b, "<section class=\"wide\" id=\"plot\"><h2>The talk's answer "
+                   "<small>make webscale, as measured when this kernel was built</small></h2>"
+                   "<img src=\"/webscale.svg\" alt=\"requests/s and heap per connection "
+                   "against connections, both styles\"></section>");
+}
+
+static int marker_at(const struct web_asset *t, size_t i, const char *m)
+{
+    size_t n = strlen(m);
+    return i + n <= t->len && !memcmp(t->data + i, m, n);
+}
+
+static int dashboard_page(struct outbuf *b)
+{
+    const struct web_asset *t = web_asset("dashboard.html");
+    ASSERT(t);                   /* tools/embed.py checked its markers */
+    int e = 0;
+    size_t from = 0;
+    for (size_t i = 0; i < t->len; i++) {
+        if (t->data[i] != '<')
+            continue;
+        int fig = marker_at(t, i, MARK_FIGURES);
+        if (!fig && !marker_at(t, i, MARK_PLOT))
+            continue;
+        outbuf_printf(b, "%.*s", (int)(i - from), t->data + from);
+        if (fig)
+            figures(b, &e);
+        else
+            plot(b);
+        from = i + strlen(fig ? MARK_FIGURES : MARK_PLOT);
+        i = from - 1;
+    }
+    outbuf_printf(b, "%.*s", (int)(t->len - from), t->data + from);
     return e;
 }
 
@@ -198,11 +236,14 @@ static void built_answer(struct answer *a, char *resp, struct http_request *r, s
     a->owned = p;
 }
 
-static void asset_answer(struct answer *a, char *resp, const struct http_request *r,
+static void asset_answer(struct answer *a, char *resp, struct http_request *r,
                          const char *name)
 {
     const struct web_asset *w = web_asset(name);
-    ASSERT(w);                   /* every route's asset is embedded (tools/embed.py) */
+    if (!w) {                    /* the plot, before make webscale made one */
+        status_answer(a, resp, r, 404, NULL);
+        return;
+    }
     int k = http_head(resp, HTTP_RESP_MAX, r, w->type, w->len);
     ASSERT(k > 0);
     a->n = (size_t)k;
@@ -227,6 +268,8 @@ static void answer(struct answer *a, char *resp, const struct http_request *req)
     case ROUTE_TEXT: text_answer(a, resp, &r); break;
     case ROUTE_CSS: asset_answer(a, resp, &r, "dash.css"); break;
     case ROUTE_JS: asset_answer(a, resp, &r, "dash.js"); break;
+    case ROUTE_PLOT: asset_answer(a, resp, &r, "webscale.svg"); break;
+    case ROUTE_SLOW: text_answer(a, resp, &r); break;   /* after its wait */
     default: status_answer(a, resp, &r, 404, NULL);
     }
     if (r.head_only && a->owned) {   /* HEAD: the length was all we needed */
@@ -273,6 +316,41 @@ static int send_answer(struct hin *in, const struct hio *io, const char *resp,
     return flush(in, io);
 }
 
+/* Answer r and send it: the serve_end to go on with (SERVE_READ: on). */
+static enum serve_end respond(struct hin *in, const struct hio *io, char *resp,
+                              const struct http_request *r)
+{
+    struct answer a;
+    answer(&a, resp, r);
+    int sent = send_answer(in, io, resp, &a);
+    if (sent < 0 || (sent && !r->keep))
+        return SERVE_CLOSE;      /* the client does not read, or we close */
+    if (!sent) {
+        in->close_after = !r->keep;
+        return SERVE_ROOM;       /* the rest of the body goes when writable comes */
+    }
+    return SERVE_READ;
+}
+
+/* GET /slow: wait for the slow service, then answer. The loop style
+ * parks r until its timer ends (SERVE_WAIT); a thread sleeps. */
+static enum serve_end slow(struct hin *in, const struct hio *io, char *resp,
+                           struct http_request *r)
+{
+    if (!io->wait_ms) {
+        thread_sleep_ms(HTTPD_SLOW_MS);
+        return respond(in, io, resp, r);
+    }
+    if (io->wait_ms(io->ctx, HTTPD_SLOW_MS) < 0) {
+        struct answer a;
+        status_answer(&a, resp, r, 503, "no heap for the slow service's timer");
+        return send_answer(in, io, resp, &a) > 0 && r->keep ? SERVE_READ : SERVE_CLOSE;
+    }
+    in->later = *r;
+    in->later_state = LATER_WAITING;
+    return SERVE_WAIT;
+}
+
 enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct hio *io,
                            char *resp)
 {
@@ -283,6 +361,12 @@ enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct h
         end = SERVE_CLOSE;
     else if (!sent)
         end = SERVE_ROOM;
+    else if (in->later_state == LATER_WAITING)
+        end = SERVE_WAIT;        /* what came behind it waits too */
+    else if (in->later_state == LATER_READY) {
+        in->later_state = LATER_NONE;
+        end = respond(in, io, resp, &in->later);
+    }
     while (end == SERVE_READ && off < len) {
         if (!in->s.body_left && io->room && !io->room(io->ctx)) {
             end = SERVE_ROOM;
@@ -302,15 +386,10 @@ enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct h
         else
             httpd.requests++;
         counts_unlock();
-        struct answer a;
-        answer(&a, resp, &r);
-        sent = send_answer(in, io, resp, &a);
-        if (sent < 0 || (sent && !r.keep)) {
-            end = SERVE_CLOSE;   /* the client does not read, or we close */
-        } else if (!sent) {
-            in->close_after = !r.keep;
-            end = SERVE_ROOM;    /* the rest of the body goes when writable comes */
-        }
+        if (r.status == 200 && r.route == ROUTE_SLOW)
+            end = slow(in, io, resp, &r);
+        else
+            end = respond(in, io, resp, &r);
     }
     if (end == SERVE_CLOSE || in->close_after)
         off = len;

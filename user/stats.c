@@ -317,10 +317,13 @@ int stats_text(struct outbuf *b)
         outbuf_printf(b, " %llu ns", ull(s->slowest[i].max_ns));
     }
     outbuf_printf(b, "\nIRQs since boot:");
-    for (int i = 0; i < IRQ_LINES; i++)
-        if (s->irq[i].count)
-            outbuf_printf(b, " %d (%s) %llu,", i, s->irq[i].name ? s->irq[i].name : "-",
-                          ull(s->irq[i].count));
+    for (int i = 0; i < IRQ_LINES; i++) {
+        if (!s->irq[i].count)
+            continue;
+        outbuf_printf(b, " %d (", i);
+        outbuf_html(b, s->irq[i].name ? s->irq[i].name : "-");
+        outbuf_printf(b, ") %llu,", ull(s->irq[i].count));
+    }
     outbuf_uncomma(b);
     outbuf_printf(b, "\nnetwork drops since boot: %llu", ull(drops_total(&s->net)));
     for (int i = 0; i < NET_DROP_REASONS; i++)
