@@ -6,8 +6,11 @@ user/web/'s files byte for byte; /stats.json is JSON whose fields are
 exactly those user/web/stats-json.md documents, with a thread for every
 thread, counters that move between two polls, and a timeline inside its
 window; other paths 404, other methods 405, HEAD no body; pipelined pages
-larger than the loop's send buffer come whole and in order; the heap is
-back at its baseline after the server stops. (tests/scenarios/test_browser.py
+larger than the loop's send buffer come whole and in order; /slow answers
+after its 10 ms with what was pipelined behind it after it, and a client
+that leaves while it waits leaves nothing behind; /webscale.svg is there
+exactly when the page shows it; the heap is back at its baseline after the
+server stops. (tests/scenarios/test_browser.py
 loads the page in a real browser on the TAP link.)"""
 import json
 import os
@@ -134,8 +137,29 @@ def pages(port, g, names_before):
     check(got[1][2] == open(os.path.join(WEB, "dash.js")).read() and "<!DOCTYPE html>" in got[3][2],
           "pipelined bodies mixed up", g)
     check(c.nothing_more(), "bytes after the pipeline: %r" % c.buf[:80], g)
+    # The slow service: 10 ms, then /text's page; pipelined behind it a
+    # /text waits its turn (the loop parks the request on a timer).
+    t0 = time.monotonic()
+    c.send(b"GET /slow HTTP/1.1\r\nHost: guest\r\n\r\nGET /text HTTP/1.1\r\nHost: guest\r\n\r\n")
+    (s1, _, slow), (s2, _, fast) = c.response(), c.response()
+    served = [int(re.search(r"requests served: (\d+)", b).group(1)) for b in (slow, fast)]
+    check(s1 == s2 == 200 and served[1] == served[0] + 1, "slow then text: %d %d %r"
+          % (s1, s2, served), g)
+    check(time.monotonic() - t0 >= 0.010, "the slow service answered in under 10 ms", g)
+    # The plot: there once make webscale made one and the kernel was built after.
+    status, f, svg = get(c, "/webscale.svg")
+    check((status == 200 and f["content-type"] == "image/svg+xml" and svg.startswith("<svg") and
+           'src="/webscale.svg"' in html) or (status == 404 and "webscale.svg" not in html),
+          "/webscale.svg %d, the page %s it" % (status, "shows" if "webscale.svg" in html else
+                                                "does not show"), g)
     c.close()
-    return 3 + 2 + 4 + 4 + 1 + 1 + 5     # 404 and 405 are answered, not refused
+    # A connection that goes while its request waits for the slow service:
+    # its timer goes with it (the heap check after the stop sees a leak).
+    c = Conn(port)
+    c.send(b"GET /slow HTTP/1.1\r\nHost: guest\r\n\r\n")
+    c.close()
+    time.sleep(0.1)
+    return 3 + 2 + 4 + 4 + 1 + 1 + 5 + 2 + 1 + 1   # 404 and 405 are answered, not refused
 
 
 def dashboard(style):
