@@ -63,6 +63,7 @@ def test_verdicts_and_plot_from_rows():
     check(all(len(p.get("points").split()) == 4 for p in lines), "4 points a line")
     table = W.table(rows)
     check(len(table) == 2 + len(rows) and table[0].startswith("| style | route |"), table[:3])
+    check(all(ln.count("|") == 14 for ln in table), "a row of the wrong width: %s" % table[:3])
 
 
 def test_make_webscale_smoke():

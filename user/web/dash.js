@@ -13,6 +13,8 @@ const VERSION = 1;             // the /stats.json version this script reads
 const COLORS = { yield: "#4e9a06", preempt: "#3465a4", block: "#f57900", exit: "#cc0000",
                  running: "#888a85" };
 const NS_PER_S = 1e9, NS_PER_MS = 1e6;
+const TIMELINE_ROWS = 64;      // rows of the timeline; more threads share the last one
+const OTHERS = "others";
 
 let prev = null;               // the previous sample
 let polls = 0;
@@ -66,6 +68,9 @@ function drawThreads(s, p, dt) {
             fmt(t.voluntary), fmt(t.involuntary)];
   }));
   $("threads").tBodies[0].dataset.total = s.threads_total;
+  $("threads-note").textContent = "CPU share and switches over the last poll" +
+    (s.threads_total > s.threads.length ?
+     ` (the first ${s.threads.length} of ${s.threads_total} threads)` : "");
 }
 
 function drawCounters(s, p, dt) {
@@ -120,7 +125,14 @@ function drawTimeline(s) {
   const names = {};
   for (const t of s.threads) names[t.id] = t.name;
   for (const k in tr.names) if (!(k in names)) names[k] = tr.names[k];
-  function row(id) { if (!ids.includes(id)) ids.push(id); return ids.indexOf(id); }
+  // A row per thread, up to TIMELINE_ROWS; beyond, the rest share one.
+  function row(id) {
+    const i = ids.indexOf(id);
+    if (i >= 0) return i;
+    if (ids.length < TIMELINE_ROWS - 1) { ids.push(id); return ids.length - 1; }
+    if (!ids.includes(OTHERS)) { ids.push(OTHERS); names[OTHERS] = "(other threads)"; }
+    return ids.indexOf(OTHERS);
+  }
   for (const t of s.threads) row(t.id);
   const segs = [];
   let from = start, who = ev.length ? ev[0][1] : null;
@@ -135,7 +147,8 @@ function drawTimeline(s) {
   const x = ns => LEFT + (ns - start) * (W - LEFT - 10) / tr.window_ns;
   const svg = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-size="11">`];
   ids.forEach((id, i) => {
-    svg.push(`<text x="2" y="${TOP + i * ROW + 12}">${id} ${esc(names[id] || "?")}</text>`);
+    svg.push(`<text x="2" y="${TOP + i * ROW + 12}">${id === OTHERS ? "" : id} ` +
+             `${esc(names[id] || "?")}</text>`);
     if (i % 2) svg.push(`<rect x="${LEFT}" y="${TOP + i * ROW}" width="${W - LEFT}" height="${ROW}" fill="#f4f4f4"/>`);
   });
   for (const [id, a, b, why] of segs) {
