@@ -75,11 +75,11 @@ struct hconn {
     struct tcp_conn *c;
     struct list_node link;        /* on lconns */
     struct hin in;
-    struct hslow *slow;           /* the slow service's timer, while it runs */
 };
 
-/* GET /slow's wait in the loop style: a timer of its own, on the heap only
- * while it runs, so an idle connection does not carry one. */
+/* GET /slow's wait in the loop style: a timer of its own, on the heap
+ * only while it runs (in h->in.busy->wait), so an idle connection does
+ * not carry one. */
 struct hslow {
     struct loop_timer t;
 };
@@ -91,10 +91,11 @@ static char lresp[HTTP_RESP_MAX], lscratch[HTTP_SCRATCH_LOOP];
 
 static void slow_free(struct hconn *h)
 {
-    if (h->slow) {
-        loop_timer_stop(&h->slow->t);
-        kfree(h->slow);
-        h->slow = NULL;
+    struct hslow *w = h->in.busy ? h->in.busy->wait : NULL;
+    if (w) {
+        loop_timer_stop(&w->t);
+        kfree(w);
+        h->in.busy->wait = NULL;
     }
 }
 
@@ -129,7 +130,7 @@ static void l_pump(struct tcp_conn *c, void *arg)
     const struct hio io = { l_recv, l_send, l_room, l_wait_ms, h };
     enum serve_end e = SERVE_READ;
     if (httpd_pending(&h->in))   /* requests or a body held back for want of room */
-        e = httpd_serve(&h->in, h->in.held, h->in.len, &io, lresp);
+        e = httpd_serve_pending(&h->in, &io, lresp);
     while (e == SERVE_READ)
         e = httpd_serve_more(&h->in, &io, lscratch, sizeof lscratch, lresp);
     if (e == SERVE_CLOSE) {
@@ -142,24 +143,25 @@ static void l_pump(struct tcp_conn *c, void *arg)
 static void l_slow_done(void *arg)
 {
     struct hconn *h = arg;
-    kfree(h->slow);
-    h->slow = NULL;
-    h->in.later_state = LATER_READY;
+    slow_free(h);                /* stopped already: it fired */
+    h->in.busy->later_state = LATER_READY;
     l_pump(h->c, h);
 }
 
 static int l_wait_ms(void *arg, uint32_t ms)
 {
     struct hconn *h = arg;
-    ASSERT(!h->slow);            /* one request waits at a time: the rest behind it */
-    if (!(h->slow = kzalloc(sizeof *h->slow)))
+    struct hbusy *b = h->in.busy;
+    ASSERT(b && !b->wait);       /* one request waits at a time: the rest behind it */
+    struct hslow *w = kzalloc(sizeof *w);
+    if (!w)
         return -E_NOMEM;
-    loop_timer_init(&h->slow->t, l_slow_done, h);
-    if (loop_timer_start_ms(&h->slow->t, ms, 0) < 0) {
-        kfree(h->slow);
-        h->slow = NULL;
+    loop_timer_init(&w->t, l_slow_done, h);
+    if (loop_timer_start_ms(&w->t, ms, 0) < 0) {
+        kfree(w);
         return -E_NOMEM;
     }
+    b->wait = w;
     return 0;
 }
 

@@ -207,7 +207,7 @@ static int route_of(const char *const *routes, const char *t, size_t n)
 }
 
 /* The status and framing of the complete head buf[0..end). */
-static void parse_head(const struct http_stream *s, const char *buf, size_t end,
+static void parse_head(const char *const *routes, const char *buf, size_t end,
                        struct http_request *r)
 {
     struct fields f;
@@ -245,7 +245,7 @@ static void parse_head(const struct http_stream *s, const char *buf, size_t end,
     r->keep = v11 ? !f.conn_close : f.conn_keep_alive && !f.conn_close;
     int get = mlen == 3 && !memcmp(buf, "GET", 3);
     r->head_only = mlen == 4 && !memcmp(buf, "HEAD", 4);
-    int route = route_of(s->routes, buf + t0, t1 - t0);
+    int route = route_of(routes, buf + t0, t1 - t0);
     if (!get && !r->head_only)
         r->status = 405;
     else if (route < 0)
@@ -257,6 +257,13 @@ static void parse_head(const struct http_stream *s, const char *buf, size_t end,
 
 enum http_step http_next(struct http_stream *s, const char *buf, size_t len, size_t *used,
                          struct http_request *r)
+{
+    return http_next_routed(NULL, s, buf, len, used, r);
+}
+
+enum http_step http_next_routed(const char *const *routes, struct http_stream *s,
+                                const char *buf, size_t len, size_t *used,
+                                struct http_request *r)
 {
     *used = 0;
     if (!len)
@@ -282,7 +289,7 @@ enum http_step http_next(struct http_stream *s, const char *buf, size_t len, siz
         *used = len;
         return HTTP_REQUEST;
     }
-    parse_head(s, buf, end, r);
+    parse_head(routes, buf, end, r);
     if (http_refused(r->status))
         r->keep = 0;
     if (r->keep)

@@ -27,17 +27,13 @@ struct http_request {
     uint16_t status;     /* 200, 404, 405; or 400, 411, 413, 431, 501 (refused) */
     uint8_t keep;        /* the connection stays open after the answer */
     uint8_t head_only;   /* HEAD: GET's header fields, no body [RFC 9110 9.3.2] */
-    uint8_t route;       /* status 200: the index of its path in the stream's routes */
+    uint8_t route;       /* status 200: the index of its path in the caller's routes */
     uint32_t body_len;   /* Content-Length (skipped by the stream when keep) */
 };
 
-/* Between calls: what is left of the body of the last request; and the
- * paths this server answers (GET and HEAD), a NULL-terminated array set
- * once by the caller: a target whose path (the part before any '?') is
- * routes[i] gets status 200 and route i, any other 404. NULL: "/" alone. */
+/* Between calls: what is left of the body of the last request. */
 struct http_stream {
     uint32_t body_left;
-    const char *const *routes;
 };
 
 enum http_step {
@@ -52,6 +48,13 @@ enum http_step {
  * an end gives a 431 request that used all len bytes. */
 enum http_step http_next(struct http_stream *s, const char *buf, size_t len, size_t *used,
                          struct http_request *r);
+/* The same for a server of several paths (GET and HEAD): routes is a
+ * NULL-terminated array; a target whose path (the part before any '?') is
+ * routes[i] gets status 200 and route i, any other 404. http_next serves
+ * "/" alone. */
+enum http_step http_next_routed(const char *const *routes, struct http_stream *s,
+                                const char *buf, size_t len, size_t *used,
+                                struct http_request *r);
 
 /* A refused request: the connection must be closed after the answer. */
 static inline int http_refused(int status)

@@ -37,26 +37,33 @@ uint64_t httpd_switches(void);
 /* Heap per connection at the peak of open ones, TIME-WAIT not counted. */
 uint32_t httpd_bytes_per_conn(void);
 
-/* The input side of one connection, either style: the bytes held between
- * reads (a head not complete yet, or requests waiting for room to answer
- * them) in a buffer that exists only while it holds some, so an idle
- * keep-alive connection has none; and the stream's place (a body to skip). */
-struct hin {
+/* What a connection holds only while it is behind, on the heap only
+ * then, so an idle one does not carry it: the bytes held between reads (a
+ * head not complete yet, or requests waiting for room to answer them) in
+ * a buffer of their own, while there are some; the body of the last answer not
+ * yet taken by the send buffer (loop style: a page larger than the room in
+ * it), sent before any other answer (out_owned freed when it is gone;
+ * NULL: a static asset); a request waiting for the slow service (loop
+ * style: LATER_WAITING until its timer ends, then LATER_READY, answered
+ * before anything behind it), and the style's state for that wait. */
+struct hbusy {
     char *held;                  /* HTTP_HEAD_MAX bytes, while len > 0 */
     uint16_t len;
-    uint8_t close_after;         /* close once the body in flight is sent */
-    struct http_stream s;
-    /* The body of the last answer not yet taken by the send buffer (loop
-     * style: a page larger than the room in it), sent before any other
-     * answer; out_owned is freed when it is gone (NULL: a static asset). */
     const char *out;
     size_t out_len;
     char *out_owned;
-    /* The slow service (GET /slow) in the loop style: the request waits
-     * for its timer (LATER_WAITING), then is answered (LATER_READY) before
-     * anything behind it. */
+    uint8_t close_after;         /* close once the body in flight is sent */
     uint8_t later_state;
     struct http_request later;
+    void *wait;                  /* the loop style's timer */
+};
+
+/* The input side of one connection, either style: the stream's place (a
+ * body to skip) and what it is behind with, while it is: an idle
+ * keep-alive connection has 8 bytes of it. */
+struct hin {
+    struct http_stream s;
+    struct hbusy *busy;          /* while bytes, a body or a request wait */
 };
 
 enum { LATER_NONE, LATER_WAITING, LATER_READY };
@@ -65,14 +72,11 @@ enum { LATER_NONE, LATER_WAITING, LATER_READY };
  * loop style; then it answers /text's page. */
 #define HTTPD_SLOW_MS 10
 
-/* A connection's input starts here (the paths it answers set). */
+/* A connection's input starts here: nothing held, nothing behind. */
 void httpd_input_init(struct hin *in);
 /* Something waits to be answered or sent: call httpd_serve again when
  * there is room. */
-static inline int httpd_pending(const struct hin *in)
-{
-    return in->len || in->out_len || in->later_state;
-}
+static inline int httpd_pending(const struct hin *in) { return in->busy != NULL; }
 
 /* How a style reads and writes. recv: > 0 bytes, 0 at the end,
  * -E_WOULDBLOCK, < 0 reset. send: n, or less on failure. room (loop style
@@ -81,8 +85,9 @@ struct hio {
     int (*recv)(void *ctx, char *buf, size_t n);
     int (*send)(void *ctx, const char *buf, size_t n);
     int (*room)(void *ctx);
-    /* Loop style only: start the slow service's wait of ms; when it ends,
-     * set in->later_state to LATER_READY and serve again. 0 or -E_NOMEM.
+    /* Loop style only: start the slow service's wait of ms (keeping its
+     * state in in->busy->wait); when it ends, set in->busy->later_state to
+     * LATER_READY and serve again. 0 or -E_NOMEM.
      * Without it (threads), the slow service sleeps the thread. */
     int (*wait_ms)(void *ctx, uint32_t ms);
     void *ctx;
@@ -99,13 +104,15 @@ enum serve_end {
 /* Send what is left of the body in flight, then answer the requests in
  * buf[0..len), in order and each whole, while io->room says there is room
  * (always, without room); skip their bodies; keep what is left in
- * in->held (which buf may be). */
+ * in->busy (whose held buffer buf may be). */
 enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct hio *io,
                            char *resp);
 /* Read once with io->recv (after the held bytes, or into scratch when
  * none are held) and answer what that completes. */
 enum serve_end httpd_serve_more(struct hin *in, const struct hio *io, char *scratch,
                                 size_t scratch_size, char *resp);
+/* httpd_serve on what in holds: call it when httpd_pending says so. */
+enum serve_end httpd_serve_pending(struct hin *in, const struct hio *io, char *resp);
 /* Free what in holds (the connection ends). */
 void httpd_input_free(struct hin *in);
 

@@ -44,36 +44,59 @@ static void counts_unlock(void)
         mutex_unlock(&httpd.lock);
 }
 
-/* Keep buf[0..n) (which may be in->held itself) for the next call. 0 if
- * there is no memory for it. */
+/* The connection's struct hbusy, made if it has none; NULL without heap. */
+static struct hbusy *busy(struct hin *in)
+{
+    if (!in->busy)
+        in->busy = kzalloc(sizeof *in->busy);
+    return in->busy;
+}
+
+/* Forget in->busy once nothing waits in it. */
+static void unbusy(struct hin *in)
+{
+    struct hbusy *b = in->busy;
+    if (b && !b->held && !b->out_len && b->later_state == LATER_NONE && !b->close_after &&
+        !b->wait) {
+        kfree(b);
+        in->busy = NULL;
+    }
+}
+
+/* Keep buf[0..n) (which may be the held buffer itself) for the next call,
+ * in in->busy. 0 if there is no memory for it. */
 static int hold(struct hin *in, const char *buf, size_t n)
 {
+    struct hbusy *b = in->busy;
     if (!n) {
-        if (in->held) {
-            kfree(in->held);
+        if (b && b->held) {
+            kfree(b->held);
+            b->held = NULL;
             counts_lock();
             httpd.heads_held--;
             counts_unlock();
         }
-        in->held = NULL;
-        in->len = 0;
+        if (b)
+            b->len = 0;
         return 1;
     }
-    if (!in->held) {
-        if (!(in->held = kmalloc(HTTP_HEAD_MAX)))
+    if (!(b = busy(in)))
+        return 0;
+    if (!b->held) {
+        if (!(b->held = kmalloc(HTTP_HEAD_MAX)))
             return 0;
         counts_lock();
         if (++httpd.heads_held > httpd.heads_held_max)
             httpd.heads_held_max = httpd.heads_held;
         counts_unlock();
     }
-    memmove(in->held, buf, n);
-    in->len = (uint16_t)n;
+    memmove(b->held, buf, n);
+    b->len = (uint16_t)n;
     return 1;
 }
 
-/* The paths GET and HEAD answer, in the order of enum route (http.h's
- * stream gives each request its index). */
+/* The paths GET and HEAD answer, in the order of enum route
+ * (http_next_routed gives each request its index). */
 enum route { ROUTE_DASHBOARD, ROUTE_TEXT, ROUTE_STATS, ROUTE_CSS, ROUTE_JS, ROUTE_SLOW,
              ROUTE_PLOT, ROUTES };
 static const char *const routes[ROUTES + 1] = {
@@ -82,11 +105,7 @@ static const char *const routes[ROUTES + 1] = {
     [ROUTE_PLOT] = "/webscale.svg", [ROUTES] = NULL,
 };
 
-void httpd_input_init(struct hin *in)
-{
-    memset(in, 0, sizeof *in);
-    in->s.routes = routes;
-}
+void httpd_input_init(struct hin *in) { memset(in, 0, sizeof *in); }
 
 #define TYPE_TEXT "text/plain; charset=utf-8"
 #define TYPE_HTML "text/html; charset=utf-8"
@@ -280,40 +299,65 @@ static void answer(struct answer *a, char *resp, const struct http_request *req)
         a->body_len = 0;
 }
 
-/* Send what is left of the body in flight: 1 when all of it has gone,
- * 0 when the send buffer is full (loop style: writable comes), -1 when
- * the connection failed. */
+/* Send what is left of the body in flight: 1 when all of it has gone (or
+ * there was none), 0 when the send buffer is full (loop style: writable
+ * comes), -1 when the connection failed. */
 static int flush(struct hin *in, const struct hio *io)
 {
-    while (in->out_len) {
-        int k = io->send(io->ctx, in->out, in->out_len);
+    struct hbusy *b = in->busy;
+    if (!b)
+        return 1;
+    while (b->out_len) {
+        int k = io->send(io->ctx, b->out, b->out_len);
         if (k == -E_WOULDBLOCK || k == 0)
             return 0;
         if (k < 0)
             return -1;
-        in->out += k;
-        in->out_len -= (size_t)k;
+        b->out += k;
+        b->out_len -= (size_t)k;
     }
-    if (in->out_owned)
-        kfree(in->out_owned);
-    in->out_owned = NULL;
+    if (b->out_owned)
+        kfree(b->out_owned);
+    b->out_owned = NULL;
     return 1;
 }
 
 /* Send a's head whole (io->room said there is room for it), then as much
- * of its body as goes: 1, 0 or -1 as flush. */
+ * of its body as goes, the rest held in in->busy: 1, 0 or -1 as flush. */
 static int send_answer(struct hin *in, const struct hio *io, const char *resp,
                        const struct answer *a)
 {
-    if (io->send(io->ctx, resp, a->n) != (int)a->n) {
+    int k = io->send(io->ctx, resp, a->n);
+    size_t done = 0;
+    while (k == (int)a->n && done < a->body_len) {
+        int m = io->send(io->ctx, a->body + done, a->body_len - done);
+        if (m == -E_WOULDBLOCK || m == 0)
+            break;               /* the rest waits for room */
+        if (m < 0)
+            k = -1;
+        else
+            done += (size_t)m;
+    }
+    if (k != (int)a->n) {
         if (a->owned)
             kfree(a->owned);
         return -1;
     }
-    in->out = a->body;
-    in->out_len = a->body_len;
-    in->out_owned = a->owned;
-    return flush(in, io);
+    if (done == a->body_len) {
+        if (a->owned)
+            kfree(a->owned);
+        return 1;
+    }
+    struct hbusy *b = busy(in);
+    if (!b) {                    /* no heap to hold the rest: the answer cannot be whole */
+        if (a->owned)
+            kfree(a->owned);
+        return -1;
+    }
+    b->out = a->body + done;
+    b->out_len = a->body_len - done;
+    b->out_owned = a->owned;
+    return 0;
 }
 
 /* Answer r and send it: the serve_end to go on with (SERVE_READ: on). */
@@ -326,14 +370,14 @@ static enum serve_end respond(struct hin *in, const struct hio *io, char *resp,
     if (sent < 0 || (sent && !r->keep))
         return SERVE_CLOSE;      /* the client does not read, or we close */
     if (!sent) {
-        in->close_after = !r->keep;
+        in->busy->close_after = !r->keep;
         return SERVE_ROOM;       /* the rest of the body goes when writable comes */
     }
     return SERVE_READ;
 }
 
 /* GET /slow: wait for the slow service, then answer. The loop style
- * parks r until its timer ends (SERVE_WAIT); a thread sleeps. */
+ * parks r in in->busy until its timer ends (SERVE_WAIT); a thread sleeps. */
 static enum serve_end slow(struct hin *in, const struct hio *io, char *resp,
                            struct http_request *r)
 {
@@ -341,13 +385,15 @@ static enum serve_end slow(struct hin *in, const struct hio *io, char *resp,
         thread_sleep_ms(HTTPD_SLOW_MS);
         return respond(in, io, resp, r);
     }
-    if (io->wait_ms(io->ctx, HTTPD_SLOW_MS) < 0) {
+    struct hbusy *b = busy(in);
+    if (!b || io->wait_ms(io->ctx, HTTPD_SLOW_MS) < 0) {
+        unbusy(in);
         struct answer a;
         status_answer(&a, resp, r, 503, "no heap for the slow service's timer");
         return send_answer(in, io, resp, &a) > 0 && r->keep ? SERVE_READ : SERVE_CLOSE;
     }
-    in->later = *r;
-    in->later_state = LATER_WAITING;
+    b->later = *r;
+    b->later_state = LATER_WAITING;
     return SERVE_WAIT;
 }
 
@@ -356,16 +402,18 @@ enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct h
 {
     size_t off = 0;
     enum serve_end end = SERVE_READ;
+    struct hbusy *b = in->busy;
     int sent = flush(in, io);
-    if (sent < 0 || (sent && in->close_after))
+    if (sent < 0 || (sent && b && b->close_after))
         end = SERVE_CLOSE;
     else if (!sent)
         end = SERVE_ROOM;
-    else if (in->later_state == LATER_WAITING)
+    else if (b && b->later_state == LATER_WAITING)
         end = SERVE_WAIT;        /* what came behind it waits too */
-    else if (in->later_state == LATER_READY) {
-        in->later_state = LATER_NONE;
-        end = respond(in, io, resp, &in->later);
+    else if (b && b->later_state == LATER_READY) {
+        b->later_state = LATER_NONE;
+        struct http_request r = b->later;
+        end = respond(in, io, resp, &r);
     }
     while (end == SERVE_READ && off < len) {
         if (!in->s.body_left && io->room && !io->room(io->ctx)) {
@@ -374,7 +422,7 @@ enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct h
         }
         size_t used;
         struct http_request r;
-        enum http_step st = http_next(&in->s, buf + off, len - off, &used, &r);
+        enum http_step st = http_next_routed(routes, &in->s, buf + off, len - off, &used, &r);
         if (st == HTTP_NEED_MORE)
             break;
         off += used;
@@ -391,18 +439,20 @@ enum serve_end httpd_serve(struct hin *in, char *buf, size_t len, const struct h
         else
             end = respond(in, io, resp, &r);
     }
-    if (end == SERVE_CLOSE || in->close_after)
+    if (end == SERVE_CLOSE || (in->busy && in->busy->close_after))
         off = len;
     if (!hold(in, buf + off, len - off))
         return SERVE_CLOSE;
+    unbusy(in);                  /* nothing held, sent or waited for: an idle connection */
     return end;
 }
 
 enum serve_end httpd_serve_more(struct hin *in, const struct hio *io, char *scratch,
                                 size_t scratch_size, char *resp)
 {
-    char *buf = in->held ? in->held : scratch;
-    size_t have = in->len, cap = in->held ? HTTP_HEAD_MAX : scratch_size;
+    char *held = in->busy ? in->busy->held : NULL;
+    char *buf = held ? held : scratch;
+    size_t have = held ? in->busy->len : 0, cap = held ? HTTP_HEAD_MAX : scratch_size;
     ASSERT(have < cap);          /* a full buffer was answered 431, or waits for room */
     int n = io->recv(io->ctx, buf + have, cap - have);
     if (n == -E_WOULDBLOCK)
@@ -414,11 +464,21 @@ enum serve_end httpd_serve_more(struct hin *in, const struct hio *io, char *scra
     return httpd_serve(in, buf, have + (size_t)n, io, resp);
 }
 
+enum serve_end httpd_serve_pending(struct hin *in, const struct hio *io, char *resp)
+{
+    struct hbusy *b = in->busy;
+    return httpd_serve(in, b ? b->held : NULL, b ? b->len : 0, io, resp);
+}
+
 void httpd_input_free(struct hin *in)
 {
     hold(in, NULL, 0);
-    if (in->out_owned)
-        kfree(in->out_owned);
-    in->out_owned = NULL;
-    in->out_len = 0;
+    struct hbusy *b = in->busy;
+    if (b) {
+        ASSERT(!b->wait);        /* the style stopped its wait first */
+        if (b->out_owned)
+            kfree(b->out_owned);
+        kfree(b);
+        in->busy = NULL;
+    }
 }

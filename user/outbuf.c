@@ -43,15 +43,49 @@ void outbuf_printf(struct outbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-void outbuf_u32(struct outbuf *b, uint32_t v)
+size_t outbuf_u32_text(char *out, uint32_t v)
 {
     char d[10];                  /* 4294967295: 10 digits */
-    int n = 0;
+    size_t n = 0;
     do {
         d[sizeof d - 1 - n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    put(b, d + sizeof d - n, (size_t)n);
+    memcpy(out, d + sizeof d - n, n);
+    return n;
+}
+
+void outbuf_u32(struct outbuf *b, uint32_t v)
+{
+    char d[10];
+    put(b, d, outbuf_u32_text(d, v));
+}
+
+void outbuf_mem(struct outbuf *b, const char *s, size_t n) { put(b, s, n); }
+
+#define E9 1000000000u            /* 10^9: nine decimal digits fit in 32 bits */
+
+void outbuf_u64(struct outbuf *b, uint64_t v)
+{
+    if (v <= 0xffffffffu) {
+        outbuf_u32(b, (uint32_t)v);
+        return;
+    }
+    /* High part, then the low nine digits zero-padded, in one piece. */
+    char d[20];
+    size_t start = b->len;
+    uint64_t hi = v / E9;
+    uint32_t lo = (uint32_t)(v - hi * E9);
+    for (int i = 8; i >= 0; i--) {
+        d[i] = (char)('0' + lo % 10);
+        lo /= 10;
+    }
+    outbuf_u64(b, hi);
+    put(b, d, 9);
+    if (b->full && b->cap) {     /* not whole: take back the high part */
+        b->len = start;
+        b->p[start] = 0;
+    }
 }
 
 void outbuf_str(struct outbuf *b, const char *s) { put(b, s, strlen(s)); }

@@ -26,6 +26,13 @@ void outbuf_html(struct outbuf *b, const char *s);
 /* Append v in decimal, or a plain string: the hot paths of a long list,
  * without the format engine (a trace of 512 switches is 2,048 numbers). */
 void outbuf_u32(struct outbuf *b, uint32_t v);
+/* v's digits at out (room for 10), not NUL-terminated; their count. For
+ * a caller that builds a short piece on its stack and appends it once. */
+size_t outbuf_u32_text(char *out, uint32_t v);
+/* Append the n bytes at s, whole or not at all. */
+void outbuf_mem(struct outbuf *b, const char *s, size_t n);
+/* The same for 64 bits: one 64-bit division, not one per digit. */
+void outbuf_u64(struct outbuf *b, uint64_t v);
 void outbuf_str(struct outbuf *b, const char *s);
 /* Drop a trailing ',' (after a JSON list's last element). */
 void outbuf_uncomma(struct outbuf *b);

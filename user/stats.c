@@ -72,86 +72,165 @@ static uint64_t drops_total(const struct net_stats *n)
 
 /* ---- JSON ---- */
 
+/* The JSON's pieces, written without the format engine: its 64-bit
+ * numbers cost a 64-bit division per digit on a 386, which made them
+ * most of a poll's instructions (make bench's stats_json rows). */
+
+/* "name":v, */
+static void num(struct outbuf *b, const char *name, uint64_t v)
+{
+    outbuf_str(b, "\"");
+    outbuf_str(b, name);
+    outbuf_str(b, "\":");
+    outbuf_u64(b, v);
+    outbuf_str(b, ",");
+}
+
+/* "name":"v", (v a name of ours: no escapes needed, json_str for others) */
+static void word(struct outbuf *b, const char *name, const char *v)
+{
+    outbuf_str(b, "\"");
+    outbuf_str(b, name);
+    outbuf_str(b, "\":");
+    outbuf_json_str(b, v);
+    outbuf_str(b, ",");
+}
+
+/* "name":{ ... }, and "name":[ ... ], around their members. */
+static void open_as(struct outbuf *b, const char *name, const char *bracket)
+{
+    outbuf_str(b, "\"");
+    outbuf_str(b, name);
+    outbuf_str(b, "\":");
+    outbuf_str(b, bracket);
+}
+
+static void close_as(struct outbuf *b, const char *bracket)
+{
+    outbuf_uncomma(b);
+    outbuf_str(b, bracket);
+    outbuf_str(b, ",");
+}
+
 static void json_httpd(struct outbuf *b, const struct snapshot *s)
 {
-    outbuf_printf(b, "\"httpd\":{\"style\":\"%s\",\"port\":%u,\"requests\":%u,\"refused\":%u,"
-                  "\"connections\":%u,\"open\":%u,\"open_max\":%u,\"started_ns\":%llu,"
-                  "\"switches_since_start\":%llu},",
-                  httpd.style == STYLE_LOOP ? "loop" : "threads", httpd.port, httpd.requests,
-                  httpd.bad_requests, httpd.conns, httpd.open, httpd.open_max,
-                  ull(httpd.start_ns), ull(s->sched.switches - httpd.switches_base));
-    outbuf_printf(b, "\"tcp\":{\"connections\":%u,\"time_wait\":%u,\"time_wait_max\":%u,"
-                  "\"handshakes\":%u,\"retransmits\":%u,\"resets_sent\":%u,"
-                  "\"resets_received\":%u,\"conn_bytes\":%u},",
-                  s->tcp.conns - s->tcp.time_wait, s->tcp.time_wait, s->tcp.time_wait_max,
-                  s->tcp.passive_opens, s->tcp.retransmits, s->tcp.resets_sent,
-                  s->tcp.resets_received, (unsigned)tcp_conn_bytes());
-    outbuf_printf(b, "\"heap\":{\"total_bytes\":%u,\"used_bytes\":%u,\"largest_free_bytes\":%u,"
-                  "\"allocs\":%u,\"frees\":%u,\"failures\":%u},",
-                  (unsigned)s->mem.total, (unsigned)s->mem.used, (unsigned)s->mem.largest_free,
-                  s->mem.allocs, s->mem.frees, s->mem.failures);
+    open_as(b, "httpd", "{");
+    word(b, "style", httpd.style == STYLE_LOOP ? "loop" : "threads");
+    num(b, "port", httpd.port);
+    num(b, "requests", httpd.requests);
+    num(b, "refused", httpd.bad_requests);
+    num(b, "connections", httpd.conns);
+    num(b, "open", httpd.open);
+    num(b, "open_max", httpd.open_max);
+    num(b, "started_ns", httpd.start_ns);
+    num(b, "switches_since_start", s->sched.switches - httpd.switches_base);
+    close_as(b, "}");
+    open_as(b, "tcp", "{");
+    num(b, "connections", s->tcp.conns - s->tcp.time_wait);
+    num(b, "time_wait", s->tcp.time_wait);
+    num(b, "time_wait_max", s->tcp.time_wait_max);
+    num(b, "handshakes", s->tcp.passive_opens);
+    num(b, "retransmits", s->tcp.retransmits);
+    num(b, "resets_sent", s->tcp.resets_sent);
+    num(b, "resets_received", s->tcp.resets_received);
+    num(b, "conn_bytes", tcp_conn_bytes());
+    close_as(b, "}");
+    open_as(b, "heap", "{");
+    num(b, "total_bytes", s->mem.total);
+    num(b, "used_bytes", s->mem.used);
+    num(b, "largest_free_bytes", s->mem.largest_free);
+    num(b, "allocs", s->mem.allocs);
+    num(b, "frees", s->mem.frees);
+    num(b, "failures", s->mem.failures);
+    close_as(b, "}");
 }
 
 static void json_sched(struct outbuf *b, const struct snapshot *s)
 {
-    outbuf_printf(b, "\"sched\":{\"switches\":%llu,\"by_reason\":{", ull(s->sched.switches));
+    open_as(b, "sched", "{");
+    num(b, "switches", s->sched.switches);
+    open_as(b, "by_reason", "{");
     for (int r = 0; r < SWITCH_REASONS; r++)
-        outbuf_printf(b, "\"%s\":%llu,", sched_reason_name(r), ull(s->sched.by_reason[r]));
-    outbuf_uncomma(b);
-    outbuf_printf(b, "},\"idle_ns\":%llu,\"runnable\":%u,\"slice_ms\":%u,\"preemptive\":%d},",
-                  ull(s->sched.idle_ns), s->sched.runnable, sched_slice_ms(), sched_preemptive());
-    outbuf_printf(b, "\"threads_total\":%d,\"threads\":[", s->threads_total);
+        num(b, sched_reason_name(r), s->sched.by_reason[r]);
+    close_as(b, "}");
+    num(b, "idle_ns", s->sched.idle_ns);
+    num(b, "runnable", s->sched.runnable);
+    num(b, "slice_ms", sched_slice_ms());
+    num(b, "preemptive", (uint64_t)sched_preemptive());
+    close_as(b, "}");
+    num(b, "threads_total", (uint64_t)s->threads_total);
+    open_as(b, "threads", "[");
     for (int i = 0; i < s->nthreads; i++) {
         const struct thread_info *t = &s->threads[i];
-        outbuf_printf(b, "{\"id\":%d,\"name\":", t->id);
-        outbuf_json_str(b, t->name);
-        outbuf_printf(b, ",\"state\":\"%s\",\"cpu_ns\":%llu,\"voluntary\":%u,\"involuntary\":%u,"
-                      "\"idle\":%d},", t->state, ull(t->cpu_ns), t->voluntary, t->involuntary,
-                      t->is_idle);
+        outbuf_str(b, "{");
+        num(b, "id", (uint64_t)t->id);
+        word(b, "name", t->name);
+        word(b, "state", t->state);
+        num(b, "cpu_ns", t->cpu_ns);
+        num(b, "voluntary", t->voluntary);
+        num(b, "involuntary", t->involuntary);
+        num(b, "idle", (uint64_t)t->is_idle);
+        close_as(b, "}");
     }
-    outbuf_uncomma(b);
-    outbuf_printf(b, "],");
+    close_as(b, "]");
 }
 
 static void json_loop(struct outbuf *b, const struct snapshot *s)
 {
     const struct loop_stats *l = &s->loop;
-    outbuf_printf(b, "\"loop\":{\"callbacks\":%llu,\"busy_ns\":%llu,\"busy_permille\":%u,"
-                  "\"events_per_s\":%u,\"timer_fires\":%llu,\"lag_last_ns\":%u,"
-                  "\"lag_max_ns\":%u,\"lag_avg_ns\":%llu,\"stalls\":%u,\"slowest\":[",
-                  ull(l->callbacks), ull(l->busy_ns), l->busy_permille, l->events_per_s,
-                  ull(l->timer_fires), l->lag_last_ns, l->lag_max_ns, ull(lag_avg_ns(l)),
-                  l->stalls);
+    open_as(b, "loop", "{");
+    num(b, "callbacks", l->callbacks);
+    num(b, "busy_ns", l->busy_ns);
+    num(b, "busy_permille", l->busy_permille);
+    num(b, "events_per_s", l->events_per_s);
+    num(b, "timer_fires", l->timer_fires);
+    num(b, "lag_last_ns", l->lag_last_ns);
+    num(b, "lag_max_ns", l->lag_max_ns);
+    num(b, "lag_avg_ns", lag_avg_ns(l));
+    num(b, "stalls", l->stalls);
+    open_as(b, "slowest", "[");
     for (int i = 0; i < s->nslowest; i++) {
-        outbuf_printf(b, "{\"name\":");
-        outbuf_json_str(b, s->slowest[i].name ? s->slowest[i].name : "?");
-        outbuf_printf(b, ",\"calls\":%u,\"max_ns\":%llu,\"total_ns\":%llu},",
-                      s->slowest[i].calls, ull(s->slowest[i].max_ns), ull(s->slowest[i].total_ns));
+        const struct loop_cb_stats *c = &s->slowest[i];
+        outbuf_str(b, "{");
+        word(b, "name", c->name ? c->name : "?");
+        num(b, "calls", c->calls);
+        num(b, "max_ns", c->max_ns);
+        num(b, "total_ns", c->total_ns);
+        close_as(b, "}");
     }
-    outbuf_uncomma(b);
-    outbuf_printf(b, "]},");
+    close_as(b, "]");
+    close_as(b, "}");
 }
 
 static void json_irqs_net(struct outbuf *b, const struct snapshot *s)
 {
-    outbuf_printf(b, "\"irqs\":{\"spurious\":%u,\"lines\":[", s->spurious);
+    open_as(b, "irqs", "{");
+    num(b, "spurious", s->spurious);
+    open_as(b, "lines", "[");
     for (int i = 0; i < IRQ_LINES; i++) {
         if (!s->irq[i].name && !s->irq[i].count)
             continue;
-        outbuf_printf(b, "{\"line\":%d,\"name\":", i);
-        outbuf_json_str(b, s->irq[i].name ? s->irq[i].name : "");
-        outbuf_printf(b, ",\"count\":%llu},", ull(s->irq[i].count));
+        outbuf_str(b, "{");
+        num(b, "line", (uint64_t)i);
+        word(b, "name", s->irq[i].name ? s->irq[i].name : "");
+        num(b, "count", s->irq[i].count);
+        close_as(b, "}");
     }
-    outbuf_uncomma(b);
+    close_as(b, "]");
+    close_as(b, "}");
     const struct net_stats *n = &s->net;
-    outbuf_printf(b, "]},\"net\":{\"up\":%d,\"rx_frames\":%llu,\"tx_frames\":%llu,"
-                  "\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"drops_total\":%llu,\"drops\":{",
-                  s->netc.up, ull(n->rx_frames), ull(n->tx_frames), ull(n->rx_bytes),
-                  ull(n->tx_bytes), ull(drops_total(n)));
+    open_as(b, "net", "{");
+    num(b, "up", (uint64_t)s->netc.up);
+    num(b, "rx_frames", n->rx_frames);
+    num(b, "tx_frames", n->tx_frames);
+    num(b, "rx_bytes", n->rx_bytes);
+    num(b, "tx_bytes", n->tx_bytes);
+    num(b, "drops_total", drops_total(n));
+    open_as(b, "drops", "{");
     for (int i = 0; i < NET_DROP_REASONS; i++)
-        outbuf_printf(b, "\"%s\":%llu,", net_drop_name(i), ull(n->drops[i]));
-    outbuf_uncomma(b);
-    outbuf_printf(b, "}},");
+        num(b, net_drop_name(i), n->drops[i]);
+    close_as(b, "}");
+    close_as(b, "}");
 }
 
 /* What json_trace copies and looks up, on the heap (about 20 KiB). */
@@ -176,14 +255,40 @@ static int first_sighting(int *named, int id)
     return 1;
 }
 
-/* A thread id, the hot path of the events (no format engine). */
-static void put_id(struct outbuf *b, int id)
+/* A thread id's digits at out (a sign and 10 digits at most); their count. */
+static size_t id_text(char *out, int id)
 {
+    size_t n = 0;
     if (id < 0) {
-        outbuf_str(b, "-");
+        out[n++] = '-';
         id = -id;
     }
-    outbuf_u32(b, (uint32_t)id);
+    return n + outbuf_u32_text(out + n, (uint32_t)id);
+}
+
+static void put_id(struct outbuf *b, int id)
+{
+    char d[11];
+    outbuf_mem(b, d, id_text(d, id));
+}
+
+/* One event, [ago_ns,from,to,reason], built on the stack and appended
+ * once: this list is most of a busy poll's answer. */
+static void put_event(struct outbuf *b, const struct trace_record *r, uint64_t now_ns)
+{
+    char e[48];                  /* [ 10 , 11 , 11 , 10 ] , */
+    size_t k = 0;
+    e[k++] = '[';
+    k += outbuf_u32_text(e + k, (uint32_t)(now_ns - r->ns));   /* within the window: 32 bits */
+    e[k++] = ',';
+    k += id_text(e + k, r->from);
+    e[k++] = ',';
+    k += id_text(e + k, r->to);
+    e[k++] = ',';
+    k += outbuf_u32_text(e + k, (uint32_t)r->reason);
+    e[k++] = ']';
+    e[k++] = ',';
+    outbuf_mem(b, e, k);
 }
 
 /* Names for the ids in the trace, ended threads' too, each once. Each
@@ -205,8 +310,7 @@ static void json_trace_names(struct outbuf *b, struct trace_scratch *t, int firs
         outbuf_json_str(b, name);
         outbuf_str(b, ",");
     }
-    outbuf_uncomma(b);
-    outbuf_str(b, "}");
+    close_as(b, "}");
 }
 
 /* The last STATS_TRACE_WINDOW_MS of switches before now_ns. complete: 0
@@ -227,29 +331,22 @@ static int json_trace(struct outbuf *b, uint64_t now_ns)
     int complete = first > 0 || total <= (uint64_t)n;
     while (n > first && r[n - 1].ns > now_ns)
         n--;                     /* after the figures were taken: not in their window */
-    outbuf_printf(b, "\"trace\":{\"window_ns\":%llu,\"switches\":%llu,\"complete\":%d,"
-                  "\"reasons\":[", ull(window), ull(total), complete);
-    for (int k = 0; k < SWITCH_REASONS; k++)
-        outbuf_printf(b, "\"%s\",", sched_reason_name(k));
-    outbuf_uncomma(b);
-    outbuf_str(b, "],\"events\":[");
-    for (int i = first; i < n; i++) {
-        /* ns before now_ns: within the window, so 32 bits (no 64-bit
-         * division per digit: this list is most of the answer). */
-        outbuf_str(b, "[");
-        outbuf_u32(b, (uint32_t)(now_ns - r[i].ns));
+    open_as(b, "trace", "{");
+    num(b, "window_ns", window);
+    num(b, "switches", total);
+    num(b, "complete", (uint64_t)complete);
+    open_as(b, "reasons", "[");
+    for (int k = 0; k < SWITCH_REASONS; k++) {
+        outbuf_json_str(b, sched_reason_name(k));
         outbuf_str(b, ",");
-        put_id(b, r[i].from);
-        outbuf_str(b, ",");
-        put_id(b, r[i].to);
-        outbuf_str(b, ",");
-        outbuf_u32(b, (uint32_t)r[i].reason);
-        outbuf_str(b, "],");
     }
-    outbuf_uncomma(b);
-    outbuf_str(b, "],");
+    close_as(b, "]");
+    open_as(b, "events", "[");
+    for (int i = first; i < n; i++)
+        put_event(b, &r[i], now_ns);
+    close_as(b, "]");
     json_trace_names(b, t, first, n);
-    outbuf_str(b, "}");
+    close_as(b, "}");
     kfree(t);
     return 0;
 }
@@ -259,7 +356,9 @@ int stats_json(struct outbuf *b)
     struct snapshot *s = take();
     if (!s)
         return -E_NOMEM;
-    outbuf_printf(b, "{\"version\":%d,\"now_ns\":%llu,", STATS_VERSION, ull(s->now_ns));
+    outbuf_str(b, "{");
+    num(b, "version", STATS_VERSION);
+    num(b, "now_ns", s->now_ns);
     json_httpd(b, s);
     json_sched(b, s);
     json_loop(b, s);
@@ -268,7 +367,8 @@ int stats_json(struct outbuf *b)
     kfree(s);
     if (json_trace(b, now) < 0)
         return -E_NOMEM;
-    outbuf_printf(b, "}\n");
+    outbuf_uncomma(b);
+    outbuf_str(b, "}\n");
     return 0;
 }
 

@@ -263,13 +263,13 @@ static void responses(void)
     CHECK(!strcmp(http_reason(413), "Content Too Large"));
 }
 
-/* A stream's routes: each path its index, a query string ignored, any
+/* A server's routes: each path its index, a query string ignored, any
  * other path 404 (methods other than GET and HEAD 405 first); without
  * routes "/" alone. */
 static void routes(void)
 {
     static const char *const paths[] = { "/", "/stats.json", "/text", NULL };
-    struct http_stream s = { 0, paths };
+    struct http_stream s = { 0 };
     struct { const char *req; int status, route; } cases[] = {
         { "GET / HTTP/1.1\r\n\r\n", 200, 0 },
         { "GET /stats.json HTTP/1.1\r\n\r\n", 200, 1 },
@@ -286,7 +286,7 @@ static void routes(void)
         struct http_request r;
         size_t used;
         const char *q = cases[i].req;
-        CHECK_EQ(http_next(&s, q, strlen(q), &used, &r), HTTP_REQUEST);
+        CHECK_EQ(http_next_routed(paths, &s, q, strlen(q), &used, &r), HTTP_REQUEST);
         CHECK_EQ(r.status, cases[i].status);
         CHECK_EQ(r.route, cases[i].route);
     }

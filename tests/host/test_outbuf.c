@@ -55,6 +55,21 @@ static void escapes(void)
     outbuf_init(&b, p, 4);
     outbuf_u32(&b, 12345);       /* does not fit: nothing of it */
     CHECK(b.full && !strcmp(p, ""));
+    outbuf_init(&b, p, sizeof p);
+    outbuf_u64(&b, 4294967296ull);
+    outbuf_str(&b, ",");
+    outbuf_u64(&b, 18446744073709551615ull);
+    outbuf_str(&b, ",");
+    outbuf_u64(&b, 1000000000000000007ull);
+    outbuf_str(&b, ",");
+    outbuf_u64(&b, 42);
+    CHECK(!strcmp(p, "4294967296,18446744073709551615,1000000000000000007,42"));
+    for (size_t cap = 1; cap < 22; cap++) {   /* 20 digits: whole or nothing */
+        char q[22];
+        outbuf_init(&b, q, cap);
+        outbuf_u64(&b, 18446744073709551615ull);
+        CHECK(cap > 20 ? !strcmp(q, "18446744073709551615") : b.full && !strcmp(q, ""));
+    }
 }
 
 int main(void)
