@@ -11,6 +11,8 @@
 #   make replay [REC=NAME]   replay it paused under GDB; reverse-stepi works
 #   make replay-check [REC=NAME]   replay without GDB, diff the console
 #   make trace DEMO="threads 3 1"   the demo's scheduling trace as pictures (build/trace/)
+#   make webscale   the talk's answer on the TAP link, as root: wrk against both httpd styles,
+#                build/webscale/answer.md and webscale.svg (tools/webscale.py)
 #   make bench   the performance goals (README, "Numbers"), measured in instructions under -icount,
 #                on a kernel without ASSERTs (build/no-assert/; BENCH_ASSERT=1: the usual kernel)
 #   make iso | kernel | clean
@@ -53,6 +55,12 @@ LDFLAGS := -m32 -nostdlib -static -no-pie -Wl,-T,linker.ld -Wl,--build-id=none \
 GUEST_SRCS := $(wildcard boot/*.c boot/*.S kernel/*.c kernel/*.S kernel/lib/*.c kernel/loop/*.c \
                          kernel/net/*.c drivers/*.c user/*.c tests/kernel/*.c)
 GUEST_OBJS := $(patsubst %,$(B)/%.o,$(basename $(GUEST_SRCS)))
+# The dashboard's HTML, CSS and JavaScript (user/web/), embedded as they are
+# in the repo by tools/embed.py (user/web_assets.h); and make webscale's
+# plot once there is one, which the dashboard then shows.
+WEB_ASSETS := $(sort $(wildcard user/web/*.html user/web/*.css user/web/*.js)) \
+              $(wildcard build/webscale/webscale.svg)
+GUEST_OBJS += $(B)/gen/web_assets.o
 
 # Ring-3 programs (user/ring3/*.c, one program a file) with their runtime
 # (user/ring3/lib/: _start, the system call stubs, printf over write, on
@@ -105,7 +113,7 @@ endif
 # the kernel's exits are odd and at least 3 (tools/machine.py --status).
 QEMU_STATUS = rc=$$?; [ -t 1 ] && printf '\033[?7h'; $(PYTHON) tools/machine.py --status $$rc "make $@"
 
-.PHONY: FORCE all kernel iso run bochs run-kernel test host-tests bench gdb qemu-gdb trace clean setup
+.PHONY: FORCE all kernel iso run bochs run-kernel test host-tests bench webscale gdb qemu-gdb trace clean setup
 all: kernel
 
 setup:
@@ -142,6 +150,12 @@ $(B)/ring3/programs.S: $(RING3_STRIPPED) tools/mkprograms.py
 	$(PYTHON) tools/mkprograms.py $(RING3_STRIPPED) > $@
 
 $(B)/ring3/programs.o: $(B)/ring3/programs.S
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/gen/web_assets.c: $(WEB_ASSETS) tools/embed.py
+	$(PYTHON) tools/embed.py $@ $(WEB_ASSETS)
+
+$(B)/gen/web_assets.o: $(B)/gen/web_assets.c user/web_assets.h
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # Two links: the first has an empty symbol table; its symbols go into the
@@ -240,6 +254,11 @@ $(B)/host/test_lineedit: tests/host/test_lineedit.c user/lineedit.c user/lineedi
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/lineedit.c $(HOST_LIB)
 
+# The bounded buffer httpd's pages are built in (user/outbuf.c, pure).
+$(B)/host/test_outbuf: tests/host/test_outbuf.c user/outbuf.c user/outbuf.h $(HOST_LIB) $(wildcard tests/host/*.h kernel/include/webscale/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/outbuf.c $(HOST_LIB)
+
 host-tests: $(HOST_TESTS)
 
 test: setup kernel iso host-tests
@@ -256,6 +275,13 @@ bench: setup
 	$(MAKE) --no-print-directory kernel NO_ASSERT=1
 	WS_KERNEL=build/no-assert/kernel.elf BENCH_STRICT=$(BENCH_STRICT) $(PYTHON) tools/bench.py
 endif
+
+# The talk's question answered on the TAP link (tools/webscale.py, root):
+# wrk against both styles at 1, 10, 100, 1000 connections, a fast page and
+# a slow service; build/webscale/answer.md and webscale.svg. The next build
+# embeds the plot in the dashboard (WEB_ASSETS).
+webscale: setup kernel
+	@$(PYTHON) tools/webscale.py
 
 # ---- GDB ----
 # tools/gdb/launch.py picks a free 127.0.0.1 port per user (tools/freeport.py)

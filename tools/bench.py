@@ -67,6 +67,12 @@ GOALS = {
                                 "instructions", ""),
     "thread_memory_beyond_stack": ("memory per thread beyond its 4 KiB stack", 128, "bytes",
                                    "struct thread + heap headers"),
+    "stats_json_quiet": ("one GET /stats.json body built (user/stats.c), the trace window empty",
+                         None, "instructions", "the dashboard polls once a second"),
+    "stats_json_quiet_bytes": ("... its size", None, "bytes", ""),
+    "stats_json_busy": ("the same, 512 switches of 2 threads in the window", None,
+                        "instructions", ""),
+    "stats_json_busy_bytes": ("... its size", None, "bytes", ""),
     "boot_to_prompt": ("kernel entry to the first shell prompt", 2000000, "instructions",
                        "xv6: about 73 million instructions from the BIOS to its shell"),
 }

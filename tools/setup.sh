@@ -98,12 +98,26 @@ for group in $groups; do
     done
 done
 
+# The dashboard's browser test (tests/scenarios/test_browser.py) needs a real
+# browser, Debian's chromium (about 100 MB), only where it can run: as root
+# with /dev/net/tun, like the TAP tests (TAP=0 turns both off), and only for
+# make test (the test group). Installed
+# once: present, it is not looked for again.
+case " $groups " in *" test "*) browser=1 ;; *) browser=0 ;; esac
+if [ "$browser" = 1 ] && [ "$(id -u)" = 0 ] && [ -e /dev/net/tun ] && [ "${TAP:-1}" != 0 ] &&
+   ! command -v chromium >/dev/null 2>&1; then
+    missing="$missing chromium"
+fi
+
 [ -z "$missing" ] && exit 0
 
 cmd="apt-get install -y --no-install-recommends$missing"
 echo "webscale: missing packages:$missing"
+# Bounded: a stuck mirror stops the install after APT_TIMEOUT seconds.
+APT_TIMEOUT=900
 if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive $cmd
+    timeout $APT_TIMEOUT apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive timeout $APT_TIMEOUT $cmd
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive $cmd
 elif command -v sudo >/dev/null 2>&1 && [ -t 0 ]; then

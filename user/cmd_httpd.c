@@ -82,38 +82,92 @@ struct hconn {
     struct hin in;
 };
 
+/* GET /slow's wait in the loop style: a timer of its own, on the heap
+ * only while it runs (in h->in.busy->wait), so an idle connection does
+ * not carry one. */
+struct hslow {
+    struct loop_timer t;
+};
+
 static struct list lconns = LIST_INIT(lconns);
 static struct tcp_listener *llisten;
 /* The loop runs one callback at a time: one scratch buffer for them all. */
 static char lresp[HTTP_RESP_MAX], lscratch[HTTP_SCRATCH_LOOP];
 
+static void slow_free(struct hconn *h)
+{
+    struct hslow *w = h->in.busy ? h->in.busy->wait : NULL;
+    if (w) {
+        loop_timer_stop(&w->t);
+        kfree(w);
+        h->in.busy->wait = NULL;
+    }
+}
+
 static void hconn_free(struct hconn *h)
 {
+    slow_free(h);
     list_remove(&h->link);
     httpd_input_free(&h->in);
     kfree(h);
     count_conn(-1);
 }
 
-static int l_recv(void *c, char *buf, size_t n) { return tcp_recv(c, buf, n); }
-static int l_send(void *c, const char *buf, size_t n) { return tcp_send(c, buf, n); }
-static int l_room(void *c) { return tcp_send_space(c) >= HTTP_RESP_MAX; }
+/* The loop style's struct hio: its ctx is the struct hconn. */
+static int l_recv(void *h, char *buf, size_t n)
+{
+    return tcp_recv(((struct hconn *)h)->c, buf, n);
+}
+
+static int l_send(void *h, const char *buf, size_t n)
+{
+    return tcp_send(((struct hconn *)h)->c, buf, n);
+}
+
+static int l_room(void *h) { return tcp_send_space(((struct hconn *)h)->c) >= HTTP_RESP_MAX; }
+static int l_wait_ms(void *h, uint32_t ms);
 
 /* New bytes, or room for answers held back: answer, read, answer, until
  * nothing is left to read or no room is left to answer. */
 static void l_pump(struct tcp_conn *c, void *arg)
 {
     struct hconn *h = arg;
-    const struct hio io = { l_recv, l_send, l_room, c };
+    const struct hio io = { l_recv, l_send, l_room, l_wait_ms, h };
     enum serve_end e = SERVE_READ;
-    if (h->in.len)               /* requests held back for want of room */
-        e = httpd_serve(&h->in, h->in.held, h->in.len, &io, lresp);
+    if (httpd_pending(&h->in))   /* requests or a body held back for want of room */
+        e = httpd_serve_pending(&h->in, &io, lresp);
     while (e == SERVE_READ)
         e = httpd_serve_more(&h->in, &io, lscratch, sizeof lscratch, lresp);
     if (e == SERVE_CLOSE) {
         tcp_close(c);
         hconn_free(h);
     }
+}
+
+/* The slow service answered: serve the request that waited for it. */
+static void l_slow_done(void *arg)
+{
+    struct hconn *h = arg;
+    slow_free(h);                /* stopped already: it fired */
+    h->in.busy->later_state = LATER_READY;
+    l_pump(h->c, h);
+}
+
+static int l_wait_ms(void *arg, uint32_t ms)
+{
+    struct hconn *h = arg;
+    struct hbusy *b = h->in.busy;
+    ASSERT(b && !b->wait);       /* one request waits at a time: the rest behind it */
+    struct hslow *w = kzalloc(sizeof *w);
+    if (!w)
+        return -E_NOMEM;
+    loop_timer_init(&w->t, l_slow_done, h);
+    if (loop_timer_start_ms(&w->t, ms, 0) < 0) {
+        kfree(w);
+        return -E_NOMEM;
+    }
+    b->wait = w;
+    return 0;
 }
 
 static void l_closed(struct tcp_conn *c, void *arg, int err)
@@ -132,6 +186,7 @@ static void l_accept(void *arg, struct tcp_conn *c)
         return;
     }
     h->c = c;
+    httpd_input_init(&h->in);
     list_push_back(&lconns, &h->link);
     tcp_set_callbacks(c, &l_cbs, h);
     count_conn(+1);
@@ -179,8 +234,9 @@ static void t_conn(void *arg)
     struct tcp_sock *k = tc->k;
     /* On a 4 KiB stack: a small scratch, the head held on the heap. */
     char scratch[HTTP_SCRATCH_THREAD], resp[HTTP_RESP_MAX];
-    struct hin in = { 0 };
-    const struct hio io = { t_recv, t_send, NULL, k };   /* send waits for room */
+    struct hin in;
+    httpd_input_init(&in);
+    const struct hio io = { t_recv, t_send, NULL, NULL, k };   /* send waits for room */
     while (httpd_serve_more(&in, &io, scratch, sizeof scratch, resp) == SERVE_READ)
         ;
     tcp_sock_close(k);

@@ -123,8 +123,9 @@ const struct shell_cmd shell_commands[] = {
         .claim = "Apache vs nginx",
         .about = "the same HTTP/1.0 and 1.1 server on PORT (default 80): `threads` runs an acceptor "
         "thread and one thread with a 4 KiB stack per connection; `loop` runs callbacks and a "
-        "32-byte struct per connection. `GET /` (and `HEAD /`, the same fields without the "
-        "body) answers a page with the figures so far, other paths 404, other methods 405; "
+        "32-byte struct per connection. `GET /` answers the dashboard (below), `/stats.json` its "
+        "figures, `/text` a few lines of this server's figures (`HEAD` the same fields without "
+        "the body), other paths 404, other methods 405; "
         "request bodies are skipped, pipelined requests answered in order; a request whose "
         "framing cannot be trusted is refused and the connection closed (below); keep-alive "
         "as HTTP/1.1 says. Ctrl-C stops it, closes the connections still open (FIN after what is "

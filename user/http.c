@@ -190,8 +190,25 @@ static size_t head_end(const char *buf, size_t len)
     return 0;
 }
 
+/* The index of the target t[0..n)'s path (before any '?') in routes
+ * (NULL: "/" alone), or -1. */
+static int route_of(const char *const *routes, const char *t, size_t n)
+{
+    static const char *const root_only[] = { "/", NULL };
+    if (!routes)
+        routes = root_only;
+    for (size_t i = 0; i < n; i++)
+        if (t[i] == '?')
+            n = i;
+    for (int i = 0; routes[i]; i++)
+        if (strlen(routes[i]) == n && !memcmp(routes[i], t, n))
+            return i;
+    return -1;
+}
+
 /* The status and framing of the complete head buf[0..end). */
-static void parse_head(const char *buf, size_t end, struct http_request *r)
+static void parse_head(const char *const *routes, const char *buf, size_t end,
+                       struct http_request *r)
 {
     struct fields f;
     memset(&f, 0, sizeof f);
@@ -228,16 +245,25 @@ static void parse_head(const char *buf, size_t end, struct http_request *r)
     r->keep = v11 ? !f.conn_close : f.conn_keep_alive && !f.conn_close;
     int get = mlen == 3 && !memcmp(buf, "GET", 3);
     r->head_only = mlen == 4 && !memcmp(buf, "HEAD", 4);
+    int route = route_of(routes, buf + t0, t1 - t0);
     if (!get && !r->head_only)
         r->status = 405;
-    else if (t1 - t0 != 1 || buf[t0] != '/')
+    else if (route < 0)
         r->status = 404;
     else
         r->status = 200;
+    r->route = r->status == 200 ? (uint8_t)route : 0;
 }
 
 enum http_step http_next(struct http_stream *s, const char *buf, size_t len, size_t *used,
                          struct http_request *r)
+{
+    return http_next_routed(NULL, s, buf, len, used, r);
+}
+
+enum http_step http_next_routed(const char *const *routes, struct http_stream *s,
+                                const char *buf, size_t len, size_t *used,
+                                struct http_request *r)
 {
     *used = 0;
     if (!len)
@@ -263,7 +289,7 @@ enum http_step http_next(struct http_stream *s, const char *buf, size_t len, siz
         *used = len;
         return HTTP_REQUEST;
     }
-    parse_head(buf, end, r);
+    parse_head(routes, buf, end, r);
     if (http_refused(r->status))
         r->keep = 0;
     if (r->keep)
@@ -282,21 +308,30 @@ const char *http_reason(int status)
     case 411: return "Length Required";
     case 413: return "Content Too Large";
     case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
     case 501: return "Not Implemented";
     default: return "Unknown";
     }
 }
 
-int http_response(char *out, size_t size, const struct http_request *r, const char *body,
-                  size_t body_len)
+int http_head(char *out, size_t size, const struct http_request *r, const char *type,
+              size_t body_len)
 {
-    size_t with = r->head_only ? 0 : body_len;
     int n = ksnprintf(out, size,
-                      "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %u\r\n"
-                      "Connection: %s\r\n%s\r\n",
-                      r->status, http_reason(r->status), (unsigned)body_len,
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %u\r\n"
+                      "Cache-Control: no-store\r\nConnection: %s\r\n%s\r\n",
+                      r->status, http_reason(r->status), type, (unsigned)body_len,
                       r->keep ? "keep-alive" : "close",
                       r->status == 405 ? "Allow: GET, HEAD\r\n" : "");
+    return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+int http_response(char *out, size_t size, const struct http_request *r, const char *type,
+                  const char *body, size_t body_len)
+{
+    size_t with = r->head_only ? 0 : body_len;
+    int n = http_head(out, size, r, type, body_len);
     if (n < 0 || (size_t)n + with >= size)
         return -1;
     memcpy(out + n, body, with);

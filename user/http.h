@@ -27,6 +27,7 @@ struct http_request {
     uint16_t status;     /* 200, 404, 405; or 400, 411, 413, 431, 501 (refused) */
     uint8_t keep;        /* the connection stays open after the answer */
     uint8_t head_only;   /* HEAD: GET's header fields, no body [RFC 9110 9.3.2] */
+    uint8_t route;       /* status 200: the index of its path in the caller's routes */
     uint32_t body_len;   /* Content-Length (skipped by the stream when keep) */
 };
 
@@ -47,6 +48,13 @@ enum http_step {
  * an end gives a 431 request that used all len bytes. */
 enum http_step http_next(struct http_stream *s, const char *buf, size_t len, size_t *used,
                          struct http_request *r);
+/* The same for a server of several paths (GET and HEAD): routes is a
+ * NULL-terminated array; a target whose path (the part before any '?') is
+ * routes[i] gets status 200 and route i, any other 404. http_next serves
+ * "/" alone. */
+enum http_step http_next_routed(const char *const *routes, struct http_stream *s,
+                                const char *buf, size_t len, size_t *used,
+                                struct http_request *r);
 
 /* A refused request: the connection must be closed after the answer. */
 static inline int http_refused(int status)
@@ -57,10 +65,16 @@ static inline int http_refused(int status)
 /* The reason phrase of a status this server sends [RFC 9110 15]. */
 const char *http_reason(int status);
 
-/* The response to r in out: status line, Content-Type text/plain,
- * Content-Length body_len, Connection, Allow for 405, then body unless
- * r->head_only. Its length, or -1 if it does not fit in size. */
-int http_response(char *out, size_t size, const struct http_request *r, const char *body,
-                  size_t body_len);
+/* The head of the response to r in out: status line, Content-Type type,
+ * Content-Length body_len, Cache-Control: no-store (every answer is
+ * measured now), Connection, Allow for 405, the empty line. Its length,
+ * or -1 if it does not fit in size. The body, unless r->head_only, is
+ * the caller's to send after it. */
+int http_head(char *out, size_t size, const struct http_request *r, const char *type,
+              size_t body_len);
+/* The head and then body (unless r->head_only) in out; its length, or -1
+ * if it does not fit in size. */
+int http_response(char *out, size_t size, const struct http_request *r, const char *type,
+                  const char *body, size_t body_len);
 
 #endif

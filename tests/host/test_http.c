@@ -241,19 +241,56 @@ static void responses(void)
 {
     char get[256], head[256], small[40];
     struct http_request r = one("GET / HTTP/1.1\r\n\r\n");
-    int g = http_response(get, sizeof get, &r, "hello\n", 6);
+    int g = http_response(get, sizeof get, &r, "text/plain", "hello\n", 6);
     r.head_only = 1;
-    int h = http_response(head, sizeof head, &r, "hello\n", 6);
+    int h = http_response(head, sizeof head, &r, "text/plain", "hello\n", 6);
     CHECK(g > 0 && h == g - 6 && !memcmp(get, head, (size_t)h));   /* the same fields */
     CHECK(strstr(get, "\r\nContent-Length: 6\r\n") && !strcmp(get + h, "hello\n"));
     CHECK(!strncmp(get, "HTTP/1.1 200 OK\r\n", 17) && strstr(get, "Connection: keep-alive"));
     r = one("POST / HTTP/1.0\r\n\r\n");
-    CHECK(http_response(get, sizeof get, &r, "x\n", 2) > 0);
+    CHECK(http_response(get, sizeof get, &r, "text/plain", "x\n", 2) > 0);
     CHECK(strstr(get, "405 Method Not Allowed") && strstr(get, "Allow: GET, HEAD\r\n") &&
           strstr(get, "Connection: close"));
-    CHECK_EQ(http_response(small, sizeof small, &r, "x\n", 2), -1);
+    CHECK_EQ(http_response(small, sizeof small, &r, "text/plain", "x\n", 2), -1);
+    CHECK(strstr(get, "\r\nContent-Type: text/plain\r\n") && strstr(get, "Cache-Control: no-store"));
+    r = one("GET / HTTP/1.1\r\n\r\n");
+    int n = http_head(get, sizeof get, &r, "application/json", 12345);
+    CHECK(n > 0 && (size_t)n == strlen(get) && !strcmp(get + n - 4, "\r\n\r\n"));
+    CHECK(strstr(get, "Content-Type: application/json\r\nContent-Length: 12345\r\n"));
+    CHECK_EQ(http_head(small, sizeof small, &r, "application/json", 1), -1);
     CHECK(!strcmp(http_reason(431), "Request Header Fields Too Large"));
+    CHECK(!strcmp(http_reason(503), "Service Unavailable"));
     CHECK(!strcmp(http_reason(413), "Content Too Large"));
+}
+
+/* A server's routes: each path its index, a query string ignored, any
+ * other path 404 (methods other than GET and HEAD 405 first); without
+ * routes "/" alone. */
+static void routes(void)
+{
+    static const char *const paths[] = { "/", "/stats.json", "/text", NULL };
+    struct http_stream s = { 0 };
+    struct { const char *req; int status, route; } cases[] = {
+        { "GET / HTTP/1.1\r\n\r\n", 200, 0 },
+        { "GET /stats.json HTTP/1.1\r\n\r\n", 200, 1 },
+        { "HEAD /text HTTP/1.1\r\n\r\n", 200, 2 },
+        { "GET /stats.json?t=5 HTTP/1.1\r\n\r\n", 200, 1 },
+        { "GET /stats.jso HTTP/1.1\r\n\r\n", 404, 0 },
+        { "GET /stats.json/ HTTP/1.1\r\n\r\n", 404, 0 },
+        { "GET /?x HTTP/1.1\r\n\r\n", 200, 0 },
+        { "GET ?x HTTP/1.1\r\n\r\n", 404, 0 },
+        { "POST /stats.json HTTP/1.1\r\n\r\n", 405, 0 },
+        { "DELETE /nothing HTTP/1.1\r\n\r\n", 405, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct http_request r;
+        size_t used;
+        const char *q = cases[i].req;
+        CHECK_EQ(http_next_routed(paths, &s, q, strlen(q), &used, &r), HTTP_REQUEST);
+        CHECK_EQ(r.status, cases[i].status);
+        CHECK_EQ(r.route, cases[i].route);
+    }
+    CHECK_EQ(status_of("GET /stats.json HTTP/1.1\r\n\r\n"), 404);
 }
 
 /* Random bytes, and valid requests with random bytes changed: whole and in
@@ -310,6 +347,7 @@ int main(void)
     pipelining();
     head_sizes();
     responses();
+    routes();
     fuzz();
     return check_done("http");
 }

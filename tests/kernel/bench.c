@@ -12,6 +12,7 @@
 #include <webscale/time.h>
 #include "kernel/ktest.h"
 #include "kernel/x86.h"
+#include "user/stats.h"
 
 static void report(const char *name, uint32_t v, const char *unit)
 {
@@ -151,6 +152,55 @@ static void bench_thread_memory(void)
            "bytes");
 }
 
+/* ---- what the dashboard's poll costs the kernel ---- */
+
+/* One /stats.json body built by user/stats.c, as httpd answers it (the
+ * snapshots, the JSON, the last 200 ms of trace): the fastest of a few.
+ * Its size in *len. */
+#define STATS_JSON_RUNS 3
+static uint32_t stats_json_cost(char *p, size_t *len)
+{
+    uint64_t best = ~0ull;
+    for (int i = 0; i < STATS_JSON_RUNS; i++) {
+        struct outbuf b;
+        outbuf_init(&b, p, STATS_JSON_MAX);
+        uint64_t t0 = rdtsc();
+        int e = stats_json(&b);
+        uint64_t t = rdtsc() - t0;
+        KT_ASSERT(e == 0 && !b.full);
+        if (t < best) {
+            best = t;
+            *len = b.len;
+        }
+    }
+    return (uint32_t)best;
+}
+
+/* Twice: with the trace's window empty (the CPU idle for longer than it:
+ * the fixed part), and right after two threads yielded to each other
+ * enough to fill it (STATS_TRACE_MAX switches between two threads, as a
+ * busy server's poll sees). */
+#define STATS_BUSY_YIELDS 400    /* per thread: 800 switches, more than the window keeps */
+static void bench_stats_json(void)
+{
+    need_tsc();
+    char *p = kmalloc(STATS_JSON_MAX);
+    KT_ASSERT(p);
+    size_t len;
+    thread_sleep_ms(STATS_TRACE_WINDOW_MS + 50);
+    report("stats_json_quiet", stats_json_cost(p, &len), "instructions");
+    report("stats_json_quiet_bytes", (uint32_t)len, "bytes");
+    yields_each = STATS_BUSY_YIELDS;
+    thread_t *a = thread_create("yielder", yielder, NULL);
+    thread_t *b = thread_create("yielder", yielder, NULL);
+    KT_ASSERT(a && b);
+    thread_join(a);
+    thread_join(b);
+    report("stats_json_busy", stats_json_cost(p, &len), "instructions");
+    report("stats_json_busy_bytes", (uint32_t)len, "bytes");
+    kfree(p);
+}
+
 /* Whether the figures include the ASSERTs' checks: tools/bench.py says so
  * in its header (make bench builds with NO_ASSERT=1 unless BENCH_ASSERT=1). */
 static void bench_build(void)
@@ -173,5 +223,6 @@ static const struct ktest_case bench_cases[] = {
     { "yield_scaling", bench_yield_scaling },
     { "ring3", bench_ring3 },
     { "thread_memory", bench_thread_memory },
+    { "stats_json", bench_stats_json },
 };
 KTEST_SCENARIO_SUITE(bench, bench_cases);

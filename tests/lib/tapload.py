@@ -197,12 +197,18 @@ def _ms(value, unit):
     return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
 
-def wrk(net, conns, secs, threads=1, timeout_s=2):
-    """wrk -tT -cC -dS --latency against the guest's page; its report as a
+# What the load tools fetch: httpd's short page of figures (a few hundred
+# bytes, one segment), the page GET / served before the dashboard, so that
+# their figures measure the stack and the styles, not the dashboard's page.
+LOAD_PATH = "/text"
+
+
+def wrk(net, conns, secs, threads=1, timeout_s=2, path=LOAD_PATH):
+    """wrk -tT -cC -dS --latency against the guest's path; its report as a
     dict: requests, rps, p50_ms, p99_ms, connect/read/write/timeout errors,
     non2xx. wrk counts a reply later than timeout_s as a timeout."""
     cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % secs, "--latency",
-           "--timeout", "%ds" % timeout_s, net.url()]
+           "--timeout", "%ds" % timeout_s, net.url(path)]
     rc, out, err = _timed(net, cmd, secs + 60)
     r = {"rc": rc, "out": out + err, "secs": secs, "connect": 0, "read": 0, "write": 0,
          "timeout": 0, "non2xx": 0}
@@ -237,10 +243,11 @@ def _fmt(v):
 
 
 def ab(net, n, c):
-    """ab -n N -c C (a new connection per request); its report as a dict:
+    """ab -n N -c C (a new connection per request) of LOAD_PATH; its report as a dict:
     complete, failed and the kinds (connect, receive, length, exceptions),
     non2xx, reset (ab stopped at 'Connection reset by peer'), rps."""
-    rc, out, err = _timed(net, ["ab", "-n", str(n), "-c", str(c), "-s", "10", net.url()], 180)
+    rc, out, err = _timed(net, ["ab", "-n", str(n), "-c", str(c), "-s", "10", net.url(LOAD_PATH)],
+                          180)
     r = {"rc": rc, "out": out + err, "reset": "reset by peer" in out + err}
     for key, rx in (("complete", r"Complete requests:\s+(\d+)"),
                     ("failed", r"Failed requests:\s+(\d+)"),

@@ -141,20 +141,36 @@ def cases(port, g):
     return 20 + 1 + 1 + 1 + 1 + 1 + 2, 2
 
 
+def warm_start(g, port, style, path="/"):
+    """A warm-up run of `httpd STYLE` with one GET of path (what stays grown
+    grows), the heap's baseline after it, and the server started again.
+    Returns the baseline, for heap_back."""
+    g.sendline("httpd " + style)
+    g.expect(r"Ctrl-C stops", 10)
+    check(T.get(port, path)[0] == 200, "warm-up request", g)
+    g.send("\x03")
+    g.expect(r"httpd: stopped", 30)
+    g.expect_prompt(10)
+    time.sleep(0.8)                      # TIME-WAIT (500 ms) ends
+    base = T.heap_used(g)
+    g.sendline("httpd " + style)
+    g.expect(r"Ctrl-C stops", 10)
+    return base
+
+
+def heap_back(g, base):
+    """After the server stopped: the heap at its baseline once TIME-WAIT ends."""
+    g.expect_prompt(10)
+    time.sleep(0.8)
+    check(T.heap_used(g) == base, "heap: %d before, %d after" % (base, T.heap_used(g)), g)
+    check("PANIC" not in g.output, g.tail())
+
+
 def framing(style):
     port = T.free_tcp_port()
     with Guest(extra=T.user_net(port)) as g:
         g.expect_prompt(30)
-        g.sendline("httpd " + style)         # a warm-up run: the baseline after it
-        g.expect(r"Ctrl-C stops", 10)
-        check(T.get(port)[0] == 200, "warm-up request", g)
-        g.send("\x03")
-        g.expect(r"httpd: stopped", 30)
-        g.expect_prompt(10)
-        time.sleep(0.8)                      # TIME-WAIT (500 ms) ends
-        base = T.heap_used(g)
-        g.sendline("httpd " + style)
-        g.expect(r"Ctrl-C stops", 10)
+        base = warm_start(g, port, style)
         served, refused = cases(port, g)
         g.send("\x03")
         g.expect(r"httpd: stopped after \d+ ms: (\d+) requests served, (\d+) refused", 30)
@@ -164,10 +180,7 @@ def framing(style):
         r = demo_line(g.expect(r"@demo httpd .*\n", 10).group(0).decode("latin-1"), "httpd")
         check(r["requests"] == served and r["bad_requests"] == refused, g.tail(), g)
         check(r["open_max"] <= 3 and "time_wait_max" in r, g.tail(), g)
-        g.expect_prompt(10)
-        time.sleep(0.8)
-        check(T.heap_used(g) == base, "heap: %d before, %d after" % (base, T.heap_used(g)), g)
-        check("PANIC" not in g.output, g.tail())
+        heap_back(g, base)
 
 
 def test_framing_loop():

@@ -50,7 +50,7 @@ RUN_PENDING = os.environ.get("TAP_RUN_PENDING") == "1"
 # opened 671-1000 connections with 52-302 timeouts, SYNs lost in the card.
 C1000_NIC = "rtl8139"
 
-GET = b"GET / HTTP/1.1\r\nHost: " + GUEST_IP.encode() + b"\r\n\r\n"
+GET = b"GET /text HTTP/1.1\r\nHost: " + GUEST_IP.encode() + b"\r\n\r\n"
 
 
 def tap_test(fn):
@@ -366,7 +366,7 @@ def test_post_body_then_get_threads():
 
 
 def head(style):
-    req = b"HEAD / HTTP/1.1\r\nHost: %s\r\n\r\n" % GUEST_IP.encode()
+    req = b"HEAD /text HTTP/1.1\r\nHost: %s\r\n\r\n" % GUEST_IP.encode()
     rs, rest, closed, reset, f = exchange(style, req + GET, 2, heads_only=(0,))
     report("HEAD then GET, httpd " + style, "statuses %s, %d bytes more | %s"
            % ([r["status"] for r in rs], len(rest), guest_text(f)))
@@ -387,7 +387,7 @@ def test_head_threads():
 
 def big_head(size):
     """A GET whose head is about size bytes, most of it one cookie."""
-    start = b"GET / HTTP/1.1\r\nHost: %s\r\nCookie: session=" % GUEST_IP.encode()
+    start = b"GET /text HTTP/1.1\r\nHost: %s\r\nCookie: session=" % GUEST_IP.encode()
     return start + b"c" * (size - len(start) - 4) + b"\r\n\r\n"
 
 

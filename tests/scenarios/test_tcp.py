@@ -273,7 +273,7 @@ def test_syn_flood_cookies_and_retransmission():
             iss, ack, flags, _, _, _ = peer.recv_tcp(41000)
             check(flags == SYN | ACK and ack == 9001, "no SYN-ACK during the flood: %#x" % flags)
             peer.send_tcp(41000, 80, 9001, iss + 1, ACK)
-            req = b"GET / HTTP/1.1\r\n\r\n"
+            req = b"GET /text HTTP/1.1\r\n\r\n"     # a page of one segment
             peer.send_tcp(41000, 80, 9001, iss + 1, ACK | PSH, req)
             # Withhold the ACK of the response: it comes again, same seq, later.
             seq1, _, _, _, data1, _ = peer.recv_tcp(41000)
