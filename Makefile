@@ -74,6 +74,9 @@ RING3_ELFS := $(patsubst %,$(B)/ring3/%.elf,$(RING3_PROGS))
 RING3_STRIPPED := $(patsubst %,$(B)/ring3/stripped/%.elf,$(RING3_PROGS))
 RING3_OBJS := $(patsubst %,$(B)/user/ring3/%.o,$(RING3_PROGS)) $(RING3_LIB)
 GUEST_OBJS += $(B)/ring3/programs.o
+# Kept after the build (make would delete them as intermediates): gdb's
+# `ws user NAME` reads a program's symbols from build/ring3/NAME.elf.
+.SECONDARY: $(RING3_ELFS) $(RING3_STRIPPED) $(RING3_OBJS)
 
 # The machine (CPU, memory, debug exit) and its network are defined once,
 # in tools/machine.py; the tests and tools import the same definitions.
@@ -119,7 +122,7 @@ all: kernel
 setup:
 	@./tools/setup.sh
 
-kernel: setup $(B)/kernel.elf
+kernel: setup $(B)/kernel.elf $(RING3_ELFS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

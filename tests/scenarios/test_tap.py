@@ -38,6 +38,9 @@ from tapload import (Server, ab, ab_text, curl, curl_cmd, curl_result, drops_tex
 # Test name -> the item of issue 8 whose fix it waits for. Remove a name
 # when its fix has landed and the test passes.
 PENDING = {
+    "wrk_c1000_threads": "issue 8: on the RTL8139 it passes alone (3 of 3: 1,000 open at once, "
+                         "0 timeouts, p99 72-76 ms) but not yet beside the rest of make test "
+                         "(TEST_JOBS=2): 908 of 1,000 open at once, 68 timeouts",
     "syn_flood_while_curl": "issue 8, the card: during hping3 --flood the host sent 1,505,754 "
                             "frames in about 15 s and QEMU's NE2000 delivered 203,264 (86.5 % "
                             "dropped on the full card, no flow control); 35 of 50 curls "
