@@ -306,6 +306,12 @@ static void exception(struct trapframe *tf)
     thread_kill_current();
 }
 
+void trap_bad_segments(uint32_t selector)
+{
+    panic("IRQ fast path: entered from ring 0 with a segment register holding %#x, "
+          "not the kernel's %#x", selector, (uint32_t)SEG_UDATA);
+}
+
 void trap_return_to_user(struct trapframe *tf)
 {
     if (current->proc->killed)

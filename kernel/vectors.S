@@ -171,6 +171,16 @@ alltraps:
     SAVE_REGS
     testb $RING_MASK, TF_CS(%esp)
     jnz 1f
+#ifndef WS_NO_ASSERT
+    /* What this copy relies on: from ring 0, DS and ES are the kernel's
+     * (vector128 turns interrupts on only once it has loaded them). */
+    movw %ds, %ax
+    cmpw $SEG_UDATA, %ax
+    jne irq_bad_segments
+    movw %es, %ax
+    cmpw $SEG_UDATA, %ax
+    jne irq_bad_segments
+#endif
     IRQ_BODY \second_chip
     jmp trapret
 1:  LOAD_KERNEL_SEGMENTS                /* from ring 3 */
@@ -182,6 +192,26 @@ alltraps:
 
     IRQ_PATH irq_first_chip, 0
     IRQ_PATH irq_second_chip, 1
+
+#ifndef WS_NO_ASSERT
+/* An IRQ from ring 0 found a segment register that is not the kernel's:
+ * load ours and panic, naming what was there (ax holds it). */
+    .type irq_bad_segments, @function
+irq_bad_segments:
+    .cfi_startproc simple
+    .cfi_signal_frame
+    .cfi_def_cfa %esp, 52
+    REGS_CFI
+    movzwl %ax, %eax
+    movl $SEG_UDATA, %edx
+    movw %dx, %ds
+    movw %dx, %es
+    pushl %eax
+    .cfi_adjust_cfa_offset 4
+    call trap_bad_segments
+    .cfi_endproc
+    .size irq_bad_segments, . - irq_bad_segments
+#endif
 
 /* The way out of every path. To ring 3 after an IRQ, a process killed
  * meanwhile ends in trap_return_to_user instead of returning. */
