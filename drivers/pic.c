@@ -33,7 +33,7 @@ static void write_masks(void)
 
 uint16_t irq_eoi_port = PIC1_CMD, irq_eoi_port_second = PIC2_CMD;
 uint8_t irq_eoi_cmd = OCW2_EOI;
-uint32_t irq_eoi_second_vector = PIC_IRQ_BASE + 8;   /* the slave's lines */
+_Static_assert(IRQ_EOI_BOTH_FROM == 8, "the slave's lines are 8-15 (kernel/irq.h)");
 
 void irq_controller_init(void)
 {
@@ -62,7 +62,7 @@ void irq_mask(int irq)
 
 void irq_eoi(int irq)
 {
-    if (irq >= 8)
+    if (irq >= IRQ_EOI_BOTH_FROM)
         outb(PIC2_CMD, OCW2_EOI);
     outb(PIC1_CMD, OCW2_EOI);
 }

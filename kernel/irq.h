@@ -33,14 +33,15 @@ extern volatile int irq_nesting;
 /* ---- the controller's side (drivers/pic.c) ---- */
 
 void irq_controller_init(void);   /* remap to IRQ_VECTOR_BASE, everything masked */
-/* How to end an interrupt, described by irq_controller_init for the IRQ
- * fast path (kernel/vectors.S), which sends it inline instead of calling
- * irq_eoi: write irq_eoi_cmd to irq_eoi_port, and first to
- * irq_eoi_port_second as well for vectors from irq_eoi_second_vector on
- * (the lines of a second, cascaded controller). */
+/* How to end an interrupt, described by the controller's driver for the
+ * IRQ fast path (kernel/vectors.S), which sends it inline instead of
+ * calling irq_eoi: write irq_eoi_cmd to irq_eoi_port, and first to
+ * irq_eoi_port_second as well for the lines from IRQ_EOI_BOTH_FROM on
+ * (those of a second, cascaded controller). vectors.S picks each line's
+ * path when it is assembled, so that line number is a constant. */
+#define IRQ_EOI_BOTH_FROM 8
 extern uint16_t irq_eoi_port, irq_eoi_port_second;
 extern uint8_t irq_eoi_cmd;
-extern uint32_t irq_eoi_second_vector;
 void irq_unmask(int irq);
 void irq_mask(int irq);
 void irq_eoi(int irq);

@@ -16,7 +16,7 @@
 #define NUM_EXCEPTIONS 32              /* vectors 0-31 are the CPU's [SDM 3A 6.2] */
 #define NUM_VECTORS (NUM_EXCEPTIONS + IRQ_LINES)   /* vectors.S has an entry point for each */
 #define IDT_INTERRUPT_GATE_32 0x8E     /* present, ring 0, 32-bit interrupt gate */
-#define IDT_USER_TRAP_GATE_32 0xEF     /* present, ring 3 may use it, 32-bit trap gate */
+#define IDT_USER_INTERRUPT_GATE_32 0xEE /* present, ring 3 may use it, 32-bit interrupt gate */
 #define IDT_TASK_GATE 0x85             /* present, ring 0, task gate [SDM 3A 6.11] */
 #define VEC_DOUBLE_FAULT 8
 #define VEC_PAGE_FAULT 14              /* #PF, CR2 holds the address [SDM 3A 6.15] */
@@ -91,9 +91,10 @@ void idt_init(void)
      * the usual cause here is a kernel stack overflow, where the CPU could
      * not push the page fault's frame, and would not push this one either. */
     idt_set(VEC_DOUBLE_FAULT, SEG_DF_TSS, 0, IDT_TASK_GATE);
-    /* The system call gate: ring 3 may `int 0x80`; a trap gate leaves
-     * interrupts on, so a system call is preempted like any thread. */
-    idt_set(T_SYSCALL, SEG_KCODE, (uint32_t)vector128, IDT_USER_TRAP_GATE_32);
+    /* The system call gate: ring 3 may `int 0x80`. Its entry turns
+     * interrupts back on once the kernel's segments are loaded (vectors.S
+     * says why), so a system call is preempted like any thread. */
+    idt_set(T_SYSCALL, SEG_KCODE, (uint32_t)vector128, IDT_USER_INTERRUPT_GATE_32);
     struct idt_ptr p = { sizeof idt - 1, (uint32_t)idt };
     __asm__ volatile("lidt %0" : : "m"(p));
 }
@@ -128,8 +129,9 @@ void irq_get_stats(struct irq_stats out[IRQ_LINES], uint32_t *spurious)
 
 /* The IRQ tail of the full path, for the two lines that can be spurious
  * (vectors.S sends them through trap()). The other lines take the fast
- * path in vectors.S, irqentry, which does the same in the same order:
- * count, handler, EOI, then (and only then) a possible switch. */
+ * paths in vectors.S, irq_first_chip and irq_second_chip, which do the
+ * same in the same order: count, handler, EOI, then (and only then) a
+ * possible switch. */
 static void irq_dispatch(struct trapframe *tf)
 {
     int irq = tf->vector - IRQ_VECTOR_BASE;
@@ -302,6 +304,12 @@ static void exception(struct trapframe *tf)
     else
         kprintf("*** thread '%s' killed; the others go on\n", current->name);
     thread_kill_current();
+}
+
+void trap_bad_segments(uint32_t selector)
+{
+    panic("IRQ fast path: entered from ring 0 with a segment register holding %#x, "
+          "not the kernel's %#x", selector, (uint32_t)SEG_UDATA);
 }
 
 void trap_return_to_user(struct trapframe *tf)

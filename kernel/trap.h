@@ -25,6 +25,9 @@ static inline int trap_from_user(const struct trapframe *tf) { return (tf->cs & 
 /* The last thing before an iret into ring 3 from an IRQ (vectors.S): a
  * process that was killed meanwhile ends here instead. */
 void trap_return_to_user(struct trapframe *tf);
+/* With ASSERTs, vectors.S's IRQ fast path from ring 0 checks that DS and
+ * ES hold the kernel's segment, and panics here if not. */
+void __attribute__((noreturn)) trap_bad_segments(uint32_t selector);
 
 void idt_init(void);
 /* Point a vector's gate at another entry point and return the one it

@@ -1,12 +1,13 @@
-/* The entry points of all 48 interrupt vectors and the two common paths.
+/* The entry points of all 48 interrupt vectors and the common paths.
  *
  * Each entry point makes the stack look the same (a fake error code where the CPU
  * pushes none, then the vector number). Exceptions, and the two IRQ lines
  * that can be spurious (7 and 15), jump to alltraps, which saves the
  * general registers and calls trap(struct trapframe *) in trap.c: the full
- * path, with the exception report. Every other IRQ takes irqentry, the
- * fast path: the same frame, then straight to the handler table, the EOI
- * and the resched test inline, in trap.c's order (handler, EOI, switch).
+ * path, with the exception report. Every other IRQ takes the fast path,
+ * irq_first_chip or irq_second_chip: the same frame, then straight to the
+ * handler table, the EOI and the resched test inline, in trap.c's order
+ * (handler, EOI, switch).
  * [Intel SDM vol. 3A, 6.13 "Error code"; 6.15 table 6-1 for which vectors
  * push one] */
 
@@ -41,17 +42,23 @@ vector\n:
     .irp n, 8,10,11,12,13,14,17,21,29,30
     STUB_ERR \n
     .endr
-    /* IRQ 0-15, remapped by the PIC to vectors 32-47; 7 and 15 can be
-     * spurious, and trap.c's irq_dispatch asks the PIC about them. */
-.macro IRQ_STUB n
+    /* IRQ 0-15, remapped by the controller to vectors 32-47. Lines 7 and
+     * 15 can be spurious: trap.c's irq_dispatch asks the controller about
+     * them. The others jump to the fast path of their chip (kernel/irq.h,
+     * IRQ_EOI_BOTH_FROM: the lines of the cascaded second chip need the
+     * EOI on both). */
+.macro IRQ_STUB n, path
     .globl vector\n
 vector\n:
     pushl $0
     pushl $\n
-    jmp irqentry
+    jmp \path
 .endm
-    .irp n, 32,33,34,35,36,37,38,40,41,42,43,44,45,46
-    IRQ_STUB \n
+    .irp n, 32,33,34,35,36,37,38        /* below IRQ_EOI_BOTH_FROM */
+    IRQ_STUB \n, irq_first_chip
+    .endr
+    .irp n, 40,41,42,43,44,45,46
+    IRQ_STUB \n, irq_second_chip
     .endr
     .irp n, 39,47
     STUB \n
@@ -64,13 +71,8 @@ vector\n:
  * registers, completing the struct trapframe (kernel/trap.h), then load
  * DS and ES with the flat data segment the kernel runs on: from ring 3
  * they hold whatever the program put there (a null selector, say). */
-.macro SAVE_FRAME
-    .cfi_startproc simple
-    .cfi_signal_frame
-    .cfi_def_cfa %esp, 20
+.macro REGS_CFI
     .cfi_offset %eip, -12
-    pushal
-    .cfi_adjust_cfa_offset 32
     .cfi_offset %eax, -24
     .cfi_offset %ecx, -28
     .cfi_offset %edx, -32
@@ -78,9 +80,24 @@ vector\n:
     .cfi_offset %ebp, -44
     .cfi_offset %esi, -48
     .cfi_offset %edi, -52
+.endm
+.macro SAVE_REGS
+    pushal
+    .cfi_adjust_cfa_offset 32
+    REGS_CFI
+.endm
+.macro LOAD_KERNEL_SEGMENTS
     movl $SEG_UDATA, %eax
     movw %ax, %ds
     movw %ax, %es
+.endm
+.macro SAVE_FRAME
+    .cfi_startproc simple
+    .cfi_signal_frame
+    .cfi_def_cfa %esp, 20
+    .cfi_offset %eip, -12
+    SAVE_REGS
+    LOAD_KERNEL_SEGMENTS
 .endm
 
     .globl alltraps
@@ -96,15 +113,24 @@ alltraps:
     .cfi_endproc
     .size alltraps, . - alltraps
 
-/* The IRQ fast path. ebx (callee-saved, so it survives the calls) holds
- * the vector; the tables are trap.c's, indexed by IRQ line. The handler
- * runs with interrupts off, as on the full path. tools/gdb/ws.py unwinds
- * a preempted thread through the word above sched_preempt's return
- * address, the trapframe pointer pushed for it here as on the full path. */
-    .globl irqentry
-    .type irqentry, @function
-irqentry:
-    SAVE_FRAME
+/* The IRQ fast path. Its body is written once (IRQ_BODY) and assembled
+ * four times, for the two facts known at entry that would otherwise be
+ * tested on every interrupt: which chip raised it (how many EOIs), and
+ * whether the CPU was in ring 3. From ring 0 (nearly every interrupt)
+ * DS and ES already hold the kernel's segment and no kill can wait, so
+ * that copy loads no segment and tests nothing on the way out; from ring
+ * 3 the copy loads DS and ES (the program may have left anything there)
+ * and ends in trap_return_to_user. Each copy is the same code in the same
+ * order as trap.c's irq_dispatch: count, handler, EOI, then (and only
+ * then) a possible switch.
+ *
+ * ebx (callee-saved, so it survives the calls) holds the vector; the
+ * tables are trap.c's, indexed by IRQ line. The handler runs with
+ * interrupts off, as on the full path. tools/gdb/ws.py unwinds a
+ * preempted thread through the word above sched_preempt's return
+ * address, the trapframe pointer pushed for it here as on the full path:
+ * every copy lies between alltraps and trapret, where ws.py looks. */
+.macro IRQ_BODY second_chip
     movl 32(%esp), %ebx                 /* struct trapframe's vector */
     incl irq_nesting
     addl $1, irq_counts - 8 * VECTOR_IRQ0(, %ebx, 8)
@@ -117,21 +143,85 @@ irqentry:
     decl irq_nesting
     /* The EOI as the controller's driver described it (kernel/irq.h). */
     movb irq_eoi_cmd, %al
-    cmpl irq_eoi_second_vector, %ebx
-    jb 1f
+.if \second_chip
     movw irq_eoi_port_second, %dx       /* a second chip's line: both chips */
     outb %al, %dx
-1:  movw irq_eoi_port, %dx
+.endif
+    movw irq_eoi_port, %dx
     outb %al, %dx
     cmpl $0, need_resched
-    je 2f
+    je 9f
     pushl %esp                          /* the trapframe, for ws bt */
     .cfi_adjust_cfa_offset 4
     call sched_preempt
     addl $4, %esp
     .cfi_adjust_cfa_offset -4
-2:  testb $RING_MASK, TF_CS(%esp)       /* back to ring 3: a kill waits there? */
-    jz trapret
+9:
+.endm
+
+/* One chip's entry: the frame, the ring test, then the two copies. */
+.macro IRQ_PATH name, second_chip
+    .globl \name
+    .type \name, @function
+\name:
+    .cfi_startproc simple
+    .cfi_signal_frame
+    .cfi_def_cfa %esp, 20
+    .cfi_offset %eip, -12
+    SAVE_REGS
+    testb $RING_MASK, TF_CS(%esp)
+    jnz 1f
+#ifndef WS_NO_ASSERT
+    /* What this copy relies on: from ring 0, DS and ES are the kernel's
+     * (vector128 turns interrupts on only once it has loaded them). */
+    movw %ds, %ax
+    cmpw $SEG_UDATA, %ax
+    jne irq_bad_segments
+    movw %es, %ax
+    cmpw $SEG_UDATA, %ax
+    jne irq_bad_segments
+#endif
+    IRQ_BODY \second_chip
+    jmp trapret
+1:  LOAD_KERNEL_SEGMENTS                /* from ring 3 */
+    IRQ_BODY \second_chip
+    jmp irq_return_to_user
+    .cfi_endproc
+    .size \name, . - \name
+.endm
+
+    IRQ_PATH irq_first_chip, 0
+    IRQ_PATH irq_second_chip, 1
+
+#ifndef WS_NO_ASSERT
+/* An IRQ from ring 0 found a segment register that is not the kernel's:
+ * load ours and panic, naming what was there (ax holds it). */
+    .type irq_bad_segments, @function
+irq_bad_segments:
+    .cfi_startproc simple
+    .cfi_signal_frame
+    .cfi_def_cfa %esp, 52
+    REGS_CFI
+    movzwl %ax, %eax
+    movl $SEG_UDATA, %edx
+    movw %dx, %ds
+    movw %dx, %es
+    pushl %eax
+    .cfi_adjust_cfa_offset 4
+    call trap_bad_segments
+    .cfi_endproc
+    .size irq_bad_segments, . - irq_bad_segments
+#endif
+
+/* The way out of every path. To ring 3 after an IRQ, a process killed
+ * meanwhile ends in trap_return_to_user instead of returning. */
+    .globl irq_return_to_user
+    .type irq_return_to_user, @function
+irq_return_to_user:
+    .cfi_startproc simple
+    .cfi_signal_frame
+    .cfi_def_cfa %esp, 52
+    REGS_CFI
     pushl %esp
     .cfi_adjust_cfa_offset 4
     call trap_return_to_user
@@ -145,17 +235,23 @@ trapret:
     .cfi_adjust_cfa_offset -8
     iret
     .cfi_endproc
-    .size irqentry, . - irqentry
+    .size irq_return_to_user, . - irq_return_to_user
 
 /* int 0x80 from ring 3 (the gate's privilege is 3): a system call, number
  * in eax, arguments in ebx, ecx, edx, esi, edi; syscall() in syscall.c
- * puts the result in the frame's eax. A trap gate: interrupts stay on. */
+ * puts the result in the frame's eax. The gate is an interrupt gate, so
+ * the CPU enters with interrupts off, and they go back on (sti) only once
+ * DS and ES hold the kernel's segment: the IRQ fast path from ring 0
+ * trusts them and loads neither, and a program may have left a null
+ * selector there. From then on a system call is preempted like any
+ * thread. */
     .globl vector128
     .type vector128, @function
 vector128:
     pushl $0
     pushl $VECTOR_SYSCALL
     SAVE_FRAME
+    sti
     pushl %esp
     .cfi_adjust_cfa_offset 4
     call syscall

@@ -106,6 +106,21 @@ def test_faults_in_ring3_are_reported_and_kill_only_the_process():
         check_fits(check, "fault reports", g.output, g)
 
 
+def test_system_calls_with_null_data_segments_while_the_pit_ticks():
+    """A program may load a null selector into DS and ES before `int 0x80`;
+    the kernel's entry must load its own before any interrupt can run on
+    them (the IRQ fast path from ring 0 loads none). Under icount the PIT's
+    ticks land all over 3,000,000 such calls' entries; the kernel survives
+    and every call answers."""
+    with boot() as g:
+        out = g.command("spawn fault nullseg", 120)
+        check(re.search(r"fault: 3000000 system calls with null DS and ES, 0 wrong answers", out),
+              "the calls did not all answer:\n" + out, g)
+        check(re.search(r"'fault' exited with code 0", out), "no clean exit:\n" + out, g)
+        out = g.command("uptime")
+        check("uptime" in out, "the shell does not answer after it", g)
+
+
 def test_kernel_stack_overflow_is_reported_as_the_guard_page():
     with Guest(append="test=fault.kernel_stack_overflow_hits_guard_page", icount=True) as g:
         check(g.wait_exit(120) == 0, "the case failed", g)

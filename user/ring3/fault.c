@@ -7,7 +7,11 @@
  *   gp      a privileged instruction, hlt (#GP)
  *   ud      an invalid opcode (#UD)
  *   stack   runaway recursion into the user stack's guard page
- *   nosys   an unknown system call number (-E_NOSYS), then exits 0 */
+ *   nosys   an unknown system call number (-E_NOSYS), then exits 0
+ *   nullseg not a fault: NULLSEG_CALLS system calls, each made with a
+ *           null selector in DS and ES (legal in ring 3), while the PIT
+ *           ticks; exits 0 if every one answered, and the kernel must
+ *           never run on those segments (kernel/vectors.S, vector128) */
 #include "user/ring3/lib/ulib.h"
 
 #define KERNEL_ADDRESS 0x00100000u     /* the kernel's image: supervisor pages */
@@ -47,6 +51,37 @@ static int bad_pointers_refused(void)
     return bad;
 }
 
+/* About 190 PIT ticks of system calls under icount: enough for ticks to
+ * land on every instruction of the system call's entry. */
+#define NULLSEG_CALLS 3000000u
+
+/* getpid with DS and ES null at each `int 0x80`. Nothing here touches
+ * memory through DS (the loop lives in registers; int and iret use SS),
+ * and the kernel's return leaves DS and ES at the user data segment, so
+ * they are nulled again before each call. Returns how many answers were
+ * not our pid. */
+static uint32_t null_segment_calls(void)
+{
+    uint32_t pid = (uint32_t)getpid(), wrong = 0, n = NULLSEG_CALLS;
+    __asm__ volatile("1: xorl %%eax, %%eax\n\t"
+                     "movw %%ax, %%ds\n\t"
+                     "movw %%ax, %%es\n\t"
+                     "movl %[nr], %%eax\n\t"
+                     "int $0x80\n\t"
+                     "cmpl %[pid], %%eax\n\t"
+                     "je 2f\n\t"
+                     "incl %[wrong]\n"
+                     "2: decl %[n]\n\t"
+                     "jnz 1b\n\t"
+                     "movw %%ss, %%ax\n\t"      /* the user data segment again */
+                     "movw %%ax, %%ds\n\t"
+                     "movw %%ax, %%es"
+                     : [wrong] "+r"(wrong), [n] "+r"(n)
+                     : [pid] "r"(pid), [nr] "i"(SYS_GETPID)
+                     : "eax", "memory", "cc");
+    return wrong;
+}
+
 static int recurse(int depth)
 {
     volatile char frame[256];
@@ -84,8 +119,13 @@ int main(int argc, char **argv)
         printf("fault: system call 999 = %d (%s)\n", syscall3(999, 0, 0, 0),
                strerror(syscall3(999, 0, 0, 0)));
         return 0;
+    } else if (strcmp(mode, "nullseg") == 0) {
+        uint32_t wrong = null_segment_calls();
+        printf("fault: %u system calls with null DS and ES, %u wrong answers\n",
+               NULLSEG_CALLS, wrong);
+        return wrong != 0;
     } else {
-        printf("fault: MODE is efault, badptr, kernel, div, gp, ud, stack or nosys\n");
+        printf("fault: MODE is efault, badptr, kernel, div, gp, ud, stack, nosys or nullseg\n");
         return 2;
     }
     printf("fault: still alive after '%s'?\n", mode);
