@@ -143,27 +143,37 @@ static void status_answer(struct answer *a, char *resp, struct http_request *r, 
     short_answer(a, resp, r, body, (size_t)n);
 }
 
-/* GET /text: the figures of this server, a few lines of text. */
+/* GET /text: the figures of this server, a few lines of text. Appended
+ * piece by piece rather than formatted: the format engine's call per
+ * character and 64-bit division per digit were most of this page's
+ * instructions (tools/httpcost.py). Its longest is about 400 bytes. */
 static void text_answer(struct answer *a, char *resp, const struct http_request *r)
 {
     char body[700];
-    uint64_t sw = httpd_switches() - httpd.switches_base;
-    int n = ksnprintf(body, sizeof body,
-                      "webscale httpd, %s style: is it web scale?\n"
-                      "requests served: %u\n"
-                      "connections: %u accepted, %u open now, %u at most at once\n"
-                      "memory per connection at the peak: %u bytes of heap "
-                      "(struct tcp_conn %u bytes%s)\n"
-                      "context switches since the server started: %llu\n",
-                      httpd.style == STYLE_LOOP ? "event-loop" : "thread-per-connection",
-                      httpd.requests, httpd.conns, httpd.open, httpd.open_max,
-                      httpd_bytes_per_conn(),
-                      (unsigned)tcp_conn_bytes(),
-                      httpd.style == STYLE_LOOP ? "" : ", plus a 4096-byte thread stack",
-                      (unsigned long long)sw);
-    if (n < 0 || (size_t)n >= sizeof body)
-        n = (int)sizeof body - 1;
-    short_answer(a, resp, r, body, (size_t)n);
+    struct outbuf b;
+    outbuf_init(&b, body, sizeof body);
+    outbuf_str(&b, httpd.style == STYLE_LOOP ? "webscale httpd, event-loop style: is it web scale?\n"
+                                             : "webscale httpd, thread-per-connection style: "
+                                               "is it web scale?\n");
+    outbuf_str(&b, "requests served: ");
+    outbuf_u32(&b, httpd.requests);
+    outbuf_str(&b, "\nconnections: ");
+    outbuf_u32(&b, httpd.conns);
+    outbuf_str(&b, " accepted, ");
+    outbuf_u32(&b, httpd.open);
+    outbuf_str(&b, " open now, ");
+    outbuf_u32(&b, httpd.open_max);
+    outbuf_str(&b, " at most at once\nmemory per connection at the peak: ");
+    outbuf_u32(&b, httpd_bytes_per_conn());
+    outbuf_str(&b, " bytes of heap (struct tcp_conn ");
+    outbuf_u32(&b, (uint32_t)tcp_conn_bytes());
+    outbuf_str(&b, httpd.style == STYLE_LOOP ? " bytes)\n"
+                                             : " bytes, plus a 4096-byte thread stack)\n");
+    outbuf_str(&b, "context switches since the server started: ");
+    outbuf_u64(&b, httpd_switches() - httpd.switches_base);
+    outbuf_str(&b, "\n");
+    ASSERT(!b.full);             /* 700 bytes hold the longest */
+    short_answer(a, resp, r, body, b.len);
 }
 
 /* The dashboard's page: the template with, where it says <!--figures-->,
