@@ -222,7 +222,7 @@ static int dashboard_page(struct outbuf *b)
         int fig = marker_at(t, i, MARK_FIGURES);
         if (!fig && !marker_at(t, i, MARK_PLOT))
             continue;
-        outbuf_printf(b, "%.*s", (int)(i - from), t->data + from);
+        outbuf_mem(b, t->data + from, i - from);
         if (fig)
             figures(b, &e);
         else
@@ -230,7 +230,7 @@ static int dashboard_page(struct outbuf *b)
         from = i + strlen(fig ? MARK_FIGURES : MARK_PLOT);
         i = from - 1;
     }
-    outbuf_printf(b, "%.*s", (int)(t->len - from), t->data + from);
+    outbuf_mem(b, t->data + from, t->len - from);
     return e;
 }
 
