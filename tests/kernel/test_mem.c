@@ -124,8 +124,24 @@ static void test_string_copies(void)
     }
 }
 
+/* strlen (repne scasb) for every length and start: the bytes before the
+ * NUL, none after it read as its. */
+static void test_string_length(void)
+{
+    for (unsigned at = 0; at < 4; at++) {
+        for (unsigned n = 0; n < 40; n++) {
+            str_fill(str_a, 9);
+            for (unsigned i = 0; i < n; i++)
+                str_a[at + i] |= 1;       /* no NUL before the end */
+            str_a[at + n] = 0;
+            KT_ASSERT_EQ(strlen((const char *)str_a + at), n);
+        }
+    }
+}
+
 static const struct ktest_case mem_cases[] = {
     { "string_copies", test_string_copies },
+    { "string_length", test_string_length },
     { "kmalloc_exhaustion", test_kmalloc_exhaustion },
     { "thread_exhaustion", test_thread_exhaustion },
 };
