@@ -327,19 +327,22 @@ int http_head(char *out, size_t size, const struct http_request *r, const char *
 {
     struct outbuf b;
     outbuf_init(&b, out, size);
-    outbuf_str(&b, "HTTP/1.1 ");
+    outbuf_lit(&b, "HTTP/1.1 ");
     outbuf_u32(&b, r->status);
-    outbuf_mem(&b, " ", 1);
+    outbuf_lit(&b, " ");
     outbuf_str(&b, http_reason(r->status));
-    outbuf_str(&b, CRLF "Content-Type: ");
+    outbuf_lit(&b, CRLF "Content-Type: ");
     outbuf_str(&b, type);
-    outbuf_str(&b, CRLF "Content-Length: ");
+    outbuf_lit(&b, CRLF "Content-Length: ");
     outbuf_u32(&b, (uint32_t)body_len);
-    outbuf_str(&b, r->keep ? CRLF "Cache-Control: no-store" CRLF "Connection: keep-alive" CRLF
-                           : CRLF "Cache-Control: no-store" CRLF "Connection: close" CRLF);
+    outbuf_lit(&b, CRLF "Cache-Control: no-store" CRLF);
+    if (r->keep)
+        outbuf_lit(&b, "Connection: keep-alive" CRLF);
+    else
+        outbuf_lit(&b, "Connection: close" CRLF);
     if (r->status == 405)
-        outbuf_str(&b, "Allow: GET, HEAD" CRLF);
-    outbuf_mem(&b, CRLF, 2);
+        outbuf_lit(&b, "Allow: GET, HEAD" CRLF);
+    outbuf_lit(&b, CRLF);
     return b.full ? -1 : (int)b.len;
 }
 
