@@ -68,7 +68,7 @@ int memcmp(const void *a, const void *b, size_t n)
 size_t strlen(const char *s)
 {
     size_t left = (size_t)-1;
-    __asm__("cld; repne scasb" : "+D"(s), "+c"(left) : "a"(0), "m"(*(const char(*)[])s) : "cc");
+    __asm__("cld; repne scasb" : "+D"(s), "+c"(left) : "a"(0) : "memory", "cc");
     return ~left - 1;
 }
 
