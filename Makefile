@@ -243,9 +243,9 @@ $(B)/host/test_tcp_state: tests/host/test_tcp_state.c $(HOST_TCP) $(HOST_LIB) $(
 	$(HOSTCC) $(HOST_CFLAGS) -iquote tests/host/shim -o $@ $< $(HOST_TCP) $(HOST_LIB)
 
 # httpd's request parsing and response framing (user/http.c, pure).
-$(B)/host/test_http: tests/host/test_http.c user/http.c user/http.h $(HOST_LIB) $(wildcard tests/host/*.h kernel/include/webscale/*.h)
+$(B)/host/test_http: tests/host/test_http.c user/http.c user/http.h user/outbuf.c $(HOST_LIB) $(wildcard tests/host/*.h kernel/include/webscale/*.h)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/http.c $(HOST_LIB)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< user/http.c user/outbuf.c $(HOST_LIB)
 
 # What scale and cpu-vs-io may conclude from timings that drifted (user/demo_cost.c, pure).
 $(B)/host/test_demo_cost: tests/host/test_demo_cost.c user/demo_cost.c user/demo_cost.h tests/host/check.h

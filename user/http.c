@@ -8,6 +8,7 @@
 #include <webscale/kprintf.h>
 #include <webscale/string.h>
 #include "user/http.h"
+#include "user/outbuf.h"
 
 /* Everything a head's fields say that this server uses. */
 struct fields {
@@ -315,16 +316,34 @@ const char *http_reason(int status)
     }
 }
 
+/* The head is appended piece by piece (user/outbuf.h), not formatted
+ * with ksnprintf: on a 386 the format engine's call per character and
+ * 64-bit division per digit were most of a small page's instructions
+ * (tools/httpcost.py). A piece that does not fit makes the head -1. */
+#define CRLF "\r\n"
+
 int http_head(char *out, size_t size, const struct http_request *r, const char *type,
               size_t body_len)
 {
-    int n = ksnprintf(out, size,
-                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %u\r\n"
-                      "Cache-Control: no-store\r\nConnection: %s\r\n%s\r\n",
-                      r->status, http_reason(r->status), type, (unsigned)body_len,
-                      r->keep ? "keep-alive" : "close",
-                      r->status == 405 ? "Allow: GET, HEAD\r\n" : "");
-    return n < 0 || (size_t)n >= size ? -1 : n;
+    struct outbuf b;
+    outbuf_init(&b, out, size);
+    outbuf_lit(&b, "HTTP/1.1 ");
+    outbuf_u32(&b, r->status);
+    outbuf_lit(&b, " ");
+    outbuf_str(&b, http_reason(r->status));
+    outbuf_lit(&b, CRLF "Content-Type: ");
+    outbuf_str(&b, type);
+    outbuf_lit(&b, CRLF "Content-Length: ");
+    outbuf_u32(&b, (uint32_t)body_len);
+    outbuf_lit(&b, CRLF "Cache-Control: no-store" CRLF);
+    if (r->keep)
+        outbuf_lit(&b, "Connection: keep-alive" CRLF);
+    else
+        outbuf_lit(&b, "Connection: close" CRLF);
+    if (r->status == 405)
+        outbuf_lit(&b, "Allow: GET, HEAD" CRLF);
+    outbuf_lit(&b, CRLF);
+    return b.full ? -1 : (int)b.len;
 }
 
 int http_response(char *out, size_t size, const struct http_request *r, const char *type,

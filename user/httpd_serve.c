@@ -143,27 +143,41 @@ static void status_answer(struct answer *a, char *resp, struct http_request *r, 
     short_answer(a, resp, r, body, (size_t)n);
 }
 
-/* GET /text: the figures of this server, a few lines of text. */
+/* GET /text: the figures of this server, a few lines of text. Appended
+ * piece by piece rather than formatted: the format engine's call per
+ * character and 64-bit division per digit were most of this page's
+ * instructions (tools/httpcost.py). Its longest is about 400 bytes. */
 static void text_answer(struct answer *a, char *resp, const struct http_request *r)
 {
     char body[700];
-    uint64_t sw = httpd_switches() - httpd.switches_base;
-    int n = ksnprintf(body, sizeof body,
-                      "webscale httpd, %s style: is it web scale?\n"
-                      "requests served: %u\n"
-                      "connections: %u accepted, %u open now, %u at most at once\n"
-                      "memory per connection at the peak: %u bytes of heap "
-                      "(struct tcp_conn %u bytes%s)\n"
-                      "context switches since the server started: %llu\n",
-                      httpd.style == STYLE_LOOP ? "event-loop" : "thread-per-connection",
-                      httpd.requests, httpd.conns, httpd.open, httpd.open_max,
-                      httpd_bytes_per_conn(),
-                      (unsigned)tcp_conn_bytes(),
-                      httpd.style == STYLE_LOOP ? "" : ", plus a 4096-byte thread stack",
-                      (unsigned long long)sw);
-    if (n < 0 || (size_t)n >= sizeof body)
-        n = (int)sizeof body - 1;
-    short_answer(a, resp, r, body, (size_t)n);
+    struct outbuf b;
+    outbuf_init(&b, body, sizeof body);
+    int loop = httpd.style == STYLE_LOOP;
+    if (loop)
+        outbuf_lit(&b, "webscale httpd, event-loop style: is it web scale?\n");
+    else
+        outbuf_lit(&b, "webscale httpd, thread-per-connection style: is it web scale?\n");
+    outbuf_lit(&b, "requests served: ");
+    outbuf_u32(&b, httpd.requests);
+    outbuf_lit(&b, "\nconnections: ");
+    outbuf_u32(&b, httpd.conns);
+    outbuf_lit(&b, " accepted, ");
+    outbuf_u32(&b, httpd.open);
+    outbuf_lit(&b, " open now, ");
+    outbuf_u32(&b, httpd.open_max);
+    outbuf_lit(&b, " at most at once\nmemory per connection at the peak: ");
+    outbuf_u32(&b, httpd_bytes_per_conn());
+    outbuf_lit(&b, " bytes of heap (struct tcp_conn ");
+    outbuf_u32(&b, (uint32_t)tcp_conn_bytes());
+    if (loop)
+        outbuf_lit(&b, " bytes)\n");
+    else
+        outbuf_lit(&b, " bytes, plus a 4096-byte thread stack)\n");
+    outbuf_lit(&b, "context switches since the server started: ");
+    outbuf_u64(&b, httpd_switches() - httpd.switches_base);
+    outbuf_lit(&b, "\n");
+    ASSERT(!b.full);             /* 700 bytes hold the longest */
+    short_answer(a, resp, r, body, b.len);
 }
 
 /* The dashboard's page: the template with, where it says <!--figures-->,
@@ -200,27 +214,54 @@ static int marker_at(const struct web_asset *t, size_t i, const char *m)
     return i + n <= t->len && !memcmp(t->data + i, m, n);
 }
 
-static int dashboard_page(struct outbuf *b)
+/* Where the template's markers are, in order: found on the first request
+ * (the template is built in, it never changes), since looking at each of
+ * its bytes again was most of the page's instructions. Two threads may
+ * both find them; they write the same figures, and count goes last. */
+#define MARKS_MAX 8
+struct mark {
+    size_t at;
+    int fig;                     /* MARK_FIGURES, else MARK_PLOT */
+};
+static struct mark marks[MARKS_MAX];
+static volatile int nmarks = -1;
+
+static void find_marks(const struct web_asset *t)
 {
-    const struct web_asset *t = web_asset("dashboard.html");
-    ASSERT(t);                   /* tools/embed.py checked its markers */
-    int e = 0;
-    size_t from = 0;
+    int n = 0;
     for (size_t i = 0; i < t->len; i++) {
         if (t->data[i] != '<')
             continue;
         int fig = marker_at(t, i, MARK_FIGURES);
         if (!fig && !marker_at(t, i, MARK_PLOT))
             continue;
-        outbuf_printf(b, "%.*s", (int)(i - from), t->data + from);
-        if (fig)
+        if (n == MARKS_MAX)      /* user/web/dashboard.html has two */
+            panic("dashboard.html: more than %d markers", MARKS_MAX);
+        marks[n].at = i;
+        marks[n++].fig = fig;
+        i += strlen(fig ? MARK_FIGURES : MARK_PLOT) - 1;
+    }
+    __asm__ volatile("" ::: "memory");   /* the marks before their count */
+    nmarks = n;
+}
+
+static int dashboard_page(struct outbuf *b)
+{
+    const struct web_asset *t = web_asset("dashboard.html");
+    ASSERT(t);                   /* tools/embed.py checked its markers */
+    if (nmarks < 0)
+        find_marks(t);
+    int e = 0;
+    size_t from = 0;
+    for (int k = 0; k < nmarks; k++) {
+        outbuf_mem(b, t->data + from, marks[k].at - from);
+        if (marks[k].fig)
             figures(b, &e);
         else
             plot(b);
-        from = i + strlen(fig ? MARK_FIGURES : MARK_PLOT);
-        i = from - 1;
+        from = marks[k].at + strlen(marks[k].fig ? MARK_FIGURES : MARK_PLOT);
     }
-    outbuf_printf(b, "%.*s", (int)(t->len - from), t->data + from);
+    outbuf_mem(b, t->data + from, t->len - from);
     return e;
 }
 

@@ -34,6 +34,9 @@ void outbuf_mem(struct outbuf *b, const char *s, size_t n);
 /* The same for 64 bits: one 64-bit division, not one per digit. */
 void outbuf_u64(struct outbuf *b, uint64_t v);
 void outbuf_str(struct outbuf *b, const char *s);
+/* A string literal, its length known when compiled: no strlen (the
+ * empty literal beside s makes anything but a literal an error). */
+#define outbuf_lit(b, s) outbuf_mem((b), "" s, sizeof(s) - 1)
 /* Drop a trailing ',' (after a JSON list's last element). */
 void outbuf_uncomma(struct outbuf *b);
 

@@ -1,22 +1,39 @@
-/* Byte-at-a-time memory and string routines: small and obviously right.
- * GCC may emit calls to memcpy/memset/memmove/memcmp even in freestanding
- * code, so these four must exist with exactly these names. */
+/* Memory and string routines. GCC may emit calls to memcpy/memset/
+ * memmove/memcmp even in freestanding code, so these four must exist with
+ * exactly these names.
+ *
+ * memset, memcpy and memmove's forward copy move four bytes at a time
+ * with rep stosl/movsl (a 386 has them), then the 0-3 bytes left with
+ * rep stosb/movsb. Under QEMU's icount each iteration of a rep counts as
+ * one instruction, so a 4 KiB stack fill is about 1,030 instructions
+ * where a byte loop took about 16,400 (tools/httpcost.py measured both).
+ * Each starts with cld: the ABI says the direction flag is clear, but an
+ * interrupt from ring 3 enters the kernel with whatever DF ring 3 left. */
+#include <stdint.h>
 #include <webscale/string.h>
 
 void *memset(void *dst, int c, size_t n)
 {
-    unsigned char *d = dst;
-    while (n--)
-        *d++ = (unsigned char)c;
+    void *d = dst;
+    size_t words = n / 4, rest = n % 4;
+    uint32_t v = (uint8_t)c * 0x01010101u;   /* the byte in all four lanes */
+    __asm__ volatile("cld; rep stosl; mov %3, %1; rep stosb"
+                     : "+D"(d), "+c"(words) : "a"(v), "r"(rest) : "memory");
     return dst;
+}
+
+/* Forward copy of n bytes, the whole words first; dst and src may
+ * overlap only with dst below src (memmove's forward case). */
+static void copy_forward(void *dst, const void *src, size_t n)
+{
+    size_t words = n / 4, rest = n % 4;
+    __asm__ volatile("cld; rep movsl; mov %3, %1; rep movsb"
+                     : "+D"(dst), "+c"(words), "+S"(src) : "r"(rest) : "memory");
 }
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-    while (n--)
-        *d++ = *s++;
+    copy_forward(dst, src, n);
     return dst;
 }
 
@@ -24,9 +41,10 @@ void *memmove(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
-    if (d < s) {
-        while (n--)
-            *d++ = *s++;
+    if (d < s || d >= s + n) {
+        /* rep movsl reads each word before writing it, lowest first: a
+         * destination below the source never overwrites unread bytes. */
+        copy_forward(d, s, n);
     } else if (d > s) {
         d += n;
         s += n;
@@ -45,12 +63,13 @@ int memcmp(const void *a, const void *b, size_t n)
     return 0;
 }
 
+/* repne scasb: one instruction per byte under icount, a byte loop
+ * three; ecx counts down from -1, so the length is ~ecx - 1. */
 size_t strlen(const char *s)
 {
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
+    size_t left = (size_t)-1;
+    __asm__("cld; repne scasb" : "+D"(s), "+c"(left) : "a"(0) : "memory", "cc");
+    return ~left - 1;
 }
 
 int strcmp(const char *a, const char *b)

@@ -4,33 +4,51 @@
 #include <webscale/kprintf.h>
 #include "kernel/net/net.h"
 
+/* s + w in one's complement: the carry out of bit 31 added back in
+ * (2^32 = 1 modulo 0xFFFF, so the 16-bit sum is kept [RFC 1071 2(C)]). */
+static inline uint32_t add_carry(uint32_t s, uint32_t w)
+{
+    s += w;
+    return s + (s < w);
+}
+
 uint32_t inet_sum(const void *data, size_t len, uint32_t sum)
 {
     const uint8_t *p = data;
     /* The sum does not depend on byte order [RFC 1071 2(B)]: add the bytes
-     * as this little-endian CPU loads them, four at a time, the carries
-     * kept in 64 bits; fold to 16 bits, and swap the two bytes back to
+     * as this little-endian CPU loads them, four at a time, each carry
+     * added back in; fold to 16 bits, and swap the two bytes back to
      * network order. Equal, after inet_fold, to adding big-endian 16-bit
      * words; an odd last byte is padded with zero (it lands at an even
      * offset, the low byte of a little-endian word). */
-    uint64_t acc = 0;
+    uint32_t s = 0;
+#if defined(__i386__) || defined(__x86_64__)
+    /* 32 bytes a round: eight adds, each carry going into the next by adc
+     * and the last one back in: 13 instructions per 32 bytes where the
+     * loop below takes about 40 (tools/httpcost.py). */
+    for (; len >= 32; p += 32, len -= 32)
+        __asm__("addl 0(%1), %0\n\tadcl 4(%1), %0\n\tadcl 8(%1), %0\n\t"
+                "adcl 12(%1), %0\n\tadcl 16(%1), %0\n\tadcl 20(%1), %0\n\t"
+                "adcl 24(%1), %0\n\tadcl 28(%1), %0\n\tadcl $0, %0"
+                : "+r"(s) : "r"(p), "m"(*(const uint8_t(*)[32])p) : "cc");
+#endif
     for (; len >= 4; p += 4, len -= 4) {
         uint32_t w;
         __builtin_memcpy(&w, p, 4);
-        acc += w;
+        s = add_carry(s, w);
     }
     if (len >= 2) {
         uint16_t h;
         __builtin_memcpy(&h, p, 2);
-        acc += h;
+        s = add_carry(s, h);
         p += 2;
         len -= 2;
     }
     if (len)
-        acc += p[0];
-    while (acc >> 16)
-        acc = (acc & 0xFFFF) + (acc >> 16);
-    return sum + (uint32_t)((acc & 0xFF) << 8 | acc >> 8);
+        s = add_carry(s, p[0]);
+    s = (s & 0xFFFF) + (s >> 16);    /* at most 0x1FFFE */
+    s = (s & 0xFFFF) + (s >> 16);    /* at most 0xFFFF */
+    return sum + ((s & 0xFF) << 8 | s >> 8);
 }
 
 uint16_t inet_fold(uint32_t sum)

@@ -1,4 +1,5 @@
 /* The kernel's printf engine against the host libc's, format by format. */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,34 @@
             check_failures++;                                                  \
         }                                                                      \
     } while (0)
+
+/* format_v's callback sees what ksnprintf writes into a buffer. */
+struct collect {
+    char s[256];
+    size_t n;
+};
+
+static void collect(char c, void *ctx)
+{
+    struct collect *k = ctx;
+    if (k->n + 1 < sizeof k->s)
+        k->s[k->n++] = c;
+    k->s[k->n] = 0;
+}
+
+static int via_callback(struct collect *k, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    k->n = 0;
+    k->s[0] = 0;
+    int n = format_v(collect, k, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+#define LONG_FMT "up %llu ms; [%-6s] %u%% of %#x, %05d, then text: %s."
+#define LONG_ARGS 18446744073709551615ULL, "ab", 99u, 255u, -42, "the end"
 
 int main(void)
 {
@@ -37,6 +66,28 @@ int main(void)
     SAME("100%% sure");
     SAME("%*d|%-*d|%.*d", 4, 1, 4, 2, 3, 3);
     SAME("%010lld", -42LL);
+
+    /* Values on both sides of 32 bits, in every base (digits in 32-bit
+     * arithmetic once the value fits). */
+    SAME("%llu %llu %llu", 4294967295ULL, 4294967296ULL, 10000000000ULL);
+    SAME("%llx %llo %llX", 4294967296ULL, 4294967296ULL, 0xfffffffffULL);
+    SAME("%lld %lld", -4294967296LL, -9223372036854775807LL - 1);
+
+    /* Every buffer size, literal runs cut anywhere: libc's bytes and
+     * return value; and the callback gets the same characters. */
+    for (size_t size = 0; size < 80; size++) {
+        char want[80], got[80];
+        memset(got, 'Z', sizeof got);
+        int wn = snprintf(want, size, LONG_FMT, LONG_ARGS);
+        int gn = ksnprintf(got, size, LONG_FMT, LONG_ARGS);
+        CHECK_EQ(gn, wn);
+        CHECK(!size || !strcmp(got, want));
+        CHECK(size == sizeof got || got[size] == 'Z');    /* nothing past the buffer */
+    }
+    struct collect k;
+    char full[256];
+    CHECK_EQ(via_callback(&k, LONG_FMT, LONG_ARGS), ksnprintf(full, sizeof full, LONG_FMT, LONG_ARGS));
+    CHECK(!strcmp(k.s, full));
 
     /* Truncation: the return value is the full length, the buffer ends in NUL. */
     char small[5];

@@ -263,6 +263,39 @@ static void responses(void)
     CHECK(!strcmp(http_reason(413), "Content Too Large"));
 }
 
+/* http_head builds the head piece by piece: byte for byte what one
+ * snprintf of the whole head gave, for every status, both Connection
+ * values, lengths of 1 to 10 digits; and -1 for every size without room
+ * for it and its NUL. */
+static void head_as_one_format(void)
+{
+    static const int statuses[] = { 200, 400, 404, 405, 411, 413, 431, 500, 501, 503, 299 };
+    static const size_t lengths[] = { 0, 7, 99, 1234, 65535, 4000000000u };
+    char got[400], want[400];
+    for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++) {
+        for (size_t j = 0; j < sizeof lengths / sizeof *lengths; j++) {
+            for (int keep = 0; keep <= 1; keep++) {
+                struct http_request r = { 0 };
+                r.status = (uint16_t)statuses[i];
+                r.keep = (uint8_t)keep;
+                const char *type = j & 1 ? "application/json" : "text/plain; charset=utf-8";
+                int w = snprintf(want, sizeof want,
+                                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %u\r\n"
+                                 "Cache-Control: no-store\r\nConnection: %s\r\n%s\r\n",
+                                 r.status, http_reason(r.status), type, (unsigned)lengths[j],
+                                 keep ? "keep-alive" : "close",
+                                 r.status == 405 ? "Allow: GET, HEAD\r\n" : "");
+                int n = http_head(got, sizeof got, &r, type, lengths[j]);
+                CHECK_EQ(n, w);
+                CHECK(n > 0 && !strcmp(got, want));
+                for (size_t size = 0; size <= (size_t)w; size++)
+                    CHECK_EQ(http_head(got, size, &r, type, lengths[j]), -1);
+                CHECK_EQ(http_head(got, (size_t)w + 1, &r, type, lengths[j]), w);
+            }
+        }
+    }
+}
+
 /* A server's routes: each path its index, a query string ignored, any
  * other path 404 (methods other than GET and HEAD 405 first); without
  * routes "/" alone. */
@@ -347,6 +380,7 @@ int main(void)
     pipelining();
     head_sizes();
     responses();
+    head_as_one_format();
     routes();
     fuzz();
     return check_done("http");

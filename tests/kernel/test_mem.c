@@ -76,7 +76,72 @@ static void test_thread_exhaustion(void)
     KT_ASSERT_EQ(mem_check(), 0);
 }
 
+/* memset, memcpy and memmove (kernel/lib/string.c: words with rep, then
+ * the bytes left) against a byte loop, for every length to 3 words past
+ * a few words and every alignment of both ends, and memmove in both
+ * directions over itself; never a byte outside [dst, dst + n). */
+#define STR_SPAN 64
+static unsigned char str_a[STR_SPAN + 16], str_b[STR_SPAN + 16], str_want[STR_SPAN + 16];
+
+static void str_fill(unsigned char *p, unsigned seed)
+{
+    for (unsigned i = 0; i < sizeof str_a; i++)
+        p[i] = (unsigned char)(seed + i * 7);
+}
+
+static void test_string_copies(void)
+{
+    for (unsigned n = 0; n <= STR_SPAN - 8; n++) {
+        for (unsigned da = 0; da < 4; da++) {
+            for (unsigned sa = 0; sa < 4; sa++) {
+                str_fill(str_a, 1);
+                str_fill(str_b, 100);
+                memcpy(str_want, str_a, sizeof str_want);
+                for (unsigned i = 0; i < n; i++)
+                    str_want[4 + da + i] = str_b[4 + sa + i];
+                KT_ASSERT(memcpy(str_a + 4 + da, str_b + 4 + sa, n) == str_a + 4 + da);
+                KT_ASSERT_EQ(memcmp(str_a, str_want, sizeof str_a), 0);
+
+                str_fill(str_a, 1);
+                memcpy(str_want, str_a, sizeof str_want);
+                for (unsigned i = 0; i < n; i++)
+                    str_want[4 + da + i] = 0xC3;
+                KT_ASSERT(memset(str_a + 4 + da, 0x1C3, n) == str_a + 4 + da);  /* the byte only */
+                KT_ASSERT_EQ(memcmp(str_a, str_want, sizeof str_a), 0);
+
+                /* Overlapping, the destination sa + da bytes either side. */
+                for (int dir = -1; dir <= 1; dir += 2) {
+                    unsigned char *src = str_a + 8, *dst = src + dir * (int)(sa + da);
+                    str_fill(str_a, 3);
+                    memcpy(str_want, str_a, sizeof str_want);
+                    for (unsigned i = 0; i < n; i++)    /* from an untouched copy */
+                        str_want[dst - str_a + i] = str_a[8 + i];
+                    KT_ASSERT(memmove(dst, src, n) == dst);
+                    KT_ASSERT_EQ(memcmp(str_a, str_want, sizeof str_a), 0);
+                }
+            }
+        }
+    }
+}
+
+/* strlen (repne scasb) for every length and start: the bytes before the
+ * NUL, none after it read as its. */
+static void test_string_length(void)
+{
+    for (unsigned at = 0; at < 4; at++) {
+        for (unsigned n = 0; n < 40; n++) {
+            str_fill(str_a, 9);
+            for (unsigned i = 0; i < n; i++)
+                str_a[at + i] |= 1;       /* no NUL before the end */
+            str_a[at + n] = 0;
+            KT_ASSERT_EQ(strlen((const char *)str_a + at), n);
+        }
+    }
+}
+
 static const struct ktest_case mem_cases[] = {
+    { "string_copies", test_string_copies },
+    { "string_length", test_string_length },
     { "kmalloc_exhaustion", test_kmalloc_exhaustion },
     { "thread_exhaustion", test_thread_exhaustion },
 };
