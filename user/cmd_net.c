@@ -74,8 +74,9 @@ int cmd_net(int argc, char **argv)
     tcp_get_stats(&t);
     kprintf("  tcp: %llu segments in, %llu out; %llu data bytes in, %llu out\n",
             ull(t.rx_segments), ull(t.tx_segments), ull(t.rx_bytes), ull(t.tx_bytes));
-    kprintf("       %u handshakes, %u connections now (%u at most, %u in TIME-WAIT)\n",
+    kprintf("       %u handshakes, %u connections now (%u at most, %u in TIME-WAIT);\n",
             t.passive_opens, t.conns, t.conns_max, t.time_wait);
+    kprintf("       %u TIME-WAITs ended by a new SYN;\n", t.time_wait_reopened);
     kprintf("       %u SYNs took a slot, %u cookies sent, %u came back,\n", t.syn_received,
             t.syn_cookies_sent, t.syn_cookies_ok);
     kprintf("       %u completed a half-open one; half-open at most %u;\n",

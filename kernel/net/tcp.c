@@ -281,6 +281,18 @@ static struct tcp_conn *conn_from_syn(uint32_t rip, const struct tcp_info *t)
     return c;
 }
 
+/* c has just been made from a SYN: on the listener's backlog and in the
+ * table, SYN-ACK sent and timed. */
+static void half_open_start(struct tcp_conn *c, struct tcp_listener *l)
+{
+    backlog_join(c, l);
+    table_insert(c);
+    tcp_st.syn_received++;
+    tcp_send_syn_ack(c);
+    tcp_rtt_start(c, c->snd_una);
+    tcp_timer_set(c, c->rto_ms);
+}
+
 /* No room for state: a SYN-ACK whose ISS is a cookie, and nothing kept. */
 static void answer_with_cookie(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l,
                                uint32_t now)
@@ -302,12 +314,31 @@ void tcp_passive_open(uint32_t rip, const struct tcp_info *t, struct tcp_listene
         answer_with_cookie(rip, t, l, now);
         return;
     }
-    backlog_join(c, l);
-    table_insert(c);
-    tcp_st.syn_received++;
-    tcp_send_syn_ack(c);
-    tcp_rtt_start(c, c->snd_una);
-    tcp_timer_set(c, c->rto_ms);
+    half_open_start(c, l);
+}
+
+int tcp_reopen_time_wait(struct tcp_conn *c, const struct tcp_info *t)
+{
+    struct tcp_listener *l = tcp_find_listener(c->lport);
+    if (c->state != TCP_TIME_WAIT || (t->flags & (TCP_SYN | TCP_ACK)) != TCP_SYN ||
+        !seq_gt(t->seq, c->rcv_nxt) || !l || l->half_open >= l->backlog)
+        return 0;
+    uint32_t rip = c->rip, old_nxt = c->snd_nxt;
+    tcp_conn_release(c);
+    struct tcp_conn *n = conn_from_syn(rip, t);
+    if (!n) {
+        net_drop(NET_DROP_TCP_NO_MEMORY);     /* the peer sends its SYN again */
+        return 1;
+    }
+    /* RFC 6528's ISS grows 244 a millisecond, so it is beyond the old
+     * connection's numbers unless that one sent more than the clock moved. */
+    if (!seq_gt(n->snd_una, old_nxt)) {
+        n->snd_una = old_nxt + 1;
+        n->snd_nxt = n->snd_una + 1;
+    }
+    tcp_st.time_wait_reopened++;
+    half_open_start(n, l);
+    return 1;
 }
 
 /* Into ESTABLISHED and the user's hands [RFC 9293 3.10.7.4, fifth]. */

@@ -155,6 +155,16 @@ struct tcp_conn *tcp_lookup(uint32_t rip, uint16_t rport, uint16_t lport);
 struct tcp_listener *tcp_find_listener(uint16_t port);
 /* LISTEN gets a SYN [RFC 9293 3.10.7.2]: a half-open connection, SYN-ACK. */
 void tcp_passive_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
+/* A new SYN on the four numbers of c, in TIME-WAIT: RFC 1122 4.2.2.13
+ * lets TIME-WAIT accept it if its sequence number is beyond what the old
+ * connection received (RFC 6191 4.2, as without timestamps) and our new ISS
+ * is beyond what the old one sent; then c goes and a half-open connection
+ * takes its place (1). Otherwise 0: the first check of 3.10.7.4 answers
+ * the SYN with an ACK, as before. A client that reuses its port within
+ * our 500 ms TIME-WAIT (ab: 5,000 connections, its ports come round) then
+ * connects at once instead of after the RST and its 1 s SYN retry. Not
+ * while the backlog is full: a cookie's ISS cannot be chosen. */
+int tcp_reopen_time_wait(struct tcp_conn *c, const struct tcp_info *t);
 /* The peer's ACK found no connection but a listener: if it carries a good
  * cookie, a connection handed to the accept callback (NULL if refused, or
  * while the listener is held: then it waits in the backlog, acknowledged);

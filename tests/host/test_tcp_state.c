@@ -679,6 +679,44 @@ static void test_peer_closes_first(void)
     finish(l);
 }
 
+/* The peer closed, then answered a segment we sent before its FIN came
+ * with an RST at that segment's ACK: rcv_nxt - 1. Taken in CLOSE-WAIT
+ * (the user hears of it) and LAST-ACK (forgotten quietly); in
+ * ESTABLISHED the same number is outside the window and dropped. */
+static void test_rst_after_peer_fin(void)
+{
+    struct tcp_listener *l = listen_on(4);
+    struct peer p = { .port = 40024, .wnd = 8192, .mss = 1460 };
+    struct tcp_conn *c = open_conn(&p, 8200);
+    uint32_t window = drops(NET_DROP_TCP_WINDOW), resets = tcp_st.resets_received;
+    stub_out_clear();
+    send_raw(&p, 8200, 0, TCP_RST, NULL, 0);
+    CHECK_EQ(drops(NET_DROP_TCP_WINDOW), window + 1);
+    CHECK_EQ(stub_out_count(), 0);
+    CHECK(conn_of(&p) == c && c->state == TCP_ESTABLISHED);
+    send_seg(&p, TCP_ACK | TCP_FIN, NULL, 0);
+    CHECK(conn_of(&p) == c && c->state == TCP_CLOSE_WAIT);
+    app.closed = 0;
+    send_raw(&p, 8201, 0, TCP_RST, NULL, 0);
+    CHECK(conn_of(&p) == NULL);
+    CHECK(app.closed == 1 && app.err == -E_CONNRESET);
+    CHECK_EQ(drops(NET_DROP_TCP_WINDOW), window + 1);
+    CHECK_EQ(tcp_st.resets_received, resets + 1);
+
+    struct peer q = { .port = 40025, .wnd = 8192, .mss = 1460 };
+    c = open_conn(&q, 8300);
+    send_seg(&q, TCP_ACK | TCP_FIN, NULL, 0);
+    tcp_close(c);
+    app.c = NULL;
+    CHECK(conn_of(&q) == c && c->state == TCP_LAST_ACK);
+    app.closed = 0;
+    send_raw(&q, 8301, 0, TCP_RST, NULL, 0);
+    CHECK(conn_of(&q) == NULL);
+    CHECK_EQ(app.closed, 0);
+    CHECK_EQ(drops(NET_DROP_TCP_WINDOW), window + 1);
+    finish(l);
+}
+
 static void test_simultaneous_close(void)
 {
     struct tcp_listener *l = listen_on(4);
@@ -743,24 +781,50 @@ static void test_time_wait(void)
     stub_advance_ms(2 * TCP_TICK_MS);
     CHECK(conn_of(&p) == NULL);
 
-    /* A new SYN from the same port during TIME-WAIT opens nothing: out of
-     * the window it gets an ACK (first check), in it a challenge ACK
-     * (fourth). Once TIME-WAIT is over, the SYN opens a connection. */
+    /* A SYN from the same port during TIME-WAIT: an old duplicate (before
+     * rcv_nxt) gets an ACK (first check), one at rcv_nxt a challenge ACK
+     * (fourth); TIME-WAIT stays. One beyond rcv_nxt is a new connection
+     * (RFC 1122 4.2.2.13, RFC 6191): TIME-WAIT ends and the SYN opens it,
+     * with an ISS beyond the old connection's numbers. */
     c = time_wait(&p, 20000);
     snd = c->snd_nxt;
     uint32_t syns = tcp_st.syn_received, bad = drops(NET_DROP_TCP_BAD_ACK);
+    uint32_t reopened = tcp_st.time_wait_reopened;
     window = drops(NET_DROP_TCP_WINDOW);
-    send_raw(&p, 900000, 0, TCP_SYN, NULL, 0);
+    send_raw(&p, 20002 - 10, 0, TCP_SYN, NULL, 0);
     CHECK_SEG(last(), TCP_ACK, snd, 20002);
     CHECK_EQ(drops(NET_DROP_TCP_WINDOW), window + 1);
-    send_raw(&p, 20002 + 10, 0, TCP_SYN, NULL, 0);
+    send_raw(&p, 20002, 0, TCP_SYN, NULL, 0);
     CHECK_SEG(last(), TCP_ACK, snd, 20002);
     CHECK_EQ(drops(NET_DROP_TCP_BAD_ACK), bad + 1);
     CHECK(conn_of(&p) == c && c->state == TCP_TIME_WAIT);
     CHECK_EQ(tcp_st.syn_received, syns);
-    stub_advance_ms(TCP_TIME_WAIT_MS + TCP_TICK_MS);
-    peer_syn(&p, 900000);
+    stub_out_clear();
+    send_raw(&p, 900000, 0, TCP_SYN, NULL, 0);
+    CHECK_EQ(stub_out_count(), 1);
+    CHECK_SEG(last(), TCP_SYN | TCP_ACK, last()->t.seq, 900001);
+    CHECK(seq_gt(last()->t.seq, snd - 1));
     CHECK(conn_of(&p) && conn_of(&p)->state == TCP_SYN_RECEIVED);
+    CHECK_EQ(tcp_st.time_wait, 0);
+    CHECK_EQ(tcp_st.syn_received, syns + 1);
+    CHECK_EQ(tcp_st.time_wait_reopened, reopened + 1);
+    /* It completes like any other handshake. */
+    p.seq = 900001;
+    p.ack = last()->t.seq + 1;
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(app.c && app.c == conn_of(&p) && app.c->state == TCP_ESTABLISHED);
+    if (app.c)
+        tcp_abort(app.c);
+    app.c = NULL;
+
+    /* The ISS is chosen beyond the old connection's even when the clock
+     * has not moved past it (the stub's clock stands still here). */
+    struct peer r = { .port = 40031, .wnd = 8192, .mss = 1460 };
+    c = time_wait(&r, 50000);
+    snd = c->snd_nxt;
+    stub_out_clear();
+    send_raw(&r, 70000, 0, TCP_SYN, NULL, 0);
+    CHECK_SEG(last(), TCP_SYN | TCP_ACK, snd + 1, 70001);
     finish(l);
 }
 
@@ -1457,6 +1521,7 @@ int main(void)
     test_we_close_first();
     test_fin_wait_2_timeout();
     test_peer_closes_first();
+    test_rst_after_peer_fin();
     test_simultaneous_close();
     test_time_wait();
     test_challenge_ack();

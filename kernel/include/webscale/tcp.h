@@ -137,6 +137,7 @@ struct tcp_stats {
     uint32_t conns, conns_max;    /* open now (any state), most ever */
     uint32_t time_wait;           /* in TIME-WAIT now (counted in conns too) */
     uint32_t time_wait_max;       /* most in TIME-WAIT at once */
+    uint32_t time_wait_reopened;  /* TIME-WAIT ended early by the peer's new SYN (RFC 1122 4.2.2.13) */
 };
 void tcp_get_stats(struct tcp_stats *s);
 /* Heap bytes of one connection without payload: its struct plus the
