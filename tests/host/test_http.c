@@ -263,6 +263,24 @@ static void responses(void)
     CHECK(!strcmp(http_reason(413), "Content Too Large"));
 }
 
+/* Every byte in a method and in a field name: a token's characters
+ * [RFC 9110 5.6.2] make a method we do not implement (405) and a field we
+ * ignore (200); any other byte, 400. */
+static void token_bytes(void)
+{
+    for (int c = 1; c < 256; c++) {
+        if (c == '\r' || c == '\n')
+            continue;            /* line ends: framing, tested above */
+        int tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    (c < 128 && strchr("!#$%&'*+-.^_`|~", c));
+        char req[64];
+        snprintf(req, sizeof req, "G%cT / HTTP/1.1\r\nHost: a\r\n\r\n", c);
+        CHECK_EQ(status_of(req), (c == 'E' ? 200 : tchar ? 405 : 400));   /* GET itself */
+        snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: a\r\nX%c: 1\r\n\r\n", c);
+        CHECK_EQ(status_of(req), (tchar || c == ':' ? 200 : 400));   /* "X" and ": 1" */
+    }
+}
+
 /* http_head builds the head piece by piece: byte for byte what one
  * snprintf of the whole head gave, for every status, both Connection
  * values, lengths of 1 to 10 digits; and -1 for every size without room
@@ -381,6 +399,7 @@ int main(void)
     head_sizes();
     responses();
     head_as_one_format();
+    token_bytes();
     routes();
     fuzz();
     return check_done("http");
