@@ -14,6 +14,7 @@
 #include <webscale/time.h>
 #include "kernel/process.h"
 #include "kernel/trap.h"
+#include "kernel/x86.h"
 
 typedef int32_t (*syscall_fn)(struct process *p, struct trapframe *tf);
 
@@ -189,6 +190,7 @@ void syscall(struct trapframe *tf)
         tf->eax = (uint32_t)-E_NOSYS;
         return;
     }
+    ASSERT(!(read_eflags() & EFLAGS_DF));   /* vector128 cleared it */
     p->syscalls++;
     uint32_t n = tf->eax;
     tf->eax = (uint32_t)(n < SYS_COUNT ? syscalls[n](p, tf) : -E_NOSYS);

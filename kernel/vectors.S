@@ -86,10 +86,16 @@ vector\n:
     .cfi_adjust_cfa_offset 32
     REGS_CFI
 .endm
+/* Entered from ring 3 (or from anywhere, on the full path): the kernel's
+ * segments in DS and ES, and the direction flag clear, which compiled C
+ * assumes at every call (the System V i386 ABI) and a program may have
+ * set (std). The kernel itself never sets it, so from ring 0 it is clear
+ * already and the IRQ fast path's ring-0 copy needs none of this. */
 .macro LOAD_KERNEL_SEGMENTS
     movl $SEG_UDATA, %eax
     movw %ax, %ds
     movw %ax, %es
+    cld
 .endm
 .macro SAVE_FRAME
     .cfi_startproc simple

@@ -7,6 +7,7 @@
 #include <webscale/system.h>
 
 #define EFLAGS_IF (1u << 9)    /* interrupt enable flag */
+#define EFLAGS_DF (1u << 10)   /* direction flag: string instructions count down */
 #define EFLAGS_ID (1u << 21)   /* writable only if the CPU has CPUID */
 
 static inline void outb(uint16_t port, uint8_t v)

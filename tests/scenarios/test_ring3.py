@@ -121,6 +121,19 @@ def test_system_calls_with_null_data_segments_while_the_pit_ticks():
         check("uptime" in out, "the shell does not answer after it", g)
 
 
+def test_system_calls_with_the_direction_flag_set():
+    """Compiled C assumes the direction flag clear; a program may set it
+    (std) before `int 0x80`. The entry clears it (syscall() ASSERTs so):
+    100,001 calls made with it set, a write among them, all answer and
+    the text arrives whole."""
+    with boot() as g:
+        out = g.command("spawn fault df", 120)
+        check("fault: written with the direction flag set" in out, "the write's text:\n" + out, g)
+        check(re.search(r"fault: 100001 system calls with the direction flag set, 0 wrong answers",
+                        out), "the calls did not all answer:\n" + out, g)
+        check(re.search(r"'fault' exited with code 0", out), "no clean exit:\n" + out, g)
+
+
 def test_kernel_stack_overflow_is_reported_as_the_guard_page():
     with Guest(append="test=fault.kernel_stack_overflow_hits_guard_page", icount=True) as g:
         check(g.wait_exit(120) == 0, "the case failed", g)

@@ -11,7 +11,10 @@
  *   nullseg not a fault: NULLSEG_CALLS system calls, each made with a
  *           null selector in DS and ES (legal in ring 3), while the PIT
  *           ticks; exits 0 if every one answered, and the kernel must
- *           never run on those segments (kernel/vectors.S, vector128) */
+ *           never run on those segments (kernel/vectors.S, vector128)
+ *   df      not a fault either: the direction flag set (std) at every
+ *           system call, a write among them; the kernel's C must run
+ *           with it clear (vector128 clears it); exits 0 */
 #include "user/ring3/lib/ulib.h"
 
 #define KERNEL_ADDRESS 0x00100000u     /* the kernel's image: supervisor pages */
@@ -82,6 +85,34 @@ static uint32_t null_segment_calls(void)
     return wrong;
 }
 
+/* DF_CALLS getpids and a write, each made with the direction flag set. */
+#define DF_CALLS 100000u
+static uint32_t direction_flag_calls(void)
+{
+    uint32_t pid = (uint32_t)getpid(), wrong = 0, n = DF_CALLS;
+    __asm__ volatile("1: std\n\t"
+                     "movl %[nr], %%eax\n\t"
+                     "int $0x80\n\t"
+                     "cmpl %[pid], %%eax\n\t"
+                     "je 2f\n\t"
+                     "incl %[wrong]\n"
+                     "2: decl %[n]\n\t"
+                     "jnz 1b\n\t"
+                     "cld"
+                     : [wrong] "+r"(wrong), [n] "+r"(n)
+                     : [pid] "r"(pid), [nr] "i"(SYS_GETPID)
+                     : "eax", "memory", "cc");
+    static const char line[] = "fault: written with the direction flag set\n";
+    int r;
+    __asm__ volatile("std\n\t"
+                     "int $0x80\n\t"
+                     "cld"
+                     : "=a"(r)
+                     : "a"(SYS_WRITE), "b"(line), "c"(sizeof line - 1), "d"(0)
+                     : "memory", "cc");
+    return wrong + (r != (int)(sizeof line - 1));
+}
+
 static int recurse(int depth)
 {
     volatile char frame[256];
@@ -124,8 +155,13 @@ int main(int argc, char **argv)
         printf("fault: %u system calls with null DS and ES, %u wrong answers\n",
                NULLSEG_CALLS, wrong);
         return wrong != 0;
+    } else if (strcmp(mode, "df") == 0) {
+        uint32_t wrong = direction_flag_calls();
+        printf("fault: %u system calls with the direction flag set, %u wrong answers\n",
+               DF_CALLS + 1, wrong);
+        return wrong != 0;
     } else {
-        printf("fault: MODE is efault, badptr, kernel, div, gp, ud, stack, nosys or nullseg\n");
+        printf("fault: MODE is efault, badptr, kernel, div, gp, ud, stack, nosys, nullseg or df\n");
         return 2;
     }
     printf("fault: still alive after '%s'?\n", mode);
