@@ -58,30 +58,31 @@ static int bad_pointers_refused(void)
  * land on every instruction of the system call's entry. */
 #define NULLSEG_CALLS 3000000u
 
-/* getpid with DS and ES null at each `int 0x80`. Nothing here touches
- * memory through DS (the loop lives in registers; int and iret use SS),
- * and the kernel's return leaves DS and ES at the user data segment, so
- * they are nulled again before each call. Returns how many answers were
- * not our pid. */
+/* n getpids, each made right after BEFORE (asm text) has put the CPU in
+ * an unusual state, which AFTER undoes at the end. The loop lives in
+ * registers: nothing in it touches memory through DS (int and iret use
+ * SS). Gives how many answers were not our pid. */
+#define GETPID_LOOP(before, after, n, wrong, pid)                         \
+    __asm__ volatile("1: " before "\n\t"                                  \
+                     "movl %[nr], %%eax\n\t"                              \
+                     "int $0x80\n\t"                                      \
+                     "cmpl %[pid], %%eax\n\t"                             \
+                     "je 2f\n\t"                                          \
+                     "incl %[wrong]\n"                                     \
+                     "2: decl %[n]\n\t"                                   \
+                     "jnz 1b\n\t" after                                   \
+                     : [wrong] "+r"(wrong), [n] "+r"(n)                   \
+                     : [pid] "r"(pid), [nr] "i"(SYS_GETPID)               \
+                     : "eax", "memory", "cc")
+
+/* DS and ES null at each call. The kernel's return leaves them at the
+ * user data segment, so they are nulled again before each one. */
 static uint32_t null_segment_calls(void)
 {
     uint32_t pid = (uint32_t)getpid(), wrong = 0, n = NULLSEG_CALLS;
-    __asm__ volatile("1: xorl %%eax, %%eax\n\t"
-                     "movw %%ax, %%ds\n\t"
-                     "movw %%ax, %%es\n\t"
-                     "movl %[nr], %%eax\n\t"
-                     "int $0x80\n\t"
-                     "cmpl %[pid], %%eax\n\t"
-                     "je 2f\n\t"
-                     "incl %[wrong]\n"
-                     "2: decl %[n]\n\t"
-                     "jnz 1b\n\t"
-                     "movw %%ss, %%ax\n\t"      /* the user data segment again */
-                     "movw %%ax, %%ds\n\t"
-                     "movw %%ax, %%es"
-                     : [wrong] "+r"(wrong), [n] "+r"(n)
-                     : [pid] "r"(pid), [nr] "i"(SYS_GETPID)
-                     : "eax", "memory", "cc");
+    GETPID_LOOP("xorl %%eax, %%eax\n\tmovw %%ax, %%ds\n\tmovw %%ax, %%es",
+                "movw %%ss, %%ax\n\tmovw %%ax, %%ds\n\tmovw %%ax, %%es", /* SS: the user data segment */
+                n, wrong, pid);
     return wrong;
 }
 
@@ -90,18 +91,7 @@ static uint32_t null_segment_calls(void)
 static uint32_t direction_flag_calls(void)
 {
     uint32_t pid = (uint32_t)getpid(), wrong = 0, n = DF_CALLS;
-    __asm__ volatile("1: std\n\t"
-                     "movl %[nr], %%eax\n\t"
-                     "int $0x80\n\t"
-                     "cmpl %[pid], %%eax\n\t"
-                     "je 2f\n\t"
-                     "incl %[wrong]\n"
-                     "2: decl %[n]\n\t"
-                     "jnz 1b\n\t"
-                     "cld"
-                     : [wrong] "+r"(wrong), [n] "+r"(n)
-                     : [pid] "r"(pid), [nr] "i"(SYS_GETPID)
-                     : "eax", "memory", "cc");
+    GETPID_LOOP("std", "cld", n, wrong, pid);
     static const char line[] = "fault: written with the direction flag set\n";
     int r;
     __asm__ volatile("std\n\t"
