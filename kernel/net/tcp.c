@@ -368,8 +368,17 @@ struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct 
         return NULL;
     }
     if (!tcp_cookie_check(rip, t, tcp_now_ms(), &mss)) {
+        /* A bare ACK asks for nothing, and may be a real client's answer
+         * to another segment of ours on its four numbers, come before its
+         * lost handshake ACK: hping3 flooding from the client's address
+         * walks through its port, our cookie SYN-ACK to that SYN reaches
+         * the client's socket, which answers with a duplicate ACK at its
+         * snd_nxt. An RST would end the connection that the client's
+         * data, sent again from ISN + 1, is about to open; so only an ACK
+         * that carries data or FIN, past its handshake, gets one. */
         net_drop(NET_DROP_TCP_BAD_ACK);
-        tcp_send_reset(rip, t, TCP_RST_BAD_COOKIE);
+        if (t->len || (t->flags & TCP_FIN))
+            tcp_send_reset(rip, t, TCP_RST_BAD_COOKIE);
         return NULL;
     }
     /* The accept queue is full: the peer is real (it answered our SYN-ACK)

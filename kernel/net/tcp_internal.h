@@ -168,7 +168,8 @@ int tcp_reopen_time_wait(struct tcp_conn *c, const struct tcp_info *t);
 /* The peer's ACK found no connection but a listener: if it carries a good
  * cookie, a connection handed to the accept callback (NULL if refused, or
  * while the listener is held: then it waits in the backlog, acknowledged);
- * else an RST, as LISTEN answers any ACK. */
+ * else an RST, as LISTEN answers any ACK (but a bare ACK that fails the
+ * cookie check is dropped unanswered: tcp_cookie_open says why). */
 struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
 /* In SYN-RECEIVED, an ACK of another ISS than c's: if it returns a good
  * cookie (the peer completed our cookie SYN-ACK to the same SYN), c takes

@@ -941,7 +941,8 @@ static void test_cookie_mss(void)
 }
 
 /* The ACK of a cookie whose 4-tuple, ISN, MSS bits, hash or age is not
- * the cookie's: an RST, as LISTEN answers any ACK, and nothing opens. */
+ * the cookie's: nothing opens; with data an RST, as LISTEN answers any
+ * ACK, and a bare ACK is dropped unanswered (tcp_cookie_open says why). */
 static void test_cookie_refused(void)
 {
     struct tcp_listener *l = listen_on(1);
@@ -963,10 +964,13 @@ static void test_cookie_refused(void)
         q.port = forged[i].port;
         stub_out_clear();
         send_raw(&q, forged[i].seq, forged[i].ack, TCP_ACK, NULL, 0);
+        CHECK_EQ(stub_out_count(), 0);
+        CHECK(conn_of(&q) == NULL);
+        send_raw(&q, forged[i].seq, forged[i].ack, TCP_ACK | TCP_PSH, "GET", 3);
         CHECK_SEG(last(), TCP_RST, forged[i].ack, 0);
         CHECK(conn_of(&q) == NULL);
     }
-    CHECK_EQ(drops(NET_DROP_TCP_BAD_ACK), bad + 5);
+    CHECK_EQ(drops(NET_DROP_TCP_BAD_ACK), bad + 10);
     CHECK_EQ(resets(TCP_RST_BAD_COOKIE), bad_cookie + 5);
     CHECK_EQ(tcp_st.conns, 1);
     /* A cookie is good in its 64 s period and the next, not later. A
@@ -979,7 +983,7 @@ static void test_cookie_refused(void)
     peer_syn(&r, 7000);
     CHECK(conn_of(&r) == NULL);
     stub_out_clear();
-    send_seg(&p, TCP_ACK, NULL, 0);
+    send_raw(&p, p.seq, p.ack, TCP_ACK | TCP_FIN, NULL, 0);
     CHECK_SEG(last(), TCP_RST, p.ack, 0);
     CHECK(conn_of(&p) == NULL);
     CHECK_EQ(resets(TCP_RST_BAD_COOKIE), bad_cookie + 6);
