@@ -173,6 +173,18 @@ class Guest:
         with self.cv:
             return self.buf[start:self.pos].decode("latin-1")
 
+    def next_run_output(self, timeout=60):
+        """With run=A; B on the command line, after A's prompt: B's output,
+        up to its own prompt. Tests that look at the last moments of A
+        (trace) take B this way instead of typing it: the idle guest's
+        clock (icount, sleep=off) leaps ahead while a loaded host is slow
+        to deliver typing."""
+        with self.cv:
+            start = self.pos
+        self.expect(r"webscale> ", timeout)
+        with self.cv:
+            return self.buf[start:self.pos].decode("latin-1")
+
     def wait_exit(self, timeout=60):
         try:
             rc = self.p.wait(timeout)

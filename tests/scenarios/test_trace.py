@@ -11,10 +11,14 @@ def test_trace_timeline_after_threads():
     """After `threads 2 1`, `trace 50` draws two counters taking turns
     every slice (10 ms of 50 = about 6 of the 64 columns each) and counts
     the preemptions among the switches."""
-    with Guest(append="run=threads 2 1", icount=True) as g:
+    # Both commands from the command line, not the second typed after the
+    # first: the idle guest's time (icount, sleep=off) leaps ahead while a
+    # loaded host is slow to deliver typing, and "the last 50 ms" would be
+    # seconds after the counters ended.
+    with Guest(append="run=threads 2 1; trace 50", icount=True) as g:
         g.expect(r"took turns", 60)
         g.expect_prompt()
-        out = g.command("trace 50")
+        out = g.next_run_output()
         m = re.search(r"^  ([A-Z.? ]{64})\r?$", out, re.M)
         check(m, "no 64-column timeline", g)
         line = m.group(1)
