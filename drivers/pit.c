@@ -13,12 +13,13 @@
 #define PIT_ACCESS_LOHI  0x30   /* low byte then high byte */
 #define PIT_MODE_RATE    0x04   /* mode 2 */
 
-static uint32_t reload, half_reload;
+uint32_t pit_reload, pit_half_reload;
 
 uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick)
 {
-    reload = (PIT_INPUT_HZ + hz / 2) / hz;
-    half_reload = reload / 2;
+    uint32_t reload = (PIT_INPUT_HZ + hz / 2) / hz;
+    pit_reload = reload;
+    pit_half_reload = reload / 2;
     outb(PIT_CMD_PORT, PIT_SEL_CH0 | PIT_ACCESS_LOHI | PIT_MODE_RATE);
     outb(PIT_CH0_PORT, reload & 0xFF);
     outb(PIT_CH0_PORT, (reload >> 8) & 0xFF);
@@ -26,16 +27,6 @@ uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick)
     return reload;
 }
 
-uint32_t clock_hw_since_tick(void)
-{
-    uint32_t count = pit_count();
-    uint32_t since = count < reload ? reload - count : 0;   /* mode 2: reload .. 1 */
-    /* A count in the tick's first half with IRQ 0 requested: the counter
-     * wrapped after the last counted tick. Only then is the PIC asked;
-     * pic.c leaves the master's OCW3 on the IRR, so that is one read. */
-    if (__builtin_expect(count > half_reload, 0) && (pic_master_irr() & (1u << IRQ_PIT)))
-        since += reload;
-    return since;
-}
+uint32_t clock_hw_since_tick(void) { return pit_since_tick(); }
 
 int clock_hw_vector(void) { return IRQ_VECTOR_BASE + IRQ_PIT; }

@@ -4,6 +4,7 @@
 #ifndef DRIVERS_PIT_H
 #define DRIVERS_PIT_H
 
+#include "drivers/pic.h"
 #include "kernel/clock.h"
 #include "kernel/x86.h"
 
@@ -20,6 +21,24 @@ static inline uint16_t pit_count(void)
     uint8_t lo = inb(PIT_CH0_PORT);
     uint8_t hi = inb(PIT_CH0_PORT);
     return lo | (hi << 8);
+}
+
+/* Set by clock_hw_start: input clocks per tick, and half of that. */
+extern uint32_t pit_reload, pit_half_reload;
+
+/* clock_hw_since_tick (kernel/clock.h), inline for the scheduler's switch
+ * path (kernel/clock_read.h): pit.c's function is this. Interrupts off. */
+static inline uint32_t pit_since_tick(void)
+{
+    uint32_t count = pit_count();
+    /* Mode 2 counts reload .. 1 and reloads: never above the reload. */
+    uint32_t since = pit_reload - count;
+    /* A count in the tick's first half with IRQ 0 requested: the counter
+     * wrapped after the last counted tick. Only then is the PIC asked;
+     * pic.c leaves the master's OCW3 on the IRR, so that is one read. */
+    if (__builtin_expect(count > pit_half_reload, 0) && (pic_master_irr() & (1u << IRQ_PIT)))
+        since += pit_reload;
+    return since;
 }
 
 #endif

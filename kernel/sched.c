@@ -39,7 +39,9 @@ static struct list sleepers = LIST_INIT(sleepers);   /* WAIT_TIMED, by wake_tick
 
 static uint32_t slice_ms = SCHED_SLICE_MS_DEFAULT;
 static uint32_t slice_ticks = 1;
-static uint32_t slice_left = 1;
+/* Ticks the running thread has had in this turn: sched_tick counts them,
+ * a switch starts the next turn at 0 (one store, no reload to read). */
+static uint32_t slice_ran;
 static int preemptive = 1;
 
 uint64_t sched_switch_raw;         /* the clock at the last switch */
@@ -49,6 +51,10 @@ static uint64_t stats_off_raw;     /* time with stats off, before the last turn-
 /* Set by sched_tick when it asks for the switch, so that the IRQ tail's
  * schedule() takes the tick's own timestamp instead of reading the PIT. */
 static int switch_at_tick;
+/* A thread that ended, switched away from for good: the next thread to
+ * run frees its stack (sched_finish_switch), since a thread cannot free
+ * the stack it runs on. Set only by a SWITCH_EXIT. */
+static struct thread *sched_dead;
 static struct sched_stats stats;
 static int16_t tick_owner[SCHED_HISTORY];
 
@@ -101,7 +107,6 @@ void sched_init(void)
 {
     thread_init_idle();
     update_slice_ticks();
-    slice_left = slice_ticks;
 }
 
 /* A stack that overflowed has trampled its sentinel. The thread cannot be
@@ -166,7 +171,7 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
 /* schedule()'s body, inline on the hot paths where the reason is known
  * (thread_yield, waitq_sleep): one function's registers, and the branches
  * for the other reasons folded away. */
-static inline __attribute__((always_inline)) void switch_away(enum switch_reason why)
+static inline __attribute__((always_inline)) void switch_away(enum switch_reason why, int at_tick)
 {
     struct thread *prev = current;
 
@@ -184,24 +189,36 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     }
     sched_busy = 1;
     need_resched = 0;
-    int at_tick = switch_at_tick;
     switch_at_tick = 0;
-    slice_left = slice_ticks;
+    slice_ran = 0;
 
-    struct thread *next = runq_pop();
+    struct thread *next;
     if (why <= SWITCH_PREEMPT) {
         /* A yield or a preemption: prev goes behind the others, and goes
          * on running if there are none. The idle thread is never queued. */
-        if (!next) {
-            sched_busy = 0;
-            return;
+        next = runq_next;
+        if (__builtin_expect(next && list_empty(&runq) && prev != idle_thread, 1)) {
+            /* The common case of two ready threads: next is the only one
+             * queued, so prev simply takes its slot; runq_len stays. */
+            runq_next = prev;
+            prev->state = THREAD_READY;
+        } else {
+            next = runq_pop();
+            if (!next) {
+                sched_busy = 0;
+                return;
+            }
+            if (prev == idle_thread)
+                prev->state = THREAD_READY;    /* runnable, though never queued */
+            else
+                runq_push(prev);
         }
-        if (prev == idle_thread)
-            prev->state = THREAD_READY;    /* runnable, though never queued */
-        else
-            runq_push(prev);
-    } else if (!next) {
-        next = idle_thread;
+    } else {
+        next = runq_pop();
+        if (!next)
+            next = idle_thread;
+        if (why == SWITCH_EXIT)
+            sched_dead = prev;             /* sched_finish_switch frees its stack */
     }
     ASSERT(next == idle_thread || next->state == THREAD_READY);
 
@@ -217,12 +234,14 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     sched_finish_switch();
 }
 
-void schedule(enum switch_reason why) { switch_away(why); }
+void schedule(enum switch_reason why) { switch_away(why, 0); }
 
 void sched_finish_switch(void)
 {
-    if (sched_prev->state == THREAD_DEAD)
-        thread_reap(sched_prev);
+    if (__builtin_expect(sched_dead != NULL, 0)) {
+        thread_reap(sched_dead);
+        sched_dead = NULL;
+    }
     sched_busy = 0;
 }
 
@@ -334,10 +353,10 @@ void sched_tick(uint64_t tick)
     if (current == idle_thread) {
         if (runq_len)
             need_resched = 1;
-    } else if (--slice_left == 0) {
+    } else if (++slice_ran >= slice_ticks) {
         if (preemptive && runq_len)
             need_resched = 1;
-        slice_left = slice_ticks;
+        slice_ran = 0;
     }
     switch_at_tick = need_resched;
 }
@@ -348,9 +367,9 @@ void sched_preempt(void)
     if (sched_busy)
         return;
     if (current == idle_thread) {
-        schedule(SWITCH_YIELD);
+        switch_away(SWITCH_YIELD, switch_at_tick);   /* woken at a tick: its stamp */
     } else if (preemptive) {
-        switch_away(SWITCH_PREEMPT);
+        switch_away(SWITCH_PREEMPT, switch_at_tick);
     } else {
         need_resched = 0;
         switch_at_tick = 0;
@@ -366,7 +385,7 @@ void thread_yield(void)
 {
     uint32_t f = irq_save();
     if (runq_len)
-        switch_away(SWITCH_YIELD);
+        switch_away(SWITCH_YIELD, 0);
     irq_restore(f);
 }
 
@@ -435,7 +454,7 @@ void waitq_sleep(struct waitq *q)
     t->wait_on = q->name;
     t->state = THREAD_BLOCKED;
     list_push_back(&q->waiters, &t->link);
-    switch_away(SWITCH_BLOCK);
+    switch_away(SWITCH_BLOCK, 0);
 }
 
 int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible)
@@ -497,8 +516,6 @@ int sched_set_slice_ms(uint32_t ms)
     uint32_t f = irq_save();
     slice_ms = ms;
     update_slice_ticks();
-    if (slice_left > slice_ticks)
-        slice_left = slice_ticks;
     irq_restore(f);
     return 0;
 }
