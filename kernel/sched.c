@@ -27,14 +27,10 @@ struct thread *sched_prev;
 volatile enum switch_reason sched_last_reason;
 uint64_t sched_switch_count;
 
-/* The run queue, FIFO. Its first thread waits in runq_next, outside the
- * list: a thread made ready while the queue is empty (a semaphore's
- * waiter handed its unit, a yield's partner) is taken from there by the
- * next schedule() without touching the list. The rest are on runq, in
- * order behind it. runq_len counts both. */
-static struct thread *runq_next;
-static struct list runq = LIST_INIT(runq);
-static uint32_t runq_len;
+/* The run queue (sched.h says how runq_next and runq share it). */
+struct thread *runq_next;
+struct list runq = LIST_INIT(runq);
+uint32_t runq_len;
 static struct list sleepers = LIST_INIT(sleepers);   /* WAIT_TIMED, by wake_tick */
 
 static uint32_t slice_ms = SCHED_SLICE_MS_DEFAULT;
@@ -46,7 +42,6 @@ static int preemptive = 1;
 
 uint64_t sched_switch_raw;         /* the clock at the last switch */
 int sched_stats_on = 1;
-uint64_t sched_stats_since_raw;    /* the clock when stats were last turned on */
 static uint64_t stats_off_raw;     /* time with stats off, before the last turn-on */
 /* Set by sched_tick when it asks for the switch, so that the IRQ tail's
  * schedule() takes the tick's own timestamp instead of reading the PIT. */
@@ -67,20 +62,6 @@ static const uint8_t prev_states[SWITCH_REASONS] __attribute__((unused)) = {
     [SWITCH_BLOCK] = 1u << THREAD_BLOCKED | 1u << THREAD_SLEEPING,
     [SWITCH_EXIT] = 1u << THREAD_DEAD,
 };
-
-/* Every way onto the run queue: a thread that ran (yield, preempt), that
- * waited (wake), or that is new. The idle thread is never queued.
- * Interrupts off: each caller turned them off or asserts it. */
-static inline void runq_push(struct thread *t)
-{
-    ASSERT(t != idle_thread);
-    ASSERT(!list_node_linked(&t->link) && t != runq_next);   /* not queued already */
-    t->state = THREAD_READY;
-    if (runq_len++ == 0)
-        runq_next = t;
-    else
-        list_push_back(&runq, &t->link);
-}
 
 static inline struct thread *runq_pop(void)
 {
@@ -283,11 +264,7 @@ static void end_wait(struct thread *t, int result)
     ASSERT(t->state == THREAD_BLOCKED || t->state == THREAD_SLEEPING);
     ASSERT(t->state == THREAD_SLEEPING || list_node_linked(&t->link));
     sched_dequeue(t);
-    t->wait_result = (int8_t)result;
-    t->wait_on = NULL;
-    runq_push(t);
-    if (current == idle_thread)
-        need_resched = 1;
+    ready_after_wait(t, result);
 }
 
 void sched_wake(struct thread *t) { end_wait(t, 0); }
@@ -470,23 +447,6 @@ int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible)
     return block(q, q->name, tick, flags);
 }
 
-struct thread *waitq_first(struct waitq *q)
-{
-    ASSERT_IRQS_OFF();
-    struct list_node *n = list_first(&q->waiters);
-    return n ? container_of(n, struct thread, link) : NULL;
-}
-
-int waitq_wake_one(struct waitq *q)
-{
-    struct thread *t = waitq_first(q);
-    if (!t)
-        return 0;
-    ASSERT(t->state == THREAD_BLOCKED);
-    end_wait(t, 0);
-    return 1;
-}
-
 int waitq_requeue_one(struct waitq *from, struct waitq *to, const char *what)
 {
     struct thread *t = waitq_first(from);
@@ -545,7 +505,7 @@ void sched_set_stats(int on)
             /* The running thread's turn counts from now; the trace
              * starts again here, its switches while off unrecorded. */
             stats_off_raw += now - sched_switch_raw;
-            sched_stats_since_raw = now;
+            thread_stamp_off_cpu(now);
             trace_restart(sched_switch_count, current->id);
         } else if ((int64_t)(now - sched_switch_raw) > 0) {
             current->cpu_raw += now - sched_switch_raw;   /* its turn up to now */

@@ -260,6 +260,14 @@ void thread_kill_current(void)
     thread_end(THREAD_KILLED);
 }
 
+void thread_stamp_off_cpu(uint64_t raw)
+{
+    ASSERT_IRQS_OFF();
+    struct list_node *pos;
+    list_for_each(pos, &all_threads)
+        container_of(pos, struct thread, all)->off_cpu_raw = raw;
+}
+
 void thread_reap(struct thread *t)
 {
     if (t->magic != THREAD_MAGIC)
