@@ -32,6 +32,12 @@ struct thread *runq_next;
 struct list runq = LIST_INIT(runq);
 uint32_t runq_len;
 static struct list sleepers = LIST_INIT(sleepers);   /* WAIT_TIMED, by wake_tick */
+/* No sleeper is due before this tick: the first sleeper's wake_tick, or
+ * earlier when that sleeper was woken otherwise (a wake-up on its queue,
+ * an interrupt) and left it behind; wake_sleepers then finds none due and
+ * looks again. sched_tick compares the tick with it instead of walking to
+ * the list's first thread on every tick. */
+static uint64_t sleepers_due = UINT64_MAX;
 
 static uint32_t slice_ms = SCHED_SLICE_MS_DEFAULT;
 static uint32_t slice_ticks = 1;
@@ -132,7 +138,8 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
         ran = 0;
     }
     prev->cpu_raw += ran;
-    prev->off_cpu_raw = now;
+    if (why == SWITCH_BLOCK)
+        prev->off_cpu_raw = now;     /* its wait begins: sched_off_cpu_raw */
     sched_switch_raw = now;
     if (why == SWITCH_PREEMPT)
         prev->involuntary++;
@@ -299,6 +306,8 @@ static int block(struct waitq *q, const char *what, uint64_t wake_tick, unsigned
                container_of(pos, struct thread, timer_link)->wake_tick > wake_tick)
             pos = pos->prev;
         list_insert_before(pos->next, &t->timer_link);
+        if (wake_tick < sleepers_due)
+            sleepers_due = wake_tick;
     }
     t->wait_flags = (uint8_t)flags;
     t->wait_on = what;
@@ -312,11 +321,9 @@ static int block(struct waitq *q, const char *what, uint64_t wake_tick, unsigned
     return t->wait_result;
 }
 
-void sched_tick(uint64_t tick)
+/* End the waits whose deadline is tick or earlier, in deadline order. */
+static __attribute__((noinline)) void wake_sleepers(uint64_t tick)
 {
-    ASSERT_IRQS_OFF();
-    tick_owner[tick % SCHED_HISTORY] = (int16_t)current->id;
-
     struct list_node *n;
     while ((n = list_first(&sleepers)) != NULL) {
         struct thread *t = container_of(n, struct thread, timer_link);
@@ -326,6 +333,15 @@ void sched_tick(uint64_t tick)
          * on a queue did not get what it waited for. */
         end_wait(t, t->state == THREAD_BLOCKED ? -E_TIMEDOUT : 0);
     }
+    sleepers_due = n ? container_of(n, struct thread, timer_link)->wake_tick : UINT64_MAX;
+}
+
+void sched_tick(uint64_t tick)
+{
+    ASSERT_IRQS_OFF();
+    tick_owner[(uint32_t)tick % SCHED_HISTORY] = (int16_t)current->id;
+    if (__builtin_expect(tick >= sleepers_due, 0))
+        wake_sleepers(tick);
 
     if (current == idle_thread) {
         if (runq_len)

@@ -50,7 +50,7 @@ struct thread {
     uint32_t stack_size;
     const char *wait_on;        /* what a blocked thread waits for */
     uint64_t cpu_raw;           /* CPU time in PIT input clocks: sched_cpu_ns() converts */
-    uint64_t off_cpu_raw;       /* the clock when it last left the CPU */
+    uint64_t off_cpu_raw;       /* the clock when it last blocked (stats on) */
     uint64_t wake_tick;         /* with WAIT_TIMED: the PIT tick that wakes it */
     struct list_node timer_link; /* with WAIT_TIMED: on the sleep list, by wake_tick */
     uint32_t voluntary, involuntary;
@@ -109,9 +109,10 @@ extern uint64_t sched_switch_raw;
  * path. */
 extern int sched_stats_on;
 
-/* How long the running thread was off the CPU before this turn, in PIT
- * input clocks: from the two timestamps its switches took, no clock read.
- * After a wait, that is the time it waited (and then sat on the run queue).
+/* How long the running thread was off the CPU since it last blocked, in
+ * PIT input clocks: from the two timestamps its switches took, no clock
+ * read. Right after a wait, that is the time it waited (and then sat on
+ * the run queue).
  * With stats off the timestamps stand still: 0. A wait that began before
  * they were last turned on counts from then (thread_stamp_off_cpu). */
 static inline uint64_t sched_off_cpu_raw(void)
