@@ -169,8 +169,11 @@ static inline void ready_after_wait(struct thread *t, int result)
 static inline struct thread *waitq_first(struct waitq *q)
 {
     ASSERT_IRQS_OFF();
-    struct list_node *n = list_first(&q->waiters);
-    return n ? container_of(n, struct thread, link) : NULL;
+    /* list_empty, not list_first: container_of(NULL) would need a second
+     * test for NULL. */
+    if (list_empty(&q->waiters))
+        return NULL;
+    return container_of(q->waiters.head.next, struct thread, link);
 }
 
 /* Wake the first waiter (interrupts off); returns how many, 0 or 1.
