@@ -217,7 +217,7 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     sched_prev = prev;
     sched_last_reason = why;
     process_switch_in(next); /* a process's thread: its kernel stack in the TSS, its CR3 */
-    switch_context(&prev->ctx, next->ctx);
+    switch_to(&prev->ctx, next->ctx);
     /* We are prev again, resumed by somebody else's schedule(). */
     sched_finish_switch();
 }

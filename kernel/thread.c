@@ -4,7 +4,7 @@
  *
  * A new thread's stack is built to look exactly like the stack of a thread
  * that paused inside switch_context, so the first switch to it needs no
- * special case: switch_context pops four zero registers and "returns" into
+ * special case: switch_context pops a zero ebp and "returns" into
  * thread_entry (switch.S), which calls thread_start(fn, arg): it runs fn
  * and then exits. */
 #include <webscale/errno.h>
@@ -52,11 +52,8 @@ void thread_start(thread_fn fn, void *arg)
  *
  *     arg            <- thread_start's second argument
  *     fn             <- its first argument
- *     eip = thread_entry+1 \   (which calls thread_start)
- *     ebp = 0              |
- *     ebx = 0              |  struct context, as switch_context pushed it
- *     esi = 0              |
- *     edi = 0             /   <- t->ctx
+ *     eip = thread_entry+1 \  struct context, as switch_context pushed
+ *     ebp = 0             /   it <- t->ctx (thread_entry calls thread_start)
  */
 struct context *thread_initial_context(uint8_t *stack_top, thread_fn fn, void *arg)
 {
