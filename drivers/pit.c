@@ -13,13 +13,13 @@
 #define PIT_ACCESS_LOHI  0x30   /* low byte then high byte */
 #define PIT_MODE_RATE    0x04   /* mode 2 */
 
-uint32_t pit_reload, pit_half_reload;
+uint32_t pit_reload, pit_wrap_window;
 
 uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick)
 {
     uint32_t reload = (PIT_INPUT_HZ + hz / 2) / hz;
     pit_reload = reload;
-    pit_half_reload = reload / 2;
+    pit_wrap_window = reload - reload / 8;
     outb(PIT_CMD_PORT, PIT_SEL_CH0 | PIT_ACCESS_LOHI | PIT_MODE_RATE);
     outb(PIT_CH0_PORT, reload & 0xFF);
     outb(PIT_CH0_PORT, (reload >> 8) & 0xFF);

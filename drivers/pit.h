@@ -23,8 +23,9 @@ static inline uint16_t pit_count(void)
     return lo | (hi << 8);
 }
 
-/* Set by clock_hw_start: input clocks per tick, and half of that. */
-extern uint32_t pit_reload, pit_half_reload;
+/* Set by clock_hw_start: input clocks per tick, and the count above which
+ * pit_since_tick asks the PIC (the first eighth of a tick). */
+extern uint32_t pit_reload, pit_wrap_window;
 
 /* clock_hw_since_tick (kernel/clock.h), inline for the scheduler's switch
  * path (kernel/clock_read.h): pit.c's function is this. Interrupts off. */
@@ -33,10 +34,14 @@ static inline uint32_t pit_since_tick(void)
     uint32_t count = pit_count();
     /* Mode 2 counts reload .. 1 and reloads: never above the reload. */
     uint32_t since = pit_reload - count;
-    /* A count in the tick's first half with IRQ 0 requested: the counter
-     * wrapped after the last counted tick. Only then is the PIC asked;
-     * pic.c leaves the master's OCW3 on the IRR, so that is one read. */
-    if (__builtin_expect(count > pit_half_reload, 0) && (pic_master_irr() & (1u << IRQ_PIT)))
+    /* A count in the tick's first eighth with IRQ 0 requested: the
+     * counter wrapped after the last counted tick. Only then is the PIC
+     * asked (pic.c leaves the master's OCW3 on the IRR: one read), so
+     * most readings skip it. A tick left pending longer than an eighth
+     * (interrupts off for over 125 us at 1000 Hz) reads a tick behind:
+     * clock_raw() and the switch's accounting treat that as they treat
+     * QEMU's early reload (kernel/clock_read.h), so time still adds up. */
+    if (__builtin_expect(count > pit_wrap_window, 0) && (pic_master_irr() & (1u << IRQ_PIT)))
         since += pit_reload;
     return since;
 }
