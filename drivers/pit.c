@@ -13,12 +13,14 @@
 #define PIT_ACCESS_LOHI  0x30   /* low byte then high byte */
 #define PIT_MODE_RATE    0x04   /* mode 2 */
 
-static uint32_t reload, half_reload;
+/* Input clocks per tick, and the count above which clock_hw_since_tick
+ * asks the PIC (the first eighth of a tick). */
+static uint32_t reload, wrap_window;
 
 uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick)
 {
     reload = (PIT_INPUT_HZ + hz / 2) / hz;
-    half_reload = reload / 2;
+    wrap_window = reload - reload / 8;
     outb(PIT_CMD_PORT, PIT_SEL_CH0 | PIT_ACCESS_LOHI | PIT_MODE_RATE);
     outb(PIT_CH0_PORT, reload & 0xFF);
     outb(PIT_CH0_PORT, (reload >> 8) & 0xFF);
@@ -29,11 +31,16 @@ uint32_t clock_hw_start(uint32_t hz, irq_handler_fn tick)
 uint32_t clock_hw_since_tick(void)
 {
     uint32_t count = pit_count();
-    uint32_t since = count < reload ? reload - count : 0;   /* mode 2: reload .. 1 */
-    /* A count in the tick's first half with IRQ 0 requested: the counter
-     * wrapped after the last counted tick. Only then is the PIC asked;
-     * pic.c leaves the master's OCW3 on the IRR, so that is one read. */
-    if (__builtin_expect(count > half_reload, 0) && (pic_master_irr() & (1u << IRQ_PIT)))
+    /* Mode 2 counts reload .. 1 and reloads: never above the reload. */
+    uint32_t since = reload - count;
+    /* A count in the tick's first eighth with IRQ 0 requested: the
+     * counter wrapped after the last counted tick. Only then is the PIC
+     * asked (pic.c leaves the master's OCW3 on the IRR: one read), so
+     * most readings skip it. A tick left pending longer than an eighth
+     * (interrupts off for over 125 us at 1000 Hz) reads a tick behind:
+     * clock_raw() and the switch's accounting treat that as they treat
+     * QEMU's early reload (kernel/clock_read.h), so time still adds up. */
+    if (__builtin_expect(count > wrap_window, 0) && (pic_master_irr() & (1u << IRQ_PIT)))
         since += reload;
     return since;
 }

@@ -19,10 +19,11 @@ static uint64_t last_raw;        /* keeps clock_raw monotonic */
 static void clock_tick(void *arg)
 {
     (void)arg;
-    ticks++;
+    uint64_t t = ticks + 1;      /* one read of the volatile, not three */
+    ticks = t;
     clock_tick_raw += clock_reload;
-    sched_tick(ticks);
-    loop_tick(ticks);
+    sched_tick(t);
+    loop_tick(t);
 }
 
 void clock_init(uint32_t rate)

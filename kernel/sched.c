@@ -27,28 +27,35 @@ struct thread *sched_prev;
 volatile enum switch_reason sched_last_reason;
 uint64_t sched_switch_count;
 
-/* The run queue, FIFO. Its first thread waits in runq_next, outside the
- * list: a thread made ready while the queue is empty (a semaphore's
- * waiter handed its unit, a yield's partner) is taken from there by the
- * next schedule() without touching the list. The rest are on runq, in
- * order behind it. runq_len counts both. */
-static struct thread *runq_next;
-static struct list runq = LIST_INIT(runq);
-static uint32_t runq_len;
+/* The run queue (sched.h says how runq_next and runq share it). */
+struct thread *runq_next;
+struct list runq = LIST_INIT(runq);
+uint32_t runq_len;
 static struct list sleepers = LIST_INIT(sleepers);   /* WAIT_TIMED, by wake_tick */
+/* No sleeper is due before this tick: the first sleeper's wake_tick, or
+ * earlier when that sleeper was woken otherwise (a wake-up on its queue,
+ * an interrupt) and left it behind; wake_sleepers then finds none due and
+ * looks again. sched_tick compares the tick with it instead of walking to
+ * the list's first thread on every tick. */
+static uint64_t sleepers_due = UINT64_MAX;
 
 static uint32_t slice_ms = SCHED_SLICE_MS_DEFAULT;
 static uint32_t slice_ticks = 1;
-static uint32_t slice_left = 1;
+/* Ticks the running thread has had in this turn: sched_tick counts them,
+ * a switch starts the next turn at 0 (one store, no reload to read). */
+static uint32_t slice_ran;
 static int preemptive = 1;
 
 uint64_t sched_switch_raw;         /* the clock at the last switch */
 int sched_stats_on = 1;
-uint64_t sched_stats_since_raw;    /* the clock when stats were last turned on */
 static uint64_t stats_off_raw;     /* time with stats off, before the last turn-on */
 /* Set by sched_tick when it asks for the switch, so that the IRQ tail's
  * schedule() takes the tick's own timestamp instead of reading the PIT. */
 static int switch_at_tick;
+/* A thread that ended, switched away from for good: the next thread to
+ * run frees its stack (sched_finish_switch), since a thread cannot free
+ * the stack it runs on. Set only by a SWITCH_EXIT. */
+static struct thread *sched_dead;
 static struct sched_stats stats;
 static int16_t tick_owner[SCHED_HISTORY];
 
@@ -61,20 +68,6 @@ static const uint8_t prev_states[SWITCH_REASONS] __attribute__((unused)) = {
     [SWITCH_BLOCK] = 1u << THREAD_BLOCKED | 1u << THREAD_SLEEPING,
     [SWITCH_EXIT] = 1u << THREAD_DEAD,
 };
-
-/* Every way onto the run queue: a thread that ran (yield, preempt), that
- * waited (wake), or that is new. The idle thread is never queued.
- * Interrupts off: each caller turned them off or asserts it. */
-static inline void runq_push(struct thread *t)
-{
-    ASSERT(t != idle_thread);
-    ASSERT(!list_node_linked(&t->link) && t != runq_next);   /* not queued already */
-    t->state = THREAD_READY;
-    if (runq_len++ == 0)
-        runq_next = t;
-    else
-        list_push_back(&runq, &t->link);
-}
 
 static inline struct thread *runq_pop(void)
 {
@@ -101,7 +94,6 @@ void sched_init(void)
 {
     thread_init_idle();
     update_slice_ticks();
-    slice_left = slice_ticks;
 }
 
 /* A stack that overflowed has trampled its sentinel. The thread cannot be
@@ -146,7 +138,8 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
         ran = 0;
     }
     prev->cpu_raw += ran;
-    prev->off_cpu_raw = now;
+    if (why == SWITCH_BLOCK)
+        prev->off_cpu_raw = now;     /* its wait begins: sched_off_cpu_raw */
     sched_switch_raw = now;
     if (why == SWITCH_PREEMPT)
         prev->involuntary++;
@@ -166,7 +159,7 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
 /* schedule()'s body, inline on the hot paths where the reason is known
  * (thread_yield, waitq_sleep): one function's registers, and the branches
  * for the other reasons folded away. */
-static inline __attribute__((always_inline)) void switch_away(enum switch_reason why)
+static inline __attribute__((always_inline)) void switch_away(enum switch_reason why, int at_tick)
 {
     struct thread *prev = current;
 
@@ -184,24 +177,36 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     }
     sched_busy = 1;
     need_resched = 0;
-    int at_tick = switch_at_tick;
     switch_at_tick = 0;
-    slice_left = slice_ticks;
+    slice_ran = 0;
 
-    struct thread *next = runq_pop();
+    struct thread *next;
     if (why <= SWITCH_PREEMPT) {
         /* A yield or a preemption: prev goes behind the others, and goes
          * on running if there are none. The idle thread is never queued. */
-        if (!next) {
-            sched_busy = 0;
-            return;
+        next = runq_next;
+        if (__builtin_expect(next && list_empty(&runq) && prev != idle_thread, 1)) {
+            /* The common case of two ready threads: next is the only one
+             * queued, so prev simply takes its slot; runq_len stays. */
+            runq_next = prev;
+            prev->state = THREAD_READY;
+        } else {
+            next = runq_pop();
+            if (!next) {
+                sched_busy = 0;
+                return;
+            }
+            if (prev == idle_thread)
+                prev->state = THREAD_READY;    /* runnable, though never queued */
+            else
+                runq_push(prev);
         }
-        if (prev == idle_thread)
-            prev->state = THREAD_READY;    /* runnable, though never queued */
-        else
-            runq_push(prev);
-    } else if (!next) {
-        next = idle_thread;
+    } else {
+        next = runq_pop();
+        if (!next)
+            next = idle_thread;
+        if (why == SWITCH_EXIT)
+            sched_dead = prev;             /* sched_finish_switch frees its stack */
     }
     ASSERT(next == idle_thread || next->state == THREAD_READY);
 
@@ -212,17 +217,19 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     sched_prev = prev;
     sched_last_reason = why;
     process_switch_in(next); /* a process's thread: its kernel stack in the TSS, its CR3 */
-    switch_context(&prev->ctx, next->ctx);
+    switch_to(&prev->ctx, next->ctx);
     /* We are prev again, resumed by somebody else's schedule(). */
     sched_finish_switch();
 }
 
-void schedule(enum switch_reason why) { switch_away(why); }
+void schedule(enum switch_reason why) { switch_away(why, 0); }
 
 void sched_finish_switch(void)
 {
-    if (sched_prev->state == THREAD_DEAD)
-        thread_reap(sched_prev);
+    if (__builtin_expect(sched_dead != NULL, 0)) {
+        thread_reap(sched_dead);
+        sched_dead = NULL;
+    }
     sched_busy = 0;
 }
 
@@ -264,11 +271,7 @@ static void end_wait(struct thread *t, int result)
     ASSERT(t->state == THREAD_BLOCKED || t->state == THREAD_SLEEPING);
     ASSERT(t->state == THREAD_SLEEPING || list_node_linked(&t->link));
     sched_dequeue(t);
-    t->wait_result = (int8_t)result;
-    t->wait_on = NULL;
-    runq_push(t);
-    if (current == idle_thread)
-        need_resched = 1;
+    ready_after_wait(t, result);
 }
 
 void sched_wake(struct thread *t) { end_wait(t, 0); }
@@ -303,6 +306,8 @@ static int block(struct waitq *q, const char *what, uint64_t wake_tick, unsigned
                container_of(pos, struct thread, timer_link)->wake_tick > wake_tick)
             pos = pos->prev;
         list_insert_before(pos->next, &t->timer_link);
+        if (wake_tick < sleepers_due)
+            sleepers_due = wake_tick;
     }
     t->wait_flags = (uint8_t)flags;
     t->wait_on = what;
@@ -316,11 +321,9 @@ static int block(struct waitq *q, const char *what, uint64_t wake_tick, unsigned
     return t->wait_result;
 }
 
-void sched_tick(uint64_t tick)
+/* End the waits whose deadline is tick or earlier, in deadline order. */
+static __attribute__((noinline)) void wake_sleepers(uint64_t tick)
 {
-    ASSERT_IRQS_OFF();
-    tick_owner[tick % SCHED_HISTORY] = (int16_t)current->id;
-
     struct list_node *n;
     while ((n = list_first(&sleepers)) != NULL) {
         struct thread *t = container_of(n, struct thread, timer_link);
@@ -330,14 +333,23 @@ void sched_tick(uint64_t tick)
          * on a queue did not get what it waited for. */
         end_wait(t, t->state == THREAD_BLOCKED ? -E_TIMEDOUT : 0);
     }
+    sleepers_due = n ? container_of(n, struct thread, timer_link)->wake_tick : UINT64_MAX;
+}
+
+void sched_tick(uint64_t tick)
+{
+    ASSERT_IRQS_OFF();
+    tick_owner[(uint32_t)tick % SCHED_HISTORY] = (int16_t)current->id;
+    if (__builtin_expect(tick >= sleepers_due, 0))
+        wake_sleepers(tick);
 
     if (current == idle_thread) {
         if (runq_len)
             need_resched = 1;
-    } else if (--slice_left == 0) {
+    } else if (++slice_ran >= slice_ticks) {
         if (preemptive && runq_len)
             need_resched = 1;
-        slice_left = slice_ticks;
+        slice_ran = 0;
     }
     switch_at_tick = need_resched;
 }
@@ -348,9 +360,9 @@ void sched_preempt(void)
     if (sched_busy)
         return;
     if (current == idle_thread) {
-        schedule(SWITCH_YIELD);
+        switch_away(SWITCH_YIELD, switch_at_tick);   /* woken at a tick: its stamp */
     } else if (preemptive) {
-        switch_away(SWITCH_PREEMPT);
+        switch_away(SWITCH_PREEMPT, switch_at_tick);
     } else {
         need_resched = 0;
         switch_at_tick = 0;
@@ -366,7 +378,7 @@ void thread_yield(void)
 {
     uint32_t f = irq_save();
     if (runq_len)
-        switch_away(SWITCH_YIELD);
+        switch_away(SWITCH_YIELD, 0);
     irq_restore(f);
 }
 
@@ -435,7 +447,7 @@ void waitq_sleep(struct waitq *q)
     t->wait_on = q->name;
     t->state = THREAD_BLOCKED;
     list_push_back(&q->waiters, &t->link);
-    switch_away(SWITCH_BLOCK);
+    switch_away(SWITCH_BLOCK, 0);
 }
 
 int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible)
@@ -449,23 +461,6 @@ int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible)
     if (deadline_ns != TIME_NEVER && clock_ns() >= deadline_ns)
         return -E_TIMEDOUT;
     return block(q, q->name, tick, flags);
-}
-
-struct thread *waitq_first(struct waitq *q)
-{
-    ASSERT_IRQS_OFF();
-    struct list_node *n = list_first(&q->waiters);
-    return n ? container_of(n, struct thread, link) : NULL;
-}
-
-int waitq_wake_one(struct waitq *q)
-{
-    struct thread *t = waitq_first(q);
-    if (!t)
-        return 0;
-    ASSERT(t->state == THREAD_BLOCKED);
-    end_wait(t, 0);
-    return 1;
 }
 
 int waitq_requeue_one(struct waitq *from, struct waitq *to, const char *what)
@@ -497,8 +492,6 @@ int sched_set_slice_ms(uint32_t ms)
     uint32_t f = irq_save();
     slice_ms = ms;
     update_slice_ticks();
-    if (slice_left > slice_ticks)
-        slice_left = slice_ticks;
     irq_restore(f);
     return 0;
 }
@@ -528,7 +521,7 @@ void sched_set_stats(int on)
             /* The running thread's turn counts from now; the trace
              * starts again here, its switches while off unrecorded. */
             stats_off_raw += now - sched_switch_raw;
-            sched_stats_since_raw = now;
+            thread_stamp_off_cpu(now);
             trace_restart(sched_switch_count, current->id);
         } else if ((int64_t)(now - sched_switch_raw) > 0) {
             current->cpu_raw += now - sched_switch_raw;   /* its turn up to now */

@@ -9,7 +9,9 @@
 #include <webscale/sched.h>
 #include <webscale/sync.h>
 #include <webscale/thread.h>
+#include <webscale/assert.h>
 #include "kernel/context.h"
+#include "kernel/x86.h"
 
 #define THREAD_MAGIC 0x7EADC0DEu     /* in every live struct thread */
 #define STACK_SENTINEL 0x5AFE57ACu   /* the lowest word of every stack */
@@ -48,7 +50,7 @@ struct thread {
     uint32_t stack_size;
     const char *wait_on;        /* what a blocked thread waits for */
     uint64_t cpu_raw;           /* CPU time in PIT input clocks: sched_cpu_ns() converts */
-    uint64_t off_cpu_raw;       /* the clock when it last left the CPU */
+    uint64_t off_cpu_raw;       /* the clock when it last blocked (stats on) */
     uint64_t wake_tick;         /* with WAIT_TIMED: the PIT tick that wakes it */
     struct list_node timer_link; /* with WAIT_TIMED: on the sleep list, by wake_tick */
     uint32_t voluntary, involuntary;
@@ -104,20 +106,18 @@ extern volatile int sched_busy;
  * got the CPU. */
 extern uint64_t sched_switch_raw;
 /* `sched stats on|off` (<webscale/sched.h>): the one test on the switch
- * path; and the clock when the stats were last turned on. */
+ * path. */
 extern int sched_stats_on;
-extern uint64_t sched_stats_since_raw;
 
-/* How long the running thread was off the CPU before this turn, in PIT
- * input clocks: from the two timestamps its switches took, no clock read.
- * After a wait, that is the time it waited (and then sat on the run queue). */
+/* How long the running thread was off the CPU since it last blocked, in
+ * PIT input clocks: from the two timestamps its switches took, no clock
+ * read. Right after a wait, that is the time it waited (and then sat on
+ * the run queue).
+ * With stats off the timestamps stand still: 0. A wait that began before
+ * they were last turned on counts from then (thread_stamp_off_cpu). */
 static inline uint64_t sched_off_cpu_raw(void)
 {
-    /* With stats off the timestamps stand still; and a wait that began
-     * before they were last turned on has no stamp of its own. */
-    if (!sched_stats_on || current->off_cpu_raw < sched_stats_since_raw)
-        return 0;
-    return sched_switch_raw - current->off_cpu_raw;
+    return sched_stats_on ? sched_switch_raw - current->off_cpu_raw : 0;
 }
 
 /* t's CPU time in ns, the running thread's current turn included. */
@@ -129,14 +129,74 @@ void waitq_sleep(struct waitq *q);
  * interruptible until thread_interrupt. Interrupts off. Returns 0 (woken
  * on q), -E_TIMEDOUT or -E_INTR (at once if an interrupt is pending). */
 int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible);
-/* Wake the first waiter / all waiters (interrupts off). Return how many. */
-int waitq_wake_one(struct waitq *q);
+/* The run queue, FIFO. Its first thread waits in runq_next, outside the
+ * list: a thread made ready while the queue is empty (a semaphore's
+ * waiter handed its unit, a yield's partner) is taken from there by the
+ * next schedule() without touching the list. The rest are on runq, in
+ * order behind it. runq_len counts both. Only sched.c and the inline wake
+ * below touch them. */
+extern struct thread *runq_next;
+extern struct list runq;
+extern uint32_t runq_len;
+
+/* Every way onto the run queue: a thread that ran (yield, preempt), that
+ * waited (wake), or that is new. The idle thread is never queued.
+ * Interrupts off: each caller turned them off or asserts it. */
+static inline void runq_push(struct thread *t)
+{
+    ASSERT(t != idle_thread);
+    ASSERT(!list_node_linked(&t->link) && t != runq_next);   /* not queued already */
+    t->state = THREAD_READY;
+    if (runq_len++ == 0)
+        runq_next = t;
+    else
+        list_push_back(&runq, &t->link);
+}
+
+/* The end of every wake, once t is off its queue and the sleep list: its
+ * wait returns result, and it is ready. If the CPU idles, the IRQ tail or
+ * the idle loop switches to it. Interrupts off. */
+static inline void ready_after_wait(struct thread *t, int result)
+{
+    t->wait_result = (int8_t)result;
+    t->wait_on = NULL;
+    runq_push(t);
+    if (current == idle_thread)
+        need_resched = 1;
+}
+
+/* The first waiter, without waking it (interrupts off). */
+static inline struct thread *waitq_first(struct waitq *q)
+{
+    ASSERT_IRQS_OFF();
+    /* list_empty, not list_first: container_of(NULL) would need a second
+     * test for NULL. */
+    if (list_empty(&q->waiters))
+        return NULL;
+    return container_of(q->waiters.head.next, struct thread, link);
+}
+
+/* Wake the first waiter (interrupts off); returns how many, 0 or 1.
+ * Inline: every mutex, semaphore and message queue release calls it, and
+ * the semaphore round trip is benchmarked. */
+static inline int waitq_wake_one(struct waitq *q)
+{
+    struct thread *t = waitq_first(q);
+    if (!t)
+        return 0;
+    ASSERT(t->magic == THREAD_MAGIC && t->state == THREAD_BLOCKED);
+    list_remove(&t->link);
+    if (t->wait_flags & WAIT_TIMED)
+        list_remove(&t->timer_link);
+    t->wait_flags = 0;
+    ready_after_wait(t, 0);
+    return 1;
+}
+/* Wake all waiters (interrupts off); returns how many. */
 int waitq_wake_all(struct waitq *q);
 /* Move the first waiter of from to the end of to, still blocked, now
  * waiting on what (interrupts off). Returns 1, or 0 if from was empty. */
 int waitq_requeue_one(struct waitq *from, struct waitq *to, const char *what);
-/* The first waiter, without waking it (interrupts off). */
-struct thread *waitq_first(struct waitq *q);
 
 /* End the running thread with THREAD_KILLED, after its report was printed. */
 void thread_kill_current(void) __attribute__((noreturn));
@@ -147,6 +207,9 @@ struct thread *thread_by_guard(uint32_t addr);
 void thread_stack_bounds(const struct thread *t, uint32_t *lo, uint32_t *hi);
 uint32_t thread_stack_used(const struct thread *t);
 void thread_init_idle(void);
+/* Set every thread's off_cpu_raw to raw: `sched stats on` starts their
+ * wait times afresh (sched_off_cpu_raw). Interrupts off. */
+void thread_stamp_off_cpu(uint64_t raw);
 /* Free what a dead thread no longer needs (its stack; all of it if
  * detached). Called right after switching away from it. */
 void thread_reap(struct thread *t);

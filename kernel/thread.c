@@ -4,7 +4,7 @@
  *
  * A new thread's stack is built to look exactly like the stack of a thread
  * that paused inside switch_context, so the first switch to it needs no
- * special case: switch_context pops four zero registers and "returns" into
+ * special case: switch_context pops a zero ebp and "returns" into
  * thread_entry (switch.S), which calls thread_start(fn, arg): it runs fn
  * and then exits. */
 #include <webscale/errno.h>
@@ -52,11 +52,8 @@ void thread_start(thread_fn fn, void *arg)
  *
  *     arg            <- thread_start's second argument
  *     fn             <- its first argument
- *     eip = thread_entry+1 \   (which calls thread_start)
- *     ebp = 0              |
- *     ebx = 0              |  struct context, as switch_context pushed it
- *     esi = 0              |
- *     edi = 0             /   <- t->ctx
+ *     eip = thread_entry+1 \  struct context, as switch_context pushed
+ *     ebp = 0             /   it <- t->ctx (thread_entry calls thread_start)
  */
 struct context *thread_initial_context(uint8_t *stack_top, thread_fn fn, void *arg)
 {
@@ -258,6 +255,14 @@ void thread_kill_current(void)
         process_exit(THREAD_KILLED);   /* the address space goes with it */
     cli();
     thread_end(THREAD_KILLED);
+}
+
+void thread_stamp_off_cpu(uint64_t raw)
+{
+    ASSERT_IRQS_OFF();
+    struct list_node *pos;
+    list_for_each(pos, &all_threads)
+        container_of(pos, struct thread, all)->off_cpu_raw = raw;
 }
 
 void thread_reap(struct thread *t)

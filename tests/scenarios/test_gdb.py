@@ -286,11 +286,11 @@ end
 ''' % STEP_SWITCHES)
         s.expect(not s.checks("bad"), "a backtrace went bad while stepping")
         done = s.checks("done")
-        # 13 instructions in switch_context and the one it returns to; the
+        # 5 instructions in switch_context and the one it returns to; the
         # first switch is entered one stepi late.
-        s.expect(done and int(done[0]["steps"]) == STEP_SWITCHES * 14 - 1,
+        s.expect(done and int(done[0]["steps"]) == STEP_SWITCHES * 6 - 1,
                  "stepped fewer instructions than %d switches have" % STEP_SWITCHES)
-        s.expect(re.search(r"^=> 0x[0-9a-f]+ <switch_context\+4>:", s.out, re.M),
+        s.expect(re.search(r"^=> 0x[0-9a-f]+ <switch_context\+1>:", s.out, re.M),
                  "no hook-stop x/i line after stepi")
 
 

@@ -5,8 +5,8 @@
 `source tools/gdb/ws.py`. It only reads the kernel's memory through the
 symbols in build/kernel.elf: the list of every thread (all_threads in
 kernel/thread.c), struct thread (kernel/sched.h), the saved context at
-t->ctx (struct context in kernel/context.h: edi esi ebx ebp eip, the
-layout switch.S pushes), and what schedule() records for us: current,
+t->ctx (struct context in kernel/context.h: ebp eip, the layout
+switch.S pushes), and what schedule() records for us: current,
 sched_prev, sched_last_reason. Nothing here writes to the guest.
 """
 import os
@@ -213,7 +213,7 @@ class WsHelp(gdb.Command):
 
 
 def saved_eip(t):
-    return u32(int(t["ctx"]) + 16)       # struct context: edi esi ebx ebp eip
+    return u32(int(t["ctx"]) + 4)        # struct context: ebp eip
 
 
 SYSCALL_VECTOR = 0x80
@@ -359,7 +359,7 @@ def unwind_saved(t, limit=32):
     lo, hi = stack_bounds(t)
     ctx = int(t["ctx"])
     eip = saved_eip(t)
-    ebp = u32(ctx + 12)
+    ebp = u32(ctx)                       # struct context: ebp eip
     try:   # trap() returns into alltraps, just before the label trapret
         irq_lo, irq_hi = address_of("alltraps"), address_of("trapret")
     except gdb.error:
