@@ -43,6 +43,8 @@ static void bench_preempt(void)
 {
     need_tsc();
     report_measured("preempt_switch", measure_preempt_switch(300));
+    /* latency's row: from the first instruction of IRQ 0's entry */
+    report_measured("preempt_switch_from_irq", measure_preempt_switch_from_irq(300));
 }
 
 static void bench_irq_round_trip(void)
@@ -73,6 +75,7 @@ static void bench_without_stats(void)
     sched_set_stats(0);
     report_measured("yield_switch_nostats", measure_yield_switch(400));
     report_measured("preempt_switch_nostats", measure_preempt_switch(300));
+    report_measured("preempt_switch_from_irq_nostats", measure_preempt_switch_from_irq(300));
     report_measured("semaphore_round_trip_nostats", measure_semaphore_round_trip(2000));
     sched_set_stats(1);
 }

@@ -115,6 +115,42 @@ def test_latency_tsc_clock():
     check(len(re.findall(r"^    the same, 'sched stats off'\s+\d", out, re.M)) == 3, out)
 
 
+# latency's rows and make bench's names for the same measurement.
+BENCH_NAMES = [("yield_switch", "yield_switch"),
+               ("yield_switch_nostats", "yield_switch_nostats"),
+               ("preempt_switch", "preempt_switch_from_irq"),
+               ("preempt_switch_nostats", "preempt_switch_from_irq_nostats"),
+               ("irq", "irq_round_trip"), ("semaphore_round_trip", "semaphore_round_trip"),
+               ("semaphore_round_trip_nostats", "semaphore_round_trip_nostats"),
+               ("loop_dispatch", "loop_event"), ("syscall", "null_syscall"),
+               ("process_switch", "process_switch"), ("thread_switch", "thread_switch"),
+               ("page_fault", "page_fault")]
+
+
+def test_latency_agrees_with_make_bench():
+    """Every figure latency prints under icount is make bench's for the same
+    path, on the same kernel (this one, with its ASSERTs), within the
+    spread a different PIT phase gives: 2 instructions or 2 %. Each side
+    averages many runs of the path, and the phase moves only the runs a
+    tick lands in."""
+    g = Guest(append="test=bench", icount=True, extra=["-cpu", "pentium"])
+    status = g.wait_exit(600)
+    bench = {m.group(1): int(m.group(2))
+             for m in re.finditer(r"^bench (\w+) (\d+) instructions", g.output, re.M)}
+    check(status == 0 and bench, "the bench suite failed (status %r)" % status, g)
+    with Guest(icount=True, extra=["-cpu", "pentium"]) as h:
+        h.expect_prompt(60)
+        out = h.command("latency", 60)
+    line = demo_line(out, "latency")
+    for key, name in BENCH_NAMES:
+        ours = line.get(key + "_cycles")
+        check(isinstance(ours, float), "latency printed no %s:\n%s" % (key, out))
+        check(name in bench, "make bench's suite has no %s" % name)
+        theirs = bench[name]
+        check(abs(ours - theirs) <= max(2.0, 0.02 * theirs),
+              "latency's %s is %.1f instructions, make bench's %s %d" % (key, ours, name, theirs))
+
+
 def test_latency_cooperative_says_why_not():
     # Cooperative: nothing preempts, and the row says so; the loop rows
     # still measure (the loop thread runs when the shell blocks).
