@@ -67,6 +67,7 @@ extern struct thread *idle_thread;
 extern struct thread *sched_prev;
 extern volatile enum switch_reason sched_last_reason;
 extern volatile int need_resched;
+enum { RESCHED = 1, RESCHED_AT_TICK = 2 };   /* need_resched's values (sched.c) */
 
 void sched_init(void);
 /* Become the idle thread: give the CPU to any ready thread, else halt
@@ -162,7 +163,7 @@ static inline void ready_after_wait(struct thread *t, int result)
     t->wait_on = NULL;
     runq_push(t);
     if (current == idle_thread)
-        need_resched = 1;
+        need_resched = RESCHED;
 }
 
 /* The first waiter, without waking it (interrupts off). */
@@ -215,6 +216,11 @@ void thread_stamp_off_cpu(uint64_t raw);
 void thread_reap(struct thread *t);
 /* The first thing a thread does when it gets the CPU back. */
 void sched_finish_switch(void);
+/* The switch away from a thread that ended (switch.S): onto next's stack
+ * (load, its saved context), thread_reap(dead) there, then resume next as
+ * switch_context would. */
+void switch_from_dead(struct thread *dead, struct context *load)
+    __attribute__((regparm(2), noreturn));
 
 /* A new thread's stack, made to look like one that paused inside
  * switch_context: see thread.c. */
