@@ -332,7 +332,7 @@ static __attribute__((noinline)) void wake_sleepers(uint64_t tick)
     sleepers_due = n ? container_of(n, struct thread, timer_link)->wake_tick : UINT64_MAX;
 }
 
-void sched_tick(uint64_t tick)
+void __attribute__((regparm(2))) sched_tick(uint64_t tick)
 {
     ASSERT_IRQS_OFF();
     tick_owner[(uint32_t)tick % SCHED_HISTORY] = (int16_t)current->id;
