@@ -128,8 +128,12 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
                                                                 enum switch_reason why, int at_tick)
 {
     uint64_t now = at_tick ? clock_tick_raw : clock_read_raw();
-    uint64_t ran = now - sched_switch_raw;
-    if (__builtin_expect((int64_t)ran < 0, 0)) {
+    /* The turn in 32 bits, from the low words: exact while a turn is
+     * under 2^31 input clocks (30 minutes). A longer turn is a thread
+     * alone on the CPU, and sched_tick charges it at every slice end
+     * (charge_turn), so what is left here is never more than a slice. */
+    uint32_t ran = (uint32_t)now - (uint32_t)sched_switch_raw;
+    if (__builtin_expect((int32_t)ran < 0, 0)) {
         now = sched_switch_raw;
         ran = 0;
     }
@@ -332,6 +336,22 @@ static __attribute__((noinline)) void wake_sleepers(uint64_t tick)
     sleepers_due = n ? container_of(n, struct thread, timer_link)->wake_tick : UINT64_MAX;
 }
 
+/* The idle thread, with nothing ready, is charged every this many ticks
+ * (65 s at 1000 Hz): far below the 2^31 input clocks a turn may last. */
+#define CHARGE_IDLE_TICKS 65536u
+
+/* A long turn, charged so far: the running thread's CPU time up to this
+ * tick, and the turn goes on from it. So account_switch's 32-bit turn
+ * never wraps; the sum of all CPU times is unchanged. */
+static __attribute__((noinline)) void charge_turn(void)
+{
+    uint64_t now = clock_tick_raw;
+    if (sched_stats_on && (int64_t)(now - sched_switch_raw) > 0) {
+        current->cpu_raw += now - sched_switch_raw;
+        sched_switch_raw = now;
+    }
+}
+
 void __attribute__((regparm(2))) sched_tick(uint64_t tick)
 {
     ASSERT_IRQS_OFF();
@@ -347,10 +367,15 @@ void __attribute__((regparm(2))) sched_tick(uint64_t tick)
     if (current == idle_thread) {
         if (runq_len)
             need_resched = RESCHED_AT_TICK;
+        else if (__builtin_expect(((uint32_t)tick & (CHARGE_IDLE_TICKS - 1)) == 0, 0))
+            charge_turn();
     } else if (++slice_ran >= slice_ticks) {
-        if (preemptive && runq_len)
-            need_resched = RESCHED_AT_TICK;
-        slice_ran = 0;
+        if (preemptive && runq_len) {
+            need_resched = RESCHED_AT_TICK;    /* the switch starts the next turn */
+        } else {
+            slice_ran = 0;                     /* alone: another slice */
+            charge_turn();
+        }
     }
 }
 

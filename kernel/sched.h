@@ -105,7 +105,8 @@ int sched_can_sleep(void);
 /* Nonzero while the scheduler itself runs (an exception there panics). */
 extern volatile int sched_busy;
 /* The clock (PIT input clocks) at the last switch: when the running thread
- * got the CPU. */
+ * got the CPU, or the tick its long turn was last charged at (sched.c,
+ * charge_turn). Its CPU time so far is cpu_raw plus the clock since. */
 extern uint64_t sched_switch_raw;
 /* `sched stats on|off` (<webscale/sched.h>): the one test on the switch
  * path. */
