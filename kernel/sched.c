@@ -402,8 +402,10 @@ int sched_can_sleep(void)
 void thread_yield(void)
 {
     uint32_t f = irq_save_eflags();
-    if (runq_len)
-        switch_away(SWITCH_YIELD, 0);
+    /* No test of runq_len first: the pick finds whether anyone is ready
+     * (with nobody, switch_away returns, and the yielder's slice starts
+     * again, which matters to nobody while it is alone). */
+    switch_away(SWITCH_YIELD, 0);
     irq_restore_eflags(f);
 }
 
