@@ -19,6 +19,9 @@
 
 struct thread *current;
 struct thread *idle_thread;
+/* 0, RESCHED (asked by a wake-up), or RESCHED_AT_TICK: sched_tick asked,
+ * or saw an earlier request, so the IRQ tail's switch takes the tick's own
+ * timestamp instead of reading the PIT. One word: a switch clears both. */
 volatile int need_resched;
 volatile int sched_busy;
 
@@ -49,13 +52,6 @@ static int preemptive = 1;
 uint64_t sched_switch_raw;         /* the clock at the last switch */
 int sched_stats_on = 1;
 static uint64_t stats_off_raw;     /* time with stats off, before the last turn-on */
-/* Set by sched_tick when it asks for the switch, so that the IRQ tail's
- * schedule() takes the tick's own timestamp instead of reading the PIT. */
-static int switch_at_tick;
-/* A thread that ended, switched away from for good: the next thread to
- * run frees its stack (sched_finish_switch), since a thread cannot free
- * the stack it runs on. Set only by a SWITCH_EXIT. */
-static struct thread *sched_dead;
 static struct sched_stats stats;
 static int16_t tick_owner[SCHED_HISTORY];
 
@@ -132,8 +128,12 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
                                                                 enum switch_reason why, int at_tick)
 {
     uint64_t now = at_tick ? clock_tick_raw : clock_read_raw();
-    uint64_t ran = now - sched_switch_raw;
-    if (__builtin_expect((int64_t)ran < 0, 0)) {
+    /* The turn in 32 bits, from the low words: exact while a turn is
+     * under 2^31 input clocks (30 minutes). A longer turn is a thread
+     * alone on the CPU, and sched_tick charges it at every slice end
+     * (charge_turn), so what is left here is never more than a slice. */
+    uint32_t ran = (uint32_t)now - (uint32_t)sched_switch_raw;
+    if (__builtin_expect((int32_t)ran < 0, 0)) {
         now = sched_switch_raw;
         ran = 0;
     }
@@ -177,7 +177,6 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     }
     sched_busy = 1;
     need_resched = 0;
-    switch_at_tick = 0;
     slice_ran = 0;
 
     struct thread *next;
@@ -205,8 +204,6 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
         next = runq_pop();
         if (!next)
             next = idle_thread;
-        if (why == SWITCH_EXIT)
-            sched_dead = prev;             /* sched_finish_switch frees its stack */
     }
     ASSERT(next == idle_thread || next->state == THREAD_READY);
 
@@ -217,6 +214,13 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     sched_prev = prev;
     sched_last_reason = why;
     process_switch_in(next); /* a process's thread: its kernel stack in the TSS, its CR3 */
+    if (why == SWITCH_EXIT) {
+        /* prev never runs again and cannot free the stack it is on: the
+         * switch frees it from next's stack (switch.S), so the switches
+         * of live threads test for no dead one. */
+        switch_from_dead(prev, next->ctx);
+        __builtin_unreachable();
+    }
     switch_to(&prev->ctx, next->ctx);
     /* We are prev again, resumed by somebody else's schedule(). */
     sched_finish_switch();
@@ -226,10 +230,6 @@ void schedule(enum switch_reason why) { switch_away(why, 0); }
 
 void sched_finish_switch(void)
 {
-    if (__builtin_expect(sched_dead != NULL, 0)) {
-        thread_reap(sched_dead);
-        sched_dead = NULL;
-    }
     sched_busy = 0;
 }
 
@@ -336,22 +336,47 @@ static __attribute__((noinline)) void wake_sleepers(uint64_t tick)
     sleepers_due = n ? container_of(n, struct thread, timer_link)->wake_tick : UINT64_MAX;
 }
 
-void sched_tick(uint64_t tick)
+/* The idle thread, with nothing ready, is charged every this many ticks
+ * (65 s at 1000 Hz): far below the 2^31 input clocks a turn may last. */
+#define CHARGE_IDLE_TICKS 65536u
+
+/* A long turn, charged so far: the running thread's CPU time up to this
+ * tick, and the turn goes on from it. So account_switch's 32-bit turn
+ * never wraps; the sum of all CPU times is unchanged. */
+static __attribute__((noinline)) void charge_turn(void)
+{
+    uint64_t now = clock_tick_raw;
+    if (sched_stats_on && (int64_t)(now - sched_switch_raw) > 0) {
+        current->cpu_raw += now - sched_switch_raw;
+        sched_switch_raw = now;
+    }
+}
+
+void __attribute__((regparm(2))) sched_tick(uint64_t tick)
 {
     ASSERT_IRQS_OFF();
     tick_owner[(uint32_t)tick % SCHED_HISTORY] = (int16_t)current->id;
-    if (__builtin_expect(tick >= sleepers_due, 0))
+    /* A switch this tick asks for is served right after it (the IRQ
+     * tail): RESCHED_AT_TICK, prev ran up to the tick. */
+    if (__builtin_expect(tick >= sleepers_due, 0)) {
         wake_sleepers(tick);
+        if (need_resched)
+            need_resched = RESCHED_AT_TICK;
+    }
 
     if (current == idle_thread) {
         if (runq_len)
-            need_resched = 1;
+            need_resched = RESCHED_AT_TICK;
+        else if (__builtin_expect(((uint32_t)tick & (CHARGE_IDLE_TICKS - 1)) == 0, 0))
+            charge_turn();
     } else if (++slice_ran >= slice_ticks) {
-        if (preemptive && runq_len)
-            need_resched = 1;
-        slice_ran = 0;
+        if (preemptive && runq_len) {
+            need_resched = RESCHED_AT_TICK;    /* the switch starts the next turn */
+        } else {
+            slice_ran = 0;                     /* alone: another slice */
+            charge_turn();
+        }
     }
-    switch_at_tick = need_resched;
 }
 
 void sched_preempt(void)
@@ -359,13 +384,13 @@ void sched_preempt(void)
     ASSERT_IRQS_OFF();
     if (sched_busy)
         return;
+    int at_tick = need_resched == RESCHED_AT_TICK;
     if (current == idle_thread) {
-        switch_away(SWITCH_YIELD, switch_at_tick);   /* woken at a tick: its stamp */
+        switch_away(SWITCH_YIELD, at_tick);   /* woken at a tick: its stamp */
     } else if (preemptive) {
-        switch_away(SWITCH_PREEMPT, switch_at_tick);
+        switch_away(SWITCH_PREEMPT, at_tick);
     } else {
         need_resched = 0;
-        switch_at_tick = 0;
     }
 }
 
@@ -376,10 +401,12 @@ int sched_can_sleep(void)
 
 void thread_yield(void)
 {
-    uint32_t f = irq_save();
-    if (runq_len)
-        switch_away(SWITCH_YIELD, 0);
-    irq_restore(f);
+    uint32_t f = irq_save_eflags();
+    /* No test of runq_len first: the pick finds whether anyone is ready
+     * (with nobody, switch_away returns, and the yielder's slice starts
+     * again, which matters to nobody while it is alone). */
+    switch_away(SWITCH_YIELD, 0);
+    irq_restore_eflags(f);
 }
 
 void thread_sleep_ns(uint64_t ns)

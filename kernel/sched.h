@@ -67,13 +67,15 @@ extern struct thread *idle_thread;
 extern struct thread *sched_prev;
 extern volatile enum switch_reason sched_last_reason;
 extern volatile int need_resched;
+enum { RESCHED = 1, RESCHED_AT_TICK = 2 };   /* need_resched's values (sched.c) */
 
 void sched_init(void);
 /* Become the idle thread: give the CPU to any ready thread, else halt
  * until the next interrupt. Never returns. */
 void sched_idle(void) __attribute__((noreturn));
-/* The PIT calls this every tick, from its IRQ handler. */
-void sched_tick(uint64_t tick);
+/* The PIT calls this every tick, from its IRQ handler. The tick in
+ * registers (regparm): it runs at every tick, and is benchmarked. */
+void sched_tick(uint64_t tick) __attribute__((regparm(2)));
 /* The IRQ tail calls this when need_resched is set. */
 void sched_preempt(void);
 /* Give up the CPU. Interrupts off. For a yield or a preemption current
@@ -103,7 +105,8 @@ int sched_can_sleep(void);
 /* Nonzero while the scheduler itself runs (an exception there panics). */
 extern volatile int sched_busy;
 /* The clock (PIT input clocks) at the last switch: when the running thread
- * got the CPU. */
+ * got the CPU, or the tick its long turn was last charged at (sched.c,
+ * charge_turn). Its CPU time so far is cpu_raw plus the clock since. */
 extern uint64_t sched_switch_raw;
 /* `sched stats on|off` (<webscale/sched.h>): the one test on the switch
  * path. */
@@ -162,7 +165,7 @@ static inline void ready_after_wait(struct thread *t, int result)
     t->wait_on = NULL;
     runq_push(t);
     if (current == idle_thread)
-        need_resched = 1;
+        need_resched = RESCHED;
 }
 
 /* The first waiter, without waking it (interrupts off). */
@@ -215,6 +218,11 @@ void thread_stamp_off_cpu(uint64_t raw);
 void thread_reap(struct thread *t);
 /* The first thing a thread does when it gets the CPU back. */
 void sched_finish_switch(void);
+/* The switch away from a thread that ended (switch.S): onto next's stack
+ * (load, its saved context), thread_reap(dead) there, then resume next as
+ * switch_context would. */
+void switch_from_dead(struct thread *dead, struct context *load)
+    __attribute__((regparm(2), noreturn));
 
 /* A new thread's stack, made to look like one that paused inside
  * switch_context: see thread.c. */

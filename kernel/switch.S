@@ -29,6 +29,28 @@ switch_context:
     .cfi_endproc
     .size switch_context, . - switch_context
 
+/* switch_from_dead: eax = the thread that ended (struct thread *), edx =
+ * the context to load; called only from the scheduler's SWITCH_EXIT.
+ *
+ * The dead thread's stack is still the one we are on, so it cannot be
+ * freed here, nor by the dead thread: move to the next thread's stack
+ * first. Below its saved context that stack is free, so thread_reap runs
+ * there, and then the context is loaded as switch_context loads it. The
+ * dead thread's context is not saved: it never runs again. */
+    .globl switch_from_dead
+    .type switch_from_dead, @function
+switch_from_dead:
+    .cfi_startproc
+    .cfi_undefined %eip
+    movl %edx, %esp             /* next's stack: the dead one is left for good */
+    pushl %eax
+    call thread_reap            /* cdecl: ebp, ebx, esi, edi survive it */
+    addl $4, %esp
+    popl %ebp                   /* from here on, switch_context's second half */
+    ret
+    .cfi_endproc
+    .size switch_from_dead, . - switch_from_dead
+
 /* A new thread's first switch "returns" here, after the nop (thread.c
  * builds its stack): the nop stands for the call to switch_context that a
  * new thread never made, so eip - 1, which GDB looks up for a caller, is

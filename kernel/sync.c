@@ -5,7 +5,9 @@
  * timer can preempt it and no handler can run in the middle. Each
  * operation does that for a few instructions, never while it sleeps:
  * waitq_sleep switches to another thread, which runs with its own
- * interrupt state.
+ * interrupt state. The mutex and the semaphore, on the benchmarked
+ * paths, keep all of EFLAGS and put it back with popf (irq_save_eflags,
+ * x86.h): two instructions fewer than a test and an sti.
  *
  * Wake-ups are FIFO, and the mutex and semaphore hand the resource
  * directly to the first waiter, so a thread that just released cannot
@@ -86,7 +88,7 @@ void mutex_init(struct mutex *m, const char *name)
 
 void mutex_lock(struct mutex *m)
 {
-    uint32_t f = irq_save();
+    uint32_t f = irq_save_eflags();
     m->stats.ops++;
     if (m->owner == current)
         panic("mutex '%s': locked twice by thread '%s'", m->q.name, current->name);
@@ -94,7 +96,7 @@ void mutex_lock(struct mutex *m)
         sleep_counted(&m->q, &m->stats);   /* mutex_unlock makes us the owner */
     else
         m->owner = current;
-    irq_restore(f);
+    irq_restore_eflags(f);
 }
 
 int mutex_trylock(struct mutex *m)
@@ -115,13 +117,13 @@ int mutex_trylock(struct mutex *m)
 
 void mutex_unlock(struct mutex *m)
 {
-    uint32_t f = irq_save();
+    uint32_t f = irq_save_eflags();
     if (m->owner != current)
         panic("mutex '%s': unlocked by '%s' but owned by '%s'", m->q.name,
               current->name, m->owner ? m->owner->name : "nobody");
     m->owner = waitq_first(&m->q);
     waitq_wake_one(&m->q);
-    irq_restore(f);
+    irq_restore_eflags(f);
 }
 
 int mutex_held(const struct mutex *m) { return m->owner == current; }
@@ -137,13 +139,13 @@ void sem_init(struct semaphore *s, int32_t count, const char *name)
 
 void sem_down(struct semaphore *s)
 {
-    uint32_t f = irq_save();
+    uint32_t f = irq_save_eflags();
     s->stats.ops++;
     if (s->count > 0)
         s->count--;
     else
         sleep_counted(&s->q, &s->stats);   /* sem_up hands us its unit */
-    irq_restore(f);
+    irq_restore_eflags(f);
 }
 
 int sem_trydown(struct semaphore *s)
@@ -161,10 +163,10 @@ int sem_trydown(struct semaphore *s)
 
 void sem_up(struct semaphore *s)
 {
-    uint32_t f = irq_save();
+    uint32_t f = irq_save_eflags();
     if (!waitq_wake_one(&s->q))
         s->count++;
-    irq_restore(f);
+    irq_restore_eflags(f);
 }
 
 /* ---- condition variable ---- */

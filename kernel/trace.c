@@ -51,7 +51,8 @@ int trace_snapshot(struct trace_record *out, int max, uint64_t *total)
     if (n > max)
         n = max;
     /* Newest first: each record's full time from the one after it (the
-     * newest from the clock at the last switch, which is its own). */
+     * newest from sched_switch_raw: its own time, or a little later when
+     * a long turn was charged since). */
     uint64_t ref = sched_switch_raw;
     for (int i = n - 1; i >= 0; i--) {
         uint64_t k = count - n + i;

@@ -20,36 +20,15 @@
 #include <stdint.h>
 #include <webscale/assert.h>
 #include <webscale/loop.h>
+#include "kernel/loop.h"
 #include "kernel/clock_read.h"
 #include "kernel/lib/ring.h"
 #include "kernel/sched.h"
 #include "kernel/trap.h"
 
-/* Where the loop is. An iteration goes WAIT (perhaps through IDLE_HOOK
- * and back), then TIMERS, POSTS, CALLS, WATCHERS, and back to WAIT; the
- * loop leaves from WAIT to OUTSIDE. Each phase's file ASSERTs that it
- * runs in its own phase; run.c ASSERTs the moves in and out. */
-enum loop_phase {
-    LOOP_OUTSIDE,         /* nobody runs the loop */
-    LOOP_WAIT,            /* looking for something ready, or asleep until it is */
-    LOOP_IDLE_HOOK,       /* nothing was ready: the idle hook runs once */
-    LOOP_TIMERS,          /* the timers due when the iteration began */
-    LOOP_POSTS,           /* the posts queued when it began */
-    LOOP_CALLS,           /* calls from threads and finished work */
-    LOOP_WATCHERS,        /* the watchers whose source is ready */
-};
+/* enum loop_phase, struct loop_core (run.c) and struct loop_running
+ * (stats.c): in kernel/loop.h, where the PIT's handler reads them. */
 
-/* ---- run.c ---- */
-
-/* Who runs the loop, where it is, and how it sleeps. */
-struct loop_core {
-    struct thread *owner;           /* the thread inside loop_run/run_once, or NULL */
-    volatile enum loop_phase phase;
-    volatile int asleep;            /* on wake_q */
-    uint64_t wake_tick;             /* while asleep: the first timer's tick (timer.c) */
-    struct waitq wake_q;
-};
-extern struct loop_core loop_core;
 
 /* Any context: something is ready; wake the loop if it sleeps. Once
  * woken it counts as awake, so that the posts that follow before it runs
@@ -64,17 +43,6 @@ static inline void loop_wake(void)
 
 /* ---- stats.c ---- */
 
-/* The callback running now (for the stall detector in the PIT's IRQ) and
- * the loop's clock. */
-struct loop_running {
-    const char *volatile name;      /* NULL between callbacks */
-    uint32_t seq;                   /* callbacks begun since boot (the call to the
-                                     * callback orders its update for the PIT) */
-    uint64_t now;                   /* the loop's clock: this iteration's reading, or
-                                     * the end of the last callback timed. The one
-                                     * running began at or after it (at most a tick) */
-};
-extern struct loop_running loop_cb;
 /* The counters of struct loop_stats; each part counts its own events
  * (with interrupts off where an IRQ handler counts too). */
 extern struct loop_stats loop_st;
@@ -119,7 +87,6 @@ static inline void loop_run_cb(const char *name, loop_fn fn, void *arg)
 /* loop_cb.seq of the callback reported last, so it is reported once. */
 extern volatile uint32_t loop_stall_seq;
 int loop_stall_init(void);                  /* from loop_start, once: 0 or -E_NOMEM */
-void loop_stall_tick(void);                 /* PIT IRQ, while a callback runs */
 void loop_stall_ended(const char *name, uint64_t end);   /* the reported one returned */
 
 /* ---- the phases' parts: how much is queued (any context), whether

@@ -164,14 +164,11 @@ void loop_set_idle_hook(loop_fn fn, void *arg)
     irq_restore(f);
 }
 
-/* From the PIT's IRQ handler, every tick. Between callbacks this is two
- * compares: the loop asleep, and its first timer's tick not yet here. */
-void loop_tick(uint64_t tick)
+/* loop_tick (kernel/loop.h, inline in the PIT's handler) found the
+ * first timer due while the loop sleeps. */
+void loop_tick_wake(void)
 {
-    if (loop_cb.name)
-        loop_stall_tick();
-    else if (loop_core.asleep && tick >= loop_core.wake_tick)
-        waitq_wake_one(&loop_core.wake_q);
+    waitq_wake_one(&loop_core.wake_q);
 }
 
 static void loop_thread(void *arg)
