@@ -3,7 +3,8 @@
  * as a ring-3 program: one wait_events() call blocks until the console has
  * input or the periodic timer fires (or a 5 s timeout passes); input is
  * read without blocking and echoed in capitals, each timer tick counted.
- * Ends after SECONDS (default 5) of ticks, or at a line "exit". */
+ * Ends after SECONDS (default 5; 0: no limit) of ticks, or at a line
+ * "exit". */
 #include "user/ring3/lib/ulib.h"
 
 #define TICK_MS 100
@@ -13,10 +14,16 @@ int main(int argc, char **argv)
     int seconds = argc > 1 ? atoi(argv[1]) : 5;
     int ticks = 0, wakes = 0, timeouts = 0, exit_seen = 0;
     char buf[64];
+    char line[64];              /* the line being typed, for "exit" */
+    int len = 0;
     timer_set(TICK_MS, TICK_MS);
-    printf("evecho: pid %d, one wait_events() for console and timer, %d s\n", getpid(),
-           seconds);
-    while (ticks < seconds * (1000 / TICK_MS) && !exit_seen) {
+    if (seconds)
+        printf("evecho: pid %d, one wait_events() for console and timer, %d s\n", getpid(),
+               seconds);
+    else
+        printf("evecho: pid %d, one wait_events() for console and timer, until 'exit'\n",
+               getpid());
+    while ((seconds == 0 || ticks < seconds * (1000 / TICK_MS)) && !exit_seen) {
         int ev = wait_events(EV_CONSOLE | EV_TIMER, 5000);
         if (ev < 0) {
             printf("evecho: wait_events: %s\n", strerror(ev));
@@ -34,8 +41,13 @@ int main(int argc, char **argv)
                 if (c == '\r')
                     c = '\n';
                 write(&c, 1, 0);
-                if (c == 'X' && i >= 3 && buf[i - 1] == 'i' && buf[i - 2] == 'x' && buf[i - 3] == 'e')
-                    exit_seen = 1;
+                if (buf[i] == '\r') {
+                    line[len] = '\0';
+                    exit_seen = strcmp(line, "exit") == 0;
+                    len = 0;
+                } else if (len < (int)sizeof line - 1) {
+                    line[len++] = buf[i];
+                }
             }
         }
     }
