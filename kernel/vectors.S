@@ -16,6 +16,8 @@
 #define VECTOR_IRQ0 32      /* IRQ_VECTOR_BASE (kernel/irq.h) */
 #define VECTOR_SYSCALL 128  /* int 0x80: T_SYSCALL (kernel/trap.h) */
 #define TF_CS 44            /* offsetof(struct trapframe, cs), checked in trap.c */
+#define TF_EAX 28           /* offsetof(struct trapframe, eax), checked in syscall.c */
+#define SYS_YIELD_NR 4      /* SYS_YIELD (<webscale/syscall.h>), checked in syscall.c */
 
     .cfi_sections .debug_frame
 
@@ -257,12 +259,18 @@ vector128:
     pushl $0
     pushl $VECTOR_SYSCALL
     SAVE_FRAME
+    /* A yield, the most frequent call between processes, keeps interrupts
+     * off: it turns them off for the switch anyway, and the iret into the
+     * next thread gives back its own. syscall_yield does the rest of what
+     * syscall() does for every call. */
+    cmpl $SYS_YIELD_NR, TF_EAX(%esp)
+    je 1f
     sti
-    pushl %esp
-    .cfi_adjust_cfa_offset 4
+    movl %esp, %eax             /* syscall(tf), its argument in eax (regparm) */
     call syscall
-    addl $4, %esp
-    .cfi_adjust_cfa_offset -4
+    jmp trapret
+1:  call syscall_yield
+    movl %eax, TF_EAX(%esp)     /* its result */
     jmp trapret
     .cfi_endproc
     .size vector128, . - vector128
