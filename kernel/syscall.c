@@ -19,11 +19,18 @@
 typedef int32_t (*syscall_fn)(struct process *p, struct trapframe *tf);
 
 /* Both called from vector128 only. syscall takes its frame in eax
- * (regparm), which the entry had free: no push and pop around the call. */
+ * (regparm), which the entry had free: no push and pop around the call.
+ * syscall_killed ends a process killed during its yield. */
 void __attribute__((regparm(1))) syscall(struct trapframe *tf);
-int32_t syscall_yield(void);
+void syscall_killed(void) __attribute__((noreturn));
+/* vector128 does SYS_YIELD itself (the count, the yield, the kill test):
+ * what it reads of the structs. */
 _Static_assert(__builtin_offsetof(struct trapframe, eax) == 28, "vectors.S's TF_EAX");
 _Static_assert(SYS_YIELD == 4, "vectors.S's SYS_YIELD_NR");
+_Static_assert(__builtin_offsetof(struct thread, proc) == 0x68, "vectors.S's THREAD_PROC");
+_Static_assert(__builtin_offsetof(struct process, syscalls) == 0x70, "vectors.S's PROC_SYSCALLS");
+_Static_assert(__builtin_offsetof(struct process, killed) == 0x59, "vectors.S's PROC_KILLED");
+_Static_assert(sizeof(((struct process *)0)->killed) == 1, "vectors.S's cmpb of killed");
 
 /* The heap's pages are mapped at their first touch: a buffer there that
  * the program has not touched yet is its memory all the same. */
@@ -81,8 +88,8 @@ static int32_t sys_sleep(struct process *p, struct trapframe *tf)
     return thread_sleep_until(clock_ns() + (uint64_t)tf->ebx * NS_PER_MS);
 }
 
-/* vector128 sends every yield to syscall_yield (below); this entry keeps
- * the table whole for anyone who reads it. */
+/* vector128 does every yield itself; this entry keeps the table whole
+ * for anyone who reads it. */
 static int32_t sys_yield(struct process *p, struct trapframe *tf)
 {
     thread_yield();
@@ -205,22 +212,10 @@ void __attribute__((regparm(1))) syscall(struct trapframe *tf)
         process_exit(EXIT_KILLED);
 }
 
-/* SYS_YIELD, straight from vector128 with interrupts still off (the gate
- * turned them off, and the switch wants them off): no table, no wrapper,
- * no EFLAGS saved and restored around the switch. The rest is syscall()'s
- * work for every call, in the same order; vector128 puts the result in
- * the frame's eax. */
-int32_t syscall_yield(void)
+/* The end of a yield (vector128) in a process that was killed meanwhile:
+ * as syscall() does, but interrupts are still off there. */
+void syscall_killed(void)
 {
-    struct process *p = current->proc;
-    if (!p)
-        return -E_NOSYS;                  /* a kernel thread's int 0x80, as in syscall() */
-    ASSERT(!(read_eflags() & EFLAGS_DF));   /* vector128 cleared it */
-    p->syscalls++;
-    thread_yield_irqs_off();
-    if (p->killed) {
-        sti();                               /* as any system call exits */
-        process_exit(EXIT_KILLED);
-    }
-    return 0;
+    sti();
+    process_exit(EXIT_KILLED);
 }
