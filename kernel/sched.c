@@ -409,6 +409,12 @@ void thread_yield(void)
     irq_restore_eflags(f);
 }
 
+void thread_yield_irqs_off(void)
+{
+    ASSERT(!(read_eflags() & EFLAGS_DF));   /* vector128 cleared it */
+    switch_away(SWITCH_YIELD, 0);
+}
+
 void thread_sleep_ns(uint64_t ns)
 {
     if (!sched_can_sleep())

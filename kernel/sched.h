@@ -83,6 +83,11 @@ void sched_preempt(void);
  * (or lets it run on if there are none); to block or exit, current->state
  * already says so. */
 void schedule(enum switch_reason why);
+/* thread_yield for a caller that has interrupts off already: the system
+ * call's SYS_YIELD path (vector128 in kernel/vectors.S), entered through
+ * an interrupt gate. No EFLAGS saved or restored: the caller's iret does
+ * that. */
+void thread_yield_irqs_off(void);
 _Static_assert(SWITCH_YIELD < SWITCH_BLOCK && SWITCH_PREEMPT < SWITCH_BLOCK &&
                SWITCH_PREEMPT < SWITCH_EXIT, "schedule(): yield and preempt first");
 /* Make a blocked or sleeping thread runnable; its wait returns 0.

@@ -18,7 +18,19 @@
 
 typedef int32_t (*syscall_fn)(struct process *p, struct trapframe *tf);
 
-void syscall(struct trapframe *tf);
+/* Both called from vector128 only. syscall takes its frame in eax
+ * (regparm), which the entry had free: no push and pop around the call.
+ * syscall_killed ends a process killed during its yield. */
+void __attribute__((regparm(1))) syscall(struct trapframe *tf);
+void syscall_killed(void) __attribute__((noreturn));
+/* vector128 does SYS_YIELD itself (the count, the yield, the kill test):
+ * what it reads of the structs. */
+_Static_assert(__builtin_offsetof(struct trapframe, eax) == 28, "vectors.S's TF_EAX");
+_Static_assert(SYS_YIELD == 4, "vectors.S's SYS_YIELD_NR");
+_Static_assert(__builtin_offsetof(struct thread, proc) == 0x68, "vectors.S's THREAD_PROC");
+_Static_assert(__builtin_offsetof(struct process, syscalls) == 0x70, "vectors.S's PROC_SYSCALLS");
+_Static_assert(__builtin_offsetof(struct process, killed) == 0x59, "vectors.S's PROC_KILLED");
+_Static_assert(sizeof(((struct process *)0)->killed) == 1, "vectors.S's cmpb of killed");
 
 /* The heap's pages are mapped at their first touch: a buffer there that
  * the program has not touched yet is its memory all the same. */
@@ -76,6 +88,8 @@ static int32_t sys_sleep(struct process *p, struct trapframe *tf)
     return thread_sleep_until(clock_ns() + (uint64_t)tf->ebx * NS_PER_MS);
 }
 
+/* vector128 does every yield itself; this entry keeps the table whole
+ * for anyone who reads it. */
 static int32_t sys_yield(struct process *p, struct trapframe *tf)
 {
     thread_yield();
@@ -181,7 +195,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
     [SYS_THREAD_EXIT] = sys_thread_exit,
 };
 
-void syscall(struct trapframe *tf)
+void __attribute__((regparm(1))) syscall(struct trapframe *tf)
 {
     struct process *p = current->proc;
     /* Only ring 3 runs in a process's thread but outside the kernel, so
@@ -193,7 +207,15 @@ void syscall(struct trapframe *tf)
     ASSERT(!(read_eflags() & EFLAGS_DF));   /* vector128 cleared it */
     p->syscalls++;
     uint32_t n = tf->eax;
-    tf->eax = (uint32_t)(n < SYS_COUNT ? syscalls[n](p, tf) : -E_NOSYS);
+    tf->eax = (uint32_t)(__builtin_expect(n < SYS_COUNT, 1) ? syscalls[n](p, tf) : -E_NOSYS);
     if (p->killed)
         process_exit(EXIT_KILLED);
+}
+
+/* The end of a yield (vector128) in a process that was killed meanwhile:
+ * as syscall() does, but interrupts are still off there. */
+void syscall_killed(void)
+{
+    sti();
+    process_exit(EXIT_KILLED);
 }

@@ -3,6 +3,7 @@
  * refusals; wait-for-events; kill; memory back after 1,000 spawns. */
 #include <webscale/errno.h>
 #include <webscale/string.h>
+#include <webscale/syscall.h>
 #include <webscale/system.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
@@ -133,6 +134,33 @@ static void test_cr3_loaded_only_for_another_process(void)
     process_kill_p(b);
     KT_ASSERT_EQ(process_wait(a, 0), EXIT_KILLED);
     KT_ASSERT_EQ(process_wait(b, 0), EXIT_KILLED);
+}
+
+/* SYS_YIELD takes its own way through vector128 (kernel/vectors.S): the
+ * call counted, the switch, the kill at its end; from a kernel thread it
+ * says -E_NOSYS as every number does. */
+static void test_yield_system_call(void)
+{
+    struct process *a, *b;
+    KT_ASSERT(process_spawn("bench", "ns partner", NULL, &a) > 0);
+    KT_ASSERT(process_spawn("bench", "ns partner", NULL, &b) > 0);
+    thread_sleep_ms(10);
+    uint32_t calls_a = a->syscalls, calls_b = b->syscalls;
+    thread_sleep_ms(20);
+    kprintf("# two yielding processes in 20 ms: %u and %u system calls\n",
+            a->syscalls - calls_a, b->syscalls - calls_b);
+    KT_ASSERT(a->syscalls - calls_a > 100);
+    KT_ASSERT(b->syscalls - calls_b > 100);
+    process_kill_p(a);
+    process_kill_p(b);
+    KT_ASSERT_EQ(process_wait(a, 0), EXIT_KILLED);
+    KT_ASSERT_EQ(process_wait(b, 0), EXIT_KILLED);
+
+    int32_t r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "a"(SYS_YIELD) : "memory");
+    KT_ASSERT_EQ(r, -E_NOSYS);
+    __asm__ volatile("int $0x80" : "=a"(r) : "a"(SYS_GETPID) : "memory");
+    KT_ASSERT_EQ(r, -E_NOSYS);
 }
 
 static void test_kill_interrupts_a_sleeping_process(void)
@@ -266,6 +294,7 @@ static const struct ktest_case process_cases[] = {
     { "faults_kill_only_their_process", test_faults_kill_only_their_process },
     { "ring3_spinner_is_preempted", test_ring3_spinner_is_preempted },
     { "cr3_loaded_only_for_another_process", test_cr3_loaded_only_for_another_process },
+    { "yield_system_call", test_yield_system_call },
     { "kill_interrupts_a_sleeping_process", test_kill_interrupts_a_sleeping_process },
     { "threads_of_one_process", test_threads_of_one_process },
     { "wait_events_wakes_on_each_source", test_wait_events_wakes_on_each_source },
