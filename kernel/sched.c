@@ -141,7 +141,15 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
         now += (uint64_t)(int64_t)(int32_t)-ran;
         ran = 0;
     }
-    prev->cpu_raw += ran;
+    {
+        /* 64 bits added in the low word, the high one moved on a carry
+         * (as the switch counter below): one instruction less than GCC's
+         * add and adc, which needs a zeroed register for ran's high word. */
+        typedef uint32_t __attribute__((may_alias)) cpu_word_t;   /* the uint64_t's halves */
+        cpu_word_t *cpu = (cpu_word_t *)&prev->cpu_raw;          /* little-endian: [0] is low */
+        if (__builtin_add_overflow(cpu[0], ran, &cpu[0]))
+            cpu[1]++;
+    }
     if (why == SWITCH_BLOCK)
         prev->off_cpu_raw = now;     /* its wait begins: sched_off_cpu_raw */
     sched_switch_raw = now;
