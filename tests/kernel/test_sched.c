@@ -273,6 +273,23 @@ static void test_cpu_time_adds_up(void)
     KT_ASSERT_RANGE(used, passed - clock_tick_ns(), passed + clock_tick_ns());
 }
 
+/* A turn of more than 2^31 PIT input clocks (30 minutes) would wrap
+ * account_switch's 32-bit turn. The idle thread, alone on the CPU while
+ * this thread sleeps 35 minutes, is charged every CHARGE_IDLE_TICKS ticks
+ * (charge_turn, sched.c), so the CPU times still add up to the time that
+ * passed, within a tick. Under -icount with sleep=off QEMU skips the idle
+ * time between ticks: 35 guest minutes take seconds. */
+static void test_long_idle_turn_adds_up(void)
+{
+    uint64_t t0, t1;
+    uint64_t c0 = cpu_total_ns(&t0);
+    thread_sleep_ms(35u * 60 * 1000);
+    uint64_t c1 = cpu_total_ns(&t1);
+    uint64_t used = c1 - c0, passed = t1 - t0;
+    KT_ASSERT(passed >= 35ull * 60 * NS_PER_S);
+    KT_ASSERT_RANGE(used, passed - clock_tick_ns(), passed + clock_tick_ns());
+}
+
 /* `sched stats off`: switches go on, but count nothing, charge no CPU
  * time and write no trace record; turned back on, the CPU times plus the
  * time with stats off add up to the time that passed, within a tick, and
@@ -363,6 +380,7 @@ static const struct ktest_case sched_cases[] = {
     { "cooperative_mode", test_cooperative_mode },
     { "accounting", test_accounting },
     { "cpu_time_adds_up", test_cpu_time_adds_up },
+    { "long_idle_turn_adds_up", test_long_idle_turn_adds_up },
     { "stats_off_skips_bookkeeping", test_stats_off_skips_bookkeeping },
     { "clock", test_clock },
 };
