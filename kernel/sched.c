@@ -485,19 +485,34 @@ void waitq_init(struct waitq *q, const char *name)
 }
 
 /* block(q, q->name, 0, 0) without the deadline's and the interrupt's
- * tests: the wait of every mutex, semaphore and condition variable. */
-void waitq_sleep(struct waitq *q)
+ * tests: the wait of every mutex, semaphore and condition variable.
+ * Inline in its two users (waitq_sleep, waitq_sleep_counted), so that a
+ * sync object's wait is one function frame down to the switch. */
+static inline __attribute__((always_inline)) void block_on(struct waitq *q)
 {
     struct thread *t = current;
     if (__builtin_expect(irq_nesting != 0 || t == idle_thread, 0))
         panic("waitq_sleep(%s): called where sleeping is impossible", q->name);
     ASSERT_IRQS_OFF();
     ASSERT(t->state == THREAD_RUNNING && !list_node_linked(&t->link));
-    t->wait_flags = 0;
+    /* Untimed and uninterruptible: wait_flags 0, which every wake leaves
+     * (waitq_wake_one, sched_dequeue), so no store. */
+    ASSERT(t->wait_flags == 0);
     t->wait_on = q->name;
     t->state = THREAD_BLOCKED;
     list_push_back(&q->waiters, &t->link);
     switch_away(SWITCH_BLOCK, 0);
+}
+
+void waitq_sleep(struct waitq *q) { block_on(q); }
+
+void __attribute__((regparm(3))) waitq_sleep_counted(struct waitq *q, struct sync_stats *st,
+                                                     uint32_t eflags)
+{
+    st->contended++;
+    block_on(q);
+    st->wait_raw += sched_off_cpu_raw();
+    irq_restore_eflags(eflags);
 }
 
 int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible)

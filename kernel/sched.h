@@ -42,7 +42,7 @@ struct thread {
     struct list_node link;      /* on the run queue or a wait queue */
     uint8_t state;              /* enum thread_state */
     uint8_t flags;              /* enum thread_flags */
-    uint8_t wait_flags;         /* while blocked or sleeping: enum wait_flags */
+    uint8_t wait_flags;         /* while blocked or sleeping: enum wait_flags; else 0 */
     int8_t wait_result;         /* what ended the last wait: 0, -E_TIMEDOUT, -E_INTR */
     int id;
     char name[THREAD_NAME_MAX];
@@ -125,7 +125,7 @@ extern int sched_stats_on;
  * they were last turned on counts from then (thread_stamp_off_cpu). */
 static inline uint64_t sched_off_cpu_raw(void)
 {
-    return sched_stats_on ? sched_switch_raw - current->off_cpu_raw : 0;
+    return __builtin_expect(sched_stats_on, 1) ? sched_switch_raw - current->off_cpu_raw : 0;
 }
 
 /* t's CPU time in ns, the running thread's current turn included. */
@@ -133,6 +133,15 @@ uint64_t sched_cpu_ns(const struct thread *t);
 
 /* Put current to sleep on q (interrupts off); returns after a wake. */
 void waitq_sleep(struct waitq *q);
+/* The wait of a mutex, semaphore, condition variable or message queue:
+ * waitq_sleep(q), counted in st (one contended operation, and the time
+ * asleep from the switches' stamps, sched_off_cpu_raw), then EFLAGS set
+ * to eflags, which the caller saved when it turned interrupts off.
+ * sem_down and mutex_lock end in it, so their wait is a jump here (a
+ * sibling call: arguments in registers, regparm) and one function frame
+ * down to the switch, not two. */
+void waitq_sleep_counted(struct waitq *q, struct sync_stats *st, uint32_t eflags)
+    __attribute__((regparm(3)));
 /* The same, until deadline_ns (clock_ns time; TIME_NEVER for none), and if
  * interruptible until thread_interrupt. Interrupts off. Returns 0 (woken
  * on q), -E_TIMEDOUT or -E_INTR (at once if an interrupt is pending). */
@@ -186,20 +195,32 @@ static inline struct thread *waitq_first(struct waitq *q)
 
 /* Wake the first waiter (interrupts off); returns how many, 0 or 1.
  * Inline: every mutex, semaphore and message queue release calls it, and
- * the semaphore round trip is benchmarked. */
-static inline int waitq_wake_one(struct waitq *q)
+ * the semaphore round trip is benchmarked. may_be_timed 0 is for a queue
+ * whose waiters never have a deadline (those of the sync objects, which
+ * wait in waitq_sleep): no sleep list to take the waiter off, and its
+ * wait_flags are 0 already. */
+static inline __attribute__((always_inline)) int waitq_wake_first(struct waitq *q, int may_be_timed)
 {
     struct thread *t = waitq_first(q);
     if (!t)
         return 0;
     ASSERT(t->magic == THREAD_MAGIC && t->state == THREAD_BLOCKED);
     list_remove(&t->link);
-    if (t->wait_flags & WAIT_TIMED)
-        list_remove(&t->timer_link);
-    t->wait_flags = 0;
+    if (may_be_timed) {
+        if (t->wait_flags & WAIT_TIMED)
+            list_remove(&t->timer_link);
+        t->wait_flags = 0;
+    }
+    ASSERT(t->wait_flags == 0);
     ready_after_wait(t, 0);
     return 1;
 }
+
+static inline int waitq_wake_one(struct waitq *q) { return waitq_wake_first(q, 1); }
+/* The same for the queues of mutexes, semaphores, condition variables and
+ * message queues: their waiters never wait with a deadline or for an
+ * interrupt (waitq_sleep_counted), so two instructions fewer. */
+static inline int waitq_wake_untimed(struct waitq *q) { return waitq_wake_first(q, 0); }
 /* Wake all waiters (interrupts off); returns how many. */
 int waitq_wake_all(struct waitq *q);
 /* Move the first waiter of from to the end of to, still blocked, now
