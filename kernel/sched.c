@@ -299,6 +299,7 @@ void sched_start(struct thread *t)
 {
     ASSERT_IRQS_OFF();
     ASSERT(t->state == THREAD_NEW);
+    t->off_cpu_raw = sched_switch_raw;   /* with stats off, its waits count 0 */
     runq_push(t);
     if (current == idle_thread)
         need_resched = 1;
@@ -589,11 +590,13 @@ void sched_set_stats(int on)
             /* The running thread's turn counts from now; the trace
              * starts again here, its switches while off unrecorded. */
             stats_off_raw += now - sched_switch_raw;
-            thread_stamp_off_cpu(now);
             trace_restart(sched_switch_count, current->id);
         } else if ((int64_t)(now - sched_switch_raw) > 0) {
             current->cpu_raw += now - sched_switch_raw;   /* its turn up to now */
         }
+        /* On, wait times count from now; off, every thread's stamp and
+         * sched_switch_raw stand at now, so sched_off_cpu_raw says 0. */
+        thread_stamp_off_cpu(now);
         sched_switch_raw = now;
         sched_stats_on = on;
     }

@@ -50,7 +50,7 @@ struct thread {
     uint32_t stack_size;
     const char *wait_on;        /* what a blocked thread waits for */
     uint64_t cpu_raw;           /* CPU time in PIT input clocks: sched_cpu_ns() converts */
-    uint64_t off_cpu_raw;       /* the clock when it last blocked (stats on) */
+    uint64_t off_cpu_raw;       /* the clock when it last blocked: sched_off_cpu_raw */
     uint64_t wake_tick;         /* with WAIT_TIMED: the PIT tick that wakes it */
     struct list_node timer_link; /* with WAIT_TIMED: on the sleep list, by wake_tick */
     uint32_t voluntary, involuntary;
@@ -121,11 +121,14 @@ extern int sched_stats_on;
  * PIT input clocks: from the two timestamps its switches took, no clock
  * read. Right after a wait, that is the time it waited (and then sat on
  * the run queue).
- * With stats off the timestamps stand still: 0. A wait that began before
- * they were last turned on counts from then (thread_stamp_off_cpu). */
+ * With stats off it is 0, with no test of sched_stats_on: turning them
+ * off stamps every thread with the clock sched_switch_raw then stands
+ * at, and a thread started while they are off is stamped so too
+ * (sched_start). A wait that began before they were last turned on
+ * counts from then (thread_stamp_off_cpu). */
 static inline uint64_t sched_off_cpu_raw(void)
 {
-    return __builtin_expect(sched_stats_on, 1) ? sched_switch_raw - current->off_cpu_raw : 0;
+    return sched_switch_raw - current->off_cpu_raw;
 }
 
 /* t's CPU time in ns, the running thread's current turn included. */
@@ -237,7 +240,8 @@ void thread_stack_bounds(const struct thread *t, uint32_t *lo, uint32_t *hi);
 uint32_t thread_stack_used(const struct thread *t);
 void thread_init_idle(void);
 /* Set every thread's off_cpu_raw to raw: `sched stats on` starts their
- * wait times afresh (sched_off_cpu_raw). Interrupts off. */
+ * wait times afresh, `sched stats off` stops them (sched_off_cpu_raw).
+ * Interrupts off. */
 void thread_stamp_off_cpu(uint64_t raw);
 /* Free what a dead thread no longer needs (its stack; all of it if
  * detached). Called right after switching away from it. */
