@@ -43,7 +43,7 @@ struct thread {
     uint8_t state;              /* enum thread_state */
     uint8_t flags;              /* enum thread_flags */
     uint8_t wait_flags;         /* while blocked or sleeping: enum wait_flags; else 0 */
-    int8_t wait_result;         /* what ended the last wait: 0, -E_TIMEDOUT, -E_INTR */
+    int8_t wait_result;         /* what ended the last wait in block(): 0, -E_TIMEDOUT, -E_INTR */
     int id;
     char name[THREAD_NAME_MAX];
     uint8_t *stack;             /* lowest address; holds the sentinel */
@@ -173,16 +173,24 @@ static inline void runq_push(struct thread *t)
         list_push_back(&runq, &t->link);
 }
 
-/* The end of every wake, once t is off its queue and the sleep list: its
- * wait returns result, and it is ready. If the CPU idles, the IRQ tail or
- * the idle loop switches to it. Interrupts off. */
-static inline void ready_after_wait(struct thread *t, int result)
+/* The end of every wake, once t is off its queue and the sleep list: it
+ * is ready. If the CPU idles, the IRQ tail or the idle loop switches to
+ * it. Interrupts off. */
+static inline void ready_after_untimed_wait(struct thread *t)
 {
-    t->wait_result = (int8_t)result;
     t->wait_on = NULL;
     runq_push(t);
     if (current == idle_thread)
         need_resched = RESCHED;
+}
+
+/* The same for a wait that may end in more than one way (block, in
+ * sched.c): it returns result. An untimed wait has but one end, and
+ * nobody reads its wait_result. */
+static inline void ready_after_wait(struct thread *t, int result)
+{
+    t->wait_result = (int8_t)result;
+    ready_after_untimed_wait(t);
 }
 
 /* The first waiter, without waking it (interrupts off). */
@@ -200,8 +208,8 @@ static inline struct thread *waitq_first(struct waitq *q)
  * Inline: every mutex, semaphore and message queue release calls it, and
  * the semaphore round trip is benchmarked. may_be_timed 0 is for a queue
  * whose waiters never have a deadline (those of the sync objects, which
- * wait in waitq_sleep): no sleep list to take the waiter off, and its
- * wait_flags are 0 already. */
+ * wait in waitq_sleep_counted): no sleep list to take the waiter off, its
+ * wait_flags are 0 already, and its wait returns nothing. */
 static inline __attribute__((always_inline)) int waitq_wake_first(struct waitq *q, int may_be_timed)
 {
     struct thread *t = waitq_first(q);
@@ -213,16 +221,18 @@ static inline __attribute__((always_inline)) int waitq_wake_first(struct waitq *
         if (t->wait_flags & WAIT_TIMED)
             list_remove(&t->timer_link);
         t->wait_flags = 0;
+        ready_after_wait(t, 0);
+    } else {
+        ASSERT(t->wait_flags == 0);
+        ready_after_untimed_wait(t);
     }
-    ASSERT(t->wait_flags == 0);
-    ready_after_wait(t, 0);
     return 1;
 }
 
 static inline int waitq_wake_one(struct waitq *q) { return waitq_wake_first(q, 1); }
 /* The same for the queues of mutexes, semaphores, condition variables and
  * message queues: their waiters never wait with a deadline or for an
- * interrupt (waitq_sleep_counted), so two instructions fewer. */
+ * interrupt (waitq_sleep_counted), so three instructions fewer. */
 static inline int waitq_wake_untimed(struct waitq *q) { return waitq_wake_first(q, 0); }
 /* Wake all waiters (interrupts off); returns how many. */
 int waitq_wake_all(struct waitq *q);
