@@ -142,7 +142,8 @@ void waitq_sleep(struct waitq *q);
  * to eflags, which the caller saved when it turned interrupts off.
  * sem_down and mutex_lock end in it, so their wait is a jump here (a
  * sibling call: arguments in registers, regparm) and one function frame
- * down to the switch, not two. */
+ * down to the switch, not two; a backtrace of their waiter shows it
+ * called from their caller. */
 void waitq_sleep_counted(struct waitq *q, struct sync_stats *st, uint32_t eflags)
     __attribute__((regparm(3)));
 /* The same, until deadline_ns (clock_ns time; TIME_NEVER for none), and if
