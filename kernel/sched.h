@@ -42,15 +42,15 @@ struct thread {
     struct list_node link;      /* on the run queue or a wait queue */
     uint8_t state;              /* enum thread_state */
     uint8_t flags;              /* enum thread_flags */
-    uint8_t wait_flags;         /* while blocked or sleeping: enum wait_flags */
-    int8_t wait_result;         /* what ended the last wait: 0, -E_TIMEDOUT, -E_INTR */
+    uint8_t wait_flags;         /* while blocked or sleeping: enum wait_flags; else 0 */
+    int8_t wait_result;         /* what ended the last wait in block(): 0, -E_TIMEDOUT, -E_INTR */
     int id;
     char name[THREAD_NAME_MAX];
     uint8_t *stack;             /* lowest address; holds the sentinel */
     uint32_t stack_size;
     const char *wait_on;        /* what a blocked thread waits for */
     uint64_t cpu_raw;           /* CPU time in PIT input clocks: sched_cpu_ns() converts */
-    uint64_t off_cpu_raw;       /* the clock when it last blocked (stats on) */
+    uint64_t off_cpu_raw;       /* the clock when it last blocked: sched_off_cpu_raw */
     uint64_t wake_tick;         /* with WAIT_TIMED: the PIT tick that wakes it */
     struct list_node timer_link; /* with WAIT_TIMED: on the sleep list, by wake_tick */
     uint32_t voluntary, involuntary;
@@ -121,11 +121,14 @@ extern int sched_stats_on;
  * PIT input clocks: from the two timestamps its switches took, no clock
  * read. Right after a wait, that is the time it waited (and then sat on
  * the run queue).
- * With stats off the timestamps stand still: 0. A wait that began before
- * they were last turned on counts from then (thread_stamp_off_cpu). */
+ * With stats off it is 0, with no test of sched_stats_on: turning them
+ * off stamps every thread with the clock sched_switch_raw then stands
+ * at, and a thread started while they are off is stamped so too
+ * (sched_start). A wait that began before they were last turned on
+ * counts from then (thread_stamp_off_cpu). */
 static inline uint64_t sched_off_cpu_raw(void)
 {
-    return sched_stats_on ? sched_switch_raw - current->off_cpu_raw : 0;
+    return sched_switch_raw - current->off_cpu_raw;
 }
 
 /* t's CPU time in ns, the running thread's current turn included. */
@@ -133,6 +136,16 @@ uint64_t sched_cpu_ns(const struct thread *t);
 
 /* Put current to sleep on q (interrupts off); returns after a wake. */
 void waitq_sleep(struct waitq *q);
+/* The wait of a mutex, semaphore, condition variable or message queue:
+ * waitq_sleep(q), counted in st (one contended operation, and the time
+ * asleep from the switches' stamps, sched_off_cpu_raw), then EFLAGS set
+ * to eflags, which the caller saved when it turned interrupts off.
+ * sem_down and mutex_lock end in it, so their wait is a jump here (a
+ * sibling call: arguments in registers, regparm) and one function frame
+ * down to the switch, not two; a backtrace of their waiter shows it
+ * called from their caller. */
+void waitq_sleep_counted(struct waitq *q, struct sync_stats *st, uint32_t eflags)
+    __attribute__((regparm(3)));
 /* The same, until deadline_ns (clock_ns time; TIME_NEVER for none), and if
  * interruptible until thread_interrupt. Interrupts off. Returns 0 (woken
  * on q), -E_TIMEDOUT or -E_INTR (at once if an interrupt is pending). */
@@ -155,22 +168,32 @@ static inline void runq_push(struct thread *t)
     ASSERT(t != idle_thread);
     ASSERT(!list_node_linked(&t->link) && t != runq_next);   /* not queued already */
     t->state = THREAD_READY;
-    if (runq_len++ == 0)
+    /* Counted first and compared with 1: GCC then gives the empty
+     * queue's case (a wake-up's handoff) its own tail, without a jump. */
+    if (++runq_len == 1)
         runq_next = t;
     else
         list_push_back(&runq, &t->link);
 }
 
-/* The end of every wake, once t is off its queue and the sleep list: its
- * wait returns result, and it is ready. If the CPU idles, the IRQ tail or
- * the idle loop switches to it. Interrupts off. */
-static inline void ready_after_wait(struct thread *t, int result)
+/* The end of every wake, once t is off its queue and the sleep list: it
+ * is ready. If the CPU idles, the IRQ tail or the idle loop switches to
+ * it. Interrupts off. */
+static inline void ready_after_untimed_wait(struct thread *t)
 {
-    t->wait_result = (int8_t)result;
     t->wait_on = NULL;
     runq_push(t);
     if (current == idle_thread)
         need_resched = RESCHED;
+}
+
+/* The same for a wait that may end in more than one way (block, in
+ * sched.c): it returns result. An untimed wait has but one end, and
+ * nobody reads its wait_result. */
+static inline void ready_after_wait(struct thread *t, int result)
+{
+    t->wait_result = (int8_t)result;
+    ready_after_untimed_wait(t);
 }
 
 /* The first waiter, without waking it (interrupts off). */
@@ -186,20 +209,34 @@ static inline struct thread *waitq_first(struct waitq *q)
 
 /* Wake the first waiter (interrupts off); returns how many, 0 or 1.
  * Inline: every mutex, semaphore and message queue release calls it, and
- * the semaphore round trip is benchmarked. */
-static inline int waitq_wake_one(struct waitq *q)
+ * the semaphore round trip is benchmarked. may_be_timed 0 is for a queue
+ * whose waiters never have a deadline (those of the sync objects, which
+ * wait in waitq_sleep_counted): no sleep list to take the waiter off, its
+ * wait_flags are 0 already, and its wait returns nothing. */
+static inline __attribute__((always_inline)) int waitq_wake_first(struct waitq *q, int may_be_timed)
 {
     struct thread *t = waitq_first(q);
     if (!t)
         return 0;
     ASSERT(t->magic == THREAD_MAGIC && t->state == THREAD_BLOCKED);
     list_remove(&t->link);
-    if (t->wait_flags & WAIT_TIMED)
-        list_remove(&t->timer_link);
-    t->wait_flags = 0;
-    ready_after_wait(t, 0);
+    if (may_be_timed) {
+        if (t->wait_flags & WAIT_TIMED)
+            list_remove(&t->timer_link);
+        t->wait_flags = 0;
+        ready_after_wait(t, 0);
+    } else {
+        ASSERT(t->wait_flags == 0);
+        ready_after_untimed_wait(t);
+    }
     return 1;
 }
+
+static inline int waitq_wake_one(struct waitq *q) { return waitq_wake_first(q, 1); }
+/* The same for the queues of mutexes, semaphores, condition variables and
+ * message queues: their waiters never wait with a deadline or for an
+ * interrupt (waitq_sleep_counted), so three instructions fewer. */
+static inline int waitq_wake_untimed(struct waitq *q) { return waitq_wake_first(q, 0); }
 /* Wake all waiters (interrupts off); returns how many. */
 int waitq_wake_all(struct waitq *q);
 /* Move the first waiter of from to the end of to, still blocked, now
@@ -216,7 +253,8 @@ void thread_stack_bounds(const struct thread *t, uint32_t *lo, uint32_t *hi);
 uint32_t thread_stack_used(const struct thread *t);
 void thread_init_idle(void);
 /* Set every thread's off_cpu_raw to raw: `sched stats on` starts their
- * wait times afresh (sched_off_cpu_raw). Interrupts off. */
+ * wait times afresh, `sched stats off` stops them (sched_off_cpu_raw).
+ * Interrupts off. */
 void thread_stamp_off_cpu(uint64_t raw);
 /* Free what a dead thread no longer needs (its stack; all of it if
  * detached). Called right after switching away from it. */

@@ -23,16 +23,15 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
-/* Sleep on q and add the time asleep to the object's statistics: from
+/* Sleep on q and add the time asleep to the object's statistics (from
  * the timestamps of the switch out and the switch back in, which the
- * scheduler takes anyway, so a contended wait reads no clock. */
-static inline __attribute__((always_inline)) void sleep_counted(struct waitq *q,
-                                                               struct sync_stats *st)
+ * scheduler takes anyway, so a contended wait reads no clock), for a
+ * caller that goes on with interrupts off: EFLAGS as they are now.
+ * sem_down and mutex_lock, which return at once, pass theirs instead. */
+static inline void sleep_counted(struct waitq *q, struct sync_stats *st)
 {
     ASSERT_IRQS_OFF();
-    st->contended++;
-    waitq_sleep(q);
-    st->wait_raw += sched_off_cpu_raw();
+    waitq_sleep_counted(q, st, read_eflags());
 }
 
 uint64_t sync_wait_ns(const struct sync_stats *st)
@@ -92,10 +91,12 @@ void mutex_lock(struct mutex *m)
     m->stats.ops++;
     if (m->owner == current)
         panic("mutex '%s': locked twice by thread '%s'", m->q.name, current->name);
-    if (m->owner)
-        sleep_counted(&m->q, &m->stats);   /* mutex_unlock makes us the owner */
-    else
-        m->owner = current;
+    if (m->owner) {
+        /* mutex_unlock makes us the owner. The wait puts f back. */
+        waitq_sleep_counted(&m->q, &m->stats, f);
+        return;
+    }
+    m->owner = current;
     irq_restore_eflags(f);
 }
 
@@ -122,7 +123,7 @@ void mutex_unlock(struct mutex *m)
         panic("mutex '%s': unlocked by '%s' but owned by '%s'", m->q.name,
               current->name, m->owner ? m->owner->name : "nobody");
     m->owner = waitq_first(&m->q);
-    waitq_wake_one(&m->q);
+    waitq_wake_untimed(&m->q);
     irq_restore_eflags(f);
 }
 
@@ -141,10 +142,12 @@ void sem_down(struct semaphore *s)
 {
     uint32_t f = irq_save_eflags();
     s->stats.ops++;
-    if (s->count > 0)
-        s->count--;
-    else
-        sleep_counted(&s->q, &s->stats);   /* sem_up hands us its unit */
+    if (s->count <= 0) {
+        /* sem_up hands us its unit. The wait puts f back. */
+        waitq_sleep_counted(&s->q, &s->stats, f);
+        return;
+    }
+    s->count--;
     irq_restore_eflags(f);
 }
 
@@ -164,7 +167,7 @@ int sem_trydown(struct semaphore *s)
 void sem_up(struct semaphore *s)
 {
     uint32_t f = irq_save_eflags();
-    if (!waitq_wake_one(&s->q))
+    if (!waitq_wake_untimed(&s->q))
         s->count++;
     irq_restore_eflags(f);
 }
@@ -205,7 +208,7 @@ static int cond_pass_one(struct condvar *c)
         m->stats.contended++;
         return 1;
     }
-    return waitq_wake_one(&c->q);
+    return waitq_wake_untimed(&c->q);
 }
 
 void cond_signal(struct condvar *c)
@@ -246,7 +249,7 @@ static void mq_put(struct msgqueue *q, const void *msg)
     memcpy(q->buf + slot * q->msg_size, msg, q->msg_size);
     q->count++;
     q->stats.ops++;
-    waitq_wake_one(&q->not_empty);
+    waitq_wake_untimed(&q->not_empty);
 }
 
 static void mq_take(struct msgqueue *q, void *msg)
@@ -254,7 +257,7 @@ static void mq_take(struct msgqueue *q, void *msg)
     memcpy(msg, q->buf + q->head * q->msg_size, q->msg_size);
     q->head = (q->head + 1) % q->capacity;
     q->count--;
-    waitq_wake_one(&q->not_full);
+    waitq_wake_untimed(&q->not_full);
 }
 
 void mq_send(struct msgqueue *q, const void *msg)

@@ -2,8 +2,10 @@
  * the ASSERT's expression, file, line and function (tests/scenarios/
  * test_waits.py checks that the line it names holds that ASSERT). One
  * suite a boot: the first failed ASSERT ends the kernel. */
+#include <webscale/measure.h>
 #include <webscale/sync.h>
 #include <webscale/thread.h>
+#include "kernel/irq.h"
 #include "kernel/ktest.h"
 #include "kernel/sched.h"
 #include "kernel/x86.h"
@@ -51,3 +53,25 @@ static const struct ktest_case schedule_cases[] = {
     { "schedule_from_a_wrong_state", test_schedule_from_a_wrong_state },
 };
 KTEST_SCENARIO_SUITE(assert_schedule, schedule_cases);
+
+/* A wait in an IRQ handler: it would put the interrupted thread to sleep
+ * on the semaphore's queue, in the middle of whatever it was doing. */
+static struct semaphore never_up;
+
+static void sleeping_handler(void *arg)
+{
+    sem_down(&never_up);
+}
+
+static void test_sem_down_in_an_irq_handler(void)
+{
+    sem_init(&never_up, 0, "never up");
+    irq_register(MEASURE_IRQ, sleeping_handler, NULL, "sleeps");
+    __asm__ volatile("int %0" : : "i"(IRQ_VECTOR_BASE + MEASURE_IRQ) : "memory");
+    KT_ASSERT(!"sem_down slept in an IRQ handler");
+}
+
+static const struct ktest_case sleep_cases[] = {
+    { "sem_down_in_an_irq_handler", test_sem_down_in_an_irq_handler },
+};
+KTEST_SCENARIO_SUITE(assert_sleep, sleep_cases);

@@ -140,6 +140,53 @@ static void test_semaphore_wait_time(void)
     KT_ASSERT_RANGE(counted, seen - 20 * NS_PER_US, seen);
 }
 
+/* With `sched stats off` a wait counts nothing, nor does the part of one
+ * before they were turned off; turned on during a wait, it counts from
+ * then. sched_off_cpu_raw tests no flag for it: while off, every thread's
+ * stamp stands at the clock sched_switch_raw stands at. */
+static void test_semaphore_wait_time_stats_off(void)
+{
+    sem_init(&sem, 0, "stats-off sem");
+    int was_on = sched_stats();
+
+    /* Started, blocked and woken with them off. */
+    sched_set_stats(0);
+    thread_t *t = thread_create("timed", timed_down, NULL);
+    KT_ASSERT(t);
+    thread_sleep_ms(5);
+    sem_up(&sem);
+    thread_join(t);
+    KT_ASSERT_EQ(sem.stats.contended, 1);
+    KT_ASSERT_EQ(sem.stats.wait_raw, 0);
+
+    /* Blocked with them on, turned off during the wait. */
+    sched_set_stats(1);
+    t = thread_create("timed", timed_down, NULL);
+    KT_ASSERT(t);
+    thread_sleep_ms(5);
+    sched_set_stats(0);
+    thread_sleep_ms(5);
+    sem_up(&sem);
+    thread_join(t);
+    KT_ASSERT_EQ(sem.stats.contended, 2);
+    KT_ASSERT_EQ(sem.stats.wait_raw, 0);
+
+    /* Blocked with them off, turned on during the wait: from then. */
+    t = thread_create("timed", timed_down, NULL);
+    KT_ASSERT(t);
+    thread_sleep_ms(5);
+    uint64_t on_at = clock_ns();
+    sched_set_stats(1);
+    thread_sleep_ms(10);
+    sem_up(&sem);
+    thread_join(t);
+    uint64_t since_on = down_after - on_at, counted = sync_wait_ns(&sem.stats);
+    sched_set_stats(was_on);
+    KT_ASSERT_EQ(sem.stats.contended, 3);
+    KT_ASSERT(since_on > 8 * NS_PER_MS);
+    KT_ASSERT_RANGE(counted, since_on - 20 * NS_PER_US, since_on);
+}
+
 static struct mutex cv_lock;
 static struct condvar cv;
 static volatile int cv_go;
@@ -403,6 +450,7 @@ static const struct ktest_case sync_cases[] = {
     { "mutex_keeps_counter_exact", test_mutex_keeps_counter_exact },
     { "semaphore_fifo", test_semaphore_fifo },
     { "semaphore_wait_time", test_semaphore_wait_time },
+    { "semaphore_wait_time_stats_off", test_semaphore_wait_time_stats_off },
     { "condvar_fifo", test_condvar_fifo },
     { "mutex_fifo_handoff", test_mutex_fifo_handoff },
     { "handoff_under_preemption", test_handoff_under_preemption },

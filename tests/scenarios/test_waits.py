@@ -31,6 +31,8 @@ def boot(**kw):
 def test_broken_transitions_fail_an_assert_with_file_and_line():
     for suite, func, expr in (("assert_wake", "end_wait", "THREAD_BLOCKED"),
                               ("assert_irqs", "waitq_first", "!irqs_enabled()"),
+                              # the wait's start, inline in waitq_sleep_counted
+                              ("assert_sleep", "block_on", "irq_nesting == 0"),
                               # schedule's body, inline in it and the hot paths
                               ("assert_schedule", "switch_away", "prev_states")):
         with Guest(append="test=" + suite, icount=True) as g:
