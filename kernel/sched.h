@@ -73,9 +73,9 @@ void sched_init(void);
 /* Become the idle thread: give the CPU to any ready thread, else halt
  * until the next interrupt. Never returns. */
 void sched_idle(void) __attribute__((noreturn));
-/* The PIT calls this every tick, from its IRQ handler. The tick in
- * registers (regparm): it runs at every tick, and is benchmarked. */
-void sched_tick(uint64_t tick) __attribute__((regparm(2)));
+/* The PIT's IRQ handler, every tick (clock.c registers it): counts the
+ * tick for the clock, then does the scheduler's and the loop's part. */
+void sched_tick(void *arg);
 /* The IRQ tail calls this when need_resched is set. */
 void sched_preempt(void);
 /* Give up the CPU. Interrupts off. For a yield or a preemption current

@@ -156,9 +156,10 @@ def raw_to_ns(raw):
 
 def now_raw():
     """Roughly the kernel's clock_raw() (PIT input clocks since boot), from
-    whole ticks: gdb cannot latch the PIT counter."""
+    whole ticks (clock_tick_raw, kept by the PIT's handler): gdb cannot
+    latch the PIT counter."""
     try:
-        return int(var("ticks", "clock.c")) * int(var("reload", "clock.c"))
+        return int(var("clock_tick_raw"))
     except gdb.GdbError:
         return None
 
