@@ -177,9 +177,13 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
     word_t *cpu = (word_t *)&prev->cpu_raw;
     if (__builtin_add_overflow(cpu[0], ran, &cpu[0]))
         cpu[1]++;
+    /* The idle thread's voluntary switches are counted too, though they
+     * are no choice of its own (work arrived): thread.c's snapshot for
+     * ps and top shows them as 0. Testing for it here would cost every
+     * yield and block a test. */
     if (why == SWITCH_PREEMPT)
         prev->involuntary++;
-    else if (why != SWITCH_EXIT && prev != idle_thread)
+    else if (why != SWITCH_EXIT)
         prev->voluntary++;
     /* A yield is not counted by reason: it is the switch that is none of
      * the others, so sched_get_stats derives it from the switch counter
@@ -408,8 +412,8 @@ void sched_tick(void *arg)
     if (t == idle_thread) {
         if (runq_len)
             need_resched = RESCHED_AT_TICK;
-        else if (__builtin_expect(((uint32_t)tick & (CHARGE_IDLE_TICKS - 1)) == 0, 0))
-            charge_turn();
+        else if (__builtin_expect(((uint32_t)clock_tick_count & (CHARGE_IDLE_TICKS - 1)) == 0, 0))
+            charge_turn();   /* the count, not tick: GCC then needs one register pair less */
     } else if (++slice_ran >= slice_ticks) {
         if (runq_len & preemptive) {
             need_resched = RESCHED_AT_TICK;    /* the switch starts the next turn */
@@ -451,19 +455,14 @@ int sched_can_sleep(void)
     return irq_nesting == 0 && !sched_busy && current != idle_thread;
 }
 
-void thread_yield(void)
+/* thread_yield itself is in switch.S: it saves EFLAGS, turns interrupts
+ * off, calls this and puts EFLAGS back. */
+void thread_yield_irqs_off(void)
 {
-    uint32_t f = irq_save_eflags();
+    ASSERT(!(read_eflags() & EFLAGS_DF));   /* vector128 cleared it; C callers by the ABI */
     /* No test of runq_len first: the pick finds whether anyone is ready
      * (with nobody, switch_away returns, and the yielder's slice starts
      * again, which matters to nobody while it is alone). */
-    switch_away(SWITCH_YIELD, 0);
-    irq_restore_eflags(f);
-}
-
-void thread_yield_irqs_off(void)
-{
-    ASSERT(!(read_eflags() & EFLAGS_DF));   /* vector128 cleared it */
     switch_away(SWITCH_YIELD, 0);
 }
 
