@@ -54,7 +54,7 @@ static uint32_t slice_ran;
 static uint32_t preemptive = ~0u;
 
 uint64_t sched_switch_raw;         /* the clock at the last switch */
-int sched_stats_on = 1;
+uint8_t sched_stats_on = 1;
 static uint64_t stats_off_raw;     /* time with stats off, before the last turn-on */
 static struct sched_stats stats;
 static int16_t tick_owner[SCHED_HISTORY];
