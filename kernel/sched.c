@@ -263,7 +263,7 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     sched_finish_switch();
 }
 
-void schedule(enum switch_reason why) { switch_away(why, 0); }
+void __attribute__((regparm(1))) schedule(enum switch_reason why) { switch_away(why, 0); }
 
 void sched_finish_switch(void)
 {
@@ -413,7 +413,7 @@ void sched_tick(void *arg)
         if (runq_len)
             need_resched = RESCHED_AT_TICK;
         else if (__builtin_expect(((uint32_t)clock_tick_count & (CHARGE_IDLE_TICKS - 1)) == 0, 0))
-            charge_turn();   /* the count, not tick: GCC then needs one register pair less */
+            charge_turn();   /* the count read, not tick: GCC then saves one register pair less */
     } else if (++slice_ran >= slice_ticks) {
         if (runq_len & preemptive) {
             need_resched = RESCHED_AT_TICK;    /* the switch starts the next turn */

@@ -81,8 +81,11 @@ void sched_preempt(void);
 /* Give up the CPU. Interrupts off. For a yield or a preemption current
  * is still RUNNING, and schedule() puts it behind the other ready threads
  * (or lets it run on if there are none); to block or exit, current->state
- * already says so. */
-void schedule(enum switch_reason why);
+ * already says so. The reason in a register (regparm): then the hot
+ * switches that inline schedule's body and call it only on a rare path
+ * (a dead thread's exit, sched_preempt's odd request) push no argument,
+ * and GCC's epilogue there pops without first resetting esp. */
+void schedule(enum switch_reason why) __attribute__((regparm(1)));
 /* thread_yield for a caller that has interrupts off already: the system
  * call's SYS_YIELD path (vector128 in kernel/vectors.S), entered through
  * an interrupt gate. No EFLAGS saved or restored: the caller's iret does
