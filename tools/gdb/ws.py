@@ -366,6 +366,9 @@ def unwind_saved(t, limit=32):
     ebp = u32(ctx)                       # struct context: ebp eip
     try:   # trap() returns into alltraps, just before the label trapret
         irq_lo, irq_hi = address_of("alltraps"), address_of("trapret")
+        # The IRQ fast path (kernel/vectors.S) calls sched_preempt right
+        # on top of the trapframe; alltraps passes trap() a pointer to it.
+        fast_lo, fast_hi = address_of("irq_first_chip"), address_of("irq_return_to_user")
     except gdb.error:
         irq_lo = irq_hi = None
     frames = [(eip, "in " + where(eip, is_return=True) +
@@ -378,7 +381,10 @@ def unwind_saved(t, limit=32):
         if ret == 0:
             break
         if irq_lo is not None and irq_lo < ret <= irq_hi:
-            tf = u32(ebp + 2 * PTR)          # trap(struct trapframe *tf)
+            if fast_lo < ret < fast_hi:
+                tf = ebp + 2 * PTR           # the frame itself, above the return address
+            else:
+                tf = u32(ebp + 2 * PTR)      # trap(struct trapframe *tf)
             if not (lo <= tf < hi):
                 break
             vector = u32(tf + 32)
