@@ -5,31 +5,23 @@
 #include <webscale/time.h>
 #include "kernel/clock.h"
 #include "kernel/clock_read.h"
-#include "kernel/loop.h"
 #include "kernel/sched.h"
 #include "kernel/x86.h"
 
-static volatile uint64_t ticks;
+uint64_t clock_tick_count;       /* ticks, counted by the PIT handler (clock_count_tick) */
 static uint32_t hz = HZ;
 uint32_t clock_reload;           /* PIT input clocks per tick */
-uint64_t clock_tick_raw;         /* ticks * reload, kept by the PIT handler */
+uint64_t clock_tick_raw;         /* ticks * reload, kept beside the count */
 static uint64_t last_ns;         /* keeps clock_ns monotonic */
 static uint64_t last_raw;        /* keeps clock_raw monotonic */
 
-static void clock_tick(void *arg)
-{
-    (void)arg;
-    uint64_t t = ticks + 1;      /* one read of the volatile, not three */
-    ticks = t;
-    clock_tick_raw += clock_reload;
-    sched_tick(t);
-    loop_tick(t);
-}
-
+/* The PIT's handler is the scheduler's sched_tick: it counts the tick
+ * (clock_count_tick, kernel/clock_read.h), then does the scheduler's and
+ * the event loop's work of it, all in one function. */
 void clock_init(uint32_t rate)
 {
     hz = rate;
-    clock_reload = clock_hw_start(rate, clock_tick);
+    clock_reload = clock_hw_start(rate, sched_tick);
 }
 
 uint64_t clock_tick_at_or_after(uint64_t ns)
@@ -77,7 +69,7 @@ uint64_t clock_ns(void)
 uint64_t clock_ticks(void)
 {
     uint32_t f = irq_save();
-    uint64_t t = ticks;
+    uint64_t t = clock_tick_count;
     irq_restore(f);
     return t;
 }

@@ -11,6 +11,7 @@
 #include <webscale/time.h>
 #include "kernel/clock.h"
 #include "kernel/clock_read.h"
+#include "kernel/loop.h"
 #include "kernel/process.h"
 #include "kernel/sched.h"
 #include "kernel/trace.h"
@@ -47,10 +48,13 @@ static uint32_t slice_ticks = 1;
 /* Ticks the running thread has had in this turn: sched_tick counts them,
  * a switch starts the next turn at 0 (one store, no reload to read). */
 static uint32_t slice_ran;
-static int preemptive = 1;
+/* Preemption on: all ones; off: 0. A mask, so that the slice's end
+ * tests `runq_len & preemptive` (others ready, and preemption on) in
+ * one test instead of two, on every tick that preempts. */
+static uint32_t preemptive = ~0u;
 
 uint64_t sched_switch_raw;         /* the clock at the last switch */
-int sched_stats_on = 1;
+uint8_t sched_stats_on = 1;
 static uint64_t stats_off_raw;     /* time with stats off, before the last turn-on */
 static struct sched_stats stats;
 static int16_t tick_owner[SCHED_HISTORY];
@@ -127,35 +131,59 @@ static inline int stack_ok(const struct thread *t)
 static inline __attribute__((always_inline)) void account_switch(struct thread *prev, struct thread *next,
                                                                 enum switch_reason why, int at_tick)
 {
-    uint64_t now = at_tick ? clock_tick_raw : clock_read_raw();
+    /* The 64-bit values here in their 32-bit halves: GCC keeps a 64-bit
+     * value in a register pair and, short of registers on the switch
+     * path, on the stack; halves it keeps in registers, and drops each
+     * where its last use is. */
+    typedef uint32_t __attribute__((may_alias)) word_t;    /* a uint64_t's halves */
+    word_t *stamp = (word_t *)&sched_switch_raw;              /* little-endian: [0] is low */
+    uint32_t now_lo, now_hi;
+    if (at_tick) {
+        now_lo = (uint32_t)clock_tick_raw;
+        now_hi = (uint32_t)(clock_tick_raw >> 32);
+    } else {
+        uint64_t now = clock_read_raw();
+        now_lo = (uint32_t)now;
+        now_hi = (uint32_t)(now >> 32);
+    }
     /* The turn in 32 bits, from the low words: exact while a turn is
      * under 2^31 input clocks (30 minutes). A longer turn is a thread
      * alone on the CPU, and sched_tick charges it at every slice end
      * (charge_turn), so what is left here is never more than a slice. */
-    uint32_t ran = (uint32_t)now - (uint32_t)sched_switch_raw;
-    if (__builtin_expect((int32_t)ran < 0, 0)) {
-        /* A reading behind the last one: stay at the last one. Stepped
-         * back by the (negative) difference rather than reloaded, so the
-         * hot path never loads sched_switch_raw's high word (one register
-         * more for the 64-bit now, which GCC otherwise puts on the stack). */
-        now += (uint64_t)(int64_t)(int32_t)-ran;
+    uint32_t ran = now_lo - stamp[0];
+    /* The switch's stamp. A reading behind the last one (see
+     * clock_read_raw) keeps the last one, and prev ran 0. Read back from
+     * memory below rather than kept: each word is then one load where
+     * it is used. */
+    if (__builtin_expect((int32_t)ran >= 0, 1)) {
+        stamp[0] = now_lo;
+        stamp[1] = now_hi;
+    } else {
         ran = 0;
     }
-    {
-        /* 64 bits added in the low word, the high one moved on a carry
-         * (as the switch counter below): one instruction less than GCC's
-         * add and adc, which needs a zeroed register for ran's high word. */
-        typedef uint32_t __attribute__((may_alias)) cpu_word_t;   /* the uint64_t's halves */
-        cpu_word_t *cpu = (cpu_word_t *)&prev->cpu_raw;          /* little-endian: [0] is low */
-        if (__builtin_add_overflow(cpu[0], ran, &cpu[0]))
-            cpu[1]++;
-    }
     if (why == SWITCH_BLOCK)
-        prev->off_cpu_raw = now;     /* its wait begins: sched_off_cpu_raw */
-    sched_switch_raw = now;
+        prev->off_cpu_raw = sched_switch_raw;   /* its wait begins: sched_off_cpu_raw */
+    /* The one counter of switches and trace records. 64 bits, counted in
+     * its low word (i386 has no 64-bit increment): the high one moves
+     * only when the low one wraps. */
+    word_t *count = (word_t *)&sched_switch_count;            /* little-endian: [0] is low */
+    trace_switch(count[0], sched_switch_raw, next->id, why);
+    if (__builtin_expect(++count[0] == 0, 0))
+        count[1]++;
+    /* prev's CPU time: 64 bits added in the low word, the high one moved
+     * on a carry (as the switch counter above): one instruction less than
+     * GCC's add and adc, which needs a zeroed register for ran's high
+     * word. */
+    word_t *cpu = (word_t *)&prev->cpu_raw;
+    if (__builtin_add_overflow(cpu[0], ran, &cpu[0]))
+        cpu[1]++;
+    /* The idle thread's voluntary switches are counted too, though they
+     * are no choice of its own (work arrived): thread.c's snapshot for
+     * ps and top shows them as 0. Testing for it here would cost every
+     * yield and block a test. */
     if (why == SWITCH_PREEMPT)
         prev->involuntary++;
-    else if (why != SWITCH_EXIT && prev != idle_thread)
+    else if (why != SWITCH_EXIT)
         prev->voluntary++;
     /* A yield is not counted by reason: it is the switch that is none of
      * the others, so sched_get_stats derives it from the switch counter
@@ -163,14 +191,6 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
      * The yield, the hottest switch, saves a 64-bit add. */
     if (why != SWITCH_YIELD)
         stats.by_reason[why]++;
-    /* The one counter of switches and trace records. 64 bits, counted in
-     * its low word (i386 has no 64-bit increment): the high one moves
-     * only when the low one wraps. */
-    typedef uint32_t __attribute__((may_alias)) word_t;    /* reads the uint64_t's halves */
-    word_t *count = (word_t *)&sched_switch_count;            /* little-endian: [0] is low */
-    trace_switch(count[0], now, next->id, why);
-    if (__builtin_expect(++count[0] == 0, 0))
-        count[1]++;
 }
 
 /* schedule()'s body, inline on the hot paths where the reason is known
@@ -243,7 +263,7 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     sched_finish_switch();
 }
 
-void schedule(enum switch_reason why) { switch_away(why, 0); }
+void __attribute__((regparm(1))) schedule(enum switch_reason why) { switch_away(why, 0); }
 
 void sched_finish_switch(void)
 {
@@ -370,10 +390,18 @@ static __attribute__((noinline)) void charge_turn(void)
     }
 }
 
-void __attribute__((regparm(2))) sched_tick(uint64_t tick)
+/* The PIT's handler (clock_init registers it), every tick: the clock's
+ * count, then the scheduler's part (the tick's owner, the sleepers due,
+ * the slice), then the event loop's (loop_tick). One function rather than
+ * a clock handler calling a scheduler's: one prologue and no call on the
+ * path every preemption takes (make bench). */
+void sched_tick(void *arg)
 {
+    (void)arg;
     ASSERT_IRQS_OFF();
-    tick_owner[(uint32_t)tick % SCHED_HISTORY] = (int16_t)current->id;
+    uint64_t tick = clock_count_tick();
+    struct thread *t = current;
+    tick_owner[(uint32_t)tick % SCHED_HISTORY] = (int16_t)t->id;
     /* A switch this tick asks for is served right after it (the IRQ
      * tail): RESCHED_AT_TICK, prev ran up to the tick. */
     if (__builtin_expect(tick >= sleepers_due, 0)) {
@@ -382,31 +410,42 @@ void __attribute__((regparm(2))) sched_tick(uint64_t tick)
             need_resched = RESCHED_AT_TICK;
     }
 
-    if (current == idle_thread) {
+    if (t == idle_thread) {
         if (runq_len)
             need_resched = RESCHED_AT_TICK;
-        else if (__builtin_expect(((uint32_t)tick & (CHARGE_IDLE_TICKS - 1)) == 0, 0))
-            charge_turn();
+        else if (__builtin_expect(((uint32_t)clock_tick_count & (CHARGE_IDLE_TICKS - 1)) == 0, 0))
+            charge_turn();   /* the count read, not tick: GCC then saves one register pair less */
     } else if (++slice_ran >= slice_ticks) {
-        if (preemptive && runq_len) {
+        if (runq_len & preemptive) {
             need_resched = RESCHED_AT_TICK;    /* the switch starts the next turn */
         } else {
             slice_ran = 0;                     /* alone: another slice */
             charge_turn();
         }
     }
+    loop_tick(tick);
 }
 
+/* The IRQ tail's switch, when need_resched is set. A thread other than
+ * the idle one is only ever asked to go by sched_tick, at the end of a
+ * slice with preemption on (a wake-up asks only the idle thread, sched.h:
+ * ready_after_wait), so RESCHED_AT_TICK needs no test of preemptive here.
+ * Any other request is taken the long way, as schedule() takes it. */
 void sched_preempt(void)
 {
     ASSERT_IRQS_OFF();
-    if (sched_busy)
-        return;
-    int at_tick = need_resched == RESCHED_AT_TICK;
+    /* Interrupts come only with them on, and a switch runs with them off
+     * from its start (switch_away) to its end in the next thread
+     * (sched_finish_switch): an IRQ never finds the scheduler busy. */
+    ASSERT(!sched_busy);
+    int why = need_resched;
     if (current == idle_thread) {
-        switch_away(SWITCH_YIELD, at_tick);   /* woken at a tick: its stamp */
+        switch_away(SWITCH_YIELD, why == RESCHED_AT_TICK);   /* woken at a tick: its stamp */
+    } else if (__builtin_expect(why == RESCHED_AT_TICK, 1)) {
+        ASSERT(preemptive);
+        switch_away(SWITCH_PREEMPT, 1);
     } else if (preemptive) {
-        switch_away(SWITCH_PREEMPT, at_tick);
+        schedule(SWITCH_PREEMPT);
     } else {
         need_resched = 0;
     }
@@ -417,19 +456,14 @@ int sched_can_sleep(void)
     return irq_nesting == 0 && !sched_busy && current != idle_thread;
 }
 
-void thread_yield(void)
+/* thread_yield itself is in switch.S: it saves EFLAGS, turns interrupts
+ * off, calls this and puts EFLAGS back. */
+void thread_yield_irqs_off(void)
 {
-    uint32_t f = irq_save_eflags();
+    ASSERT(!(read_eflags() & EFLAGS_DF));   /* vector128 cleared it; C callers by the ABI */
     /* No test of runq_len first: the pick finds whether anyone is ready
      * (with nobody, switch_away returns, and the yielder's slice starts
      * again, which matters to nobody while it is alone). */
-    switch_away(SWITCH_YIELD, 0);
-    irq_restore_eflags(f);
-}
-
-void thread_yield_irqs_off(void)
-{
-    ASSERT(!(read_eflags() & EFLAGS_DF));   /* vector128 cleared it */
     switch_away(SWITCH_YIELD, 0);
 }
 
@@ -567,8 +601,8 @@ int sched_set_slice_ms(uint32_t ms)
 
 uint32_t sched_slice_ms(void) { return slice_ms; }
 
-void sched_set_preemptive(int on) { preemptive = on != 0; }
-int sched_preemptive(void) { return preemptive; }
+void sched_set_preemptive(int on) { preemptive = on ? ~0u : 0; }
+int sched_preemptive(void) { return preemptive != 0; }
 
 void sched_get_stats(struct sched_stats *s)
 {

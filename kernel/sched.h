@@ -73,16 +73,19 @@ void sched_init(void);
 /* Become the idle thread: give the CPU to any ready thread, else halt
  * until the next interrupt. Never returns. */
 void sched_idle(void) __attribute__((noreturn));
-/* The PIT calls this every tick, from its IRQ handler. The tick in
- * registers (regparm): it runs at every tick, and is benchmarked. */
-void sched_tick(uint64_t tick) __attribute__((regparm(2)));
+/* The PIT's IRQ handler, every tick (clock.c registers it): counts the
+ * tick for the clock, then does the scheduler's and the loop's part. */
+void sched_tick(void *arg);
 /* The IRQ tail calls this when need_resched is set. */
 void sched_preempt(void);
 /* Give up the CPU. Interrupts off. For a yield or a preemption current
  * is still RUNNING, and schedule() puts it behind the other ready threads
  * (or lets it run on if there are none); to block or exit, current->state
- * already says so. */
-void schedule(enum switch_reason why);
+ * already says so. The reason in a register (regparm): then the hot
+ * switches that inline schedule's body and call it only on a rare path
+ * (a dead thread's exit, sched_preempt's odd request) push no argument,
+ * and GCC's epilogue there pops without first resetting esp. */
+void schedule(enum switch_reason why) __attribute__((regparm(1)));
 /* thread_yield for a caller that has interrupts off already: the system
  * call's SYS_YIELD path (vector128 in kernel/vectors.S), entered through
  * an interrupt gate. No EFLAGS saved or restored: the caller's iret does
@@ -114,8 +117,9 @@ extern volatile int sched_busy;
  * charge_turn). Its CPU time so far is cpu_raw plus the clock since. */
 extern uint64_t sched_switch_raw;
 /* `sched stats on|off` (<webscale/sched.h>): the one test on the switch
- * path. */
-extern int sched_stats_on;
+ * path. A byte: GCC compares a byte in memory with 0 directly, where it
+ * loads an int into a register first (one instruction less a switch). */
+extern uint8_t sched_stats_on;
 
 /* How long the running thread was off the CPU since it last blocked, in
  * PIT input clocks: from the two timestamps its switches took, no clock

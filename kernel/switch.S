@@ -29,6 +29,26 @@ switch_context:
     .cfi_endproc
     .size switch_context, . - switch_context
 
+/* thread_yield (<webscale/thread.h>): thread_yield_irqs_off (sched.c)
+ * with interrupts off, and the caller's EFLAGS back afterwards. Here, not
+ * in C, so that the saved EFLAGS stay where pushfl put them until popfl
+ * takes them back: a C thread_yield keeps them in a slot of its frame
+ * (a pop, a store and a push more, and that frame's prologue and
+ * epilogue around the same inlined switch). The yield is benchmarked. */
+    .globl thread_yield
+    .type thread_yield, @function
+thread_yield:
+    .cfi_startproc
+    pushfl
+    .cfi_adjust_cfa_offset 4
+    cli
+    call thread_yield_irqs_off
+    popfl                       /* interrupts on again if they were */
+    .cfi_adjust_cfa_offset -4
+    ret
+    .cfi_endproc
+    .size thread_yield, . - thread_yield
+
 /* switch_from_dead: eax = the thread that ended (struct thread *), edx =
  * the context to load; called only from the scheduler's SWITCH_EXIT.
  *

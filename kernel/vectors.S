@@ -137,10 +137,12 @@ alltraps:
  *
  * ebx (callee-saved, so it survives the calls) holds the vector; the
  * tables are trap.c's, indexed by IRQ line. The handler runs with
- * interrupts off, as on the full path. tools/gdb/ws.py unwinds a
- * preempted thread through the word above sched_preempt's return
- * address, the trapframe pointer pushed for it here as on the full path:
- * every copy lies between alltraps and trapret, where ws.py looks. */
+ * interrupts off, as on the full path. sched_preempt is called with the
+ * trapframe right above its return address (no argument pushed: C does
+ * not need it), and that is where tools/gdb/ws.py finds it to unwind a
+ * preempted thread: every copy lies between irq_first_chip and
+ * irq_return_to_user, where ws.py looks (the full path's trap() takes a
+ * pointer to it instead). */
 .macro IRQ_BODY second_chip
     movl 32(%esp), %ebx                 /* struct trapframe's vector */
     incl irq_nesting
@@ -162,11 +164,7 @@ alltraps:
     outb %al, %dx
     cmpl $0, need_resched
     je 9f
-    pushl %esp                          /* the trapframe, for ws bt */
-    .cfi_adjust_cfa_offset 4
-    call sched_preempt
-    addl $4, %esp
-    .cfi_adjust_cfa_offset -4
+    call sched_preempt                  /* on top of the trapframe, for ws bt */
 9:
 .endm
 

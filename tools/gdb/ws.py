@@ -156,9 +156,10 @@ def raw_to_ns(raw):
 
 def now_raw():
     """Roughly the kernel's clock_raw() (PIT input clocks since boot), from
-    whole ticks: gdb cannot latch the PIT counter."""
+    whole ticks (clock_tick_raw, kept by the PIT's handler): gdb cannot
+    latch the PIT counter."""
     try:
-        return int(var("ticks", "clock.c")) * int(var("reload", "clock.c"))
+        return int(var("clock_tick_raw"))
     except gdb.GdbError:
         return None
 
@@ -275,10 +276,13 @@ def thread_row(t, cur, oncpu, states, now):
     if live and int(t) != int(cur):
         mark = ">"
     proc, ring = process_of(t)
+    # The scheduler counts the idle thread's switches away too, and ps
+    # shows them as 0 (kernel/thread.c's snapshot): so does this.
+    vol = 0 if int(t) == int(var("idle_thread")) else int(t["voluntary"])
     return [mark + "%3d" % int(t["id"]), tname(t), state, cstr(t["wait_on"]) or "-",
             "%#010x" % eip if eip is not None else "-",
             "%#010x" % esp if esp is not None else "-",
-            "%s%.3f" % (approx, raw_to_ns(cpu) / 1e6), str(int(t["voluntary"])),
+            "%s%.3f" % (approx, raw_to_ns(cpu) / 1e6), str(vol),
             str(int(t["involuntary"])), proc, ring, at]
 
 
@@ -362,6 +366,9 @@ def unwind_saved(t, limit=32):
     ebp = u32(ctx)                       # struct context: ebp eip
     try:   # trap() returns into alltraps, just before the label trapret
         irq_lo, irq_hi = address_of("alltraps"), address_of("trapret")
+        # The IRQ fast path (kernel/vectors.S) calls sched_preempt right
+        # on top of the trapframe; alltraps passes trap() a pointer to it.
+        fast_lo, fast_hi = address_of("irq_first_chip"), address_of("irq_return_to_user")
     except gdb.error:
         irq_lo = irq_hi = None
     frames = [(eip, "in " + where(eip, is_return=True) +
@@ -374,7 +381,10 @@ def unwind_saved(t, limit=32):
         if ret == 0:
             break
         if irq_lo is not None and irq_lo < ret <= irq_hi:
-            tf = u32(ebp + 2 * PTR)          # trap(struct trapframe *tf)
+            if fast_lo < ret < fast_hi:
+                tf = ebp + 2 * PTR           # the frame itself, above the return address
+            else:
+                tf = u32(ebp + 2 * PTR)      # trap(struct trapframe *tf)
             if not (lo <= tf < hi):
                 break
             vector = u32(tf + 32)
