@@ -4,8 +4,8 @@
  * On one core, turning interrupts off makes a short sequence atomic: no
  * timer can preempt it and no handler can run in the middle. Each
  * operation does that for a few instructions, never while it sleeps:
- * the wait (waitq_sleep_counted) switches to another thread, which runs with its own
- * interrupt state. The mutex and the semaphore, on the benchmarked
+ * the wait (waitq_sleep_counted) switches to another thread, which runs
+ * with its own interrupt state. The mutex and the semaphore, on the benchmarked
  * paths, keep all of EFLAGS and put it back with popf (irq_save_eflags,
  * x86.h): two instructions fewer than a test and an sti.
  *
