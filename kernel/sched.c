@@ -177,10 +177,8 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
     word_t *cpu = (word_t *)&prev->cpu_raw;
     if (__builtin_add_overflow(cpu[0], ran, &cpu[0]))
         cpu[1]++;
-    /* The idle thread's voluntary switches are counted too, though they
-     * are no choice of its own (work arrived): thread.c's snapshot for
-     * ps and top shows them as 0. Testing for it here would cost every
-     * yield and block a test. */
+    /* The idle thread's switches away count as voluntary too: they are
+     * yields (sched_idle, sched_preempt), as the trace records them. */
     if (why == SWITCH_PREEMPT)
         prev->involuntary++;
     else if (why != SWITCH_EXIT)

@@ -5,9 +5,10 @@
  * timer can preempt it and no handler can run in the middle. Each
  * operation does that for a few instructions, never while it sleeps:
  * the wait (waitq_sleep_counted) switches to another thread, which runs
- * with its own interrupt state. The mutex and the semaphore, on the benchmarked
- * paths, keep all of EFLAGS and put it back with popf (irq_save_eflags,
- * x86.h): two instructions fewer than a test and an sti.
+ * with its own interrupt state. The mutex and the semaphore, on the
+ * benchmarked paths, keep all of EFLAGS and put it back with popf
+ * (irq_save_eflags, x86.h): two instructions fewer than a test and an
+ * sti.
  *
  * Wake-ups are FIFO, and the mutex and semaphore hand the resource
  * directly to the first waiter, so a thread that just released cannot

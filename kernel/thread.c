@@ -354,9 +354,7 @@ static int snapshot(struct thread_info *out, int max, int stacks)
             i->state = state_name(t->state);
             i->wait_on = t->wait_on ? t->wait_on : "";
             i->cpu_ns = sched_cpu_ns(t);
-            /* The scheduler counts the idle thread's switches away too
-             * (account_switch): they are work arriving, not its choice. */
-            i->voluntary = t == idle_thread ? 0 : t->voluntary;
+            i->voluntary = t->voluntary;
             i->involuntary = t->involuntary;
             i->stack_size = t->stack_size;
             i->stack_used = stacks ? thread_stack_used(t) : 0;

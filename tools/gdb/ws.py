@@ -276,9 +276,7 @@ def thread_row(t, cur, oncpu, states, now):
     if live and int(t) != int(cur):
         mark = ">"
     proc, ring = process_of(t)
-    # The scheduler counts the idle thread's switches away too, and ps
-    # shows them as 0 (kernel/thread.c's snapshot): so does this.
-    vol = 0 if int(t) == int(var("idle_thread")) else int(t["voluntary"])
+    vol = int(t["voluntary"])
     return [mark + "%3d" % int(t["id"]), tname(t), state, cstr(t["wait_on"]) or "-",
             "%#010x" % eip if eip is not None else "-",
             "%#010x" % esp if esp is not None else "-",
