@@ -424,18 +424,34 @@ struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct 
  * another ISS. The client completes whichever SYN-ACK it saw first, so
  * the ACK that c calls bad may be the cookie's: then c takes the cookie's
  * ISS (its MSS stays the SYN's exact one, which the cookie rounded down),
- * and the handshake completes instead of being reset. */
+ * and the handshake completes instead of being reset.
+ *
+ * Or the half-open connection is another SYN's on the same four numbers:
+ * hping3 flooding from a client's own address walks through every port
+ * about 15 times a second, so once a client's cookie handshake is done on
+ * its side, a flood SYN on its port soon finds room in the backlog. The
+ * client's data then lies outside that connection's window and would be
+ * dropped until the half-open one timed out (curl gave up after 5 s). The
+ * cookie proves the client got our SYN-ACK to its own SYN at seq - 1, and
+ * nobody completes a flood's SYN-ACK: c becomes the client's connection,
+ * with the cookie's MSS. */
 int tcp_cookie_adopt(struct tcp_conn *c, const struct tcp_info *t)
 {
     struct tcp_listener *l = c->listener;
     uint16_t mss;
     if (!l || !l->cookies || !tcp_cookies_recent(l->cookie_ms, tcp_now_ms()) ||
-        t->seq != c->rcv_nxt || !tcp_cookie_check(c->rip, t, tcp_now_ms(), &mss))
+        !tcp_cookie_check(c->rip, t, tcp_now_ms(), &mss))
         return 0;
+    if (t->seq != c->rcv_nxt) {
+        c->rcv_nxt = t->seq;       /* the cookie's SYN, not c's own */
+        c->mss = mss;
+        tcp_st.syn_cookies_took_over++;
+    } else {
+        tcp_st.syn_cookies_adopted++;
+    }
     c->snd_una = t->ack - 1;       /* as if our SYN had carried the cookie */
     c->snd_nxt = t->ack;
     tcp_rtt_cancel(c);             /* that SYN-ACK was not the one timed */
-    tcp_st.syn_cookies_adopted++;
     return 1;
 }
 

@@ -369,10 +369,22 @@ static void check_fin(struct tcp_conn *c, const struct seg_text *x)
         tcp_set_state(c, TCP_TIME_WAIT);
 }
 
+/* Before the first check, too: an ACK at another sequence number than a
+ * half-open connection's may return a cookie sent to another SYN on its
+ * four numbers (tcp_cookie_adopt), which then takes the connection over.
+ * Only a segment the first check would drop is hashed. */
+static void cookie_of_another_syn(struct tcp_conn *c, const struct tcp_info *t)
+{
+    if (c->state == TCP_SYN_RECEIVED && t->seq != c->rcv_nxt &&
+        (t->flags & (TCP_SYN | TCP_RST | TCP_ACK)) == TCP_ACK && !acceptable(c, t))
+        tcp_cookie_adopt(c, t);
+}
+
 static void segment_arrives(struct tcp_conn *c, const struct tcp_info *t)
 {
     if (syn_again(c, t) || tcp_reopen_time_wait(c, t))
         return;
+    cookie_of_another_syn(c, t);
     if (!check_sequence(c, t) || !check_rst(c, t) || !check_syn(c, t) || !check_ack(c, t))
         return;
     struct seg_text x;

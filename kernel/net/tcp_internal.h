@@ -172,8 +172,9 @@ int tcp_reopen_time_wait(struct tcp_conn *c, const struct tcp_info *t);
  * cookie check is dropped unanswered: tcp_cookie_open says why). */
 struct tcp_conn *tcp_cookie_open(uint32_t rip, const struct tcp_info *t, struct tcp_listener *l);
 /* In SYN-RECEIVED, an ACK of another ISS than c's: if it returns a good
- * cookie (the peer completed our cookie SYN-ACK to the same SYN), c takes
- * the cookie's ISS and 1 is returned; else 0. */
+ * cookie (the peer completed our cookie SYN-ACK to the same SYN, or to
+ * another SYN on c's four numbers: then seq is not c's rcv_nxt), c takes
+ * the cookie's ISS (and that SYN's numbers) and 1 is returned; else 0. */
 int tcp_cookie_adopt(struct tcp_conn *c, const struct tcp_info *t);
 /* SYN-RECEIVED -> ESTABLISHED: off the backlog, into the accept callback. */
 void tcp_established(struct tcp_conn *c);

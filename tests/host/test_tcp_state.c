@@ -1052,6 +1052,56 @@ static void test_cookie_meets_half_open(void)
     finish(l);
 }
 
+/* A flood SYN on a client's four numbers: the client's own SYN met a full
+ * backlog and got a cookie, the client is done with its handshake, and
+ * then the flood's SYN (another ISN) finds room and makes a half-open
+ * connection there. The client's next segment, outside that connection's
+ * window, returns the cookie: the connection becomes the client's,
+ * established at the cookie's numbers, no RST. Its first such segment is
+ * its answer to the flood's SYN-ACK, a duplicate ACK at its own numbers,
+ * which is the handshake's ACK again. An ACK that returns no cookie takes
+ * nothing over. */
+static void test_cookie_takes_over_half_open(void)
+{
+    struct tcp_listener *l = listen_on(1);
+    struct peer f = { .port = 40068, .wnd = 8192 };
+    peer_syn(&f, 1);                              /* fills the backlog */
+    struct peer p = { .port = 40069, .wnd = 8192, .mss = 1460 };
+    peer_syn(&p, 6000);                           /* the client: a cookie */
+    CHECK(conn_of(&p) == NULL);
+    uint32_t cookie_ack = p.ack;
+    send_seg(&f, TCP_ACK, NULL, 0);               /* f completes: room again */
+    tcp_abort(app.c);
+    app.c = NULL;
+    struct peer flood = { .port = 40069, .wnd = 512 };
+    peer_syn(&flood, 70000);                      /* the flood, on p's port */
+    struct tcp_conn *c = conn_of(&p);
+    CHECK(c && c->state == TCP_SYN_RECEIVED && c->rcv_nxt == 70001);
+    uint32_t rst = tcp_st.resets_sent, took = tcp_st.syn_cookies_took_over;
+    /* Another sequence number than the cookie's SYN's: no cookie. Dropped
+     * by the first check, with an ACK; the half-open connection stays. */
+    stub_out_clear();
+    send_raw(&p, p.seq + 100, p.ack, TCP_ACK, NULL, 0);
+    CHECK(conn_of(&p) == c && c->state == TCP_SYN_RECEIVED && c->rcv_nxt == 70001);
+    CHECK_SEG(last(), TCP_ACK, c->snd_nxt, 70001);
+    CHECK_EQ(tcp_st.syn_cookies_took_over, took);
+    /* The client's duplicate ACK: the connection is the client's. */
+    stub_out_clear();
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(app.c == c && c->state == TCP_ESTABLISHED && c->snd_una == cookie_ack);
+    CHECK(c->mss == 1460 && c->rcv_nxt == 6001 && l->half_open == 0);
+    CHECK_EQ(tcp_st.resets_sent, rst);
+    CHECK_EQ(tcp_st.syn_cookies_took_over, took + 1);
+    send_seg(&p, TCP_ACK | TCP_PSH, "GET", 3);
+    CHECK(c->rbuf_len == 3);
+    CHECK_SEG(last(), TCP_ACK, cookie_ack, 6004);
+    CHECK_EQ(tcp_send(c, "ok", 2), 2);
+    CHECK_SEG(last(), TCP_ACK | TCP_PSH, cookie_ack, 6004);
+    tcp_abort(c);
+    app.c = NULL;
+    finish(l);
+}
+
 /* A burst of 1,000 SYNs: every one answered, the heap holds the backlog's
  * 16 connections and no more, and every handshake then completes. */
 #define BURST 1000
@@ -1534,6 +1584,7 @@ int main(void)
     test_cookie_mss();
     test_cookie_refused();
     test_cookie_meets_half_open();
+    test_cookie_takes_over_half_open();
     test_syn_burst();
     test_accept_queue_full();
     test_cookie_while_held();

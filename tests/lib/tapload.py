@@ -185,15 +185,24 @@ def _timed(net, cmd, timeout):
 
 
 def curl_cmd(net, path="/", secs=5):
-    """curl's words for one GET, at most secs seconds; it prints 'STATUS SECONDS'."""
-    return ["curl", "-s", "-o", "/dev/null", "-m", str(secs), "-w", "%{http_code} %{time_total}",
-            net.url(path)]
+    """curl's words for one GET, at most secs seconds; it prints 'STATUS
+    SECONDS CONNECTED FIRST_BYTE' (the last two 0 when it never got there)."""
+    return ["curl", "-s", "-o", "/dev/null", "-m", str(secs), "-w",
+            "%{http_code} %{time_total} %{time_connect} %{time_starttransfer}", net.url(path)]
 
 
 def curl_result(out):
     """(HTTP status or 0 when none came, seconds) from curl_cmd's output."""
-    code, _, t = out.partition(" ")
-    return (int(code) if code.isdigit() and int(code) else 0), (float(t) if t else None)
+    code, _, rest = out.partition(" ")
+    t = rest.split()[:1]
+    return (int(code) if code.isdigit() and int(code) else 0), (float(t[0]) if t else None)
+
+
+def curl_phases(out):
+    """(seconds to the handshake's end, seconds to the first byte of the
+    answer) from curl_cmd's output, None for a phase curl never reached."""
+    f = out.split()
+    return tuple((float(x) or None) if x else None for x in (f[2:4] + ["", ""])[:2])
 
 
 def curl(net, path="/", secs=5):

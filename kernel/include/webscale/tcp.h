@@ -126,6 +126,7 @@ struct tcp_stats {
     uint32_t syn_cookies_sent;    /* SYNs answered with a cookie: backlog or heap full */
     uint32_t syn_cookies_ok;      /* connections opened by a returning cookie */
     uint32_t syn_cookies_adopted; /* half-open ones completed by the cookie sent to their SYN */
+    uint32_t syn_cookies_took_over; /* half-open ones of another SYN, taken by a cookie's ACK */
     uint32_t half_open_max;       /* most half-open at once, on any port */
     uint32_t retransmits;         /* segments sent again after a timeout */
     uint32_t reasm_queued;        /* out-of-order segments kept for reassembly */
