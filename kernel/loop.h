@@ -48,16 +48,16 @@ extern struct loop_running loop_cb;
 void loop_stall_tick(void);     /* stall.c: a tick came while a callback ran */
 void loop_tick_wake(void);      /* run.c: the first timer is due, the loop asleep */
 
-/* From the PIT's IRQ handler, every tick: wakes the loop when its first
- * timer is due, and notices a callback that has run too long. Inline in
- * the handler: between callbacks a tick costs two compares and no call;
- * the clock is read only when one of them says so. */
-static inline void loop_tick(uint64_t tick)
+/* From the PIT's IRQ handler, every tick: notices a callback that has
+ * run too long. Inline in the handler: between callbacks a tick costs one
+ * compare and no call; the clock is read only when it says so. The loop's
+ * first timer is one of the deadlines the scheduler's tick compares in
+ * one (sched_due_by, kernel/sched.h): at it, the tick calls
+ * loop_tick_wake if the loop still sleeps. */
+static inline void loop_tick(void)
 {
     if (__builtin_expect(loop_cb.name != NULL, 0))
         loop_stall_tick();
-    else if (loop_core.asleep && __builtin_expect(tick >= loop_core.wake_tick, 0))
-        loop_tick_wake();
 }
 
 #endif

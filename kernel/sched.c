@@ -36,12 +36,15 @@ struct thread *runq_next;
 struct list runq = LIST_INIT(runq);
 uint32_t runq_len;
 static struct list sleepers = LIST_INIT(sleepers);   /* WAIT_TIMED, by wake_tick */
-/* No sleeper is due before this tick: the first sleeper's wake_tick, or
- * earlier when that sleeper was woken otherwise (a wake-up on its queue,
- * an interrupt) and left it behind; wake_sleepers then finds none due and
- * looks again. sched_tick compares the tick with it instead of walking to
- * the list's first thread on every tick. */
-static uint64_t sleepers_due = UINT64_MAX;
+/* Nothing the tick serves is due before this tick: no sleeper (the first
+ * one's wake_tick) and, while the event loop sleeps, not its first timer
+ * (loop_core.wake_tick, given by sched_due_by). It may be earlier, when
+ * the thing it was set for went away otherwise (a sleeper woken on its
+ * queue, the loop woken by a post): tick_came_due then finds nothing due
+ * and looks again. sched_tick compares the tick with this one number
+ * instead of walking to the list's first thread and asking the loop on
+ * every tick. */
+static uint64_t tick_due = UINT64_MAX;
 
 static uint32_t slice_ms = SCHED_SLICE_MS_DEFAULT;
 static uint32_t slice_ticks = 1;
@@ -193,8 +196,11 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
 
 /* schedule()'s body, inline on the hot paths where the reason is known
  * (thread_yield, waitq_sleep): one function's registers, and the branches
- * for the other reasons folded away. */
-static inline __attribute__((always_inline)) void switch_away(enum switch_reason why, int at_tick)
+ * for the other reasons folded away. A caller that knows the running
+ * thread is not the idle one passes not_idle = 1, and the test for it
+ * folds away too. */
+static inline __attribute__((always_inline)) void switch_away(enum switch_reason why, int at_tick,
+                                                              int not_idle)
 {
     struct thread *prev = current;
 
@@ -219,7 +225,8 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
         /* A yield or a preemption: prev goes behind the others, and goes
          * on running if there are none. The idle thread is never queued. */
         next = runq_next;
-        if (__builtin_expect(next && list_empty(&runq) && prev != idle_thread, 1)) {
+        ASSERT(!not_idle || prev != idle_thread);
+        if (__builtin_expect(next && list_empty(&runq) && (not_idle || prev != idle_thread), 1)) {
             /* The common case of two ready threads: next is the only one
              * queued, so prev simply takes its slot; runq_len stays. */
             runq_next = prev;
@@ -261,7 +268,7 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     sched_finish_switch();
 }
 
-void __attribute__((regparm(1))) schedule(enum switch_reason why) { switch_away(why, 0); }
+void __attribute__((regparm(1))) schedule(enum switch_reason why) { switch_away(why, 0, 0); }
 
 void sched_finish_switch(void)
 {
@@ -342,8 +349,7 @@ static int block(struct waitq *q, const char *what, uint64_t wake_tick, unsigned
                container_of(pos, struct thread, timer_link)->wake_tick > wake_tick)
             pos = pos->prev;
         list_insert_before(pos->next, &t->timer_link);
-        if (wake_tick < sleepers_due)
-            sleepers_due = wake_tick;
+        sched_due_by(wake_tick);
     }
     t->wait_flags = (uint8_t)flags;
     t->wait_on = what;
@@ -357,8 +363,17 @@ static int block(struct waitq *q, const char *what, uint64_t wake_tick, unsigned
     return t->wait_result;
 }
 
-/* End the waits whose deadline is tick or earlier, in deadline order. */
-static __attribute__((noinline)) void wake_sleepers(uint64_t tick)
+void sched_due_by(uint64_t tick)
+{
+    ASSERT_IRQS_OFF();
+    if (tick < tick_due)
+        tick_due = tick;
+}
+
+/* tick reached tick_due: end the waits whose deadline is tick or earlier,
+ * in deadline order; wake the event loop if its first timer is due; and
+ * find the next tick due. */
+static __attribute__((noinline)) void tick_came_due(uint64_t tick)
 {
     struct list_node *n;
     while ((n = list_first(&sleepers)) != NULL) {
@@ -369,7 +384,14 @@ static __attribute__((noinline)) void wake_sleepers(uint64_t tick)
          * on a queue did not get what it waited for. */
         end_wait(t, t->state == THREAD_BLOCKED ? -E_TIMEDOUT : 0);
     }
-    sleepers_due = n ? container_of(n, struct thread, timer_link)->wake_tick : UINT64_MAX;
+    uint64_t due = n ? container_of(n, struct thread, timer_link)->wake_tick : UINT64_MAX;
+    if (loop_core.asleep) {
+        if (tick >= loop_core.wake_tick)
+            loop_tick_wake();           /* its next sleep gives its next timer */
+        else if (loop_core.wake_tick < due)
+            due = loop_core.wake_tick;
+    }
+    tick_due = due;
 }
 
 /* The idle thread, with nothing ready, is charged every this many ticks
@@ -389,8 +411,9 @@ static __attribute__((noinline)) void charge_turn(void)
 }
 
 /* The PIT's handler (clock_init registers it), every tick: the clock's
- * count, then the scheduler's part (the tick's owner, the sleepers due,
- * the slice), then the event loop's (loop_tick). One function rather than
+ * count, then the scheduler's part (the tick's owner, whatever is due:
+ * sleepers and the event loop's first timer, the slice), then the stall
+ * detector's (loop_tick). One function rather than
  * a clock handler calling a scheduler's: one prologue and no call on the
  * path every preemption takes (make bench). */
 void sched_tick(void *arg)
@@ -402,8 +425,8 @@ void sched_tick(void *arg)
     tick_owner[(uint32_t)tick % SCHED_HISTORY] = (int16_t)t->id;
     /* A switch this tick asks for is served right after it (the IRQ
      * tail): RESCHED_AT_TICK, prev ran up to the tick. */
-    if (__builtin_expect(tick >= sleepers_due, 0)) {
-        wake_sleepers(tick);
+    if (__builtin_expect(tick >= tick_due, 0)) {
+        tick_came_due(tick);
         if (need_resched)
             need_resched = RESCHED_AT_TICK;
     }
@@ -421,7 +444,7 @@ void sched_tick(void *arg)
             charge_turn();
         }
     }
-    loop_tick(tick);
+    loop_tick();
 }
 
 /* The IRQ tail's switch, when need_resched is set. A thread other than
@@ -438,10 +461,10 @@ void sched_preempt(void)
     ASSERT(!sched_busy);
     int why = need_resched;
     if (current == idle_thread) {
-        switch_away(SWITCH_YIELD, why == RESCHED_AT_TICK);   /* woken at a tick: its stamp */
+        switch_away(SWITCH_YIELD, why == RESCHED_AT_TICK, 0);   /* woken at a tick: its stamp */
     } else if (__builtin_expect(why == RESCHED_AT_TICK, 1)) {
         ASSERT(preemptive);
-        switch_away(SWITCH_PREEMPT, 1);
+        switch_away(SWITCH_PREEMPT, 1, 1);
     } else if (preemptive) {
         schedule(SWITCH_PREEMPT);
     } else {
@@ -462,7 +485,7 @@ void thread_yield_irqs_off(void)
     /* No test of runq_len first: the pick finds whether anyone is ready
      * (with nobody, switch_away returns, and the yielder's slice starts
      * again, which matters to nobody while it is alone). */
-    switch_away(SWITCH_YIELD, 0);
+    switch_away(SWITCH_YIELD, 0, 1);   /* the idle thread yields by schedule() */
 }
 
 void thread_sleep_ns(uint64_t ns)
@@ -537,7 +560,7 @@ static inline __attribute__((always_inline)) void block_on(struct waitq *q)
     t->wait_on = q->name;
     t->state = THREAD_BLOCKED;
     list_push_back(&q->waiters, &t->link);
-    switch_away(SWITCH_BLOCK, 0);
+    switch_away(SWITCH_BLOCK, 0, 1);
 }
 
 void waitq_sleep(struct waitq *q) { block_on(q); }

@@ -110,6 +110,10 @@ void thread_die(struct thread *t, int code);
 /* True when the caller may sleep: a thread, not an IRQ handler, and the
  * scheduler is running. */
 int sched_can_sleep(void);
+/* Something the PIT's tick serves is due at tick (a sleeper's deadline,
+ * the event loop's first timer): sched_tick looks at that tick, not
+ * before. A tick that finds nothing due costs nothing. Interrupts off. */
+void sched_due_by(uint64_t tick);
 /* Nonzero while the scheduler itself runs (an exception there panics). */
 extern volatile int sched_busy;
 /* The clock (PIT input clocks) at the last switch: when the running thread

@@ -6,7 +6,7 @@
  *
  * made literal. "wake me" is a wait queue: the loop thread sleeps on it
  * when no timer is due, no event is queued and no watched source is ready,
- * and whoever makes something ready wakes it: the PIT tick (loop_tick) for
+ * and whoever makes something ready wakes it: the PIT tick (sched_tick) for
  * timers, a source's notify (an ISR) for its watchers, loop_post for
  * events, the worker threads for finished work. With the loop asleep and
  * no other thread runnable, the idle thread halts the CPU.
@@ -164,8 +164,8 @@ void loop_set_idle_hook(loop_fn fn, void *arg)
     irq_restore(f);
 }
 
-/* loop_tick (kernel/loop.h, inline in the PIT's handler) found the
- * first timer due while the loop sleeps. */
+/* The PIT's handler (sched_tick, kernel/sched.c) found the first timer
+ * due while the loop sleeps. */
 void loop_tick_wake(void)
 {
     waitq_wake_one(&loop_core.wake_q);

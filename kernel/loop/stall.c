@@ -1,10 +1,11 @@
 /* The stall detector: a callback that runs longer than the stall limit
  * blocks every other event, and the loop says which one, while it still
- * runs. The PIT's IRQ (loop_tick, run.c) counts the ticks a callback has
- * held the loop; at the limit it notes the name and wakes "loopwatch", a
- * preempted thread that gets the CPU while the guilty callback spins and
- * prints the report, so the IRQ handler never formats text. When the
- * callback returns at last, loop_run_cb says how long it ran in all. */
+ * runs. The PIT's IRQ (loop_tick, kernel/loop.h) counts the ticks a
+ * callback has held the loop; at the limit it notes the name and wakes
+ * "loopwatch", a preempted thread that gets the CPU while the guilty
+ * callback spins and prints the report, so the IRQ handler never formats
+ * text. When the callback returns at last, loop_run_cb says how long it
+ * ran in all. */
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
 #include <webscale/sched.h>

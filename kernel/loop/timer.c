@@ -4,7 +4,8 @@
  *
  * The PIT handler never looks at the heap: before the loop sleeps, and
  * whenever a start puts a new timer first, the first deadline becomes a
- * tick number (loop_core.wake_tick) that loop_tick only compares. */
+ * tick number (loop_core.wake_tick), one of the deadlines the PIT's
+ * handler compares in one (sched_due_by, kernel/sched.h). */
 #include <webscale/errno.h>
 #include <webscale/string.h>
 #include <webscale/system.h>
@@ -12,6 +13,7 @@
 #include "kernel/clock.h"
 #include "kernel/lib/minheap.h"
 #include "kernel/loop/loop_internal.h"
+#include "kernel/sched.h"
 #include "kernel/x86.h"
 
 #define HEAP_MIN 64             /* timer slots allocated at first */
@@ -37,6 +39,7 @@ void loop_note_first_deadline(void)
     ASSERT_IRQS_OFF();
     struct minheap_node *first = minheap_min(&timers);
     loop_core.wake_tick = first ? clock_tick_at_or_after(first->key) : UINT64_MAX;
+    sched_due_by(loop_core.wake_tick);  /* in case the loop sleeps (or is about to) */
 }
 
 /* Make room for one more timer. Returns with interrupts off (flag in *f)

@@ -28,6 +28,8 @@ void thread_exit(int code) __attribute__((noreturn));
  * at most once. */
 int thread_join(thread_t *t);
 
+/* Let the other ready threads run first; returns at once if none is.
+ * From a thread (the idle thread, in the kernel, yields its own way). */
 void thread_yield(void);
 void thread_sleep_ms(uint32_t ms);
 void thread_sleep_ns(uint64_t ns);
