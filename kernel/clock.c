@@ -17,7 +17,9 @@ static uint64_t last_raw;        /* keeps clock_raw monotonic */
 
 /* The PIT's handler is the scheduler's sched_tick: it counts the tick
  * (clock_count_tick, kernel/clock_read.h), then does the scheduler's and
- * the event loop's work of it, all in one function. */
+ * the event loop's work of it, all in one function. IRQ 0's own path
+ * (vectors.S) runs the same work in sched_tick_irq, with the EOI and the
+ * switch. */
 void clock_init(uint32_t rate)
 {
     hz = rate;

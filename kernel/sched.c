@@ -11,6 +11,7 @@
 #include <webscale/time.h>
 #include "kernel/clock.h"
 #include "kernel/clock_read.h"
+#include "kernel/irq.h"
 #include "kernel/loop.h"
 #include "kernel/process.h"
 #include "kernel/sched.h"
@@ -410,15 +411,14 @@ static __attribute__((noinline)) void charge_turn(void)
     }
 }
 
-/* The PIT's handler (clock_init registers it), every tick: the clock's
- * count, then the scheduler's part (the tick's owner, whatever is due:
- * sleepers and the event loop's first timer, the slice), then the stall
- * detector's (loop_tick). One function rather than
- * a clock handler calling a scheduler's: one prologue and no call on the
- * path every preemption takes (make bench). */
-void sched_tick(void *arg)
+/* The work of a PIT tick: the clock's count, then the scheduler's part
+ * (the tick's owner, whatever is due: sleepers and the event loop's first
+ * timer, the slice), then the stall detector's (loop_tick). Returns 1
+ * when it ended the slice of a thread other than the idle one, with
+ * others ready and preemption on (need_resched is RESCHED_AT_TICK then). */
+static inline __attribute__((always_inline)) int tick_work(void)
 {
-    (void)arg;
+    int slice_over = 0;
     ASSERT_IRQS_OFF();
     uint64_t tick = clock_count_tick();
     struct thread *t = current;
@@ -439,20 +439,23 @@ void sched_tick(void *arg)
     } else if (++slice_ran >= slice_ticks) {
         if (runq_len & preemptive) {
             need_resched = RESCHED_AT_TICK;    /* the switch starts the next turn */
+            slice_over = 1;
         } else {
             slice_ran = 0;                     /* alone: another slice */
             charge_turn();
         }
     }
     loop_tick();
+    return slice_over;
 }
 
-/* The IRQ tail's switch, when need_resched is set. A thread other than
- * the idle one is only ever asked to go by sched_tick, at the end of a
- * slice with preemption on (a wake-up asks only the idle thread, sched.h:
- * ready_after_wait), so RESCHED_AT_TICK needs no test of preemptive here.
- * Any other request is taken the long way, as schedule() takes it. */
-void sched_preempt(void)
+/* The switch an IRQ asked for (need_resched set), at its tail. A thread
+ * other than the idle one is only ever asked to go by the tick, at the
+ * end of a slice with preemption on (a wake-up asks only the idle thread,
+ * sched.h: ready_after_wait), so RESCHED_AT_TICK needs no test of
+ * preemptive here. Any other request is taken the long way, as
+ * schedule() takes it. */
+static inline __attribute__((always_inline)) void preempt_now(void)
 {
     ASSERT_IRQS_OFF();
     /* Interrupts come only with them on, and a switch runs with them off
@@ -471,6 +474,48 @@ void sched_preempt(void)
         need_resched = 0;
     }
 }
+
+/* preempt_now's likely case, which the tick knows without asking again:
+ * the slice of a thread other than idle is over, others are ready and
+ * preemption is on. Its own name, for GDB: `break preempt_at_slice_end`
+ * stops where sched_tick_irq switches (the README's walk). */
+static inline __attribute__((always_inline)) void preempt_at_slice_end(void)
+{
+    ASSERT(!sched_busy && need_resched == RESCHED_AT_TICK);
+    switch_away(SWITCH_PREEMPT, 1, 1);
+}
+
+/* The PIT's handler as clock_init registers it: the tick's work, for an
+ * IRQ path that sends the EOI and makes the switch itself (irq_first_chip
+ * would). IRQ 0 has a path of its own, which calls sched_tick_irq. */
+void sched_tick(void *arg)
+{
+    (void)arg;
+    tick_work();
+}
+
+/* IRQ 0, from its own path in vectors.S (irq_tick), on top of the
+ * trapframe: the whole of it in one function, with one prologue, where
+ * the fast path of the other lines calls the handler, sends the EOI and
+ * calls sched_preempt. The same steps in the same order: the tick's work
+ * inside the IRQ (irq_nesting), the EOI, then the switch the tick asked
+ * for. The preempted thread's switch_context returns here, and ws.py
+ * finds the trapframe right above this function's return address. */
+void sched_tick_irq(void)
+{
+    /* One instruction each, as the other paths' stubs count (irq_nesting
+     * is volatile: GCC would load, add and store). */
+    __asm__ volatile("incl %0" : "+m"(irq_nesting));
+    int slice_over = tick_work();
+    __asm__ volatile("decl %0" : "+m"(irq_nesting));
+    outb(irq_eoi_port, irq_eoi_cmd);   /* IRQ 0 is the first chip's */
+    if (__builtin_expect(slice_over, 1))
+        preempt_at_slice_end();
+    else if (need_resched)
+        preempt_now();
+}
+
+void sched_preempt(void) { preempt_now(); }
 
 int sched_can_sleep(void)
 {

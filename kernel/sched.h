@@ -76,6 +76,9 @@ void sched_idle(void) __attribute__((noreturn));
 /* The PIT's IRQ handler, every tick (clock.c registers it): counts the
  * tick for the clock, then does the scheduler's and the loop's part. */
 void sched_tick(void *arg);
+/* IRQ 0's own path (vectors.S, irq_tick) calls this instead: the same
+ * work, then the EOI and the switch the tick asks for, in one function. */
+void sched_tick_irq(void);
 /* The IRQ tail calls this when need_resched is set. */
 void sched_preempt(void);
 /* Give up the CPU. Interrupts off. For a yield or a preemption current

@@ -7,7 +7,9 @@
  * path, with the exception report. Every other IRQ takes the fast path,
  * irq_first_chip or irq_second_chip: the same frame, then straight to the
  * handler table, the EOI and the resched test inline, in trap.c's order
- * (handler, EOI, switch).
+ * (handler, EOI, switch). IRQ 0, the PIT, has a fast path of its own,
+ * irq_tick: the same frame and count, then one C function for the rest
+ * (sched_tick_irq, kernel/sched.c), in the same order.
  * [Intel SDM vol. 3A, 6.13 "Error code"; 6.15 table 6-1 for which vectors
  * push one] */
 
@@ -59,7 +61,8 @@ vector\n:
     pushl $\n
     jmp \path
 .endm
-    .irp n, 32,33,34,35,36,37,38        /* below IRQ_EOI_BOTH_FROM */
+    IRQ_STUB 32, irq_tick               /* IRQ 0, the PIT: a path of its own */
+    .irp n, 33,34,35,36,37,38           /* below IRQ_EOI_BOTH_FROM */
     IRQ_STUB \n, irq_first_chip
     .endr
     .irp n, 40,41,42,43,44,45,46
@@ -137,13 +140,22 @@ alltraps:
  *
  * ebx (callee-saved, so it survives the calls) holds the vector; the
  * tables are trap.c's, indexed by IRQ line. The handler runs with
- * interrupts off, as on the full path. sched_preempt is called with the
- * trapframe right above its return address (no argument pushed: C does
- * not need it), and that is where tools/gdb/ws.py finds it to unwind a
- * preempted thread: every copy lies between irq_first_chip and
- * irq_return_to_user, where ws.py looks (the full path's trap() takes a
- * pointer to it instead). */
-.macro IRQ_BODY second_chip
+ * interrupts off, as on the full path. sched_preempt (sched_tick_irq on
+ * IRQ 0's path) is called with the trapframe right above its return
+ * address (no argument pushed: C does not need it), and that is where
+ * tools/gdb/ws.py finds it to unwind a preempted thread: every copy lies
+ * between irq_first_chip and irq_return_to_user, where ws.py looks (the
+ * full path's trap() takes a pointer to it instead). */
+.macro IRQ_BODY second_chip, tick
+.if \tick
+    /* IRQ 0, the PIT's tick: counted, then one C function does the rest
+     * in the same order (kernel/sched.c, sched_tick_irq: the handler's
+     * work, the EOI, the switch), one prologue where the handler and
+     * sched_preempt took two. The line and its chip are constants. */
+    addl $1, irq_counts
+    adcl $0, irq_counts + 4
+    call sched_tick_irq                 /* on top of the trapframe, for ws bt */
+.else
     movl 32(%esp), %ebx                 /* struct trapframe's vector */
     incl irq_nesting
     addl $1, irq_counts - 8 * VECTOR_IRQ0(, %ebx, 8)
@@ -166,10 +178,11 @@ alltraps:
     je 9f
     call sched_preempt                  /* on top of the trapframe, for ws bt */
 9:
+.endif
 .endm
 
 /* One chip's entry: the frame, the ring test, then the two copies. */
-.macro IRQ_PATH name, second_chip
+.macro IRQ_PATH name, second_chip, tick=0
     .globl \name
     .type \name, @function
 \name:
@@ -190,10 +203,10 @@ alltraps:
     cmpw $SEG_UDATA, %ax
     jne irq_bad_segments
 #endif
-    IRQ_BODY \second_chip
+    IRQ_BODY \second_chip, \tick
     jmp trapret
 1:  LOAD_KERNEL_SEGMENTS                /* from ring 3 */
-    IRQ_BODY \second_chip
+    IRQ_BODY \second_chip, \tick
     jmp irq_return_to_user
     .cfi_endproc
     .size \name, . - \name
@@ -201,6 +214,7 @@ alltraps:
 
     IRQ_PATH irq_first_chip, 0
     IRQ_PATH irq_second_chip, 1
+    IRQ_PATH irq_tick, 0, 1
 
 #ifndef WS_NO_ASSERT
 /* An IRQ from ring 0 found a segment register that is not the kernel's:

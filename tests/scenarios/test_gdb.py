@@ -238,7 +238,7 @@ python check_line("regs", pc=int(gdb.parse_and_eval("$pc")), esp=int(gdb.parse_a
         s.expect("waits on sleep" in s.out, "the shell should wait on sleep")
         count = bt_block(s.out, ids["countA"])
         s.expect("<interrupt: vector 32, IRQ 0" in count and " count_forever+" in count
-                 and " sched_preempt+" in count,
+                 and " sched_tick_irq+" in count,
                  "countA's backtrace should show the PIT interrupt in count_forever")
         regs = s.checks("regs")
         s.expect(len(regs) == 2 and regs[0] == regs[1], "ws bt moved the running thread")

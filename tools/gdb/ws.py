@@ -364,8 +364,9 @@ def unwind_saved(t, limit=32):
     ebp = u32(ctx)                       # struct context: ebp eip
     try:   # trap() returns into alltraps, just before the label trapret
         irq_lo, irq_hi = address_of("alltraps"), address_of("trapret")
-        # The IRQ fast path (kernel/vectors.S) calls sched_preempt right
-        # on top of the trapframe; alltraps passes trap() a pointer to it.
+        # The IRQ fast paths (kernel/vectors.S) call sched_preempt (IRQ 0's
+        # sched_tick_irq) right on top of the trapframe; alltraps passes
+        # trap() a pointer to it.
         fast_lo, fast_hi = address_of("irq_first_chip"), address_of("irq_return_to_user")
     except gdb.error:
         irq_lo = irq_hi = None
