@@ -73,18 +73,26 @@ static const uint8_t prev_states[SWITCH_REASONS] __attribute__((unused)) = {
     [SWITCH_EXIT] = 1u << THREAD_DEAD,
 };
 
+/* runq_next has just left the run queue (runq_len counts it no more):
+ * the list's first thread, if any, moves up into its place (sched.h). */
+static inline void runq_promote(void)
+{
+    if (runq_len) {
+        struct list_node *n = runq.head.next;    /* not empty: runq_len says so */
+        list_remove(n);
+        runq_next = container_of(n, struct thread, link);
+    } else {
+        runq_next = NULL;
+    }
+}
+
 static inline struct thread *runq_pop(void)
 {
     struct thread *t = runq_next;
     if (t) {
-        runq_next = NULL;
-    } else {
-        struct list_node *n = list_pop_front(&runq);
-        if (!n)
-            return NULL;
-        t = container_of(n, struct thread, link);
+        runq_len--;
+        runq_promote();
     }
-    runq_len--;
     return t;
 }
 
@@ -120,9 +128,14 @@ static __attribute__((noinline, cold)) void stack_overflowed(struct thread *t)
         thread_die(t, THREAD_KILLED);
 }
 
+/* The sentinel is what a thread's own deep calls trample: tested on every
+ * switch. The magic word is the kernel's own invariant (nothing a thread
+ * does reaches another's struct thread, which is not on its stack): an
+ * ASSERT, kept by the kernel of make run and make test. */
 static inline int stack_ok(const struct thread *t)
 {
-    return __builtin_expect(t->magic == THREAD_MAGIC && *(uint32_t *)t->stack == STACK_SENTINEL, 1);
+    ASSERT(t->magic == THREAD_MAGIC);
+    return __builtin_expect(*(uint32_t *)t->stack == STACK_SENTINEL, 1);
 }
 
 /* What `sched stats on` keeps, for each switch: prev's CPU time and
@@ -195,6 +208,22 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
         stats.by_reason[why]++;
 }
 
+/* A yield or preemption with no thread or more than one ready, or from
+ * the idle thread: the next thread (NULL if none), prev behind the
+ * others. Out of line, so that the two-thread case inline in switch_away
+ * needs no stack slot of its own. */
+static inline __attribute__((always_inline)) struct thread *requeue_and_pick(struct thread *prev)
+{
+    struct thread *next = runq_pop();
+    if (!next)
+        return NULL;
+    if (prev == idle_thread)
+        prev->state = THREAD_READY;    /* runnable, though never queued */
+    else
+        runq_push(prev);
+    return next;
+}
+
 /* schedule()'s body, inline on the hot paths where the reason is known
  * (thread_yield, waitq_sleep): one function's registers, and the branches
  * for the other reasons folded away. A caller that knows the running
@@ -218,7 +247,13 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
         }
     }
     sched_busy = 1;
-    need_resched = 0;
+    /* Only the tick asks a thread other than idle to go, and the IRQ's
+     * tail switches at once: such a thread that yields has no request
+     * pending, and no store is needed to clear one. */
+    if (why == SWITCH_YIELD && not_idle)
+        ASSERT(need_resched == 0);
+    else
+        need_resched = 0;
     slice_ran = 0;
 
     struct thread *next;
@@ -227,21 +262,18 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
          * on running if there are none. The idle thread is never queued. */
         next = runq_next;
         ASSERT(!not_idle || prev != idle_thread);
-        if (__builtin_expect(next && list_empty(&runq) && (not_idle || prev != idle_thread), 1)) {
+        ASSERT((runq_len == 0) == (next == NULL) && (runq_len <= 1) == list_empty(&runq));
+        if (__builtin_expect(runq_len == 1 && (not_idle || prev != idle_thread), 1)) {
             /* The common case of two ready threads: next is the only one
              * queued, so prev simply takes its slot; runq_len stays. */
             runq_next = prev;
             prev->state = THREAD_READY;
         } else {
-            next = runq_pop();
+            next = requeue_and_pick(prev);
             if (!next) {
                 sched_busy = 0;
                 return;
             }
-            if (prev == idle_thread)
-                prev->state = THREAD_READY;    /* runnable, though never queued */
-            else
-                runq_push(prev);
         }
     } else {
         next = runq_pop();
@@ -296,11 +328,14 @@ void sched_dequeue(struct thread *t)
     ASSERT_IRQS_OFF();
     if (t->state == THREAD_READY) {
         ASSERT(list_node_linked(&t->link) || t == runq_next);
-        if (t == runq_next)
-            runq_next = NULL;
         runq_len--;
+        if (t == runq_next)
+            runq_promote();
+        else
+            list_remove(&t->link);
+    } else {
+        list_remove(&t->link);             /* a wait queue */
     }
-    list_remove(&t->link);                 /* the run queue or a wait queue */
     if (t->wait_flags & WAIT_TIMED)
         list_remove(&t->timer_link);
     t->wait_flags = 0;

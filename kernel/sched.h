@@ -161,12 +161,13 @@ void waitq_sleep_counted(struct waitq *q, struct sync_stats *st, uint32_t eflags
  * interruptible until thread_interrupt. Interrupts off. Returns 0 (woken
  * on q), -E_TIMEDOUT or -E_INTR (at once if an interrupt is pending). */
 int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible);
-/* The run queue, FIFO. Its first thread waits in runq_next, outside the
- * list: a thread made ready while the queue is empty (a semaphore's
- * waiter handed its unit, a yield's partner) is taken from there by the
- * next schedule() without touching the list. The rest are on runq, in
- * order behind it. runq_len counts both. Only sched.c and the inline wake
- * below touch them. */
+/* The run queue, FIFO. Its first thread is always in runq_next, outside
+ * the list (NULL only when nobody is ready), and the rest are on runq, in
+ * order behind it; runq_len counts both. So with one thread ready (a
+ * semaphore's waiter handed its unit, a yield's partner) the list stays
+ * empty, runq_len == 1 says so in one compare, and a yield simply swaps
+ * the yielder into runq_next. Only sched.c and the inline wake below
+ * touch them. */
 extern struct thread *runq_next;
 extern struct list runq;
 extern uint32_t runq_len;
