@@ -262,10 +262,10 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
          * on running if there are none. The idle thread is never queued. */
         next = runq_next;
         ASSERT(!not_idle || prev != idle_thread);
-        ASSERT((runq_len == 0) == (next == NULL) && (runq_len <= 1) == list_empty(&runq));
         if (__builtin_expect(runq_len == 1 && (not_idle || prev != idle_thread), 1)) {
             /* The common case of two ready threads: next is the only one
              * queued, so prev simply takes its slot; runq_len stays. */
+            ASSERT(next);                  /* runq_len == 1: runq_next holds it */
             runq_next = prev;
             prev->state = THREAD_READY;
         } else {
