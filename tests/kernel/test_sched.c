@@ -82,6 +82,36 @@ static void test_yield_alternates(void)
     KT_ASSERT(kt_thread_info(thread_id(thread_current()), &self) == 0);
 }
 
+/* Three yielders: the run queue's list is in use (its first thread moves
+ * up into runq_next at every pick), and the order stays round robin. A
+ * fourth thread, started by the third, joins at the back. */
+static void late_writer(void *arg)
+{
+    thread_t *d = thread_create("yieldD", yield_writer, "D");
+    yield_writer(arg);
+    thread_join(d);
+}
+
+static void test_yield_round_robin_three(void)
+{
+    memset(yield_log, 0, sizeof yield_log);
+    yield_pos = 0;
+    uint32_t f = irq_save();             /* all three ready before any runs */
+    thread_t *a = thread_create("yieldA", yield_writer, "A");
+    thread_t *b = thread_create("yieldB", yield_writer, "B");
+    thread_t *c = thread_create("yieldC", late_writer, "C");
+    irq_restore(f);
+    KT_ASSERT(a && b && c);
+    thread_join(a);
+    thread_join(b);
+    thread_join(c);
+    /* C starts D before its first letter: D is queued behind A and B and
+     * ahead of C, which yields after it. Then each round is A B D C, and
+     * D, started last, writes the last letter. */
+    if (strcmp(yield_log, "ABCABDCABDCABDCABDCD") != 0)
+        ktest_fail(__FILE__, __LINE__, "order was '%s'", yield_log);
+}
+
 /* sleep_ms wakes within one tick of its deadline, never early. */
 static void test_sleep_accuracy(void)
 {
@@ -373,6 +403,7 @@ static void test_clock(void)
 static const struct ktest_case sched_cases[] = {
     { "spinner_does_not_starve", test_spinner_does_not_starve },
     { "yield_alternates", test_yield_alternates },
+    { "yield_round_robin_three", test_yield_round_robin_three },
     { "sleep_accuracy", test_sleep_accuracy },
     { "sleepers_wake_in_deadline_order", test_sleepers_wake_in_deadline_order },
     { "join_returns_exit_code", test_join_returns_exit_code },
