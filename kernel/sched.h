@@ -180,9 +180,8 @@ static inline void runq_push(struct thread *t)
     ASSERT(t != idle_thread);
     ASSERT(!list_node_linked(&t->link) && t != runq_next);   /* not queued already */
     t->state = THREAD_READY;
-    /* Counted first and compared with 1: GCC then gives the empty
-     * queue's case (a wake-up's handoff) its own tail, without a jump. */
-    if (++runq_len == 1)
+    runq_len++;
+    if (!runq_next)            /* an empty queue: t is its first (a handoff) */
         runq_next = t;
     else
         list_push_back(&runq, &t->link);
