@@ -210,8 +210,8 @@ static inline __attribute__((always_inline)) void account_switch(struct thread *
 
 /* A yield or preemption with no thread or more than one ready, or from
  * the idle thread: the next thread (NULL if none), prev behind the
- * others. Out of line, so that the two-thread case inline in switch_away
- * needs no stack slot of its own. */
+ * others. Inline in switch_away; a function only to be read apart from
+ * the two-thread case. */
 static inline __attribute__((always_inline)) struct thread *requeue_and_pick(struct thread *prev)
 {
     struct thread *next = runq_pop();
@@ -544,6 +544,8 @@ void sched_tick_irq(void)
     int slice_over = tick_work();
     __asm__ volatile("decl %0" : "+m"(irq_nesting));
     outb(irq_eoi_port, irq_eoi_cmd);   /* IRQ 0 is the first chip's */
+    /* Laid out for the switch, the path latency and make bench time; a
+     * tick that ends no slice takes the branch (the same count). */
     if (__builtin_expect(slice_over, 1))
         preempt_at_slice_end();
     else if (need_resched)
