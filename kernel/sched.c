@@ -450,7 +450,8 @@ static __attribute__((noinline)) void charge_turn(void)
  * (the tick's owner, whatever is due: sleepers and the event loop's first
  * timer, the slice), then the stall detector's (loop_tick). Returns 1
  * when it ended the slice of a thread other than the idle one, with
- * others ready and preemption on (need_resched is RESCHED_AT_TICK then). */
+ * others ready and preemption on: the switch its caller makes (the
+ * request is the return value, not need_resched). */
 static inline __attribute__((always_inline)) int tick_work(void)
 {
     int slice_over = 0;
@@ -473,8 +474,7 @@ static inline __attribute__((always_inline)) int tick_work(void)
             charge_turn();   /* the count read, not tick: GCC then saves one register pair less */
     } else if (++slice_ran >= slice_ticks) {
         if (runq_len & preemptive) {
-            need_resched = RESCHED_AT_TICK;    /* the switch starts the next turn */
-            slice_over = 1;
+            slice_over = 1;                    /* the switch starts the next turn */
         } else {
             slice_ran = 0;                     /* alone: another slice */
             charge_turn();
@@ -516,7 +516,7 @@ static inline __attribute__((always_inline)) void preempt_now(void)
  * stops where sched_tick_irq switches (the README's walk). */
 static inline __attribute__((always_inline)) void preempt_at_slice_end(void)
 {
-    ASSERT(!sched_busy && need_resched == RESCHED_AT_TICK);
+    ASSERT(!sched_busy && need_resched == 0);   /* nobody else asks a thread to go */
     switch_away(SWITCH_PREEMPT, 1, 1);
 }
 
@@ -526,7 +526,8 @@ static inline __attribute__((always_inline)) void preempt_at_slice_end(void)
 void sched_tick(void *arg)
 {
     (void)arg;
-    tick_work();
+    if (tick_work())
+        need_resched = RESCHED_AT_TICK;   /* for that path's sched_preempt */
 }
 
 /* IRQ 0, from its own path in vectors.S (irq_tick), on top of the

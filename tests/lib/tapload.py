@@ -201,8 +201,8 @@ def curl_result(out):
 def curl_phases(out):
     """(seconds to the handshake's end, seconds to the first byte of the
     answer) from curl_cmd's output, None for a phase curl never reached."""
-    f = out.split()
-    return tuple((float(x) or None) if x else None for x in (f[2:4] + ["", ""])[:2])
+    f = out.split()[2:4]
+    return tuple(float(f[i]) or None if i < len(f) else None for i in range(2))
 
 
 def curl(net, path="/", secs=5):
