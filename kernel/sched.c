@@ -248,9 +248,9 @@ static inline __attribute__((always_inline)) void switch_away(enum switch_reason
     }
     sched_busy = 1;
     /* Only the tick asks a thread other than idle to go, and the IRQ's
-     * tail switches at once: such a thread that yields has no request
-     * pending, and no store is needed to clear one. */
-    if (why == SWITCH_YIELD && not_idle)
+     * tail switches at once: such a thread that yields or blocks has no
+     * request pending, and no store is needed to clear one. */
+    if ((why == SWITCH_YIELD || why == SWITCH_BLOCK) && not_idle)
         ASSERT(need_resched == 0);
     else
         need_resched = 0;

@@ -86,7 +86,7 @@ void mutex_init(struct mutex *m, const char *name)
     memset(&m->stats, 0, sizeof m->stats);
 }
 
-void mutex_lock(struct mutex *m)
+void SYNC_FAST mutex_lock(struct mutex *m)
 {
     uint32_t f = irq_save_eflags();
     m->stats.ops++;
@@ -117,7 +117,7 @@ int mutex_trylock(struct mutex *m)
     return r;
 }
 
-void mutex_unlock(struct mutex *m)
+void SYNC_FAST mutex_unlock(struct mutex *m)
 {
     uint32_t f = irq_save_eflags();
     if (m->owner != current)
@@ -139,7 +139,7 @@ void sem_init(struct semaphore *s, int32_t count, const char *name)
     memset(&s->stats, 0, sizeof s->stats);
 }
 
-void sem_down(struct semaphore *s)
+void SYNC_FAST sem_down(struct semaphore *s)
 {
     uint32_t f = irq_save_eflags();
     s->stats.ops++;
@@ -165,7 +165,7 @@ int sem_trydown(struct semaphore *s)
     return r;
 }
 
-void sem_up(struct semaphore *s)
+void SYNC_FAST sem_up(struct semaphore *s)
 {
     uint32_t f = irq_save_eflags();
     if (!waitq_wake_untimed(&s->q))

@@ -66,9 +66,13 @@ struct mutex {
 };
 
 void mutex_init(struct mutex *m, const char *name);
-void mutex_lock(struct mutex *m);
+/* The mutex's and the semaphore's hot calls take their object in a
+ * register (regparm(1)): one instruction fewer at each end of every call,
+ * on the paths make bench times. */
+#define SYNC_FAST __attribute__((regparm(1)))
+void mutex_lock(struct mutex *m) SYNC_FAST;
 int mutex_trylock(struct mutex *m);   /* 0 or -E_WOULDBLOCK; threads only */
-void mutex_unlock(struct mutex *m);   /* hands the lock to the first waiter */
+void mutex_unlock(struct mutex *m) SYNC_FAST;   /* hands the lock to the first waiter */
 int mutex_held(const struct mutex *m);
 
 struct semaphore {
@@ -78,9 +82,9 @@ struct semaphore {
 };
 
 void sem_init(struct semaphore *s, int32_t count, const char *name);
-void sem_down(struct semaphore *s);
+void sem_down(struct semaphore *s) SYNC_FAST;
 int sem_trydown(struct semaphore *s); /* 0 or -E_WOULDBLOCK; IRQ-safe */
-void sem_up(struct semaphore *s);     /* IRQ-safe */
+void sem_up(struct semaphore *s) SYNC_FAST;     /* IRQ-safe */
 
 struct condvar {
     struct waitq q;
