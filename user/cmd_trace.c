@@ -138,6 +138,21 @@ static const char *dump_name(int id, int ni, char buf[THREAD_NAME_MAX])
     return buf;
 }
 
+/* The records (n of them, of total ever recorded) reach back only
+ * back_ns, less than the ms asked for: say why. Either the ring is full
+ * and has dropped older switches, or the trace began then: `sched stats
+ * on` starts it again, and nothing before was recorded. */
+static void say_why_short(const char *prefix, int n, uint64_t total, uint64_t back_ns, uint32_t ms)
+{
+    unsigned long long back = (unsigned long long)(back_ns / NS_PER_MS);
+    if (n >= TRACE_RECORDS - 1)
+        kprintf("%sthe ring (%d switches) reaches back only %llu ms, not %u ms\n", prefix,
+                TRACE_RECORDS, back, ms);
+    else if (total > (uint64_t)n)
+        kprintf("%sthe trace began %llu ms ago, at 'sched stats on'; nothing before\n",
+                prefix, back);
+}
+
 /* The window is [start, now]: the first record's "from" held the CPU at
  * start, each record's "to" until the next record, the last one's "to"
  * (this shell) until now. */
@@ -160,8 +175,7 @@ static int trace_dump(uint32_t ms)
             (unsigned long long)start, (unsigned long long)now,
             (unsigned long long)((now - start) / NS_PER_MS), n - first, running);
     if (start > now - span && now > span)
-        kprintf("# the ring (%d switches) reaches back only %llu ms, not %u ms\n", TRACE_RECORDS,
-                (unsigned long long)((now - start) / NS_PER_MS), ms);
+        say_why_short("# ", n, total, now - start, ms);
     kprintf("# thread <id> <name>\n"
             "# T <ns since boot> <from id> <from name> <to id> <to name> <why from left>\n");
     /* Every thread the window mentions, once: who ran at its start, every
@@ -213,12 +227,12 @@ int cmd_trace(int argc, char **argv)
     }
     uint64_t start = now - span;
     if (n == 0) {
-        kprintf("trace: no switches recorded yet\n");
+        kprintf(total ? "trace: no switches since 'sched stats on' began the trace again\n"
+                      : "trace: no switches recorded yet\n");
         return 0;
     }
     if (rec[0].ns > start)
-        kprintf("trace: the ring (%d switches) reaches back only %llu ms\n", TRACE_RECORDS,
-                (unsigned long long)((now - rec[0].ns) / NS_PER_MS));
+        say_why_short("trace: ", n, total, now - rec[0].ns, ms);
 
     /* Who ran at each column's midpoint: the target of the last switch
      * before it (-1: before the ring's first record). The shell itself is

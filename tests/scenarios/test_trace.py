@@ -28,3 +28,24 @@ def test_trace_timeline_after_threads():
         check(re.search(r"A = \d+ countA( \(ended\))?\s+B = \d+ countB", out), "no legend", g)
         m = re.search(r"(\d+) switches in it: \d+ yield, (\d+) preempt", out)
         check(m and int(m.group(2)) >= 3, "too few preemptions counted", g)
+
+
+def test_trace_says_it_began_at_stats_on():
+    """`sched stats on` starts the trace again. Right after it, `trace`
+    says no switch has happened since; after `threads 2 1` (a second of
+    switches), `trace 5000` reaches back only to the restart and says the
+    trace began then. Neither blames the ring (1024 records, far from
+    full here) nor says nothing was ever recorded."""
+    with Guest(append="run=sched stats off; sched stats on; trace; threads 2 1; trace 5000",
+               icount=True) as g:
+        g.expect(r"took turns", 60)
+        g.expect(r"switches since boot", 30)      # the last trace's last part
+        out = g.output
+        check("trace: no switches since 'sched stats on' began the trace again" in out,
+              "an empty trace after 'sched stats on' does not say why", g)
+        m = re.search(r"trace: the trace began (\d+) ms ago, at 'sched stats on'; nothing before", out)
+        check(m and 1000 <= int(m.group(1)) <= 1500,
+              "trace 5000 after 'sched stats on' and a 1 s demo does not say the trace began "
+              "1-1.5 s ago: %s" % (m and m.group(0)), g)
+        check("reaches back only" not in out and "no switches recorded yet" not in out,
+              "trace blames the ring, which is not full, or says nothing was recorded", g)
