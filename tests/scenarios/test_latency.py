@@ -188,6 +188,15 @@ def test_latency_without_icount_is_plausible():
             if v == "-":
                 check(re.search(r"^  %s.*not measured\s+\((?!cooperative)[^)]+\)" % name, out,
                                 re.M), "%s: not measured, and no reason:\n%s" % (name, out))
+        # Figures that follow the host's speed say so where they are printed,
+        # and the line that sets them beside xv6's and Linux's instruction
+        # counts does not call them instructions.
+        flat = " ".join(out.split())
+        check("Without -icount (make run) the emulated clock follows the host's speed" in flat,
+              "latency does not say its figures depend on the host's speed:\n" + out)
+        check("ns: instructions" not in flat and
+              "measured on this machine under -icount shift=0, where one ns is one instruction"
+              in flat, "the crossing line does not say where ns are instructions:\n" + out)
 
 
 ANSI_HOME_CLEAR = "\x1b[H\x1b[2J"
