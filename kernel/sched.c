@@ -20,7 +20,6 @@
 #include "kernel/x86.h"
 
 struct thread *current;
-struct thread *idle_thread;
 /* 0, RESCHED (asked by a wake-up), or RESCHED_AT_TICK: sched_tick asked,
  * or saw an earlier request, so the IRQ tail's switch takes the tick's own
  * timestamp instead of reading the PIT. One word: a switch clears both. */

@@ -61,7 +61,11 @@ struct thread {
 };
 
 extern struct thread *current;
-extern struct thread *idle_thread;
+/* The idle thread (thread 0) runs on the boot stack, and its struct is a
+ * static object: a test for it compares with a constant address, one
+ * instruction on the switch and wake paths, not a load and a compare. */
+extern struct thread idle_thread_struct;
+#define idle_thread (&idle_thread_struct)
 /* The last switch: who gave up the CPU, and why (the GDB helpers read
  * them too). */
 extern struct thread *sched_prev;

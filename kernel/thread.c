@@ -30,7 +30,7 @@ static struct waitq joiners = WAITQ_INIT(joiners, "join");
 static struct thread *foreground;
 static uint64_t foreground_intr_ns;
 static int next_id = 1;
-static struct thread idle_struct;
+struct thread idle_thread_struct;   /* idle_thread (sched.h) */
 
 #define STACK_MIN 1024      /* bytes asked for at least; every stack is whole pages */
 /* thread_init_idle runs on the boot stack it marks: it leaves this many
@@ -68,7 +68,7 @@ struct context *thread_initial_context(uint8_t *stack_top, thread_fn fn, void *a
 
 void thread_init_idle(void)
 {
-    struct thread *t = &idle_struct;
+    struct thread *t = idle_thread;
     t->magic = THREAD_MAGIC;
     t->id = 0;
     strlcpy(t->name, "idle", sizeof t->name);
@@ -83,7 +83,7 @@ void thread_init_idle(void)
     memset(boot_stack, STACK_FILL, esp - boot_stack);
     *(uint32_t *)boot_stack = STACK_SENTINEL;
     list_push_back(&all_threads, &t->all);
-    idle_thread = current = t;
+    current = t;
     vm_kernel_unmap((uint32_t)boot_stack_guard);
 }
 
