@@ -345,7 +345,17 @@ class ShapedLink:
     flood looks like, but this host's kernel has neither; the split by
     shape is the test's knowledge of its own flood, the host's doing and
     not the guest's: the guest still gets a flood at nearly the rate it
-    can take, from the client's own address, and must answer every SYN."""
+    can take, from the client's own address, and must answer every SYN.
+
+    Two more things change, both measured. A sender in the namespace
+    (hping3) is held back by its own socket's send buffer while htb holds
+    its frames, as a full card holds back the machine it is in: htb drops
+    nothing, and the flood comes at the link's rate (split about evenly
+    between its SYNs and Linux's RSTs to the guest's SYN-ACKs). And frames
+    that come one by one, as on a wire, cost the emulated machine more
+    than a full queue's worth at once: under TCG the guest takes less
+    than half the frames/s through the link that it takes from the full
+    TAP device (tests/scenarios/test_tap.py, SHAPE_FRACTION)."""
 
     def __init__(self, net, frames_per_s):
         self.net, self.frames_per_s = net, frames_per_s
