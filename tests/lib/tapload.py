@@ -211,12 +211,11 @@ def curl(net, path="/", secs=5):
     return curl_result(_timed(net, curl_cmd(net, path, secs), secs + 10)[1])
 
 
-
 # The flooder stands for another machine, but here it shares the host's
 # cores with QEMU: at the lowest priority it takes no CPU time the emulated
-# machine wants. It still offers about five times the frames the guest can
-# take (1.9 million in 10 s at nice 19 against 1.3 million at nice 0, of
-# 9-10 million offered).
+# machine wants. Unshaped it still offers about five times the frames the
+# guest can take (the guest took 1.9 million in 10 s at nice 19 against 1.3
+# million at nice 0, of 9-10 million offered).
 FLOOD_NICE = 19
 
 
@@ -247,6 +246,7 @@ def flood_intake(net, secs, lead_s=0.5):
     finally:
         flood.wait(secs + 10)
     return (sent1 - sent0) / (t1 - t0)
+
 
 def _ms(value, unit):
     return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]

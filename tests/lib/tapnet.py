@@ -290,7 +290,6 @@ class TapNet:
         return "http://%s%s" % (GUEST_IP, path)
 
 
-
 # ---- a wire's rate and a fair queue, on the host -> guest side ----
 
 # hping3 -S's frame: Ethernet 14 + IPv4 20 + TCP 20 bytes, no options. htb
@@ -316,7 +315,7 @@ class ShapedLink:
     """What a real wire and a fair switch give the guest, standing in front
     of the TAP device (tc, in the namespace, on its egress: host -> guest):
 
-        with ShapedLink(net, frames_per_s=150000) as link:
+        with ShapedLink(net, frames_per_s=40000) as link:
             ...                              # flood and clients
             link.classes()                   # {SHAPE_FLOOD: (frames, dropped), ...}
 
@@ -325,12 +324,12 @@ class ShapedLink:
     one that finds it full, whoever sent it; it never stops the queue above
     it, so the qdisc there cannot hold a frame back or choose which to drop.
     A sender faster than the guest, `hping3 -S --flood` offering about a
-    million frames/s to a guest that takes 170-210 thousand under TCG, then
-    has the device drop some 80 % of ALL frames for the guest, a client's
-    SYNs and requests among them, a loss no real link gives a server. A
-    wire has a rate: frames wait in front of it, in the switch port's
-    queue, and a fair switch keeps one flooding sender from taking the
-    whole queue from the others.
+    million frames/s to a guest that takes 45-210 thousand under TCG (by
+    the host's speed and load), then has the device drop some 80 % of ALL
+    frames for the guest, a client's SYNs and requests among them, a loss
+    no real link gives a server. A wire has a rate: frames wait in front
+    of it, in the switch port's queue, and a fair switch keeps one
+    flooding sender from taking the whole queue from the others.
 
     What it does: an htb root qdisc whose rate (frames_per_s of
     SYN_FRAME_BYTES frames, in bits/s) is set below what the guest takes,
@@ -397,6 +396,7 @@ class ShapedLink:
         found = {cid: (int(n), int(d)) for cid, n, d in re.findall(
             r"class htb (\S+) .*\n\s*Sent \d+ bytes (\d+) pkt \(dropped (\d+)", out)}
         return {cid: found.get(cid, (0, 0)) for cid in (SHAPE_OTHER, SHAPE_FLOOD)}
+
 
 def main(argv):
     name = "webscale"

@@ -483,17 +483,18 @@ CALIBRATE_S = 1.5          # the unshaped flood that measures what the guest tak
 # a flood's frames in bulk when they wait for it (the TAP device's queue
 # full, QEMU handing the card a ring's worth at once) and at less than half
 # that rate when they come one by one, as on a wire (htb sends each when
-# its time comes): measured, 109,782-121,822 frames/s unshaped, and through
-# the link no drop at 30,000-52,000, 8-14 % dropped at 60,000 (tapnet.py,
-# ShapedLink). So 0.35: the guest stays close to what it takes paced, and
+# its time comes): measured, 91,627-123,884 frames/s unshaped, and through
+# the link no drop at 30,000-52,000, 7-14 % dropped at 60,000 (README, "The
+# shaped link"). So 0.35: the guest stays close to what it takes paced, and
 # the TAP device's ring (TAP_QUEUE_FRAMES, a quarter of a second or more at
 # these rates) takes up the moments it falls behind.
 SHAPE_FRACTION = 0.35
 # What the TAP device may drop in the shaped run, of the frames offered to
-# it (unshaped it drops 80 %), and the least the flood must keep the link
-# busy (else the guest was not flooded).
+# it (unshaped it drops 80 %), and the least share of the link's rate the
+# flood must fill (else the guest was not flooded; hping3 at nice 19 fell
+# to 91 % beside the other TAP tests at TEST_JOBS=2).
 TAP_DROP_MAX = 0.001
-LINK_FULL_MIN = 0.9
+LINK_FULL_MIN = 0.8
 
 
 @tap_test
@@ -569,11 +570,12 @@ def test_syn_flood_while_curl():
                "connected, %d connected only after a SYN retry (1 s or more), %d connected and "
                "had no answer; from the handshake to the answer's first byte %s | httpd: %d "
                "requests served, %d connections accepted | heap %d "
-               "bytes before, %d after (%d connections %.1f s after the stop) | %s | %s | %s"
+               "bytes before, %d after (%d connections %.1f s after the stop) | %s | %s | "
+               "both floods, %s | %s"
                % (len(codes), codes.count(200), max(times), unconnected, syn_retried, unanswered,
                   "median %.3f s, slowest %.3f s" % (waits[len(waits) // 2], waits[-1])
                   if waits else "(none)", d["requests"], d["connections"], base, after, f["conns_now"] or 0,
-                  waited, guest_text(f), shaped, link.text(f)) + " | " + load_text())
+                  waited, guest_text(f), shaped, link.text(f), load_text()))
         check(codes and codes.count(200) == len(codes), "curl during the flood: %s" % codes, srv.g)
         check(after == base, "heap: %d bytes before the flood, %d after" % (base, after), srv.g)
         check(tapdrop <= TAP_DROP_MAX * (sent + tapdrop), "the shaped link: " + shaped, srv.g)
