@@ -290,6 +290,114 @@ class TapNet:
         return "http://%s%s" % (GUEST_IP, path)
 
 
+# ---- a wire's rate and a fair queue, on the host -> guest side ----
+
+# hping3 -S's frame: Ethernet 14 + IPv4 20 + TCP 20 bytes, no options. htb
+# counts rates in bits/s of whole frames (skb->len, Ethernet header included,
+# no padding to 60 on a TAP device); ShapedLink turns frames/s into bits/s
+# with this size, the size of nearly every frame a SYN flood brings (the
+# flood's SYNs and Linux's RSTs to the guest's SYN-ACKs).
+SYN_FRAME_BYTES = 54
+SHAPE_BURST_S = 0.005   # htb's bucket: 5 ms at the rate (at least two full frames)
+SHAPE_QUANTUM = 1514    # bytes a class sends in its DRR turn: one full frame
+# The flood's guaranteed share of the rate; above it, it only borrows what
+# the other class leaves.
+SHAPE_FLOOD_SHARE = 0.01
+SHAPE_OTHER, SHAPE_FLOOD = "1:10", "1:20"   # htb classes (hex minors: 0x10, 0x20)
+# u32 on the IP header (offsets from its start, no IP options): protocol 6
+# (TCP) at 9, total length 40 at 2 (20 + 20: a TCP header with no options),
+# and TCP's flags byte at 20 + 13 = 33 holding SYN (0x02) alone.
+BARE_SYN_U32 = ["match", "ip", "protocol", "6", "0xff", "match", "u16", "0x0028", "0xffff", "at",
+                "2", "match", "u8", "0x02", "0xff", "at", "33"]
+
+
+class ShapedLink:
+    """What a real wire and a fair switch give the guest, standing in front
+    of the TAP device (tc, in the namespace, on its egress: host -> guest):
+
+        with ShapedLink(net, frames_per_s=40000) as link:
+            ...                              # flood and clients
+            link.classes()                   # {SHAPE_FLOOD: (frames, dropped), ...}
+
+    Why it is needed: Linux's tun driver has no flow control. tun_net_xmit
+    puts each frame into its ring for QEMU (TAP_QUEUE_FRAMES) and drops the
+    one that finds it full, whoever sent it; it never stops the queue above
+    it, so the qdisc there cannot hold a frame back or choose which to drop.
+    A sender faster than the guest, `hping3 -S --flood` offering about a
+    million frames/s to a guest that takes 45-210 thousand under TCG (by
+    the host's speed and load), then has the device drop some 80 % of ALL
+    frames for the guest, a client's SYNs and requests among them, a loss
+    no real link gives a server. A wire has a rate: frames wait in front
+    of it, in the switch port's queue, and a fair switch keeps one
+    flooding sender from taking the whole queue from the others.
+
+    What it does: an htb root qdisc whose rate (frames_per_s of
+    SYN_FRAME_BYTES frames, in bits/s) is set below what the guest takes,
+    so the tun ring never fills: the queue, and any drops, move into htb,
+    where they can be ordered. Under it two classes: SHAPE_FLOOD for bare
+    SYNs (IP total length 40, TCP flags SYN alone: what hping3 -S crafts;
+    Linux's own SYN carries options, so curl's is longer), guaranteed
+    SHAPE_FLOOD_SHARE of the rate and otherwise only what is left;
+    SHAPE_OTHER, first, for everything else (ARP, curl's handshake, ACKs
+    and requests, Linux's RSTs). A per-flow fair queue (sfq, fq_codel)
+    would give a one-connection client its turn without knowing what a
+    flood looks like, but this host's kernel has neither; the split by
+    shape is the test's knowledge of its own flood, the host's doing and
+    not the guest's: the guest still gets a flood at nearly the rate it
+    can take, from the client's own address, and must answer every SYN.
+
+    Two more things change, both measured. A sender in the namespace
+    (hping3) is held back by its own socket's send buffer while htb holds
+    its frames, as a full card holds back the machine it is in: htb drops
+    nothing, and the flood comes at the link's rate (split about evenly
+    between its SYNs and Linux's RSTs to the guest's SYN-ACKs). And frames
+    that come one by one, as on a wire, cost the emulated machine more
+    than a full queue's worth at once: under TCG the guest takes less
+    than half the frames/s through the link that it takes from the full
+    TAP device (tests/scenarios/test_tap.py, SHAPE_FRACTION)."""
+
+    def __init__(self, net, frames_per_s):
+        self.net, self.frames_per_s = net, frames_per_s
+        self.bits_per_s = int(frames_per_s * SYN_FRAME_BYTES * 8)
+        self.burst = max(2 * SHAPE_QUANTUM, int(self.bits_per_s / 8 * SHAPE_BURST_S))
+
+    def _tc(self, *words):
+        self.net.sh(["tc"] + list(words))
+
+    def _htb_class(self, parent, classid, rate, *more):
+        self._tc("class", "add", "dev", self.net.tap, "parent", parent, "classid", classid, "htb",
+                 "rate", "%dbit" % rate, "ceil", "%dbit" % self.bits_per_s, "burst",
+                 "%db" % self.burst, "cburst", "%db" % self.burst, "quantum", str(SHAPE_QUANTUM),
+                 *more)
+
+    def __enter__(self):
+        tap = self.net.tap
+        self._tc("qdisc", "add", "dev", tap, "root", "handle", "1:", "htb", "default",
+                 SHAPE_OTHER.split(":")[1])
+        try:
+            self._htb_class("1:", "1:1", self.bits_per_s)                 # the wire
+            self._htb_class("1:1", SHAPE_OTHER, self.bits_per_s, "prio", "0")
+            self._htb_class("1:1", SHAPE_FLOOD, int(self.bits_per_s * SHAPE_FLOOD_SHARE),
+                            "prio", "1")
+            self._tc("filter", "add", "dev", tap, "parent", "1:", "protocol", "ip", "prio", "1",
+                     "u32", *BARE_SYN_U32, "flowid", SHAPE_FLOOD)
+        except Exception:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.net.run(["tc", "qdisc", "del", "dev", self.net.tap, "root"], 30)
+
+    def classes(self):
+        """{classid: (frames sent on to the TAP device, frames dropped)} of
+        the two leaf classes, from `tc -s class show`."""
+        out = self.net.sh(["tc", "-s", "class", "show", "dev", self.net.tap]).stdout
+        found = {cid: (int(n), int(d)) for cid, n, d in re.findall(
+            r"class htb (\S+) .*\n\s*Sent \d+ bytes (\d+) pkt \(dropped (\d+)", out)}
+        return {cid: found.get(cid, (0, 0)) for cid in (SHAPE_OTHER, SHAPE_FLOOD)}
+
+
 def main(argv):
     name = "webscale"
     if argv[:1] == ["--netns"] and len(argv) >= 2:
