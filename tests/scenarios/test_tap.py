@@ -490,10 +490,12 @@ CALIBRATE_S = 1.5          # the unshaped flood that measures what the guest tak
 # these rates) takes up the moments it falls behind.
 SHAPE_FRACTION = 0.35
 # What the TAP device may drop in the shaped run, of the frames offered to
-# it (unshaped it drops 80 %), and the least share of the link's rate the
-# flood must fill (else the guest was not flooded; hping3 at nice 19 fell
-# to 91 % beside the other TAP tests at TEST_JOBS=2).
-TAP_DROP_MAX = 0.001
+# it (unshaped it drops 80 %; shaped, 0 in 14 runs here: 1 % leaves room for
+# a host whose paced intake is a little lower, and curl's own check is the
+# issue's), and the least share of the link's rate the flood must fill
+# (else the guest was not flooded; hping3 at nice 19 fell to 91 % beside
+# the other TAP tests at TEST_JOBS=2).
+TAP_DROP_MAX = 0.01
 LINK_FULL_MIN = 0.8
 
 
