@@ -1,10 +1,12 @@
 /* The scheduler: one run queue, round robin, O(1) pick and wake.
  *
- * Every switch goes through schedule(), whether the thread yielded,
- * blocked, ended or was preempted. Preemption never happens inside an
- * interrupt handler: the PIT handler (sched_tick) only sets need_resched,
- * and the common IRQ tail in trap.c calls sched_preempt() after the EOI,
- * as the last thing before returning to the interrupted thread. */
+ * Every switch goes through switch_away(), schedule()'s body, whether the
+ * thread yielded, blocked, ended or was preempted (the hot paths have it
+ * inline, with their reason known). Preemption never happens inside an
+ * interrupt handler's work: IRQ 0's path (sched_tick_irq) does the tick's
+ * work, sends the EOI, and only then switches, as the last thing before
+ * returning to the interrupted thread; the other lines' IRQ tail does the
+ * same through sched_preempt() when a handler set need_resched. */
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
 #include <webscale/system.h>
