@@ -490,13 +490,19 @@ CALIBRATE_S = 1.5          # the unshaped flood that measures what the guest tak
 # these rates) takes up the moments it falls behind.
 SHAPE_FRACTION = 0.35
 # What the TAP device may drop in the shaped run, of the frames offered to
-# it (unshaped it drops 80 %; shaped, 0 in 14 runs here: 1 % leaves room for
+# it (unshaped it drops 80 %; shaped, 0 in 15 runs here: 1 % leaves room for
 # a host whose paced intake is a little lower, and curl's own check is the
-# issue's), and the least share of the link's rate the flood must fill
-# (else the guest was not flooded; hping3 at nice 19 fell to 91 % beside
-# the other TAP tests at TEST_JOBS=2).
+# issue's).
 TAP_DROP_MAX = 0.01
-LINK_FULL_MIN = 0.8
+# The least number of the flood's SYNs that must reach the guest in the
+# shaped run: ten times its half-open slots (TCP_BACKLOG_MAX,
+# kernel/net/tcp.h, httpd's backlog), so that they are full and cookies
+# answer for nearly all of the 10 s (else the guest was not flooded). Not a
+# share of the link's rate: hping3 runs at nice 19, and on a busy host (CI,
+# other tests beside this one) it fills 76-92 % of the link; 23,828 SYNs
+# got through in the slowest run seen, 93,000-115,000 alone.
+HALF_OPEN_SLOTS = 1024
+FLOOD_SYNS_MIN = 10 * HALF_OPEN_SLOTS
 
 
 @tap_test
@@ -513,8 +519,9 @@ def test_syn_flood_while_curl():
     first measures the frames/s the guest takes on this host
     (flood_intake), and the 10 s flood then runs through a ShapedLink at
     SHAPE_FRACTION of it, the flood's bare SYNs queued behind the rest: the
-    TAP device must drop (almost) nothing, and the flood must have kept the
-    link full (else the guest was not flooded). The report splits any
+    TAP device must drop (almost) nothing, and at least FLOOD_SYNS_MIN of
+    the flood's SYNs must get through (else the guest was not flooded).
+    The report splits any
     missed curls: never connected (their SYN lost 3 times), connected late
     (a SYN retry), connected and no answer (their GET lost every time)."""
     with TapNet() as net, Server(net, "loop", nic=C1000_NIC) as srv:
@@ -581,8 +588,9 @@ def test_syn_flood_while_curl():
         check(codes and codes.count(200) == len(codes), "curl during the flood: %s" % codes, srv.g)
         check(after == base, "heap: %d bytes before the flood, %d after" % (base, after), srv.g)
         check(tapdrop <= TAP_DROP_MAX * (sent + tapdrop), "the shaped link: " + shaped, srv.g)
-        check(sent >= LINK_FULL_MIN * shape.frames_per_s * FLOOD_S,
-              "the flood did not fill the shaped link: " + shaped, srv.g)
+        check(flood_sent >= FLOOD_SYNS_MIN,
+              "the flood's SYNs that reached the guest (%d) were fewer than %d, ten times its "
+              "half-open slots: %s" % (flood_sent, FLOOD_SYNS_MIN, shaped), srv.g)
 
 
 # ---- port scans ----
