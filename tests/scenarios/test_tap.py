@@ -490,10 +490,12 @@ CALIBRATE_S = 1.5          # the unshaped flood that measures what the guest tak
 # these rates) takes up the moments it falls behind.
 SHAPE_FRACTION = 0.35
 # What the TAP device may drop in the shaped run, of the frames offered to
-# it (unshaped it drops 80 %; shaped, 0 in 15 runs here: 1 % leaves room for
-# a host whose paced intake is a little lower, and curl's own check is the
-# issue's).
-TAP_DROP_MAX = 0.01
+# it: unshaped it drops 80 %, shaped 0 in every run here. 5 % leaves room
+# for a host that slows down after the calibration (a busy CI machine: the
+# guest's intake there was a quarter of this one's) while still telling a
+# working link from none; whether the guest served every client is curl's
+# check, the (at 5 % a curl's three SYNs are all lost once in 8,000).
+TAP_DROP_MAX = 0.05
 # The least number of the flood's SYNs that must reach the guest in the
 # shaped run: ten times its half-open slots (TCP_BACKLOG_MAX,
 # kernel/net/tcp.h, httpd's backlog), so that they are full and cookies
