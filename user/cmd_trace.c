@@ -287,5 +287,6 @@ int cmd_trace(int argc, char **argv)
     for (int i = n > 5 ? n - 5 : 0; i < n; i++)
         kprintf("    %10llu us  %3d -> %-3d %s\n", (unsigned long long)(rec[i].ns / NS_PER_US),
                 rec[i].from, rec[i].to, sched_reason_name(rec[i].reason));
+    print_stats_note("switches since boot");   /* none counted while stats were off */
     return 0;
 }

@@ -31,15 +31,18 @@ def test_trace_timeline_after_threads():
 
 
 def test_trace_says_it_began_at_stats_on():
-    """`sched stats on` starts the trace again. Right after it, `trace`
+    """`sched stats on` starts the trace again. After a second of
+    switches with stats off, and right after `sched stats on`, `trace`
     says no switch has happened since; after `threads 2 1` (a second of
     switches), `trace 5000` reaches back only to the restart and says the
-    trace began then. Neither blames the ring (1024 records, far from
-    full here) nor says nothing was ever recorded."""
-    with Guest(append="run=sched stats off; sched stats on; trace; threads 2 1; trace 5000",
-               icount=True) as g:
+    trace began then, and its count of switches since boot says it leaves
+    out the time stats were off. Neither blames the ring (1024 records,
+    far from full here) nor says nothing was ever recorded."""
+    with Guest(append="run=sched stats off; threads 2 1; sched stats on; trace; threads 2 1; "
+                      "trace 5000", icount=True) as g:
+        g.expect(r"stats on: every switch", 60)
         g.expect(r"took turns", 60)
-        g.expect(r"switches since boot", 30)      # the last trace's last part
+        g.expect(r"switches since boot: counted only while 'sched stats' was on", 30)
         out = g.output
         check("trace: no switches since 'sched stats on' began the trace again" in out,
               "an empty trace after 'sched stats on' does not say why", g)
