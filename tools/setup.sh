@@ -16,7 +16,8 @@ set -eu
 
 # command-or-file:Debian package that provides it (a file may be a glob).
 # The last group are the real clients of the TAP tests and make bench
-# (tests/scenarios/test_tap.py): ip for the network namespace, wrk, ab,
+# (tests/scenarios/test_tap.py): ip for the network namespace, tc for the
+# flood test's shaped link (tests/lib/tapnet.py, ShapedLink), wrk, ab,
 # curl, nc, nmap, hping3, ping (ping -f), and tcpdump for diagnosis. hping3 lives in
 # /usr/sbin, which a user's PATH may lack.
 BASE_NEEDS="
@@ -33,6 +34,7 @@ gdb:gdb
 python3:python3
 gcc:gcc
 ip:iproute2
+tc:iproute2
 wrk:wrk
 ab:apache2-utils
 curl:curl
