@@ -63,7 +63,9 @@ const struct shell_cmd shell_commands[] = {
         "batches divided) or cycles (TSC) and scaled by one rule, 1 instruction = 1 s (each "
         "figure divided by the measured instruction's: under `-icount shift=0`, a switch is "
         "~235 instructions = 3 min 54 s, not the talk's ~1 day); a row that measured nothing "
-        "says `not measured (why)`; the conclusion quotes the switch rows above it",
+        "says `not measured (why)`; the conclusion quotes the switch rows above it; its "
+        "header says that without `-icount` (`make run`) the figures follow the host's speed "
+        "and vary from run to run, and under `-icount shift=0` one ns is one instruction",
     },
     {
         .name = "threads", .args = "N [SECONDS]", .section = SHELL_BASIC, .run = cmd_threads,
@@ -89,7 +91,8 @@ const struct shell_cmd shell_commands[] = {
         .help = "show or change the scheduler",
         .about = "show or change the time slice and preemptive/cooperative mode, live; `stats off` "
         "skips CPU time, counts and the trace on every switch (then `ps` and `top` say `not "
-        "measured`), `stats on` brings them back",
+        "measured`), `stats on` brings them back and starts the trace again (`trace` then "
+        "says it began there)",
     },
     {
         .name = "mem", .args = "", .section = SHELL_BASIC, .run = cmd_mem,
