@@ -213,6 +213,14 @@ class Guest:
         self.kill()
 
 
+def c_define(relpath, name):
+    """The number a source file (relpath from the repository's root)
+    #defines as name: a test that needs one of the kernel's limits reads it
+    where it is set, instead of keeping a copy that would go stale."""
+    with open(os.path.join(ROOT, relpath)) as f:
+        return int(re.search(r"^#define %s (\d+)" % name, f.read(), re.M).group(1))
+
+
 def check(cond, msg, guest=None):
     """Fail with msg unless cond; the report shows this call's line of code,
     which says what was expected, and guest's console (or the last guest

@@ -28,7 +28,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
-from guest import Skip, check  # noqa: E402
+from guest import Skip, c_define, check  # noqa: E402
 import tapnet  # noqa: E402
 from tapnet import GUEST_IP, SHAPE_FLOOD, SHAPE_OTHER, SYN_FRAME_BYTES, ShapedLink, TapNet  # noqa: E402
 from tapload import (Server, ab, ab_text, curl, curl_cmd, curl_phases, curl_result, drops_text,  # noqa: E402
@@ -497,13 +497,13 @@ SHAPE_FRACTION = 0.35
 # check, the (at 5 % a curl's three SYNs are all lost once in 8,000).
 TAP_DROP_MAX = 0.05
 # The least number of the flood's SYNs that must reach the guest in the
-# shaped run: ten times its half-open slots (TCP_BACKLOG_MAX,
-# kernel/net/tcp.h, httpd's backlog), so that they are full and cookies
+# shaped run: ten times its half-open slots (httpd's backlog, HTTP_BACKLOG
+# in user/cmd_httpd.c, read from there), so that they are full and cookies
 # answer for nearly all of the 10 s (else the guest was not flooded). Not a
 # share of the link's rate: hping3 runs at nice 19, and on a busy host (CI,
 # other tests beside this one) it fills 76-92 % of the link; 23,828 SYNs
 # got through in the slowest run seen, 93,000-115,000 alone.
-HALF_OPEN_SLOTS = 1024
+HALF_OPEN_SLOTS = c_define("user/cmd_httpd.c", "HTTP_BACKLOG")
 FLOOD_SYNS_MIN = 10 * HALF_OPEN_SLOTS
 
 

@@ -25,7 +25,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from demo_line import demo_line  # noqa: E402
-from guest import Guest, check  # noqa: E402
+from guest import Guest, c_define, check  # noqa: E402
 import machine  # noqa: E402
 import test_net as N  # noqa: E402
 # The raw-Ethernet peer (tests/lib/ethpeer.py) and TCP's flags.
@@ -246,9 +246,7 @@ def syn_acks(peer, ports, got, quiet):
 
 
 # user/cmd_httpd.c's HTTP_BACKLOG: half-open and unaccepted connections.
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "user",
-                       "cmd_httpd.c")) as _src:
-    HTTPD_BACKLOG = int(re.search(r"#define HTTP_BACKLOG (\d+)", _src.read()).group(1))
+HTTPD_BACKLOG = c_define("user/cmd_httpd.c", "HTTP_BACKLOG")
 
 
 def test_syn_flood_cookies_and_retransmission():
