@@ -87,13 +87,23 @@ static inline void runq_promote(void)
     }
 }
 
+/* The run queue's first thread, taken off it, or NULL. The likely case
+ * first, in a decrement and a test: t was the only one ready (the
+ * semaphore's waiter its waker readied, as the round trip has it). */
 static inline struct thread *runq_pop(void)
 {
     struct thread *t = runq_next;
-    if (t) {
-        runq_len--;
-        runq_promote();
+    if (__builtin_expect(--runq_len == 0, 1)) {
+        if (!t)
+            __builtin_unreachable();   /* runq_len 1: runq_next holds it */
+        runq_next = NULL;
+        return t;
     }
+    if (!t) {
+        runq_len = 0;          /* nobody was ready: the count back to 0 */
+        return NULL;
+    }
+    runq_promote();
     return t;
 }
 
@@ -649,13 +659,11 @@ static inline __attribute__((always_inline)) void block_on(struct waitq *q)
 
 void waitq_sleep(struct waitq *q) { block_on(q); }
 
-void __attribute__((regparm(3))) waitq_sleep_counted(struct waitq *q, struct sync_stats *st,
-                                                     uint32_t eflags)
+void __attribute__((regparm(2))) waitq_sleep_counted(struct waitq *q, struct sync_stats *st)
 {
     st->contended++;
     block_on(q);
     st->wait_raw += sched_off_cpu_raw();
-    irq_restore_eflags(eflags);
 }
 
 int waitq_wait(struct waitq *q, uint64_t deadline_ns, int interruptible)

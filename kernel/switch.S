@@ -29,25 +29,52 @@ switch_context:
     .cfi_endproc
     .size switch_context, . - switch_context
 
-/* thread_yield (<webscale/thread.h>): thread_yield_irqs_off (sched.c)
+/* thread_yield, sem_up, sem_down, mutex_lock and mutex_unlock: each is
+ * the C function of the same name with _irqs_off (sched.c, sync.c) called
  * with interrupts off, and the caller's EFLAGS back afterwards. Here, not
  * in C, so that the saved EFLAGS stay where pushfl put them until popfl
- * takes them back: a C thread_yield keeps them in a slot of its frame
- * (a pop, a store and a push more, and that frame's prologue and
- * epilogue around the same inlined switch). The yield is benchmarked. */
-    .globl thread_yield
-    .type thread_yield, @function
-thread_yield:
+ * takes them back: in C they would take a slot of a frame (a pop, a store
+ * and a push more, and the frame's prologue and epilogue around the same
+ * work). The yield and the semaphore round trip are benchmarked. The
+ * object of sem_* and mutex_* comes in eax (regparm(1)) and goes on to
+ * the body in it.
+ *
+ * They build no frame: the body's frame links to their caller's, and
+ * their caller's return address is above the EFLAGS they pushed. The
+ * kernel's backtrace (trap.c) and ws bt (tools/gdb/ws.py) know them by
+ * their address, in irqs_off_calls_range, and read it there; GDB's own
+ * bt reads the CFI. (The range is data, so that no text symbol shares
+ * an address with one of the functions and names it in a backtrace.) */
+    .macro IRQS_OFF_CALL name
+    .globl \name
+    .type \name, @function
+\name:
     .cfi_startproc
     pushfl
     .cfi_adjust_cfa_offset 4
     cli
-    call thread_yield_irqs_off
+    call \name\()_irqs_off
     popfl                       /* interrupts on again if they were */
     .cfi_adjust_cfa_offset -4
     ret
     .cfi_endproc
-    .size thread_yield, . - thread_yield
+    .size \name, . - \name
+    .endm
+
+.Lirqs_off_calls:
+    IRQS_OFF_CALL thread_yield
+    IRQS_OFF_CALL sem_up
+    IRQS_OFF_CALL sem_down
+    IRQS_OFF_CALL mutex_lock
+    IRQS_OFF_CALL mutex_unlock
+.Lirqs_off_calls_end:
+
+    .section .rodata
+    .balign 4
+    .globl irqs_off_calls_range
+irqs_off_calls_range:           /* [start, end) */
+    .long .Lirqs_off_calls, .Lirqs_off_calls_end
+    .text
 
 /* switch_from_dead: eax = the thread that ended (struct thread *), edx =
  * the context to load; called only from the scheduler's SWITCH_EXIT.

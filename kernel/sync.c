@@ -5,10 +5,11 @@
  * timer can preempt it and no handler can run in the middle. Each
  * operation does that for a few instructions, never while it sleeps:
  * the wait (waitq_sleep_counted) switches to another thread, which runs
- * with its own interrupt state. The mutex and the semaphore, on the
- * benchmarked paths, keep all of EFLAGS and put it back with popf
- * (irq_save_eflags, x86.h): two instructions fewer than a test and an
- * sti.
+ * with its own interrupt state. The mutex's and the semaphore's four
+ * calls are in kernel/switch.S: each saves EFLAGS with pushfl, turns
+ * interrupts off, calls its body here (sem_up_irqs_off, ...), and puts
+ * EFLAGS back with popfl, so no C frame holds them (the semaphore round
+ * trip is benchmarked).
  *
  * Wake-ups are FIFO, and the mutex and semaphore hand the resource
  * directly to the first waiter, so a thread that just released cannot
@@ -23,17 +24,6 @@
 #include "kernel/sched.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
-
-/* Sleep on q and add the time asleep to the object's statistics (from
- * the timestamps of the switch out and the switch back in, which the
- * scheduler takes anyway, so a contended wait reads no clock), for a
- * caller that goes on with interrupts off: EFLAGS as they are now.
- * sem_down and mutex_lock, which return at once, pass theirs instead. */
-static inline void sleep_counted(struct waitq *q, struct sync_stats *st)
-{
-    ASSERT_IRQS_OFF();
-    waitq_sleep_counted(q, st, read_eflags());
-}
 
 uint64_t sync_wait_ns(const struct sync_stats *st)
 {
@@ -86,19 +76,17 @@ void mutex_init(struct mutex *m, const char *name)
     memset(&m->stats, 0, sizeof m->stats);
 }
 
-void SYNC_FAST mutex_lock(struct mutex *m)
+void SYNC_FAST mutex_lock_irqs_off(struct mutex *m)
 {
-    uint32_t f = irq_save_eflags();
     m->stats.ops++;
     if (m->owner == current)
         panic("mutex '%s': locked twice by thread '%s'", m->q.name, current->name);
     if (m->owner) {
-        /* mutex_unlock makes us the owner. The wait puts f back. */
-        waitq_sleep_counted(&m->q, &m->stats, f);
+        /* mutex_unlock makes us the owner. */
+        waitq_sleep_counted(&m->q, &m->stats);
         return;
     }
     m->owner = current;
-    irq_restore_eflags(f);
 }
 
 int mutex_trylock(struct mutex *m)
@@ -117,15 +105,13 @@ int mutex_trylock(struct mutex *m)
     return r;
 }
 
-void SYNC_FAST mutex_unlock(struct mutex *m)
+void SYNC_FAST mutex_unlock_irqs_off(struct mutex *m)
 {
-    uint32_t f = irq_save_eflags();
     if (m->owner != current)
         panic("mutex '%s': unlocked by '%s' but owned by '%s'", m->q.name,
               current->name, m->owner ? m->owner->name : "nobody");
     m->owner = waitq_first(&m->q);
     waitq_wake_untimed(&m->q);
-    irq_restore_eflags(f);
 }
 
 int mutex_held(const struct mutex *m) { return m->owner == current; }
@@ -139,17 +125,14 @@ void sem_init(struct semaphore *s, int32_t count, const char *name)
     memset(&s->stats, 0, sizeof s->stats);
 }
 
-void SYNC_FAST sem_down(struct semaphore *s)
+void SYNC_FAST sem_down_irqs_off(struct semaphore *s)
 {
-    uint32_t f = irq_save_eflags();
     s->stats.ops++;
     if (s->count <= 0) {
-        /* sem_up hands us its unit. The wait puts f back. */
-        waitq_sleep_counted(&s->q, &s->stats, f);
+        waitq_sleep_counted(&s->q, &s->stats);   /* sem_up hands us its unit */
         return;
     }
     s->count--;
-    irq_restore_eflags(f);
 }
 
 int sem_trydown(struct semaphore *s)
@@ -165,12 +148,10 @@ int sem_trydown(struct semaphore *s)
     return r;
 }
 
-void SYNC_FAST sem_up(struct semaphore *s)
+void SYNC_FAST sem_up_irqs_off(struct semaphore *s)
 {
-    uint32_t f = irq_save_eflags();
     if (!waitq_wake_untimed(&s->q))
         s->count++;
-    irq_restore_eflags(f);
 }
 
 /* ---- condition variable ---- */
@@ -190,7 +171,7 @@ void cond_wait(struct condvar *c, struct mutex *m)
      * signal between the two cannot be lost. */
     mutex_unlock(m);
     c->mutex = m;
-    sleep_counted(&c->q, &c->stats);
+    waitq_sleep_counted(&c->q, &c->stats);
     /* Signalled while m was held, we were moved to m's queue, and
      * mutex_unlock has made us the owner already (cond_signal). */
     if (m->owner != current)
@@ -265,7 +246,7 @@ void mq_send(struct msgqueue *q, const void *msg)
 {
     uint32_t f = irq_save();
     while (q->count == q->capacity)
-        sleep_counted(&q->not_full, &q->stats);
+        waitq_sleep_counted(&q->not_full, &q->stats);
     mq_put(q, msg);
     irq_restore(f);
 }
@@ -274,7 +255,7 @@ void mq_recv(struct msgqueue *q, void *msg)
 {
     uint32_t f = irq_save();
     while (q->count == 0)
-        sleep_counted(&q->not_empty, &q->stats);
+        waitq_sleep_counted(&q->not_empty, &q->stats);
     mq_take(q, msg);
     irq_restore(f);
 }

@@ -149,6 +149,11 @@ static void irq_dispatch(struct trapframe *tf)
         sched_preempt();
 }
 
+/* switch.S: where thread_yield, sem_up, sem_down, mutex_lock and
+ * mutex_unlock are, [start, end). They build no frame, and their caller's
+ * return address is above the EFLAGS they pushed. */
+extern const uint32_t irqs_off_calls_range[2];
+
 void backtrace_print(uint32_t eip, uint32_t ebp, int eip_is_return)
 {
     uint32_t lo = 0, hi = 0;
@@ -168,6 +173,14 @@ void backtrace_print(uint32_t eip, uint32_t ebp, int eip_is_return)
         uint32_t *frame = (uint32_t *)ebp;
         eip = frame[1];
         uint32_t next = frame[0];
+        if (eip >= irqs_off_calls_range[0] && eip < irqs_off_calls_range[1] &&
+            ebp + 16 <= hi && ++depth < BACKTRACE_MAX) {
+            /* One of switch.S's calls with interrupts off: it, then its
+             * caller, found above its EFLAGS (frame[2]). */
+            const char *name = ksym_lookup(eip - 1, &off);
+            kprintf("      #%d %08x %s+%#x\n", depth, eip, name ? name : "?", off + 1);
+            eip = frame[3];
+        }
         if (next <= ebp)
             break;
         ebp = next;

@@ -244,6 +244,27 @@ python check_line("regs", pc=int(gdb.parse_and_eval("$pc")), esp=int(gdb.parse_a
         s.expect(len(regs) == 2 and regs[0] == regs[1], "ws bt moved the running thread")
 
 
+def test_ws_bt_through_sem_down():
+    """sem_down (kernel/switch.S) builds no frame of its own: ws bt of a
+    worker waiting for work still goes through it to worker_main."""
+    with Session("run=order 2") as s:
+        s.run("""break cmd_order
+continue
+delete
+break thread_sleep_ns
+continue
+delete
+ws bt worker1
+""")
+        m = re.search(r"^thread (\d+) 'worker1'", s.out, re.M)
+        s.expect(m, "no backtrace of worker1")
+        bt = bt_block(s.out, m.group(1))
+        order = ["waitq_sleep_counted", "sem_down", "worker_main", "thread_start", "thread_entry"]
+        pos = [bt.find(" %s+" % f) for f in order]
+        s.expect(all(p >= 0 for p in pos) and pos == sorted(pos),
+                 "worker1's backtrace should go %s" % " <- ".join(order))
+
+
 # -------------------------------------------------------------------- (e)
 
 STEP_SWITCHES = 4

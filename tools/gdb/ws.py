@@ -370,6 +370,11 @@ def unwind_saved(t, limit=32):
         fast_lo, fast_hi = address_of("irq_first_chip"), address_of("irq_return_to_user")
     except gdb.error:
         irq_lo = irq_hi = None
+    try:   # kernel/switch.S: thread_yield, sem_up, ... build no frame
+        calls = address_of("irqs_off_calls_range")
+        calls_lo, calls_hi = u32(calls), u32(calls + PTR)
+    except gdb.error:
+        calls_lo = calls_hi = 0
     frames = [(eip, "in " + where(eip, is_return=True) +
                "   <- switch_context returns here")]
     while len(frames) < limit:
@@ -395,6 +400,9 @@ def unwind_saved(t, limit=32):
             ebp = u32(tf + 8)
             continue
         frames.append((ret, "in " + where(ret, is_return=True)))
+        if calls_lo <= ret < calls_hi and ebp + 4 * PTR <= hi:
+            ret = u32(ebp + 3 * PTR)         # its caller's, above the EFLAGS it pushed
+            frames.append((ret, "in " + where(ret, is_return=True)))
         if nxt <= ebp:
             break
         ebp = nxt

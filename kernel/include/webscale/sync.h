@@ -68,7 +68,8 @@ struct mutex {
 void mutex_init(struct mutex *m, const char *name);
 /* The mutex's and the semaphore's hot calls take their object in a
  * register (regparm(1)): one instruction fewer at each end of every call,
- * on the paths make bench times. */
+ * on the paths make bench times. They are in kernel/switch.S, around
+ * bodies in kernel/sync.c. */
 #define SYNC_FAST __attribute__((regparm(1)))
 void mutex_lock(struct mutex *m) SYNC_FAST;
 int mutex_trylock(struct mutex *m);   /* 0 or -E_WOULDBLOCK; threads only */
