@@ -79,21 +79,6 @@ static inline void irq_restore(uint32_t was_on)
         sti();
 }
 
-/* The same pair for the switch path (thread_yield): all of EFLAGS kept,
- * and put back by popf, two instructions instead of a test, a branch and
- * an sti. Ring 0 only (popf leaves IF alone in ring 3). */
-static inline uint32_t irq_save_eflags(void)
-{
-    uint32_t f = read_eflags();
-    cli();
-    return f;
-}
-
-static inline void irq_restore_eflags(uint32_t eflags)
-{
-    __asm__ volatile("pushl %0; popfl" : : "g"(eflags) : "memory", "cc");
-}
-
 static inline int irqs_enabled(void) { return (read_eflags() & EFLAGS_IF) != 0; }
 
 /* For a function whose contract is "interrupts off": fail loudly now, not
