@@ -60,10 +60,8 @@ static inline void list_remove(struct list_node *n)
 
 /* list_remove of a non-empty list's first node, which it returns: one
  * load fewer (its prev is the head). The wake-up of a sync object's
- * waiter takes it so. The node is left pointing where it did, as
- * nothing reads it before its next list_push_* (which sets both
- * pointers); with ASSERTs on, it points at itself, as after
- * list_remove, for their list_node_linked. */
+ * waiter takes it so. The node points at itself afterwards, as after
+ * list_remove, so that a list_remove of it off no list stays harmless. */
 static inline struct list_node *list_take_first(struct list *l)
 {
     struct list_node *head = &l->head;
@@ -72,9 +70,7 @@ static inline struct list_node *list_take_first(struct list *l)
     struct list_node *next = n->next;
     head->next = next;
     next->prev = head;
-#ifndef WS_NO_ASSERT
     list_node_init(n);
-#endif
     return n;
 }
 
