@@ -94,8 +94,7 @@ static inline struct thread *runq_pop(void)
 {
     struct thread *t = runq_next;
     if (__builtin_expect(--runq_len == 0, 1)) {
-        if (!t)
-            __builtin_unreachable();   /* runq_len 1: runq_next holds it */
+        ASSERT(t);                 /* runq_len was 1: runq_next holds it */
         runq_next = NULL;
         return t;
     }
