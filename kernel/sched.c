@@ -99,7 +99,8 @@ static inline struct thread *runq_pop(void)
         return t;
     }
     if (!t) {
-        runq_len = 0;          /* nobody was ready: the count back to 0 */
+        ASSERT(runq_len == UINT32_MAX);   /* it was 0, as an empty runq_next says */
+        runq_len = 0;                     /* the count back to 0 */
         return NULL;
     }
     runq_promote();

@@ -52,10 +52,12 @@ switch_context:
     .cfi_startproc
     pushfl
     .cfi_adjust_cfa_offset 4
+    .cfi_rel_offset %eflags, 0  /* for GDB: the caller's EFLAGS are here */
     cli
     call \name\()_irqs_off
     popfl                       /* interrupts on again if they were */
     .cfi_adjust_cfa_offset -4
+    .cfi_restore %eflags
     ret
     .cfi_endproc
     .size \name, . - \name

@@ -265,6 +265,29 @@ ws bt worker1
                  "worker1's backtrace should go %s" % " <- ".join(order))
 
 
+def test_caller_eflags_through_sem_down():
+    """GDB's own unwind reads a caller's EFLAGS where sem_down pushed them
+    (the CFI in kernel/switch.S): in cmd_order, which called sem_down with
+    interrupts on, IF is set, although the wait below runs with it clear."""
+    with Session("run=order 2") as s:
+        s.run("""break cmd_order
+continue
+delete
+break waitq_sleep_counted if $_streq(current->name, "shell")
+continue
+delete
+python check_line("here", eflags=int(gdb.parse_and_eval("$eflags")))
+frame function cmd_order
+python check_line("caller", eflags=int(gdb.parse_and_eval("$eflags")))
+""")
+        here, caller = s.checks("here"), s.checks("caller")
+        s.expect(here and caller, "did not stop in the shell's wait and reach cmd_order's frame")
+        s.expect(not int(here[0]["eflags"]) & 0x200, "the wait should run with interrupts off")
+        s.expect(int(caller[0]["eflags"]) & 0x200,
+                 "cmd_order's frame shows EFLAGS %#x: IF clear, the wait's, not the caller's"
+                 % int(caller[0]["eflags"]))
+
+
 # -------------------------------------------------------------------- (e)
 
 STEP_SWITCHES = 4

@@ -61,7 +61,8 @@ static inline void list_remove(struct list_node *n)
 /* list_remove of a non-empty list's first node, which it returns: one
  * load fewer (its prev is the head). The wake-up of a sync object's
  * waiter takes it so. The node points at itself afterwards, as after
- * list_remove, so that a list_remove of it off no list stays harmless. */
+ * list_remove, so that a list_remove of it off no list stays harmless.
+ * On an empty list it would return the head: test list_empty first. */
 static inline struct list_node *list_take_first(struct list *l)
 {
     struct list_node *head = &l->head;
