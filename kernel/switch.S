@@ -52,12 +52,12 @@ switch_context:
     .cfi_startproc
     pushfl
     .cfi_adjust_cfa_offset 4
-    .cfi_rel_offset %eflags, 0  /* for GDB: the caller's EFLAGS are here */
+    .cfi_rel_offset 9, 0        /* for GDB: the caller's EFLAGS (DWARF register 9) are here */
     cli
     call \name\()_irqs_off
     popfl                       /* interrupts on again if they were */
     .cfi_adjust_cfa_offset -4
-    .cfi_restore %eflags
+    .cfi_restore 9
     ret
     .cfi_endproc
     .size \name, . - \name
