@@ -159,6 +159,9 @@ void backtrace_print(uint32_t eip, uint32_t ebp, int eip_is_return)
     uint32_t lo = 0, hi = 0;
     if (current)
         thread_stack_bounds(current, &lo, &hi);
+    /* The caller of one of switch.S's calls, which build no frame: found
+     * above the EFLAGS the call pushed, and named next, on the same frame. */
+    uint32_t frameless_caller = 0;
     for (int depth = 0; depth < BACKTRACE_MAX && eip; depth++) {
         /* A return address is the instruction after the call, which may
          * be the first of the next function (a call to a noreturn function
@@ -167,20 +170,19 @@ void backtrace_print(uint32_t eip, uint32_t ebp, int eip_is_return)
         uint32_t off = 0;
         const char *name = ksym_lookup(eip - ret, &off);
         kprintf("      #%d %08x %s+%#x\n", depth, eip, name ? name : "?", off + ret);
+        if (frameless_caller) {
+            eip = frameless_caller;
+            frameless_caller = 0;
+            continue;
+        }
         /* Follow the frame-pointer chain only while it stays on this stack. */
         if (ebp < lo || ebp + 8 > hi || (ebp & 3))
             break;
         uint32_t *frame = (uint32_t *)ebp;
         eip = frame[1];
         uint32_t next = frame[0];
-        if (eip >= irqs_off_calls_range[0] && eip < irqs_off_calls_range[1] &&
-            ebp + 16 <= hi && ++depth < BACKTRACE_MAX) {
-            /* One of switch.S's calls with interrupts off: it, then its
-             * caller, found above its EFLAGS (frame[2]). */
-            const char *name = ksym_lookup(eip - 1, &off);
-            kprintf("      #%d %08x %s+%#x\n", depth, eip, name ? name : "?", off + 1);
-            eip = frame[3];
-        }
+        if (eip >= irqs_off_calls_range[0] && eip < irqs_off_calls_range[1] && ebp + 16 <= hi)
+            frameless_caller = frame[3];      /* frame[2]: the EFLAGS it pushed */
         if (next <= ebp)
             break;
         ebp = next;
