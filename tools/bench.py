@@ -92,7 +92,7 @@ FLOORS = {
     "yield_switch_nostats": "about 40 with no bookkeeping",
     "preempt_switch": "about 110 for a lean preempted switch",
     "irq_round_trip": "22-25 with a handler table (6 bare: int, pushal, outb, popal, iret)",
-    "semaphore_round_trip": "180-220, only with direct handoff",
+    "semaphore_round_trip": "180-220 by issue 9's estimate, with direct handoff (built: sem_up hands its unit to the first waiter)",
     "loop_dispatch": "13-15",
 }
 
@@ -403,6 +403,13 @@ def main():
             print("  %-4s floor: %s" % ("", FLOORS[name]))
         if not ok and runs:
             print("  %-4s held by: %s" % ("", held_by(runs)))
+            # A missed figure with a 'sched stats off' twin: how much of it
+            # is the bookkeeping that ps, top, trace and GDB read, from the
+            # two figures just measured.
+            off = got.get(name + "_nostats")
+            if off is not None and off < v:
+                print("  %-4s of which 'sched stats on' bookkeeping: %d %s (this figure minus its "
+                      "'stats off' one: %d)" % ("", v - off, unit, off))
         if anchor:
             print("  %-4s (%s)" % ("", anchor))
     # Growth with N on one path: with 2 threads the run queue's list stays
