@@ -141,13 +141,24 @@ void tcp_retransmit_timeout(struct tcp_conn *c)
 {
     if (c->snd_una == c->snd_nxt && c->sbuf_len == 0)
         return;                    /* all acknowledged meanwhile */
-    if (c->retries >= TCP_RETRIES) {
+    /* A shut window whose probe the peer answered (F_WND_ANSWERED: an ACK
+     * that still says 0) is a peer that is there and reads slowly, not a
+     * lost one: "as long as the receiving TCP continues to send
+     * acknowledgments in response to the probe segments, the sending TCP
+     * MUST allow the connection to stay open" [RFC 1122 4.2.2.17]. So it
+     * is never given up; the probes go on, further apart each time, up to
+     * TCP_RTO_MAX_MS. One that stops answering is given up like lost
+     * data: after TCP_RETRIES tries, at the first one left unanswered. */
+    int answered = !c->snd_wnd && (c->flags & F_WND_ANSWERED);
+    c->flags &= ~F_WND_ANSWERED;
+    if (c->retries >= TCP_RETRIES && !answered) {
         tcp_st.timeouts++;
         tcp_send_rst(c, TCP_RST_GIVE_UP);
         tcp_notify_closed(c, -E_TIMEDOUT);
         return;
     }
-    c->retries++;
+    if (c->retries < TCP_RETRIES)
+        c->retries++;
     if (c->snd_nxt != c->snd_una)
         tcp_st.retransmits++;
     /* Go back: resend from the oldest unacknowledged byte. A shut window

@@ -23,6 +23,7 @@ length there). Network rules: all traffic stays inside the namespace
 import functools
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -298,6 +299,59 @@ def test_ab_after_wrk_loop():
 @tap_test
 def test_ab_after_wrk_threads():
     ab_c100("threads", after_wrk=True)
+
+
+
+# ---- a client that does not read: the window shut for long ----
+
+# The guest's zero-window probes carry one byte: IP total length 20 + 20 + 1.
+PROBE_FILTER = "src host %s and tcp and ip[2:2] = 41" % GUEST_IP
+# The probes to see before reading. The give-up limit (kernel/net/
+# tcp_internal.h) ended the connection with an RST where its last try
+# would go, probes answered or not: about 25 s at the least RTO.
+PROBES_HELD = c_define("kernel/net/tcp_internal.h", "TCP_RETRIES") + 1
+
+
+@tap_test
+def test_zero_window_held_loop():
+    """A client that shuts its window and answers every probe keeps its
+    connection as long as it likes (RFC 1122 4.2.2.17) and then gets all
+    it asked for: 20 pipelined pages to a socket with a 1 KiB receive
+    buffer, not read until the guest has sent PROBES_HELD probes."""
+    with TapNet() as net, Server(net, "loop") as srv:
+        srv.start()
+        with RstWatch(net) as rw:
+            probes = net.popen(["timeout", "120", "tcpdump", "-n", "-l", "--immediate-mode", "-i",
+                                net.tap, PROBE_FILTER], stderr=subprocess.DEVNULL)
+            s = net.socket()
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+                s.settimeout(10)
+                s.connect((GUEST_IP, 80))
+                t0 = time.monotonic()
+                s.sendall(b"GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % GUEST_IP.encode() * 20)
+                seen = 0
+                while seen < PROBES_HELD and probes.poll() is None:
+                    seen += bool(probes.stdout.readline().strip())
+                held = time.monotonic() - t0
+                rs, rest, closed, reset = read_responses(s, 20, timeout=30)
+                took = time.monotonic() - t0 - held
+            finally:
+                s.close()
+                probes.terminate()
+                probes.communicate(timeout=10)
+            srv.stop()
+            f, _ = wait_closed(srv.g, 10)
+            rst = rw.count()
+        report("window shut by a client that reads nothing",
+               "%d probes in %.1f s, then %d responses (%s) in %.2f s, %s | %s"
+               % (seen, held, len(rs), sorted({r["status"] for r in rs}), took,
+                  "reset" if reset else "closed" if closed else "open", guest_text(f, rst)))
+        check(seen >= PROBES_HELD, "only %d probes came" % seen, srv.g)
+        check(len(rs) == 20 and all(r["status"] == 200 for r in rs) and not reset,
+              "%d of 20 responses, %s" % (len(rs), "reset" if reset else "no reset"), srv.g)
+        check(rst == 0 and not f["rst_reasons"].get("gave-up"), guest_text(f, rst), srv.g)
+        check(took < 5, "the rest took %.1f s after the window opened" % took, srv.g)
 
 
 # ---- HTTP on one connection, byte for byte ----
