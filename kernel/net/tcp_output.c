@@ -148,8 +148,14 @@ void tcp_retransmit_timeout(struct tcp_conn *c)
      * MUST allow the connection to stay open" [RFC 1122 4.2.2.17]. So it
      * is never given up; the probes go on, further apart each time, up to
      * TCP_RTO_MAX_MS. One that stops answering is given up like lost
-     * data: after TCP_RETRIES tries, at the first one left unanswered. */
-    int answered = !c->snd_wnd && (c->flags & F_WND_ANSWERED);
+     * data: after TCP_RETRIES tries, at the first one left unanswered.
+     * Only while the user holds the connection: once it has closed it,
+     * nobody waits for those bytes, and a peer that kept its window shut
+     * for ever would keep the connection for ever (Linux bounds such an
+     * orphan's probes too, tcp_orphan_retries): it is given up after
+     * TCP_RETRIES, answered or not. */
+    int answered = !c->snd_wnd && (c->flags & F_WND_ANSWERED) &&
+                   !(c->flags & F_USER_CLOSED);
     c->flags &= ~F_WND_ANSWERED;
     if (c->retries >= TCP_RETRIES && !answered) {
         tcp_st.timeouts++;

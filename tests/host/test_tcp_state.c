@@ -1420,6 +1420,20 @@ static void test_send_window(void)
  * open". The probes go on, ever further apart up to TCP_RTO_MAX_MS, and
  * when the window opens the data goes. A peer that stops answering is
  * still given up (below). */
+/* A connection whose peer took 50 bytes and shut its window; 10 more wait. */
+static struct tcp_conn *open_shut(struct peer *p, uint32_t isn)
+{
+    uint8_t d[50];
+    fill(d, sizeof d, 0);
+    struct tcp_conn *c = open_conn(p, isn);
+    CHECK_EQ(tcp_send(c, d, 50), 50);
+    p->wnd = 0;
+    p->ack += 50;
+    send_seg(p, TCP_ACK, NULL, 0);
+    CHECK_EQ(tcp_send(c, d, 10), 10);
+    return c;
+}
+
 static void test_zero_window_persists(void)
 {
     struct tcp_listener *l = listen_on(4);
@@ -1468,19 +1482,33 @@ static void test_zero_window_persists(void)
      * answered, and after TCP_RETRIES of them the connection is given up. */
     struct peer q = { .port = 40064, .wnd = 8192, .mss = 1460 };
     tcp_abort(c);
-    c = open_conn(&q, 63000);
-    iss = q.ack - 1;
-    CHECK_EQ(tcp_send(c, d, 50), 50);
-    q.wnd = 0;
-    q.ack = iss + 51;
-    send_seg(&q, TCP_ACK, NULL, 0);
-    CHECK_EQ(tcp_send(c, d, 10), 10);
+    c = open_shut(&q, 63000);
     stub_out_clear();
     stub_advance_ms(10 * TCP_RTO_MAX_MS);
     CHECK_EQ(stub_out_count(), TCP_RETRIES + 1);       /* the probes, then RST */
     CHECK(last() && (last()->t.flags & TCP_RST));
     CHECK(conn_of(&q) == NULL && app.err == -E_TIMEDOUT);
     CHECK_EQ(resets(TCP_RST_GIVE_UP), gave_up + 1);
+
+    /* This one answers every probe, but the user has closed the
+     * connection (its FIN waits behind the bytes): nobody waits for them,
+     * so it is given up after TCP_RETRIES probes, answered or not. */
+    struct peer r = { .port = 40065, .wnd = 8192, .mss = 1460 };
+    c = open_shut(&r, 64000);
+    tcp_close(c);
+    app.c = NULL;
+    stub_out_clear();
+    for (int i = 0; i < 3 * TCP_RETRIES && conn_of(&r); i++) {
+        int sent = stub_out_count();
+        for (uint32_t w = 0; stub_out_count() == sent && w <= TCP_RTO_MAX_MS; w += TCP_TICK_MS)
+            stub_advance_ms(TCP_TICK_MS);
+        if (conn_of(&r))
+            send_seg(&r, TCP_ACK, NULL, 0);      /* each probe answered: "still shut" */
+    }
+    CHECK(conn_of(&r) == NULL);
+    CHECK_EQ(stub_out_count(), TCP_RETRIES + 1);       /* the probes, then RST */
+    CHECK(last() && (last()->t.flags & TCP_RST));
+    CHECK_EQ(resets(TCP_RST_GIVE_UP), gave_up + 2);
     finish(l);
 }
 
