@@ -53,9 +53,17 @@ void tcp_send_syn_ack_stateless(uint32_t rip, const struct tcp_info *t, uint32_t
     ip_output(rip, IP_PROTO_TCP, h);
 }
 
+/* At snd_nxt [RFC 9293 3.10.5], unless that lies beyond the right edge of
+ * the peer's window (a zero-window probe went out): a receiver takes an
+ * RST only inside its window (RFC 5961 3.2; Linux drops one beyond it, and
+ * its connection would then stay open for ever), so then at the edge,
+ * snd_una + snd_wnd, as Linux's tcp_acceptable_seq does. (In SYN-RECEIVED
+ * the window does not count our SYN: snd_nxt it is.) */
 void tcp_send_rst(struct tcp_conn *c, enum tcp_rst_reason why)
 {
-    send_segment(c, c->snd_nxt, TCP_RST, 0, 0, 0);
+    uint32_t edge = c->snd_una + c->snd_wnd;
+    int beyond = c->state != TCP_SYN_RECEIVED && seq_gt(c->snd_nxt, edge);
+    send_segment(c, beyond ? edge : c->snd_nxt, TCP_RST, 0, 0, 0);
     count_reset(why);
 }
 
