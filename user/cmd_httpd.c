@@ -89,7 +89,13 @@ struct hslow {
     struct loop_timer t;
 };
 
+/* Open connections, in the order they were last active: l_pump moves a
+ * connection to the back. The idle sweep (HTTPD_IDLE_MS) keeps a mark in
+ * this list, which is not a connection: whatever is still in front of it
+ * at the next sweep did nothing since the last one. */
 static struct list lconns = LIST_INIT(lconns);
+static struct list_node lmark;
+static struct loop_timer lsweep;
 static struct tcp_listener *llisten;
 /* The loop runs one callback at a time: one scratch buffer for them all. */
 static char lresp[HTTP_RESP_MAX], lscratch[HTTP_SCRATCH_LOOP];
@@ -133,6 +139,8 @@ static void l_pump(struct tcp_conn *c, void *arg)
 {
     struct hconn *h = arg;
     const struct hio io = { l_recv, l_send, l_room, l_wait_ms, h };
+    list_remove(&h->link);       /* active: behind the idle sweep's mark */
+    list_push_back(&lconns, &h->link);
     enum serve_end e = SERVE_READ;
     if (httpd_pending(&h->in))   /* requests or a body held back for want of room */
         e = httpd_serve_pending(&h->in, &io, lresp);
@@ -170,6 +178,30 @@ static int l_wait_ms(void *arg, uint32_t ms)
     return 0;
 }
 
+/* Every HTTPD_IDLE_MS: the connections in front of the mark have had no
+ * callback for at least that long. Those waiting for the client's bytes
+ * are closed (FIN after what is queued); one waiting for room in the send
+ * buffer (its client does not read, TCP probes its window) or for the
+ * slow service is left, and moves behind the mark. O(connections
+ * closed or left), not O(open). */
+static void l_sweep(void *arg)
+{
+    (void)arg;
+    while (lconns.head.next != &lmark) {
+        struct hconn *h = container_of(lconns.head.next, struct hconn, link);
+        list_remove(&h->link);
+        list_push_back(&lconns, &h->link);
+        struct hbusy *b = h->in.busy;
+        if ((b && b->wait) || (httpd_pending(&h->in) && !l_room(h)))
+            continue;
+        httpd.idle_closed++;
+        tcp_close(h->c);
+        hconn_free(h);
+    }
+    list_remove(&lmark);          /* the active ones from now on go behind it */
+    list_push_back(&lconns, &lmark);
+}
+
 static void l_closed(struct tcp_conn *c, void *arg, int err)
 {
     hconn_free(arg);
@@ -196,6 +228,15 @@ static int lstart_result;
 static void l_start(void *arg)
 {
     lstart_result = tcp_listen(httpd.port, HTTP_BACKLOG, l_accept, NULL, &llisten);
+    if (lstart_result < 0)
+        return;
+    list_push_back(&lconns, &lmark);
+    loop_timer_init(&lsweep, l_sweep, NULL);
+    if (loop_timer_start_ms(&lsweep, HTTPD_IDLE_MS, HTTPD_IDLE_MS) < 0) {
+        list_remove(&lmark);
+        tcp_unlisten(llisten);
+        lstart_result = -E_NOMEM;
+    }
 }
 
 /* Stop: every open connection is closed as the peer would see a server
@@ -205,6 +246,8 @@ static void l_start(void *arg)
 static void l_stop(void *arg)
 {
     tcp_unlisten(llisten);
+    loop_timer_stop(&lsweep);
+    list_remove(&lmark);          /* only connections are left in lconns */
     while (!list_empty(&lconns)) {
         struct hconn *h = container_of(list_first(&lconns), struct hconn, link);
         tcp_close(h->c);
@@ -225,7 +268,17 @@ struct tconn {
 };
 static struct list tconns;       /* under httpd.lock */
 
-static int t_recv(void *k, char *buf, size_t n) { return tcp_sock_recv(k, buf, n); }
+/* A byte within HTTPD_IDLE_MS, or the connection is closed (SERVE_CLOSE). */
+static int t_recv(void *k, char *buf, size_t n)
+{
+    int r = tcp_sock_recv_until(k, buf, n, clock_ns() + (uint64_t)HTTPD_IDLE_MS * NS_PER_MS);
+    if (r == -E_TIMEDOUT) {
+        mutex_lock(&httpd.lock);
+        httpd.idle_closed++;
+        mutex_unlock(&httpd.lock);
+    }
+    return r;
+}
 static int t_send(void *k, const char *buf, size_t n) { return tcp_sock_send(k, buf, n); }
 
 static void t_conn(void *arg)
@@ -385,6 +438,9 @@ int cmd_httpd(int argc, char **argv)
             "waits for room): %u at most at once\n", HTTP_HEAD_MAX, httpd.heads_held_max);
     if (httpd.no_thread)
         kprintf("  %u connections closed at once: no memory for their thread\n", httpd.no_thread);
+    if (httpd.idle_closed)
+        kprintf("  %u connections closed idle: no byte from the client in %u s\n",
+                httpd.idle_closed, HTTPD_IDLE_MS / 1000);
     kprintf("  memory per connection at the peak: %u bytes of heap (struct tcp_conn %u bytes",
             httpd_bytes_per_conn(), (unsigned)tcp_conn_bytes());
     if (style == STYLE_LOOP)
@@ -417,6 +473,7 @@ int cmd_httpd(int argc, char **argv)
     demo_line_u64("time_wait_max", ts.time_wait_max);
     demo_line_u64("heads_held_max", httpd.heads_held_max);
     demo_line_u64("no_thread", httpd.no_thread);
+    demo_line_u64("idle_closed", httpd.idle_closed);
     demo_line_u64("heap_per_connection_bytes", httpd_bytes_per_conn());
     demo_line_u64("switches", sw);
     demo_line_u64("heap_before_bytes", httpd.heap_base);

@@ -13,6 +13,17 @@
 /* The dashboard's page: its HTML template (user/web/dashboard.html) with
  * the figures as text in it (user/stats.c), built on the heap. */
 #define HTTP_DASHBOARD_MAX 16384
+/* A connection that waits for the client's bytes (the next request, the
+ * rest of a head) and gets none for this long is closed (FIN), as nginx's
+ * keepalive_timeout and client_header_timeout do. Without it a client
+ * that vanished without a trace (its RST lost: QEMU's NE2000 loses
+ * frames in a burst) or one that connects and never sends held its
+ * connection for ever. One waiting for room (a client that does not
+ * read) is not closed: TCP's zero-window probes watch that one. The
+ * threads style closes after exactly this long without a byte, the loop
+ * style after this long to twice this long (its one timer sweeps once per
+ * HTTPD_IDLE_MS). */
+#define HTTPD_IDLE_MS 120000
 
 enum style { STYLE_THREADS, STYLE_LOOP };
 
@@ -23,6 +34,7 @@ struct httpd_figures {
     uint16_t port;
     volatile uint32_t requests, bad_requests, conns, open, open_max;
     volatile uint32_t no_thread;  /* threads style: connections closed for want of a thread */
+    volatile uint32_t idle_closed;   /* closed after HTTPD_IDLE_MS without a byte */
     volatile uint32_t heads_held, heads_held_max;   /* HTTP_HEAD_MAX buffers */
     uint32_t time_wait_base;      /* TIME-WAIT connections when the server started */
     uint32_t time_wait_at_max;    /* ... and at open_max: not open, not in the heap figure */

@@ -179,10 +179,27 @@ static void new_ack(struct tcp_conn *c, uint32_t ack)
         tcp_notify_writable(c);
 }
 
+/* The peer's window opens again while our zero-window probe is in flight
+ * and was not taken (a shut window takes no byte: Linux drops the probe's
+ * and ACKs snd_una). Sending on after the probe would leave that byte for
+ * the retransmission timer, whose deadline is the probes' backoff (up to
+ * TCP_RTO_MAX_MS away): go back to snd_una at once, as that timer would,
+ * and time what goes now from a fresh RTO. */
+static void window_reopened(struct tcp_conn *c)
+{
+    tcp_rtt_cancel(c);                /* Karn: the probe's byte goes again */
+    c->snd_nxt = c->snd_una;
+    c->flags &= ~F_FIN_SENT;
+    c->retries = 0;
+    tcp_timer_set(c, c->rto_ms);
+}
+
 /* Fifth: ACK is set (tcp_parse dropped the rest). An ACK of what we never
  * sent is answered and dropped; an old one is ignored, but its segment's
  * text still counts. The window is taken from any ACK not older than
- * snd_una (we send nothing that would need RFC 9293's SND.WL1/WL2 order). */
+ * snd_una (we send nothing that would need RFC 9293's SND.WL1/WL2 order);
+ * one that says the window is shut is remembered as an answer to the
+ * zero-window probes. */
 static int check_ack(struct tcp_conn *c, const struct tcp_info *t)
 {
     if (c->state == TCP_SYN_RECEIVED)
@@ -192,8 +209,15 @@ static int check_ack(struct tcp_conn *c, const struct tcp_info *t)
         tcp_send_ack(c);
         return 0;
     }
-    if (seq_ge(t->ack, c->snd_una))
+    if (seq_ge(t->ack, c->snd_una)) {
+        if (!c->snd_wnd && t->wnd && t->ack == c->snd_una && c->snd_nxt != c->snd_una)
+            window_reopened(c);
         c->snd_wnd = t->wnd;
+        /* Its window is still shut: the answer to our probe, from a peer
+         * that is there and only slow to read (tcp_retransmit_timeout). */
+        if (!t->wnd)
+            c->flags |= F_WND_ANSWERED;
+    }
     if (seq_gt(t->ack, c->snd_una))
         new_ack(c, t->ack);
     return !tcp_gone(c);

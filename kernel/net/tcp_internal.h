@@ -78,6 +78,7 @@ enum tcp_flag {
     F_KARN = 512,        /* retransmitted: time nothing until rtt_seq is acknowledged */
     F_SRTT = 1024,       /* srtt8 and rttvar8 hold a measurement */
     F_TIMED = 2048,      /* on the timed list: deadline_ms counts */
+    F_WND_ANSWERED = 4096, /* an ACK with the window shut came since the last probe */
 };
 
 /* The transmission control block [RFC 9293 3.3.1]: snd_una, snd_nxt and

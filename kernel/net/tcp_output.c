@@ -53,9 +53,17 @@ void tcp_send_syn_ack_stateless(uint32_t rip, const struct tcp_info *t, uint32_t
     ip_output(rip, IP_PROTO_TCP, h);
 }
 
+/* At snd_nxt [RFC 9293 3.10.5], unless that lies beyond the right edge of
+ * the peer's window (a zero-window probe went out): a receiver takes an
+ * RST only inside its window (RFC 5961 3.2; Linux drops one beyond it, and
+ * its connection would then stay open for ever), so then at the edge,
+ * snd_una + snd_wnd, as Linux's tcp_acceptable_seq does. (In SYN-RECEIVED
+ * the window does not count our SYN: snd_nxt it is.) */
 void tcp_send_rst(struct tcp_conn *c, enum tcp_rst_reason why)
 {
-    send_segment(c, c->snd_nxt, TCP_RST, 0, 0, 0);
+    uint32_t edge = c->snd_una + c->snd_wnd;
+    int beyond = c->state != TCP_SYN_RECEIVED && seq_gt(c->snd_nxt, edge);
+    send_segment(c, beyond ? edge : c->snd_nxt, TCP_RST, 0, 0, 0);
     count_reset(why);
 }
 
@@ -141,13 +149,30 @@ void tcp_retransmit_timeout(struct tcp_conn *c)
 {
     if (c->snd_una == c->snd_nxt && c->sbuf_len == 0)
         return;                    /* all acknowledged meanwhile */
-    if (c->retries >= TCP_RETRIES) {
+    /* A shut window whose probe the peer answered (F_WND_ANSWERED: an ACK
+     * that still says 0) is a peer that is there and reads slowly, not a
+     * lost one: "as long as the receiving TCP continues to send
+     * acknowledgments in response to the probe segments, the sending TCP
+     * MUST allow the connection to stay open" [RFC 1122 4.2.2.17]. So it
+     * is never given up; the probes go on, further apart each time, up to
+     * TCP_RTO_MAX_MS. One that stops answering is given up like lost
+     * data: after TCP_RETRIES tries, at the first one left unanswered.
+     * Only while the user holds the connection: once it has closed it,
+     * nobody waits for those bytes, and a peer that kept its window shut
+     * for ever would keep the connection for ever (Linux bounds such an
+     * orphan's probes too, tcp_orphan_retries): it is given up after
+     * TCP_RETRIES, answered or not. */
+    int answered = !c->snd_wnd && (c->flags & F_WND_ANSWERED) &&
+                   !(c->flags & F_USER_CLOSED);
+    c->flags &= ~F_WND_ANSWERED;
+    if (c->retries >= TCP_RETRIES && !answered) {
         tcp_st.timeouts++;
         tcp_send_rst(c, TCP_RST_GIVE_UP);
         tcp_notify_closed(c, -E_TIMEDOUT);
         return;
     }
-    c->retries++;
+    if (c->retries < TCP_RETRIES)
+        c->retries++;
     if (c->snd_nxt != c->snd_una)
         tcp_st.retransmits++;
     /* Go back: resend from the oldest unacknowledged byte. A shut window

@@ -15,6 +15,7 @@
 #include <webscale/sync.h>
 #include <webscale/system.h>
 #include <webscale/tcp.h>
+#include <webscale/time.h>
 #include "kernel/net/net.h"
 #include "kernel/x86.h"
 
@@ -201,7 +202,7 @@ static void do_send(void *arg)
     r->result = r->k->c ? tcp_send(r->k->c, r->buf, r->n) : r->k->err ? r->k->err : -E_CONNRESET;
 }
 
-int tcp_sock_recv(struct tcp_sock *k, void *buf, size_t n)
+int tcp_sock_recv_until(struct tcp_sock *k, void *buf, size_t n, uint64_t deadline_ns)
 {
     for (;;) {
         uint32_t seen = event_count(&k->ev);
@@ -209,8 +210,19 @@ int tcp_sock_recv(struct tcp_sock *k, void *buf, size_t n)
         loop_call_and_wait(do_recv, &r);
         if (r.result != -E_WOULDBLOCK)
             return r.result;
-        event_wait(&k->ev, seen);
+        /* Woken, or interrupted (a connection's thread is never the
+         * shell's foreground; if it were, it would just ask again): ask. */
+        if (deadline_ns == TIME_NEVER)
+            event_wait(&k->ev, seen);
+        else if (event_wait_until(&k->ev, seen, deadline_ns) == -E_TIMEDOUT &&
+                 event_count(&k->ev) == seen)
+            return -E_TIMEDOUT;
     }
+}
+
+int tcp_sock_recv(struct tcp_sock *k, void *buf, size_t n)
+{
+    return tcp_sock_recv_until(k, buf, n, TIME_NEVER);
 }
 
 int tcp_sock_send(struct tcp_sock *k, const void *buf, size_t n)

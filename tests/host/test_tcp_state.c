@@ -14,7 +14,8 @@
  * backlog and SYN cookies (round trip, MSS, forged and stale ACKs, a burst
  * of 1,000 SYNs), the accept queue's hold, reassembly of out-of-order
  * segments (holes, overlaps, the bound), window edges (shut,
- * partly outside, overlapping, ahead, the peer's window and MSS), and
+ * partly outside, overlapping, ahead, the peer's window and MSS), a
+ * shut window kept open while the peer answers the probes, and
  * sequence numbers across 2^32 on both sides. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -1412,6 +1413,107 @@ static void test_send_window(void)
     finish(l);
 }
 
+/* A shut window that the peer keeps shut while it answers every probe
+ * (a client that reads slowly, or not yet): RFC 1122 4.2.2.17, "as long
+ * as the receiving TCP continues to send acknowledgments in response to
+ * the probe segments, the sending TCP MUST allow the connection to stay
+ * open". The probes go on, ever further apart up to TCP_RTO_MAX_MS, and
+ * when the window opens the data goes. A peer that stops answering is
+ * still given up (below). */
+/* A connection whose peer took 50 bytes and shut its window; 10 more wait. */
+static struct tcp_conn *open_shut(struct peer *p, uint32_t isn)
+{
+    uint8_t d[50];
+    fill(d, sizeof d, 0);
+    struct tcp_conn *c = open_conn(p, isn);
+    CHECK_EQ(tcp_send(c, d, 50), 50);
+    p->wnd = 0;
+    p->ack += 50;
+    send_seg(p, TCP_ACK, NULL, 0);
+    CHECK_EQ(tcp_send(c, d, 10), 10);
+    return c;
+}
+
+static void test_zero_window_persists(void)
+{
+    struct tcp_listener *l = listen_on(4);
+    struct peer p = { .port = 40063, .wnd = 100, .mss = 1460 };
+    struct tcp_conn *c = open_conn(&p, 62000);
+    uint32_t iss = p.ack - 1, gave_up = resets(TCP_RST_GIVE_UP);
+    uint8_t d[300];
+    fill(d, sizeof d, 0);
+    CHECK_EQ(tcp_send(c, d, sizeof d), 300);
+    /* It takes the first 100 bytes and shuts its window. */
+    p.wnd = 0;
+    p.ack = iss + 101;
+    send_seg(&p, TCP_ACK, NULL, 0);
+    /* 20 probes, far more than TCP_RETRIES, each answered by an ACK that
+     * takes nothing and says the window is still shut. */
+    uint32_t gap_max = 0;
+    for (int i = 0; i < 20; i++) {
+        stub_out_clear();
+        uint32_t waited = 0;
+        while (stub_out_count() == 0 && waited <= TCP_RTO_MAX_MS + TCP_TICK_MS) {
+            stub_advance_ms(TCP_TICK_MS);
+            waited += TCP_TICK_MS;
+        }
+        CHECK_EQ(stub_out_count(), 1);
+        CHECK_SEG(last(), TCP_ACK | TCP_PSH, iss + 101, 62001);
+        CHECK(last() && last()->t.len == 1 && last()->data[0] == d[100]);
+        if (waited > gap_max)
+            gap_max = waited;
+        send_seg(&p, TCP_ACK, NULL, 0);
+    }
+    CHECK(conn_of(&p) == c && c->state == TCP_ESTABLISHED && app.closed == 0);
+    CHECK_EQ(resets(TCP_RST_GIVE_UP), gave_up);
+    CHECK(gap_max <= TCP_RTO_MAX_MS + TCP_TICK_MS);
+    /* It opens its window: the other 200 bytes go, and it takes them. */
+    stub_out_clear();
+    p.wnd = 8192;
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(stub_out_count() >= 1);
+    CHECK_SEG(last(), TCP_ACK | TCP_PSH, iss + 101, 62001);
+    CHECK(last() && last()->t.len == 200 && !memcmp(last()->data, d + 100, 200));
+    p.ack = iss + 301;
+    send_seg(&p, TCP_ACK, NULL, 0);
+    CHECK(conn_of(&p) == c && c->sbuf == NULL && c->retries == 0 && !(c->flags & F_TIMED));
+
+    /* This peer shuts its window and then goes silent: the probes are not
+     * answered, and after TCP_RETRIES of them the connection is given up. */
+    struct peer q = { .port = 40064, .wnd = 8192, .mss = 1460 };
+    tcp_abort(c);
+    c = open_shut(&q, 63000);
+    stub_out_clear();
+    stub_advance_ms(10 * TCP_RTO_MAX_MS);
+    CHECK_EQ(stub_out_count(), TCP_RETRIES + 1);       /* the probes, then RST */
+    /* Not at snd_nxt, after the probe's byte, beyond the shut window
+     * (Linux would drop it): at its edge, the peer's rcv_nxt. */
+    CHECK_SEG(last(), TCP_RST, q.ack, 63001);
+    CHECK(conn_of(&q) == NULL && app.err == -E_TIMEDOUT);
+    CHECK_EQ(resets(TCP_RST_GIVE_UP), gave_up + 1);
+
+    /* This one answers every probe, but the user has closed the
+     * connection (its FIN waits behind the bytes): nobody waits for them,
+     * so it is given up after TCP_RETRIES probes, answered or not. */
+    struct peer r = { .port = 40065, .wnd = 8192, .mss = 1460 };
+    c = open_shut(&r, 64000);
+    tcp_close(c);
+    app.c = NULL;
+    stub_out_clear();
+    for (int i = 0; i < 3 * TCP_RETRIES && conn_of(&r); i++) {
+        int sent = stub_out_count();
+        for (uint32_t w = 0; stub_out_count() == sent && w <= TCP_RTO_MAX_MS; w += TCP_TICK_MS)
+            stub_advance_ms(TCP_TICK_MS);
+        if (conn_of(&r))
+            send_seg(&r, TCP_ACK, NULL, 0);      /* each probe answered: "still shut" */
+    }
+    CHECK(conn_of(&r) == NULL);
+    CHECK_EQ(stub_out_count(), TCP_RETRIES + 1);       /* the probes, then RST */
+    CHECK_SEG(last(), TCP_RST, r.ack, 64001);          /* inside its window, as above */
+    CHECK_EQ(resets(TCP_RST_GIVE_UP), gave_up + 2);
+    finish(l);
+}
+
 /* ---- out-of-order segments: the reassembly queue ---- */
 
 /* Bytes of the peer's stream at offset off (from its ISN + 1). */
@@ -1591,6 +1693,7 @@ int main(void)
     test_receive_window();
     test_reassembly();
     test_send_window();
+    test_zero_window_persists();
     test_sequence_wrap();
     return check_done("test_tcp_state");
 }

@@ -10,6 +10,7 @@ stay out of the heap per open connection."""
 import os
 import re
 import socket
+import struct
 import sys
 import time
 
@@ -250,3 +251,74 @@ def test_time_wait_apart_loop():
             check("PANIC" not in g.output, g.tail())
     finally:
         peer.close()
+
+
+def gone_clients_closed(style):
+    """Three clients vanish without a word (their FIN or RST never comes:
+    lost, or never sent): one that connected and sent nothing, one that
+    sent half a head, one that got its answer and kept the connection
+    alive. Under icount (the idle guest's clock runs ahead) the guest closes
+    each with FIN once HTTPD_IDLE_MS (user/httpd.h; up to twice that for
+    the loop's sweep) has passed without a byte, and, as nobody acknowledges the FINs, gives them
+    up: no connection is left. Before, all three were held for ever."""
+    peer = T.TcpPeer()
+    try:
+        with T.N.boot(peer, icount=True) as g:
+            T.N.arp_resolve(peer)
+            g.sendline("httpd " + style)
+            g.expect(r"Ctrl-C stops", 10)
+            sends = {43100: b"", 43101: b"GET /text HTTP/1.1\r\nHo",
+                     43102: b"GET /text HTTP/1.1\r\n\r\n"}
+            for port, data in sends.items():
+                peer.send_tcp(port, 80, 1000, 0, T.SYN, mss=1460)
+                iss, _, flags, _, _, _ = peer.recv_tcp(port)
+                check(flags == T.SYN | T.ACK, "no SYN-ACK: %#x" % flags, g)
+                peer.send_tcp(port, 80, 1001, iss + 1, T.ACK | (T.PSH if data else 0), data)
+                if port == 43102:                    # its answer, acknowledged
+                    seq, _, _, _, got, _ = peer.recv_tcp(port)
+                    while not got:
+                        seq, _, _, _, got, _ = peer.recv_tcp(port)
+                    check(got.startswith(b"HTTP/1.1 200 OK"), "response: %r" % got[:40], g)
+                    peer.send_tcp(port, 80, 1001 + len(data), seq + len(got), T.ACK)
+            # Silence from here on, but for ARP: the guest's entry for us
+            # expires meanwhile and it asks again before it can send.
+            fins = set()
+            deadline = time.monotonic() + 120
+            while fins != set(sends) and time.monotonic() < deadline:
+                peer.sock.settimeout(max(0.1, deadline - time.monotonic()))
+                try:
+                    f, _ = peer.sock.recvfrom(65536)
+                except socket.timeout:
+                    break
+                if f[12:14] == b"\x08\x06" and f[20:22] == b"\x00\x01":
+                    peer.send(T.N.eth(peer.mac, T.N.PEER_MAC, 0x0806,
+                                      T.N.arp(2, T.N.PEER_MAC, T.N.PEER_IP, peer.mac, T.N.GUEST_IP)))
+                elif f[12:14] == b"\x08\x00" and f[23] == 6 and f[47] & T.FIN:
+                    fins.add(struct.unpack("!H", f[36:38])[0])
+            wall = 120 - (deadline - time.monotonic())
+            check(fins == set(sends), "no FIN to %s after %.0f s (wall) of silence"
+                  % (sorted(set(sends) - fins), wall), g)
+            g.send("\x03")
+            r = demo_line(g.expect(r"@demo httpd .*\n", 30).group(0).decode("latin-1"), "httpd")
+            g.expect_prompt(10)
+            check(r["idle_closed"] == 3 and r["open_at_stop"] == 0, "%r" % r, g)
+            # Nobody acknowledges the FINs: the stack gives them up.
+            for _ in range(120):
+                out = g.command("net")
+                if re.search(r"\b0 connections now", out):
+                    break
+                time.sleep(0.5)
+            print("httpd %s: 3 silent clients closed idle after %.0f s of wall time; "
+                  "%s" % (style, wall, re.search(r"\d+ connections now[^;]*", out).group(0)))
+            check(re.search(r"\b0 connections now", out), out, g)
+            check("PANIC" not in g.output, g.tail())
+    finally:
+        peer.close()
+
+
+def test_gone_clients_closed_loop():
+    gone_clients_closed("loop")
+
+
+def test_gone_clients_closed_threads():
+    gone_clients_closed("threads")

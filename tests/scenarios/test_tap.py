@@ -23,6 +23,7 @@ length there). Network rules: all traffic stays inside the namespace
 import functools
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -298,6 +299,103 @@ def test_ab_after_wrk_loop():
 @tap_test
 def test_ab_after_wrk_threads():
     ab_c100("threads", after_wrk=True)
+
+
+
+# ---- a client that does not read: the window shut for long ----
+
+# The guest's zero-window probes carry one byte: IP total length 20 + 20 + 1.
+PROBE_FILTER = "src host %s and tcp and ip[2:2] = 41" % GUEST_IP
+# The probes to see before reading. The give-up limit (kernel/net/
+# tcp_internal.h) ended the connection with an RST where its last try
+# would go, probes answered or not: about 25 s at the least RTO.
+PROBES_HELD = c_define("kernel/net/tcp_internal.h", "TCP_RETRIES") + 1
+
+
+def shut_window_client(net):
+    """A socket with a 1 KiB receive buffer that has asked for 20 pages
+    (GET /, some 10 KiB) and reads none: its window shuts at once."""
+    s = net.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    s.settimeout(10)
+    s.connect((GUEST_IP, 80))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % GUEST_IP.encode() * 20)
+    return s
+
+
+TCP_STATE_CLOSE = 7          # <netinet/tcp.h> TCP_CLOSE: tcpi_state, TCP_INFO's first byte
+
+
+@tap_test
+def test_zero_window_held_loop():
+    """A client that shuts its window and answers every probe keeps its
+    connection as long as it likes (RFC 1122 4.2.2.17) and then gets all
+    it asked for: 20 pipelined pages to a socket with a 1 KiB receive
+    buffer, not read until the guest has sent PROBES_HELD probes."""
+    with TapNet() as net, Server(net, "loop") as srv:
+        srv.start()
+        with RstWatch(net) as rw:
+            probes = net.popen(["timeout", "120", "tcpdump", "-n", "-l", "--immediate-mode", "-i",
+                                net.tap, PROBE_FILTER], stderr=subprocess.DEVNULL)
+            s = shut_window_client(net)
+            try:
+                t0 = time.monotonic()
+                seen = 0
+                while seen < PROBES_HELD and probes.poll() is None:
+                    seen += bool(probes.stdout.readline().strip())
+                held = time.monotonic() - t0
+                rs, rest, closed, reset = read_responses(s, 20, timeout=30)
+                took = time.monotonic() - t0 - held
+            finally:
+                s.close()
+                probes.terminate()
+                probes.communicate(timeout=10)
+            srv.stop()
+            f, _ = wait_closed(srv.g, 10)
+            rst = rw.count()
+        report("window shut by a client that reads nothing",
+               "%d probes in %.1f s, then %d responses (%s) in %.2f s, %s | %s"
+               % (seen, held, len(rs), sorted({r["status"] for r in rs}), took,
+                  "reset" if reset else "closed" if closed else "open", guest_text(f, rst)))
+        check(seen >= PROBES_HELD, "only %d probes came" % seen, srv.g)
+        check(len(rs) == 20 and all(r["status"] == 200 for r in rs) and not reset,
+              "%d of 20 responses, %s" % (len(rs), "reset" if reset else "no reset"), srv.g)
+        check(rst == 0 and not f["rst_reasons"].get("gave-up"), guest_text(f, rst), srv.g)
+        check(took < 5, "the rest took %.1f s after the window opened" % took, srv.g)
+
+
+
+@tap_test
+def test_zero_window_stop_resets_loop():
+    """httpd stops while a client's window is shut: the connection, closed
+    with its pages and FIN still queued, has nobody to wait for, so after
+    the probes the stack gives it up with an RST, and the client must be
+    able to take that RST: at the edge of its shut window, not at snd_nxt
+    one past it (where Linux drops it and keeps its end open for ever)."""
+    with TapNet() as net, Server(net, "loop") as srv:
+        srv.start()
+        s = shut_window_client(net)
+        try:
+            time.sleep(1)
+            srv.stop()
+            t0 = time.monotonic()
+            gave_up = 0
+            while not gave_up and time.monotonic() - t0 < 120:
+                time.sleep(2)
+                gave_up = guest_net(srv.g)["rst_reasons"].get("gave-up", 0)
+            time.sleep(1)            # the RST's way to the client
+            state = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+            waited = time.monotonic() - t0
+        finally:
+            s.close()
+        f = guest_net(srv.g)
+        report("httpd stopped while a client's window is shut",
+               "given up after %.1f s; the client's socket %s | %s"
+               % (waited, "reset" if state == TCP_STATE_CLOSE else "still open (state %d)" % state,
+                  guest_text(f)))
+        check(gave_up == 1, "the guest never gave the connection up", srv.g)
+        check(state == TCP_STATE_CLOSE, "the client never took the guest's RST", srv.g)
+        check(f["conns_now"] == 0, "%d connections left" % f["conns_now"], srv.g)
 
 
 # ---- HTTP on one connection, byte for byte ----

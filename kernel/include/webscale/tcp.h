@@ -95,6 +95,9 @@ void tcp_server_free(struct tcp_server *s);
 /* Sleep until bytes arrive: > 0 bytes, 0 end of stream, -E_CONNRESET,
  * -E_INTR (tcp_server_close closed it). */
 int tcp_sock_recv(struct tcp_sock *k, void *buf, size_t n);
+/* The same, but -E_TIMEDOUT if nothing came by deadline_ns (clock_ns
+ * time; TIME_NEVER: tcp_sock_recv). */
+int tcp_sock_recv_until(struct tcp_sock *k, void *buf, size_t n, uint64_t deadline_ns);
 /* Sleep until all n bytes are queued: n, -E_CONNRESET or -E_INTR. */
 int tcp_sock_send(struct tcp_sock *k, const void *buf, size_t n);
 /* Graceful close and free k. */
