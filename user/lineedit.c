@@ -149,9 +149,14 @@ static void history_move(struct lineedit *e, int dir)
     if (e->hist_pos == 0) {
         memcpy(e->saved, e->line, e->len);
         e->saved[e->len] = 0;
+        e->saved_too_long = e->too_long;
     }
     e->hist_pos = pos;
     set_line(e, pos == 0 ? e->saved : h->lines[(h->next + LE_HISTORY - pos) % LE_HISTORY]);
+    /* Back to the line being typed: if it was typed past the end, saved
+     * holds only its first LE_LINE_MAX-1 bytes, still to be refused. */
+    if (pos == 0)
+        e->too_long = e->saved_too_long;
 }
 
 void le_redraw(const struct lineedit *e, le_out_fn fn, void *ctx)

@@ -44,6 +44,7 @@ struct lineedit {
     int param, nparams;          /* CSI: the first parameter; how many */
     int hist_pos;                /* 0 = the line being typed, k = k-th newest */
     char saved[LE_LINE_MAX];     /* the line being typed, while in history */
+    int saved_too_long;          /* and whether it was typed past the end */
     struct le_history *hist;
     const char *prompt;
     le_out_fn out;

@@ -199,6 +199,16 @@ static void test_too_long(void)
     CHECK(e.too_long && e.len == LE_LINE_MAX - 1);
     type("\x15");                                /* Ctrl-U forgets it */
     CHECK(!e.too_long && e.len == 0);
+    /* Up and Down again: the line typed is back, cut short, and still
+     * refused (it used to come back as a shorter line that ran). */
+    le_history_add(&hist, "ps");
+    start();
+    for (int i = 0; i < LE_LINE_MAX + 10; i++)
+        type("y");
+    type("\x1b[A");
+    CHECK(shows("ps", 2) && !e.too_long);        /* a history line is whole */
+    type("\x1b[B");
+    CHECK(e.too_long && e.len == LE_LINE_MAX - 1);
 }
 
 int main(void)
