@@ -174,6 +174,33 @@ def test_sched_stats_off_says_not_measured():
         check(re.search(r"they leave out\s+\d+ ms", ps), "ps does not say what was left out:\n" + ps, g)
 
 
+def test_threads_with_stats_off_says_not_measured():
+    """`threads` under `sched stats off`: its CPU shares and preemptions
+    come from the scheduler's bookkeeping, so they are "-" and said to be
+    not measured (they were 0.0 % and 0, figures that look measured); the
+    counts, which the threads keep themselves, are still there. Stats on
+    again, the figures are back."""
+    with Guest(append="run=sched stats off; threads 2 1; sched stats on; threads 2 1") as g:
+        g.expect(r"took turns", 60)
+        g.expect(r"stats on: every switch", 60)
+        g.expect(r"took turns", 60)
+        g.expect_prompt()
+        off, on = g.output.split("stats on: every switch")
+        rows = [r for r in demo_lines(off, "threads") if "second" in r]
+        check(len(rows) == 2 and all(r["cpu_ns"] == "-" and r["preempted"] == "-" and
+                                     r["counted"] > 0 for r in rows), off, g)
+        check(re.search(r"^\s+A countA\s+\d+\s+-\s+-\r?$", off, re.M), off, g)
+        check("CPU share, preempted: not measured" in off, off, g)
+        summary = [r for r in demo_lines(off, "threads") if "ran_ms" in r]
+        check(len(summary) == 1 and summary[0]["preempted"] == "-", off, g)
+        check("preempted 0 times" not in off and " 0.0 %" not in off, off, g)
+        check_fits(check, "threads under sched stats off", off.split("webscale> threads")[1], g)
+        rows = [r for r in demo_lines(on, "threads") if "second" in r]
+        check(len(rows) == 2 and all(r["cpu_ns"] > 0 and r["preempted"] > 0 for r in rows),
+              on, g)
+        check("not measured" not in on, on, g)
+
+
 def test_halt_exits_qemu_cleanly():
     with boot() as g:
         g.sendline("halt")
