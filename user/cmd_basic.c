@@ -32,6 +32,19 @@ void print_stats_note(const char *columns)
                  columns, (unsigned long long)off_ms);
 }
 
+int stats_on_for_run(const char *cmd)
+{
+    int was = sched_stats();
+    if (!was) {
+        demo_say("%s: its figures need the scheduler's bookkeeping: 'sched stats' is on for "
+                 "this run, and off again after it.\n", cmd);
+        sched_set_stats(1);
+    }
+    return was;
+}
+
+void stats_restore(int was) { sched_set_stats(was); }
+
 int cmd_ps(int argc, char **argv)
 {
     static struct thread_info info[PS_MAX];

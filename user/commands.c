@@ -91,7 +91,8 @@ const struct shell_cmd shell_commands[] = {
         .help = "show or change the scheduler",
         .about = "show or change the time slice and preemptive/cooperative mode, live; `stats off` "
         "skips CPU time, counts and the trace on every switch (then `ps`, `top` and `threads` "
-        "say `not measured`), `stats on` brings them back and starts the trace again (`trace` then "
+        "say `not measured`; `latency`, `blocking`, `cpu-vs-io` and `scale`, which count "
+        "switches, turn it on for their run), `stats on` brings them back and starts the trace again (`trace` then "
         "says it began there)",
     },
     {

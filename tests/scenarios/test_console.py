@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 from columns import check_fits  # noqa: E402
-from demo_line import demo_lines  # noqa: E402
+from demo_line import demo_line, demo_lines  # noqa: E402
 from guest import PANIC_STATUS, Guest, check  # noqa: E402
 import machine  # noqa: E402  tools/machine.py, on the path guest.py set
 
@@ -199,6 +199,29 @@ def test_threads_with_stats_off_says_not_measured():
         check(len(rows) == 2 and all(r["cpu_ns"] > 0 and r["preempted"] > 0 for r in rows),
               on, g)
         check("not measured" not in on, on, g)
+
+
+def test_switch_counting_demos_under_stats_off():
+    """latency, blocking, cpu-vs-io and scale report the scheduler's
+    counts (switches, idle time) and the switch as it runs by default.
+    Under `sched stats off` these read 0 and latency's rows equalled their
+    "the same, 'sched stats off'" rows; now each turns the bookkeeping on
+    for its run, says so, and leaves it off again after."""
+    with Guest(append="run=sched stats off; latency; blocking 3 10; cpu-vs-io 10; "
+                      "scale 2 window 50; sched", icount=True) as g:
+        g.expect(r"stats: off", 300)
+        out = g.output
+        lat = demo_line(out, "latency")
+        for row in ("yield_switch", "semaphore_round_trip"):
+            check(lat[row + "_ns"] > lat[row + "_nostats_ns"], "%s: %r" % (row, lat), g)
+        for r in demo_lines(out, "blocking"):
+            check(r["switches"] > 0, "blocking counted no switch: %r" % r, g)
+        check(re.search(r"^  2 threads .* [1-9]\d* switches\r?$", out, re.M), out, g)
+        rows = demo_lines(out, "scale")
+        check(rows and all(r.get("switches", 1) > 0 and r.get("idle_ns", 1) > 0 for r in rows),
+              "scale: %r" % rows, g)
+        for cmd in ("latency", "blocking", "cpu-vs-io", "scale"):
+            check("%s: its figures need the scheduler's bookkeeping" % cmd in out, cmd, g)
 
 
 def test_halt_exits_qemu_cleanly():
