@@ -17,7 +17,9 @@
  * (F1, Alt-x, Ctrl-Left...), are dropped and counted, never inserted. A
  * sequence cut short by a control byte ends there and that byte is handled
  * as typed: swallowing it would eat an Enter. A line longer than
- * LE_LINE_MAX-1 is marked too_long and refused whole by the shell. */
+ * LE_LINE_MAX-1 is marked too_long and refused whole by the shell, also
+ * after a walk through the history and back; erased to nothing (Ctrl-U,
+ * or every character of it) it is forgotten. */
 #ifndef USER_LINEEDIT_H
 #define USER_LINEEDIT_H
 
