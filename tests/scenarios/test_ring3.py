@@ -35,6 +35,10 @@ def test_spawn_runs_a_program_with_its_arguments_and_exit_code():
         out = g.command("ps")
         check("no processes (ring 3)" in out, "a process left behind:\n" + out, g)
         check_fits(check, "spawn and ps", g.output, g)
+        # As a job, echo's console read is refused (-E_PERM) and says why.
+        g.sendline("spawn echo &")
+        g.expect(r"\[1\] spawn: process \d+ 'echo' exited with code 1", 30)
+        check(re.search(r"\[1\] echo: read: not allowed\r", g.output), "E_PERM unnamed", g)
 
 
 def ctrl_c_a_spinner(g):
