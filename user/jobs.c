@@ -141,16 +141,41 @@ static void job_output_byte(struct job *j, uint8_t c)
     j->out[j->out_len++] = (char)c;
 }
 
-static void job_write(int job, const void *buf, size_t n)
+/* A kernel message from a thread that is no job's, while the prompt is
+ * up: printed above it, unmarked, and the prompt drawn again after its
+ * last line. A message in pieces (kprintf writes up to 128 bytes at a
+ * time) keeps its line open until its newline, even if the prompt went
+ * meanwhile. Output lock held; returns 1 if it printed the bytes. */
+static int kernel_mid_line;
+
+static int kernel_write(const char *s, size_t n)
+{
+    if (!kernel_mid_line && !shell_at_prompt())
+        return 0;                /* a command runs: no prompt to keep clear */
+    if (!kernel_mid_line)
+        console_write_unmarked("\r\033[K", 4);
+    console_write_unmarked(s, n);
+    kernel_mid_line = s[n - 1] != '\n';
+    if (!kernel_mid_line)
+        shell_redraw_input();    /* nothing if the prompt went meanwhile */
+    return 1;
+}
+
+static int job_write(int job, const void *buf, size_t n)
 {
     struct job *j = job_slot(job);
-    if (!j)
-        return;
+    if (n == 0 || (!j && job))
+        return 1;
     const uint8_t *p = buf;
     jobs_output_lock();
-    for (size_t i = 0; i < n; i++)
-        job_output_byte(j, p[i]);
+    int done = 1;
+    if (!j)
+        done = kernel_write(buf, n);
+    else
+        for (size_t i = 0; i < n; i++)
+            job_output_byte(j, p[i]);
     jobs_output_unlock();
+    return done;
 }
 
 void jobs_init(void)

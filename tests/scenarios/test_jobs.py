@@ -90,6 +90,29 @@ def test_ended_job_reported_at_next_prompt():
         check("[1] done after" in out and "status 0: spin 50" in out, out, g)
 
 
+def test_kernel_message_goes_above_the_prompt():
+    """The loop's stall detector (thread loopwatch, no job's) reports
+    `stall &`'s blocking callback while the prompt shows a half-typed
+    line: its lines go above the prompt, which is drawn again with the
+    line (they were printed after "webscale> upt", the prompt never came
+    back, and what was typed next stood on a line of its own)."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "stall 300 &", r"\[1\] service that blocks for 300 ms\.\r\n")
+        g.expect_prompt(10)
+        g.send("upt")
+        g.expect(r"upt", 10)
+        g.expect(r"the loop was stalled all that time\r\n", 30)
+        g.expect(r"webscale> upt", 10)         # drawn again, the line with it
+        out = g.output
+        for msg in ("loop: callback 'china' has blocked the loop",
+                    "loop: callback 'china' returned after"):
+            check(re.search(r"\r\x1b\[K" + re.escape(msg), out),
+                  "%r not printed above the prompt:\n%r" % (msg, out[-1500:]), g)
+        check("upt" + "loop:" not in out, "a message after the typed line:\n%r" % out[-1500:], g)
+        run(g, "ime", r"up \d+\.\d{3} s")                # the line typed on runs whole
+
+
 def test_bad_job_numbers_and_forbidden_jobs():
     with Guest() as g:
         g.expect_prompt(60)
