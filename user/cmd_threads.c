@@ -79,6 +79,9 @@ static void print_timeline(struct counter *c, int n, int shell_id)
     line[TIMELINE_TICKS] = 0;
     kprintf("  last %d ticks (1 char = 1 tick = %u us; . = idle, s = %s):\n  %s\n",
             TIMELINE_TICKS, clock_tick_ns() / 1000, shell_self(), line);
+    /* Other threads (a job's, the loop) hold ticks too: say what ? is. */
+    if (strchr(line, '?'))
+        kprintf("  ? = another thread: not a counter, not %s\n", shell_self());
 }
 
 int cmd_threads(int argc, char **argv)

@@ -113,6 +113,20 @@ def test_kernel_message_goes_above_the_prompt():
         run(g, "ime", r"up \d+\.\d{3} s")                # the line typed on runs whole
 
 
+def test_threads_timeline_says_what_other_threads_are():
+    """A job's spinner holds ticks of `threads`' timeline: they show as
+    '?', and the legend says what '?' is (it did not)."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "spin 3000 &", r"\[1\] A thread spins for 3000 ms")
+        out = run(g, "threads 2 1", r"@demo threads threads=2 .*\n", 60)
+        timeline = re.findall(r"^  ([A-Bs.?]{70})\r?$", out, re.M)
+        check(timeline and "?" in timeline[-1], "the spinner holds no tick:\n" + out, g)
+        check("  ? = another thread: not a counter, not this shell" in out, out, g)
+        check_fits(check, "threads beside a job", out, g)
+        out = run(g, "kill %1", r"heap: \d+ bytes used before it started")
+
+
 def test_bad_job_numbers_and_forbidden_jobs():
     with Guest() as g:
         g.expect_prompt(60)
