@@ -167,7 +167,12 @@ def test_sched_stats_off_says_not_measured():
         check("context switches/s, idle -" in top.replace("- context", "-context")
               or re.search(r"- context switches/s, idle -", top), "top prints rates:\n" + top, g)
         check("not measured" in top, "top does not say why:\n" + top, g)
-        check("not measured" in g.command("uptime"), "uptime does not say so", g)
+        up = g.command("uptime")
+        check("not measured" in up, "uptime does not say so", g)
+        # and prints no figure that stood still when stats went off
+        check(re.search(r"idle -\r?\n", up) and
+              "- context switches: - yield, - preempt, - block, - exit" in up,
+              "uptime prints figures:\n" + up, g)
         check("stats on" in g.command("sched stats on"), "no answer to stats on", g)
         ps = g.command("ps")
         check(re.search(r"idle\s+\S+\s+\d+\.\d+\s+\d+\s+\d+", ps), "no figures back:\n" + ps, g)
