@@ -4,6 +4,7 @@ import os
 import random
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 from columns import check_fits  # noqa: E402
@@ -227,6 +228,27 @@ def test_switch_counting_demos_under_stats_off():
               "scale: %r" % rows, g)
         for cmd in ("latency", "blocking", "cpu-vs-io", "scale"):
             check("%s: its figures need the scheduler's bookkeeping" % cmd in out, cmd, g)
+
+
+def test_paste_of_a_command_and_its_input():
+    """A command that reads the console gets the lines pasted after it,
+    whole, and the next prompt nothing: the shell read 64 bytes at a time
+    and kept those after the Enter, so `loop echo` got "c" of "abc" and
+    the prompt after it "ab"; `spawn echo` got "o", "exit" and the prompt
+    "hell"."""
+    with boot() as g:
+        g.send("loop echo 2\rabc\r")
+        m = g.expect(r"@demo loop-echo bytes_in=(\d+) ", 30)
+        g.expect_prompt()
+        check(int(m.group(1)) == 4 and "ABC" in g.output, "loop echo got part of it", g)
+        g.send("spawn echo\rhello\rexit\r")
+        g.expect(r"process \d+ 'echo' exited with code 0", 30)
+        g.expect_prompt()
+        check(re.search(r"blocking read\)\r?\nhello\r?\nexit\r?\n", g.output), "echo got part of it", g)
+        time.sleep(0.5)
+        check(g.output.endswith("webscale> "), "typed at the next prompt: %r" % g.output[-40:], g)
+        out = g.command("uptime")
+        check(re.search(r"^up \d+\.\d{3} s", out, re.M), "the prompt's line is not clean: %r" % out, g)
 
 
 def test_halt_exits_qemu_cleanly():
