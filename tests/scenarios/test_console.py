@@ -244,7 +244,8 @@ def test_paste_of_a_command_and_its_input():
         g.send("spawn echo\rhello\rexit\r")
         g.expect(r"process \d+ 'echo' exited with code 0", 30)
         g.expect_prompt()
-        check(re.search(r"blocking read\)\r?\nhello\r?\nexit\r?\n", g.output), "echo got part of it", g)
+        check(re.search(r"blocking read\)\r\nhello\r\nexit\r\n", g.output), "echo got part of it "
+              "or ended a line with a bare LF", g)
         time.sleep(0.5)
         check(g.output.endswith("webscale> "), "typed at the next prompt: %r" % g.output[-40:], g)
         out = g.command("uptime")

@@ -27,6 +27,7 @@ def test_spawn_runs_a_program_with_its_arguments_and_exit_code():
         check(re.search(r"hello from ring 3: pid \d+, 2 arguments 'one' 'two'", out),
               "hello did not run", g)
         check(re.search(r"process \d+ 'hello' exited with code 0", out), "no exit code", g)
+        check("'one' 'two'\r\n" in out, "a bare LF: a raw terminal climbs down stairs", g)
         out = g.command("spawn exit 42")
         check("exited with code 42" in out, "exit 42's code", g)
         out = g.command("spawn nosuch")

@@ -111,9 +111,14 @@ static void flush(struct pbuf *b)
     b->len = 0;
 }
 
+/* The terminal wants CR LF, as kprintf sends it: a raw terminal (tools/
+ * gdb/console.py's, a serial line) moves down a row at a bare LF but not
+ * back to its first column, and the lines climb down like stairs. */
 static void emit(char c, void *ctx)
 {
     struct pbuf *b = ctx;
+    if (c == '\n')
+        emit('\r', ctx);
     if (b->len == PRINTF_BUF)
         flush(b);
     b->buf[b->len++] = c;
