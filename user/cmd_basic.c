@@ -8,6 +8,7 @@
 #include <webscale/time.h>
 #include "user/commands.h"
 #include "user/demo.h"
+#include "user/jobs.h"
 #include "user/shell.h"
 
 #define PS_MAX 64
@@ -147,6 +148,12 @@ int cmd_sched(int argc, char **argv)
         return 0;
     }
     if (argc == 2 && strcmp(argv[1], "coop") == 0) {
+        int job = job_running(cmd_spawn);
+        if (job) {                       /* its process could keep the CPU for good */
+            demo_say("sched coop: job %%%d runs a ring-3 process, which would keep the CPU "
+                     "from the prompt for good; 'kill %%%d' first\n", job, job);
+            return 1;
+        }
         sched_set_preemptive(0);
         kprintf("cooperative: a thread keeps the CPU until it yields, blocks or ends\n");
         return 0;

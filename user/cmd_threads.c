@@ -17,6 +17,7 @@
 #include <webscale/time.h>
 #include "user/commands.h"
 #include "user/demo.h"
+#include "user/jobs.h"
 #include "user/shell.h"
 
 #define THREADS_MAX 26          /* one letter each in the timeline */
@@ -44,9 +45,16 @@ DEMO_HOT static void count_forever(void *arg)
         /* Cooperative, nobody takes the CPU from a counter, so the shell
          * never runs again to set stop: the counter itself must notice
          * Ctrl-C and the end of the run, or the machine is lost for good. */
-        if (!(c->count & 0xFFFF) && !sched_preemptive() &&
-            (shell_stop_requested() || (coop_deadline && clock_ns() >= coop_deadline)))
-            break;
+        if (!(c->count & 0xFFFF) && !sched_preemptive()) {
+            if (shell_stop_requested() || (coop_deadline && clock_ns() >= coop_deadline))
+                break;
+            /* A job's counter (`threads 2 &`) is stopped by `kill %N`, not
+             * by Ctrl-C, and the prompt that reads it needs the CPU: when
+             * a key waits, the counter gives it up. */
+            if (thread_job(thread_current()) && !job_in_foreground(thread_job(thread_current())) &&
+                console_input_ready())
+                thread_yield();
+        }
     }
     c->ended = 1;
 }
@@ -112,11 +120,19 @@ int cmd_threads(int argc, char **argv)
         created++;
     }
     int shell_id = thread_id(thread_current());
-    demo_say("%u counting threads on one core; %s, slice %u ms, PIT %u Hz.%s\n", created,
-             sched_preemptive() ? "preemptive"
-                                : "cooperative (they never give the CPU back: each counts until "
-                                  "Ctrl-C or the time is up, then ends)",
-             sched_slice_ms(), clock_hz(), seconds ? "" : " Ctrl-C stops.");
+    char how[160], stops[32] = "";
+    int job = thread_job(thread_current());
+    if (sched_preemptive())
+        ksnprintf(how, sizeof how, "preemptive");
+    else
+        ksnprintf(how, sizeof how, "cooperative (they never give the CPU back: each counts "
+                  "until %s or the time is up, then ends%s)", shell_stop_key(),
+                  job && !job_in_foreground(job) ? "; a job's gives it to the prompt while a "
+                                                   "key waits" : "");
+    if (!seconds)
+        ksnprintf(stops, sizeof stops, " %s stops.", shell_stop_key());
+    demo_say("%u counting threads on one core; %s, slice %u ms, PIT %u Hz.%s\n", created, how,
+             sched_slice_ms(), clock_hz(), stops);
 
     uint64_t start = clock_ns(), last = start;
     /* Stats off at any moment of a second changes sched_stats_off_ns(). */

@@ -127,6 +127,35 @@ def test_threads_timeline_says_what_other_threads_are():
         out = run(g, "kill %1", r"heap: \d+ bytes used before it started")
 
 
+def test_cooperative_jobs_leave_the_prompt_alive():
+    """Under `sched coop` nothing takes the CPU from a job, and Ctrl-C is
+    not a job's: `threads 2 &` and `spawn spin &` kept the CPU for good,
+    the prompt never answered again. A job's counter now gives the CPU up
+    while a key waits, so `kill %1` can be typed; a ring-3 job is refused
+    under coop, and coop while one runs."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "sched coop", r"cooperative: a thread keeps the CPU.*\n")
+        run(g, "threads 2 &", r"\[1\] .*stops\.\r\n", 30)
+        text = re.sub(r"\r\n(webscale> \r\x1b\[K)?\[1\] ", " ", g.output)
+        check("'kill %1' stops." in text and "until Ctrl-C" not in text,
+              "the job's stop key is not named:\n" + text[-600:], g)
+        time.sleep(0.5)                         # countA holds the CPU
+        run(g, "uptime", r"up \d+\.\d{3} s", 20)      # the prompt answers
+        out = run(g, "kill %1", r"heap: \d+ bytes used before it started", 20)
+        check("[1] stopped by kill after" in out, out, g)
+        out = run(g, "spawn spin &", r"\[1\] (spawn: not as a job under 'sched coop'|spin: pid)", 20)
+        check("not as a job under 'sched coop'" in out, out, g)
+        run(g, "sched preempt", r"preemptive: the PIT.*\n")
+        out = run(g, "spawn spin &", r"\[\d\] spin: pid \d+ counts in ring 3", 20)
+        n = re.findall(r"\[(\d)\] spin: pid", out)[-1]
+        out = run(g, "sched coop", r"(sched coop: job %\d runs a ring-3 process|cooperative:).*\n")
+        check("runs a ring-3 process" in out, out, g)
+        check("preemptive" in run(g, "sched", r"stats: .*\n"), "coop was set", g)
+        run(g, "kill %" + n, r"heap: \d+ bytes used before it started", 20)
+        check_fits(check, "the refusals", g.output, g)
+
+
 def test_bad_job_numbers_and_forbidden_jobs():
     with Guest() as g:
         g.expect_prompt(60)

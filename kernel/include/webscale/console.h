@@ -35,6 +35,8 @@ int console_write_unmarked(const void *buf, size_t n);
  * Ctrl-C through that waits behind more typeahead than the driver holds. */
 int console_interrupted(void);
 void console_clear_interrupt(void);
+/* A read would get a byte now: someone typed. */
+int console_input_ready(void);
 
 /* Raw mode passes every byte, 0x03 included, through as data. */
 void console_set_raw(int on);
