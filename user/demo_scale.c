@@ -327,8 +327,8 @@ int cmd_scale(int argc, char **argv)
              "client (blocking in thread_sleep_ms) and by the event loop (a timer per client).\n",
              WAIT_MS, demo_us(a, sizeof a, scale_cfg.work_ns), scale_cfg.work_iterations);
     demo_say("Each row: a warm-up (every client through %d requests, at least %u ms), then "
-             "%u ms measured; slice %u ms, one core. Ctrl-C stops.\n",
-             WARMUP_ROUNDS, WARMUP_MS, window_ms, sched_slice_ms());
+             "%u ms measured; slice %u ms, one core. %s stops.\n",
+             WARMUP_ROUNDS, WARMUP_MS, window_ms, sched_slice_ms(), shell_stop_key());
     scale_print_header();
     for (int i = 0; i < nrows; i++) {
         for (int w = 0; w < WAYS; w++) {

@@ -156,6 +156,17 @@ def test_cooperative_jobs_leave_the_prompt_alive():
         check_fits(check, "the refusals", g.output, g)
 
 
+def test_a_jobs_prose_names_kill_not_ctrl_c():
+    """Ctrl-C stops only the foreground: a job's scale says 'kill %N'
+    stops it (it said Ctrl-C, as ping did)."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "scale 1 window 50 &", r"\[1\] @demo scale-work .*\n", 60)
+        text = re.sub(r"\r\n(webscale> \r\x1b\[K)?\[\d\] ", " ", g.output)
+        check("one core. 'kill %1' stops." in text and "Ctrl-C" not in text,
+              "scale's job names Ctrl-C:\n" + text[-2000:], g)
+
+
 def test_bad_job_numbers_and_forbidden_jobs():
     with Guest() as g:
         g.expect_prompt(60)
