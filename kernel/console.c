@@ -164,9 +164,10 @@ static int console_write_mode(const void *buf, size_t n, int nonblock)
 }
 
 /* A job thread's blocking writes go to the job writer, to be marked; a
- * kernel message (kprintf) of another thread too, as job 0, so that it
- * does not land in the middle of the prompt (the loop's stall detector
- * while `stall &` runs). Returns 1 if the writer took it. */
+ * kernel message (kprintf) of another thread too, as job 0: the writer
+ * keeps it out of the prompt (the loop's stall detector while `stall &`
+ * runs) and a job's lines out of it (a row of ps). Returns 1 if the
+ * writer took it. */
 static int job_write(const void *buf, size_t n, int kernel)
 {
     if (!job_writer || !sched_can_sleep() || (!current->job && !kernel))

@@ -167,6 +167,27 @@ def test_a_jobs_prose_names_kill_not_ctrl_c():
               "scale's job names Ctrl-C:\n" + text[-2000:], g)
 
 
+def test_a_jobs_lines_do_not_cut_a_commands_lines():
+    """A job that prints fast (trace dump) while ps runs in the foreground:
+    a row of ps is two kprintf calls, and a job's line used to land
+    between them, in the middle of the row. Every job line starts a line."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "threads 3 2", r"@demo threads threads=3 .*\n", 30)
+        g.sendline("trace dump 60000 &")
+        for _ in range(30):
+            g.sendline("ps")
+            time.sleep(0.01)
+        g.expect(r"\[1\] trace dump END", 60)
+        run(g, "uptime", r"up \d+\.\d{3} s")
+        out = g.output
+        cut = [out[max(0, m.start() - 60):m.end() + 20] for m in re.finditer(r"\[1\] ", out)
+               if not re.search(r"(\n|\x1b\[K)$", out[:m.start()])]
+        check(not cut, "%d job lines inside other lines, e.g. %r" % (len(cut), cut[:2]), g)
+        check(len(re.findall(r"^\s+0 idle\s+ready\s+[\d.]+\s+\d+\s+\d+ \d+/\d+\r$", out, re.M)) >= 25,
+              "ps rows broken", g)
+
+
 def test_bad_job_numbers_and_forbidden_jobs():
     with Guest() as g:
         g.expect_prompt(60)

@@ -21,9 +21,10 @@ void console_puts(const char *s);
 /* Jobs (see kernel/console.c): the blocking writes of a thread with a job
  * number (kprintf, console_write) go to fn instead, which prints them,
  * marked, with console_write_unmarked. One writer, the shell's. The
- * kprintf of any other thread that may sleep is offered to it too, as job
- * 0: while the prompt is up it prints the message above the prompt and
- * returns 1, else 0 and the console writes it as it is. */
+ * kprintf of any other thread that may sleep goes to it too, as job 0, so
+ * that a job's line lands neither in the prompt nor in a command's line.
+ * fn returns 1 if it printed the bytes, else 0 and the console writes
+ * them as they are. */
 typedef int (*console_job_writer_fn)(int job, const void *buf, size_t n);
 void console_set_job_writer(console_job_writer_fn fn);
 int console_write_unmarked(const void *buf, size_t n);
