@@ -163,26 +163,29 @@ static int console_write_mode(const void *buf, size_t n, int nonblock)
     return (int)done;
 }
 
-/* A job thread's blocking writes go to the job writer, to be marked. */
-static int job_write(const void *buf, size_t n)
+/* A job thread's blocking writes go to the job writer, to be marked; a
+ * kernel message (kprintf) of another thread too, as job 0: the writer
+ * keeps it out of the prompt (the loop's stall detector while `stall &`
+ * runs) and a job's lines out of it (a row of ps). Returns 1 if the
+ * writer took it. */
+static int job_write(const void *buf, size_t n, int kernel)
 {
-    if (!job_writer || !sched_can_sleep() || !current->job)
+    if (!job_writer || !sched_can_sleep() || (!current->job && !kernel))
         return 0;
-    job_writer(current->job, buf, n);
-    return 1;
+    return job_writer(current->job, buf, n);
 }
 
 int console_read(void *buf, size_t n) { return console_read_mode(buf, n, 0); }
 int console_read_nonblock(void *buf, size_t n) { return console_read_mode(buf, n, 1); }
 int console_write(const void *buf, size_t n)
 {
-    return job_write(buf, n) ? (int)n : console_write_mode(buf, n, 0);
+    return job_write(buf, n, 0) ? (int)n : console_write_mode(buf, n, 0);
 }
 int console_write_nonblock(const void *buf, size_t n) { return console_write_mode(buf, n, 1); }
 int console_write_unmarked(const void *buf, size_t n) { return console_write_mode(buf, n, 0); }
 void console_write_kernel(const void *buf, size_t n)
 {
-    if (!job_write(buf, n))
+    if (!job_write(buf, n, 1))
         console_write_mode(buf, n, 0);
 }
 void console_set_job_writer(console_job_writer_fn fn) { job_writer = fn; }

@@ -76,8 +76,8 @@ void console_flush_polled(void);
 size_t console_tx_space(void);   /* free bytes in the output ring */
 /* For processes that wait for console input among other events
  * (kernel/process.c): hook is called from the port's ISR whenever bytes
- * arrived, interrupts off; console_input_ready says a read would get one. */
+ * arrived, interrupts off; console_input_ready (<webscale/console.h>)
+ * says a read would get one. */
 void console_set_input_hook(void (*hook)(void));
-int console_input_ready(void);
 
 #endif

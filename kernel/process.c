@@ -10,6 +10,7 @@
  * shell for the processes it started) frees the struct. A thread that dies
  * another way (a fault in the kernel, a trampled sentinel) leaves its
  * pages to that waiter. */
+#include <webscale/console.h>
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
 #include <webscale/string.h>

@@ -8,6 +8,7 @@
 #include <webscale/time.h>
 #include "user/commands.h"
 #include "user/demo.h"
+#include "user/jobs.h"
 #include "user/shell.h"
 
 #define PS_MAX 64
@@ -31,6 +32,19 @@ void print_stats_note(const char *columns)
         demo_say("%s: counted only while 'sched stats' was on: they leave out %llu ms.\n",
                  columns, (unsigned long long)off_ms);
 }
+
+int stats_on_for_run(const char *cmd)
+{
+    int was = sched_stats();
+    if (!was) {
+        demo_say("%s: its figures need the scheduler's bookkeeping: 'sched stats' is on for "
+                 "this run, and off again after it.\n", cmd);
+        sched_set_stats(1);
+    }
+    return was;
+}
+
+void stats_restore(int was) { sched_set_stats(was); }
 
 int cmd_ps(int argc, char **argv)
 {
@@ -66,16 +80,25 @@ int cmd_uptime(int argc, char **argv)
     char up[32];
     shell_fmt_milli(up, sizeof up, now / NS_PER_MS);
     uint64_t idle_permille = now ? s.idle_ns * 1000 / now : 0;
-    kprintf("up %s s (%llu ticks at %u Hz), idle %llu.%llu %%\n", up,
-            (unsigned long long)clock_ticks(), clock_hz(), (unsigned long long)idle_permille / 10,
-            (unsigned long long)idle_permille % 10);
+    /* Stats off, the counts stand still: "-", as in ps and top, not the
+     * figures of the moment they went off. */
+    int measured = sched_stats();
+    char idle[16] = "-", n[SWITCH_REASONS + 1][24];   /* by reason, then all */
+    if (measured)
+        ksnprintf(idle, sizeof idle, "%llu.%llu %%", (unsigned long long)idle_permille / 10,
+                  (unsigned long long)idle_permille % 10);
+    for (int i = 0; i <= SWITCH_REASONS; i++) {
+        uint64_t v = i == SWITCH_REASONS ? s.switches : s.by_reason[i];
+        if (measured)
+            ksnprintf(n[i], sizeof n[i], "%llu", (unsigned long long)v);
+        else
+            strlcpy(n[i], "-", sizeof n[i]);
+    }
+    kprintf("up %s s (%llu ticks at %u Hz), idle %s\n", up, (unsigned long long)clock_ticks(),
+            clock_hz(), idle);
     print_stats_note("idle, context switches");
-    kprintf("%llu context switches: %llu yield, %llu preempt, %llu block, %llu exit\n",
-            (unsigned long long)s.switches,
-            (unsigned long long)s.by_reason[SWITCH_YIELD],
-            (unsigned long long)s.by_reason[SWITCH_PREEMPT],
-            (unsigned long long)s.by_reason[SWITCH_BLOCK],
-            (unsigned long long)s.by_reason[SWITCH_EXIT]);
+    kprintf("%s context switches: %s yield, %s preempt, %s block, %s exit\n", n[SWITCH_REASONS],
+            n[SWITCH_YIELD], n[SWITCH_PREEMPT], n[SWITCH_BLOCK], n[SWITCH_EXIT]);
     if (cpu_has_tsc())
         demo_say("boot: %llu TSC cycles from kernel entry to the shell's first prompt "
                  "(instructions, under QEMU -icount shift=0)\n",
@@ -125,6 +148,12 @@ int cmd_sched(int argc, char **argv)
         return 0;
     }
     if (argc == 2 && strcmp(argv[1], "coop") == 0) {
+        int job = job_running(cmd_spawn);
+        if (job) {                       /* its process could keep the CPU for good */
+            demo_say("sched coop: job %%%d runs a ring-3 process, which would keep the CPU "
+                     "from the prompt for good; 'kill %%%d' first\n", job, job);
+            return 1;
+        }
         sched_set_preemptive(0);
         kprintf("cooperative: a thread keeps the CPU until it yields, blocks or ends\n");
         return 0;

@@ -126,8 +126,8 @@ int cmd_ping(int argc, char **argv)
     }
     char dst[16];
     net_fmt_ip(dst, sizeof dst, ip);
-    demo_say("PING %s: %u data bytes, one request every %u ms, timeout %u ms; Ctrl-C stops\n",
-            dst, NET_PING_DATA, PING_INTERVAL_MS, PING_TIMEOUT_MS);
+    demo_say("PING %s: %u data bytes, one request every %u ms, timeout %u ms; %s stops\n",
+             dst, NET_PING_DATA, PING_INTERVAL_MS, PING_TIMEOUT_MS, shell_stop_key());
     uint32_t sent = 0, got = 0;
     uint64_t min = UINT64_MAX, max = 0, sum = 0;
     for (uint32_t seq = 1; seq <= count; seq++) {

@@ -3,6 +3,7 @@
 #include <webscale/errno.h>
 #include <webscale/kprintf.h>
 #include <webscale/process.h>
+#include <webscale/sched.h>
 #include <webscale/string.h>
 #include <webscale/thread.h>
 #include <webscale/time.h>
@@ -31,6 +32,15 @@ int cmd_spawn(int argc, char **argv)
     if (argc < 2) {
         shell_usage(shell_find(argv[0]));
         list_programs();
+        return 1;
+    }
+    /* A job's process is not the console's: Ctrl-C does not reach it, and
+     * under `sched coop` a program that never enters the kernel (spin)
+     * would keep the CPU from the prompt for good, `kill` untypeable. */
+    int job = thread_job(thread_current());
+    if (job && !job_in_foreground(job) && !sched_preemptive()) {
+        demo_say("spawn: not as a job under 'sched coop': the process could keep the CPU for "
+                 "good; run it in the foreground (Ctrl-C kills it) or 'sched preempt' first\n");
         return 1;
     }
     char args[SPAWN_ARGS_MAX];

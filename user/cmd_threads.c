@@ -4,7 +4,11 @@
  * only one of them runs at any moment; the PIT takes the CPU away at the
  * end of every time slice. Every second this prints how much each thread
  * counted, its share of the CPU, how often it was preempted, and a
- * timeline of who held the CPU at each of the last ticks. */
+ * timeline of who held the CPU at each of the last ticks. The share and
+ * the preemptions come from the scheduler's bookkeeping: a second that
+ * `sched stats off` left out, in part or whole, prints "-" for them, as
+ * ps and top do, not a share of 0.0 % (the count and the timeline are
+ * the demo's own and always measured). */
 #include <webscale/console.h>
 #include <webscale/kprintf.h>
 #include <webscale/sched.h>
@@ -13,6 +17,7 @@
 #include <webscale/time.h>
 #include "user/commands.h"
 #include "user/demo.h"
+#include "user/jobs.h"
 #include "user/shell.h"
 
 #define THREADS_MAX 26          /* one letter each in the timeline */
@@ -40,9 +45,16 @@ DEMO_HOT static void count_forever(void *arg)
         /* Cooperative, nobody takes the CPU from a counter, so the shell
          * never runs again to set stop: the counter itself must notice
          * Ctrl-C and the end of the run, or the machine is lost for good. */
-        if (!(c->count & 0xFFFF) && !sched_preemptive() &&
-            (shell_stop_requested() || (coop_deadline && clock_ns() >= coop_deadline)))
-            break;
+        if (!(c->count & 0xFFFF) && !sched_preemptive()) {
+            if (shell_stop_requested() || (coop_deadline && clock_ns() >= coop_deadline))
+                break;
+            /* A job's counter (`threads 2 &`) is stopped by `kill %N`, not
+             * by Ctrl-C, and the prompt that reads it needs the CPU: when
+             * a key waits, the counter gives it up. */
+            if (thread_job(thread_current()) && !job_in_foreground(thread_job(thread_current())) &&
+                console_input_ready())
+                thread_yield();
+        }
     }
     c->ended = 1;
 }
@@ -75,6 +87,9 @@ static void print_timeline(struct counter *c, int n, int shell_id)
     line[TIMELINE_TICKS] = 0;
     kprintf("  last %d ticks (1 char = 1 tick = %u us; . = idle, s = %s):\n  %s\n",
             TIMELINE_TICKS, clock_tick_ns() / 1000, shell_self(), line);
+    /* Other threads (a job's, the loop) hold ticks too: say what ? is. */
+    if (strchr(line, '?'))
+        kprintf("  ? = another thread: not a counter, not %s\n", shell_self());
 }
 
 int cmd_threads(int argc, char **argv)
@@ -105,13 +120,24 @@ int cmd_threads(int argc, char **argv)
         created++;
     }
     int shell_id = thread_id(thread_current());
-    demo_say("%u counting threads on one core; %s, slice %u ms, PIT %u Hz.%s\n", created,
-             sched_preemptive() ? "preemptive"
-                                : "cooperative (they never give the CPU back: each counts until "
-                                  "Ctrl-C or the time is up, then ends)",
-             sched_slice_ms(), clock_hz(), seconds ? "" : " Ctrl-C stops.");
+    char how[160], stops[32] = "";
+    int job = thread_job(thread_current());
+    if (sched_preemptive())
+        ksnprintf(how, sizeof how, "preemptive");
+    else
+        ksnprintf(how, sizeof how, "cooperative (they never give the CPU back: each counts "
+                  "until %s or the time is up, then ends%s)", shell_stop_key(),
+                  job && !job_in_foreground(job) ? "; a job's gives it to the prompt while a "
+                                                   "key waits" : "");
+    if (!seconds)
+        ksnprintf(stops, sizeof stops, " %s stops.", shell_stop_key());
+    demo_say("%u counting threads on one core; %s, slice %u ms, PIT %u Hz.%s\n", created, how,
+             sched_slice_ms(), clock_hz(), stops);
 
     uint64_t start = clock_ns(), last = start;
+    /* Stats off at any moment of a second changes sched_stats_off_ns(). */
+    uint64_t off_ns = sched_stats_off_ns();
+    int all_measured = 1;
     for (uint32_t sec = 1; created && (!seconds || sec <= seconds); sec++) {
         if (shell_sleep_until(start + sec * NS_PER_S))
             break;
@@ -119,6 +145,10 @@ int cmd_threads(int argc, char **argv)
         int ni = thread_snapshot(info, THREADS_MAX + 16);
         if (ni > THREADS_MAX + 16)
             ni = THREADS_MAX + 16;
+        uint64_t off_now = sched_stats_off_ns();
+        int measured = sched_stats() && off_now == off_ns;
+        off_ns = off_now;
+        all_measured &= measured;
         /* Elapsed, not sec: cooperative counters keep the shell out longer. */
         kprintf("[%u s] thread    counted     CPU share   preempted   (this second)\n",
                 (uint32_t)((now - start) / NS_PER_S));
@@ -128,24 +158,39 @@ int cmd_threads(int argc, char **argv)
             uint64_t cpu = t ? t->cpu_ns : 0;
             uint32_t invol = t ? t->involuntary : 0;
             uint64_t share = (cpu - c[i].last_cpu_ns) * 1000 / (now - last);
-            kprintf("      %c %-7s %10u   %3llu.%llu %%   %6u\n", 'A' + i,
-                    t ? t->name : "?", count - (uint32_t)c[i].last_count,
-                    (unsigned long long)share / 10, (unsigned long long)share % 10,
-                    invol - c[i].last_invol);
+            char pct[16] = "-", preempted[12] = "-";
+            if (measured) {
+                ksnprintf(pct, sizeof pct, "%llu.%llu %%", (unsigned long long)share / 10,
+                          (unsigned long long)share % 10);
+                ksnprintf(preempted, sizeof preempted, "%u", invol - c[i].last_invol);
+            }
+            kprintf("      %c %-7s %10u   %7s   %6s\n", 'A' + i, t ? t->name : "?",
+                    count - (uint32_t)c[i].last_count, pct, preempted);
             char letter[2] = { (char)('A' + i), 0 };
             demo_line_begin("threads");
             demo_line_u64("second", sec);
             demo_line_str("thread", letter);
             demo_line_u64("id", (uint64_t)c[i].id);
             demo_line_u64("counted", count - (uint32_t)c[i].last_count);
-            demo_line_u64("cpu_ns", cpu - c[i].last_cpu_ns);
+            if (measured)
+                demo_line_u64("cpu_ns", cpu - c[i].last_cpu_ns);
+            else
+                demo_line_str("cpu_ns", "-");
             demo_line_u64("span_ns", now - last);
-            demo_line_u64("preempted", invol - c[i].last_invol);
+            if (measured)
+                demo_line_u64("preempted", invol - c[i].last_invol);
+            else
+                demo_line_str("preempted", "-");
             demo_line_end();
             c[i].last_cpu_ns = cpu;
             c[i].last_count = count;
             c[i].last_invol = invol;
         }
+        if (!measured && sched_stats())
+            demo_say("CPU share, preempted: not measured: 'sched stats' was off during this "
+                     "second.\n");
+        else if (!measured)
+            print_stats_note("CPU share, preempted");
         print_timeline(c, created, shell_id);
         last = now;
         uint32_t ended = 0;
@@ -169,14 +214,24 @@ int cmd_threads(int argc, char **argv)
     else
         ksnprintf(turns, sizeof turns,
                   "cooperative, the first kept it until it ended; the others waited their turn.");
-    demo_say("%u threads ran for %llu ms and were preempted %llu times in all. One core runs one "
-             "thread at a time: %s\n", created, (unsigned long long)ms,
-             (unsigned long long)total_switches, turns);
+    char preempted[64];
+    all_measured &= sched_stats() && sched_stats_off_ns() == off_ns;   /* a Ctrl-C's part second */
+    if (all_measured)
+        ksnprintf(preempted, sizeof preempted, "were preempted %llu times in all",
+                  (unsigned long long)total_switches);
+    else
+        ksnprintf(preempted, sizeof preempted,
+                  "their preemptions were not measured ('sched stats' was off)");
+    demo_say("%u threads ran for %llu ms and %s. One core runs one thread at a time: %s\n",
+             created, (unsigned long long)ms, preempted, turns);
     demo_line_begin("threads");
     demo_line_u64("threads", created);
     demo_line_str("sched", sched_preemptive() ? "preemptive" : "cooperative");
     demo_line_u64("ran_ms", ms);
-    demo_line_u64("preempted", total_switches);
+    if (all_measured)
+        demo_line_u64("preempted", total_switches);
+    else
+        demo_line_str("preempted", "-");
     demo_line_end();
     return 0;
 }

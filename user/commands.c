@@ -90,8 +90,9 @@ const struct shell_cmd shell_commands[] = {
         .name = "sched", .args = "[slice MS | preempt | coop | stats on|off]", .section = SHELL_BASIC, .run = cmd_sched,
         .help = "show or change the scheduler",
         .about = "show or change the time slice and preemptive/cooperative mode, live; `stats off` "
-        "skips CPU time, counts and the trace on every switch (then `ps` and `top` say `not "
-        "measured`), `stats on` brings them back and starts the trace again (`trace` then "
+        "skips CPU time, counts and the trace on every switch (then `ps`, `top`, `uptime` and "
+        "`threads` say `not measured`; `latency`, `blocking`, `cpu-vs-io` and `scale`, which count "
+        "switches, turn it on for their run), `stats on` brings them back and starts the trace again (`trace` then "
         "says it began there)",
     },
     {

@@ -37,6 +37,12 @@ void print_thread_columns(const struct thread_info *t);
 /* After a table of CPU times or switch counts (ps, top, uptime): "not
  * measured" while `sched stats` is off, or what an off spell left out. */
 void print_stats_note(const char *columns);
+/* For a demo whose figures are the scheduler's counts (switches, idle
+ * time): with `sched stats off` they would all read 0, so the demo turns
+ * the bookkeeping on for its run, saying so, and stats_restore(was) puts
+ * the setting back. Returns the setting it found. */
+int stats_on_for_run(const char *cmd);
+void stats_restore(int was);
 
 /* The command's own table entry, for its usage line. */
 const struct shell_cmd *shell_find(const char *name);

@@ -190,12 +190,14 @@ int cmd_blocking(int argc, char **argv)
              "network), then does %u iterations of CPU work. Blocked: the time threads spent "
              "blocked, added up.\n", n, ms, WORK_ITERATIONS);
     int ways = WAYS;
+    int was = stats_on_for_run("blocking");   /* the switches and idle columns */
     if (run_in_a_row(&runs[IN_A_ROW], n, ms)) {
         ways = 1;                        /* Ctrl-C: print what was measured */
     } else {
         run_thread_each(&runs[THREAD_EACH], n);
         run_loop_callbacks(&runs[LOOP_CALLBACKS], n, ms);
     }
+    stats_restore(was);
 
     kprintf("  %-18s %11s %8s %8s %11s %8s %5s\n", "way", "total", "switches", "memory",
             "blocked", "CPU work", "idle");
@@ -378,7 +380,10 @@ int cmd_cpu_vs_io(int argc, char **argv)
     m.ms = 200;
     if (shell_optional_uint(argc, argv, "MS", 10, 5000, &m.ms))
         return 1;
-    if (measure_cpu_vs_io(&m))
+    int was = stats_on_for_run("cpu-vs-io");  /* the switches of each split */
+    int stopped = measure_cpu_vs_io(&m);
+    stats_restore(was);
+    if (stopped)
         return 1;
     print_cpu_vs_io(&m);
     return 0;

@@ -24,6 +24,7 @@
 #define JOB_STACK 16384          /* bytes: as the shell's own thread (kernel/main.c) */
 #define KILL_WAIT_MS 2000        /* how long kill waits for a job to return */
 #define KILL_POLL_MS 10
+#define JOB_LINE_WAIT_MS 50      /* a job's line waits this long for a command's to end */
 /* A marked line: 4 columns of mark, the text, and the last column free.
  * An @demo line is for programs (user/demo.h) and is not wrapped, up to
  * JOB_LINE_MAX bytes. */
@@ -141,16 +142,58 @@ static void job_output_byte(struct job *j, uint8_t c)
     j->out[j->out_len++] = (char)c;
 }
 
-static void job_write(int job, const void *buf, size_t n)
+/* The kernel messages of threads that are no job's (the foreground
+ * command's output, the loop's stall detector), under the output lock
+ * too: while the prompt is up, above it, unmarked, and the prompt drawn
+ * again after the message's last line; while a command runs, as they
+ * are. A message in pieces (kprintf writes up to 128 bytes at a time,
+ * ps a row in two) keeps its line open until its newline: a job's line
+ * waits for it (wait_for_line_end), or it landed in the middle of the
+ * row. Output lock held. */
+static int kernel_mid_line;      /* the last kernel message left its line open */
+static int kernel_above_prompt;  /* and that line went above the prompt */
+
+static void kernel_write(const char *s, size_t n)
+{
+    if (!kernel_mid_line) {
+        kernel_above_prompt = shell_at_prompt();
+        if (kernel_above_prompt)
+            console_write_unmarked("\r\033[K", 4);
+    }
+    console_write_unmarked(s, n);
+    kernel_mid_line = s[n - 1] != '\n';
+    if (!kernel_mid_line && kernel_above_prompt)
+        shell_redraw_input();    /* nothing if the prompt went meanwhile */
+}
+
+/* Output lock held, given up while it waits: a command's line still
+ * open gets JOB_LINE_WAIT_MS to end before a job's line goes out (a line
+ * left open longer, the command's own question, is not waited for). */
+static void wait_for_line_end(void)
+{
+    for (int ms = 0; ms < JOB_LINE_WAIT_MS && kernel_mid_line && !kernel_above_prompt; ms++) {
+        jobs_output_unlock();
+        thread_sleep_ms(1);
+        jobs_output_lock();
+    }
+}
+
+static int job_write(int job, const void *buf, size_t n)
 {
     struct job *j = job_slot(job);
-    if (!j)
-        return;
+    if (n == 0 || (!j && job))
+        return 1;
     const uint8_t *p = buf;
     jobs_output_lock();
-    for (size_t i = 0; i < n; i++)
-        job_output_byte(j, p[i]);
+    if (!j) {
+        kernel_write(buf, n);
+    } else {
+        wait_for_line_end();
+        for (size_t i = 0; i < n; i++)
+            job_output_byte(j, p[i]);
+    }
     jobs_output_unlock();
+    return 1;
 }
 
 void jobs_init(void)
@@ -169,8 +212,10 @@ static void job_main(void *arg)
     j->returned = 1;
     j->end_ns = clock_ns();
     jobs_output_lock();
-    if (j->out_len)
+    if (j->out_len) {
+        wait_for_line_end();
         emit_line(j);            /* a last line without its newline */
+    }
     jobs_output_unlock();
 }
 

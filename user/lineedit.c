@@ -70,6 +70,15 @@ static void insert(struct lineedit *e, char c)
         redraw_tail(e);
 }
 
+/* Every character erased: nothing is left of a line typed past the end,
+ * so what is typed now is refused only if it is too long itself (the
+ * screen showed "ps" and Enter said "line too long"). */
+static void forget_too_long_if_empty(struct lineedit *e)
+{
+    if (e->len == 0)
+        e->too_long = 0;
+}
+
 /* Erase the n characters before the cursor. */
 static void erase_before(struct lineedit *e, int n)
 {
@@ -80,6 +89,7 @@ static void erase_before(struct lineedit *e, int n)
     e->cur -= n;
     e->len -= n;
     redraw_tail(e);
+    forget_too_long_if_empty(e);
 }
 
 static void erase_at(struct lineedit *e)
@@ -89,6 +99,7 @@ static void erase_at(struct lineedit *e)
     memmove(e->line + e->cur, e->line + e->cur + 1, e->len - e->cur - 1);
     e->len--;
     redraw_tail(e);
+    forget_too_long_if_empty(e);
 }
 
 static void move_to(struct lineedit *e, int pos)
@@ -149,9 +160,14 @@ static void history_move(struct lineedit *e, int dir)
     if (e->hist_pos == 0) {
         memcpy(e->saved, e->line, e->len);
         e->saved[e->len] = 0;
+        e->saved_too_long = e->too_long;
     }
     e->hist_pos = pos;
     set_line(e, pos == 0 ? e->saved : h->lines[(h->next + LE_HISTORY - pos) % LE_HISTORY]);
+    /* Back to the line being typed: if it was typed past the end, saved
+     * holds only its first LE_LINE_MAX-1 bytes, still to be refused. */
+    if (pos == 0)
+        e->too_long = e->saved_too_long;
 }
 
 void le_redraw(const struct lineedit *e, le_out_fn fn, void *ctx)
@@ -280,6 +296,7 @@ enum le_result le_key(struct lineedit *e, uint8_t c)
     case KEY_CTRL('K'):
         outs(e, ERASE_TO_END);
         e->len = e->cur;
+        forget_too_long_if_empty(e);
         return LE_MORE;
     case KEY_CTRL('L'): clear_screen(e); return LE_MORE;
     case KEY_CTRL('U'):

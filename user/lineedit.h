@@ -17,7 +17,9 @@
  * (F1, Alt-x, Ctrl-Left...), are dropped and counted, never inserted. A
  * sequence cut short by a control byte ends there and that byte is handled
  * as typed: swallowing it would eat an Enter. A line longer than
- * LE_LINE_MAX-1 is marked too_long and refused whole by the shell. */
+ * LE_LINE_MAX-1 is marked too_long and refused whole by the shell, also
+ * after a walk through the history and back; erased to nothing (Ctrl-U,
+ * or every character of it) it is forgotten. */
 #ifndef USER_LINEEDIT_H
 #define USER_LINEEDIT_H
 
@@ -44,6 +46,7 @@ struct lineedit {
     int param, nparams;          /* CSI: the first parameter; how many */
     int hist_pos;                /* 0 = the line being typed, k = k-th newest */
     char saved[LE_LINE_MAX];     /* the line being typed, while in history */
+    int saved_too_long;          /* and whether it was typed past the end */
     struct le_history *hist;
     const char *prompt;
     le_out_fn out;

@@ -44,11 +44,6 @@ void shell_redraw_input(void)
         le_redraw(typing, out_unlocked, NULL);
 }
 
-/* Bytes read from the console but not yet edited: a paste may hold
- * several lines, and what follows an Enter belongs to the next one. */
-static uint8_t inbuf[64];
-static int in_pos, in_len;
-
 static int read_line_edit(struct lineedit *e);
 
 /* Read one line; returns 0, or -E_INTR after Ctrl-C. */
@@ -64,28 +59,25 @@ static int read_line(struct lineedit *e)
     return r;
 }
 
+/* One byte a read: what follows an Enter stays in the console for
+ * whoever reads next, and that may be the command the line starts (a
+ * paste of "spawn echo", then the lines for echo: the shell used to read
+ * 64 bytes at a time and keep the ones after the Enter, so echo got the
+ * rest of them and the next prompt the first). A Ctrl-C ends the read
+ * (the console discards the typeahead before it). */
 static int read_line_edit(struct lineedit *e)
 {
     static int last_was_cr;
     for (;;) {
-        if (in_pos == in_len) {
-            int n = console_read(inbuf, sizeof inbuf);
-            if (n == -E_INTR) {
-                console_clear_interrupt();
-                out_locked(NULL, "^C\r\n", 4);
-                return -E_INTR;
-            }
-            in_pos = 0;
-            in_len = n > 0 ? n : 0;
-            continue;
+        uint8_t c;
+        int n = console_read(&c, 1);
+        if (n == -E_INTR) {
+            console_clear_interrupt();
+            out_locked(NULL, "^C\r\n", 4);
+            return -E_INTR;
         }
-        /* A Ctrl-C behind buffered bytes (a paste) abandons them too;
-         * otherwise a line after it would run and the Ctrl-C be lost. */
-        if (console_interrupted()) {
-            in_pos = in_len;
+        if (n <= 0)
             continue;
-        }
-        uint8_t c = inbuf[in_pos++];
         /* CR LF is one Enter, not two. */
         if (c == '\n' && last_was_cr) {
             last_was_cr = 0;
@@ -153,8 +145,7 @@ static int run_foreground(const struct shell_cmd *c, int argc, char **argv)
     thread_set_foreground(NULL);
     thread_clear_interrupt();
     if (console_interrupted()) {
-        console_clear_interrupt();
-        in_pos = in_len;      /* the typeahead goes with the Ctrl-C */
+        console_clear_interrupt();   /* the console dropped the typeahead before it */
         uint64_t ns = clock_ns() - thread_foreground_interrupted_ns();
         kprintf("(stopped by Ctrl-C, %llu us (%llu ns) after it)\n",
                 (unsigned long long)(ns / NS_PER_US), (unsigned long long)ns);

@@ -199,6 +199,38 @@ static void test_too_long(void)
     CHECK(e.too_long && e.len == LE_LINE_MAX - 1);
     type("\x15");                                /* Ctrl-U forgets it */
     CHECK(!e.too_long && e.len == 0);
+    /* Up and Down again: the line typed is back, cut short, and still
+     * refused (it used to come back as a shorter line that ran). */
+    le_history_add(&hist, "ps");
+    start();
+    for (int i = 0; i < LE_LINE_MAX + 10; i++)
+        type("y");
+    type("\x1b[A");
+    CHECK(shows("ps", 2) && !e.too_long);        /* a history line is whole */
+    type("\x1b[B");
+    CHECK(e.too_long && e.len == LE_LINE_MAX - 1);
+    /* Erased to the last character, by Backspace, Ctrl-W, Ctrl-K or
+     * Delete, it is forgotten: "ps" typed then is not refused. */
+    for (int i = 0; i < LE_LINE_MAX - 2; i++)
+        type("\x7f");
+    CHECK(e.too_long && e.len == 1);             /* a character of it is left */
+    type("\x7f");
+    CHECK(!e.too_long);
+    for (const char *erase = "\x17\x0b"; *erase; erase++) {     /* Ctrl-W, Ctrl-K */
+        for (int i = 0; i < LE_LINE_MAX + 10; i++)
+            type("y");
+        if (*erase == 0x0b)
+            type("\x01");                        /* Ctrl-K from the start */
+        type((char[]){ *erase, 0 });
+        CHECK(!e.too_long && e.len == 0);
+    }
+    for (int i = 0; i < LE_LINE_MAX + 10; i++)
+        type("y");
+    type("\x01");
+    for (int i = 0; i < LE_LINE_MAX - 1; i++)
+        type("\x1b[3~");                        /* Delete */
+    CHECK(!e.too_long && e.len == 0);
+    CHECK(type("ps\r") && strcmp(e.line, "ps") == 0 && !e.too_long);
 }
 
 int main(void)

@@ -192,11 +192,14 @@ static char job_seen[32];
 static int job_seen_len, job_seen_job;
 static volatile int job_read_bg, job_read_fg;
 
-static void fake_job_writer(int job, const void *buf, size_t n)
+static int fake_job_writer(int job, const void *buf, size_t n)
 {
+    if (!job)
+        return 0;                /* another thread's kprintf: not the job's */
     job_seen_job = job;
     for (size_t i = 0; i < n && job_seen_len < (int)sizeof job_seen; i++)
         job_seen[job_seen_len++] = ((const char *)buf)[i];
+    return 1;
 }
 
 static void job_thread(void *arg)

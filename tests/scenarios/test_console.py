@@ -4,10 +4,11 @@ import os
 import random
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 from columns import check_fits  # noqa: E402
-from demo_line import demo_lines  # noqa: E402
+from demo_line import demo_line, demo_lines  # noqa: E402
 from guest import PANIC_STATUS, Guest, check  # noqa: E402
 import machine  # noqa: E402  tools/machine.py, on the path guest.py set
 
@@ -167,11 +168,88 @@ def test_sched_stats_off_says_not_measured():
         check("context switches/s, idle -" in top.replace("- context", "-context")
               or re.search(r"- context switches/s, idle -", top), "top prints rates:\n" + top, g)
         check("not measured" in top, "top does not say why:\n" + top, g)
-        check("not measured" in g.command("uptime"), "uptime does not say so", g)
+        up = g.command("uptime")
+        check("not measured" in up, "uptime does not say so", g)
+        # and prints no figure that stood still when stats went off
+        check(re.search(r"idle -\r?\n", up) and
+              "- context switches: - yield, - preempt, - block, - exit" in up,
+              "uptime prints figures:\n" + up, g)
         check("stats on" in g.command("sched stats on"), "no answer to stats on", g)
         ps = g.command("ps")
         check(re.search(r"idle\s+\S+\s+\d+\.\d+\s+\d+\s+\d+", ps), "no figures back:\n" + ps, g)
         check(re.search(r"they leave out\s+\d+ ms", ps), "ps does not say what was left out:\n" + ps, g)
+
+
+def test_threads_with_stats_off_says_not_measured():
+    """`threads` under `sched stats off`: its CPU shares and preemptions
+    come from the scheduler's bookkeeping, so they are "-" and said to be
+    not measured (they were 0.0 % and 0, figures that look measured); the
+    counts, which the threads keep themselves, are still there. Stats on
+    again, the figures are back."""
+    with Guest(append="run=sched stats off; threads 2 1; sched stats on; threads 2 1") as g:
+        g.expect(r"took turns", 60)
+        g.expect(r"stats on: every switch", 60)
+        g.expect(r"took turns", 60)
+        g.expect_prompt()
+        off, on = g.output.split("stats on: every switch")
+        rows = [r for r in demo_lines(off, "threads") if "second" in r]
+        check(len(rows) == 2 and all(r["cpu_ns"] == "-" and r["preempted"] == "-" and
+                                     r["counted"] > 0 for r in rows), off, g)
+        check(re.search(r"^\s+A countA\s+\d+\s+-\s+-\r?$", off, re.M), off, g)
+        check("CPU share, preempted: not measured" in off, off, g)
+        summary = [r for r in demo_lines(off, "threads") if "ran_ms" in r]
+        check(len(summary) == 1 and summary[0]["preempted"] == "-", off, g)
+        check("preempted 0 times" not in off and " 0.0 %" not in off, off, g)
+        check_fits(check, "threads under sched stats off", off.split("webscale> threads")[1], g)
+        rows = [r for r in demo_lines(on, "threads") if "second" in r]
+        check(len(rows) == 2 and all(r["cpu_ns"] > 0 and r["preempted"] > 0 for r in rows),
+              on, g)
+        check("not measured" not in on, on, g)
+
+
+def test_switch_counting_demos_under_stats_off():
+    """latency, blocking, cpu-vs-io and scale report the scheduler's
+    counts (switches, idle time) and the switch as it runs by default.
+    Under `sched stats off` these read 0 and latency's rows equalled their
+    "the same, 'sched stats off'" rows; now each turns the bookkeeping on
+    for its run, says so, and leaves it off again after."""
+    with Guest(append="run=sched stats off; latency; blocking 3 10; cpu-vs-io 10; "
+                      "scale 2 window 50; sched", icount=True) as g:
+        g.expect(r"stats: off", 300)
+        out = g.output
+        lat = demo_line(out, "latency")
+        for row in ("yield_switch", "semaphore_round_trip"):
+            check(lat[row + "_ns"] > lat[row + "_nostats_ns"], "%s: %r" % (row, lat), g)
+        for r in demo_lines(out, "blocking"):
+            check(r["switches"] > 0, "blocking counted no switch: %r" % r, g)
+        check(re.search(r"^  2 threads .* [1-9]\d* switches\r?$", out, re.M), out, g)
+        rows = demo_lines(out, "scale")
+        check(rows and all(r.get("switches", 1) > 0 and r.get("idle_ns", 1) > 0 for r in rows),
+              "scale: %r" % rows, g)
+        for cmd in ("latency", "blocking", "cpu-vs-io", "scale"):
+            check("%s: its figures need the scheduler's bookkeeping" % cmd in out, cmd, g)
+
+
+def test_paste_of_a_command_and_its_input():
+    """A command that reads the console gets the lines pasted after it,
+    whole, and the next prompt nothing: the shell read 64 bytes at a time
+    and kept those after the Enter, so `loop echo` got "c" of "abc" and
+    the prompt after it "ab"; `spawn echo` got "o", "exit" and the prompt
+    "hell"."""
+    with boot() as g:
+        g.send("loop echo 2\rabc\r")
+        m = g.expect(r"@demo loop-echo bytes_in=(\d+) ", 30)
+        g.expect_prompt()
+        check(int(m.group(1)) == 4 and "ABC" in g.output, "loop echo got part of it", g)
+        g.send("spawn echo\rhello\rexit\r")
+        g.expect(r"process \d+ 'echo' exited with code 0", 30)
+        g.expect_prompt()
+        check(re.search(r"blocking read\)\r\nhello\r\nexit\r\n", g.output), "echo got part of it "
+              "or ended a line with a bare LF", g)
+        time.sleep(0.5)
+        check(g.output.endswith("webscale> "), "typed at the next prompt: %r" % g.output[-40:], g)
+        out = g.command("uptime")
+        check(re.search(r"^up \d+\.\d{3} s", out, re.M), "the prompt's line is not clean: %r" % out, g)
 
 
 def test_halt_exits_qemu_cleanly():

@@ -90,6 +90,104 @@ def test_ended_job_reported_at_next_prompt():
         check("[1] done after" in out and "status 0: spin 50" in out, out, g)
 
 
+def test_kernel_message_goes_above_the_prompt():
+    """The loop's stall detector (thread loopwatch, no job's) reports
+    `stall &`'s blocking callback while the prompt shows a half-typed
+    line: its lines go above the prompt, which is drawn again with the
+    line (they were printed after "webscale> upt", the prompt never came
+    back, and what was typed next stood on a line of its own)."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "stall 300 &", r"\[1\] service that blocks for 300 ms\.\r\n")
+        g.expect_prompt(10)
+        g.send("upt")
+        g.expect(r"upt", 10)
+        g.expect(r"the loop was stalled all that time\r\n", 30)
+        g.expect(r"webscale> upt", 10)         # drawn again, the line with it
+        out = g.output
+        for msg in ("loop: callback 'china' has blocked the loop",
+                    "loop: callback 'china' returned after"):
+            check(re.search(r"\r\x1b\[K" + re.escape(msg), out),
+                  "%r not printed above the prompt:\n%r" % (msg, out[-1500:]), g)
+        check("upt" + "loop:" not in out, "a message after the typed line:\n%r" % out[-1500:], g)
+        run(g, "ime", r"up \d+\.\d{3} s")                # the line typed on runs whole
+
+
+def test_threads_timeline_says_what_other_threads_are():
+    """A job's spinner holds ticks of `threads`' timeline: they show as
+    '?', and the legend says what '?' is (it did not)."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "spin 3000 &", r"\[1\] A thread spins for 3000 ms")
+        out = run(g, "threads 2 1", r"@demo threads threads=2 .*\n", 60)
+        timeline = re.findall(r"^  ([A-Bs.?]{70})\r?$", out, re.M)
+        check(timeline and "?" in timeline[-1], "the spinner holds no tick:\n" + out, g)
+        check("  ? = another thread: not a counter, not this shell" in out, out, g)
+        check_fits(check, "threads beside a job", out, g)
+        out = run(g, "kill %1", r"heap: \d+ bytes used before it started")
+
+
+def test_cooperative_jobs_leave_the_prompt_alive():
+    """Under `sched coop` nothing takes the CPU from a job, and Ctrl-C is
+    not a job's: `threads 2 &` and `spawn spin &` kept the CPU for good,
+    the prompt never answered again. A job's counter now gives the CPU up
+    while a key waits, so `kill %1` can be typed; a ring-3 job is refused
+    under coop, and coop while one runs."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "sched coop", r"cooperative: a thread keeps the CPU.*\n")
+        run(g, "threads 2 &", r"\[1\] .*stops\.\r\n", 30)
+        text = re.sub(r"\r\n(webscale> \r\x1b\[K)?\[1\] ", " ", g.output)
+        check("'kill %1' stops." in text and "until Ctrl-C" not in text,
+              "the job's stop key is not named:\n" + text[-600:], g)
+        time.sleep(0.5)                         # countA holds the CPU
+        run(g, "uptime", r"up \d+\.\d{3} s", 20)      # the prompt answers
+        out = run(g, "kill %1", r"heap: \d+ bytes used before it started", 20)
+        check("[1] stopped by kill after" in out, out, g)
+        out = run(g, "spawn spin &", r"\[1\] (spawn: not as a job under 'sched coop'|spin: pid)", 20)
+        check("not as a job under 'sched coop'" in out, out, g)
+        run(g, "sched preempt", r"preemptive: the PIT.*\n")
+        out = run(g, "spawn spin &", r"\[\d\] spin: pid \d+ counts in ring 3", 20)
+        n = re.findall(r"\[(\d)\] spin: pid", out)[-1]
+        out = run(g, "sched coop", r"(sched coop: job %\d runs a ring-3 process|cooperative:).*\n")
+        check("runs a ring-3 process" in out, out, g)
+        check("preemptive" in run(g, "sched", r"stats: .*\n"), "coop was set", g)
+        run(g, "kill %" + n, r"heap: \d+ bytes used before it started", 20)
+        check_fits(check, "the refusals", g.output, g)
+
+
+def test_a_jobs_prose_names_kill_not_ctrl_c():
+    """Ctrl-C stops only the foreground: a job's scale says 'kill %N'
+    stops it (it said Ctrl-C, as ping did)."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "scale 1 window 50 &", r"\[1\] @demo scale-work .*\n", 60)
+        text = re.sub(r"\r\n(webscale> \r\x1b\[K)?\[\d\] ", " ", g.output)
+        check("one core. 'kill %1' stops." in text and "Ctrl-C" not in text,
+              "scale's job names Ctrl-C:\n" + text[-2000:], g)
+
+
+def test_a_jobs_lines_do_not_cut_a_commands_lines():
+    """A job that prints fast (trace dump) while ps runs in the foreground:
+    a row of ps is two kprintf calls, and a job's line used to land
+    between them, in the middle of the row. Every job line starts a line."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "threads 3 2", r"@demo threads threads=3 .*\n", 30)
+        g.sendline("trace dump 60000 &")
+        for _ in range(30):
+            g.sendline("ps")
+            time.sleep(0.01)
+        g.expect(r"\[1\] trace dump END", 60)
+        run(g, "uptime", r"up \d+\.\d{3} s")
+        out = g.output
+        cut = [out[max(0, m.start() - 60):m.end() + 20] for m in re.finditer(r"\[1\] ", out)
+               if not re.search(r"(\n|\x1b\[K)$", out[:m.start()])]
+        check(not cut, "%d job lines inside other lines, e.g. %r" % (len(cut), cut[:2]), g)
+        check(len(re.findall(r"^\s+0 idle\s+ready\s+[\d.]+\s+\d+\s+\d+ \d+/\d+\r$", out, re.M)) >= 25,
+              "ps rows broken", g)
+
+
 def test_bad_job_numbers_and_forbidden_jobs():
     with Guest() as g:
         g.expect_prompt(60)

@@ -27,6 +27,7 @@ def test_spawn_runs_a_program_with_its_arguments_and_exit_code():
         check(re.search(r"hello from ring 3: pid \d+, 2 arguments 'one' 'two'", out),
               "hello did not run", g)
         check(re.search(r"process \d+ 'hello' exited with code 0", out), "no exit code", g)
+        check("'one' 'two'\r\n" in out, "a bare LF: a raw terminal climbs down stairs", g)
         out = g.command("spawn exit 42")
         check("exited with code 42" in out, "exit 42's code", g)
         out = g.command("spawn nosuch")
@@ -35,6 +36,10 @@ def test_spawn_runs_a_program_with_its_arguments_and_exit_code():
         out = g.command("ps")
         check("no processes (ring 3)" in out, "a process left behind:\n" + out, g)
         check_fits(check, "spawn and ps", g.output, g)
+        # As a job, echo's console read is refused (-E_PERM) and says why.
+        g.sendline("spawn echo &")
+        g.expect(r"\[1\] spawn: process \d+ 'echo' exited with code 1", 30)
+        check(re.search(r"\[1\] echo: read: not allowed\r", g.output), "E_PERM unnamed", g)
 
 
 def ctrl_c_a_spinner(g):

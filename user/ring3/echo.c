@@ -15,6 +15,8 @@ int main(int argc, char **argv)
         }
         for (int i = 0; i < n; i++) {
             char c = buf[i] == '\r' ? '\n' : buf[i];
+            if (c == '\n')
+                write("\r", 1, 0);      /* CR LF, as printf sends it */
             write(&c, 1, 0);
             if (c == '\n') {
                 line[len < (int)sizeof line ? len : (int)sizeof line - 1] = 0;

@@ -40,6 +40,8 @@ int main(int argc, char **argv)
                 char c = buf[i] >= 'a' && buf[i] <= 'z' ? buf[i] - 'a' + 'A' : buf[i];
                 if (c == '\r')
                     c = '\n';
+                if (c == '\n')
+                    write("\r", 1, 0);  /* CR LF, as printf sends it */
                 write(&c, 1, 0);
                 if (buf[i] == '\r') {
                     line[len] = '\0';

@@ -20,8 +20,12 @@ void console_puts(const char *s);
 
 /* Jobs (see kernel/console.c): the blocking writes of a thread with a job
  * number (kprintf, console_write) go to fn instead, which prints them,
- * marked, with console_write_unmarked. One writer, the shell's. */
-typedef void (*console_job_writer_fn)(int job, const void *buf, size_t n);
+ * marked, with console_write_unmarked. One writer, the shell's. The
+ * kprintf of any other thread that may sleep goes to it too, as job 0, so
+ * that a job's line lands neither in the prompt nor in a command's line.
+ * fn returns 1 if it printed the bytes, else 0 and the console writes
+ * them as they are. */
+typedef int (*console_job_writer_fn)(int job, const void *buf, size_t n);
 void console_set_job_writer(console_job_writer_fn fn);
 int console_write_unmarked(const void *buf, size_t n);
 
@@ -32,6 +36,8 @@ int console_write_unmarked(const void *buf, size_t n);
  * Ctrl-C through that waits behind more typeahead than the driver holds. */
 int console_interrupted(void);
 void console_clear_interrupt(void);
+/* A read would get a byte now: someone typed. */
+int console_input_ready(void);
 
 /* Raw mode passes every byte, 0x03 included, through as data. */
 void console_set_raw(int on);

@@ -111,9 +111,14 @@ static void flush(struct pbuf *b)
     b->len = 0;
 }
 
+/* The terminal wants CR LF, as kprintf sends it: a raw terminal (tools/
+ * gdb/console.py's, a serial line) moves down a row at a bare LF but not
+ * back to its first column, and the lines climb down like stairs. */
 static void emit(char c, void *ctx)
 {
     struct pbuf *b = ctx;
+    if (c == '\n')
+        emit('\r', ctx);
     if (b->len == PRINTF_BUF)
         flush(b);
     b->buf[b->len++] = c;
@@ -142,6 +147,9 @@ int atoi(const char *s)
     return neg ? -v : v;
 }
 
+/* Every code of <webscale/errno.h> a system call can return, in the
+ * kernel's words (ws_strerror): a background job's console read gets
+ * E_PERM, once printed as "unknown error". */
 const char *strerror(int err)
 {
     switch (err < 0 ? -err : err) {
@@ -155,6 +163,10 @@ const char *strerror(int err)
     case E_WOULDBLOCK: return "would block";
     case E_CHILD: return "no such child";
     case E_INVAL: return "invalid argument";
+    case E_PERM: return "not allowed";
+    case E_BUSY: return "busy";
+    case E_TIMEDOUT: return "timed out";
+    case E_CONNRESET: return "connection reset";
     }
     return "unknown error";
 }
