@@ -12,7 +12,8 @@ Usage: tests/run.py [--list] [SUBSTRING...]
   only the tests whose name contains one of the substrings; a substring
   that names no test is an error. The cases of a scenario suite
   (KTEST_SCENARIO_SUITE: its tests/scenarios script drives it) run only
-  when named in full, e.g. kernel/harness.fails. --list prints the names.
+  when named in full, e.g. kernel/harness.fails; kernel/bench.yield boots
+  as tools/bench.py (make bench) boots that suite. --list prints the names.
 Environment: TEST_JOBS (default 2) tests at once; SUITE_TIMEOUT (default
 300) wall seconds for one boot of an in-kernel suite.
 
@@ -41,6 +42,10 @@ sys.path.insert(0, os.path.join(HERE, "lib"))
 from guest import TAIL_LINES, Guest, Skip, TestFailure, forget_guests, guests_booted  # noqa: E402
 
 SUITE_TIMEOUT = float(os.environ.get("SUITE_TIMEOUT", "300"))
+# QEMU arguments a suite needs beyond the default machine, the same ones
+# its own driver gives it, so that a case named here runs as it does there:
+# bench reads the TSC, which the default 486 lacks (tools/bench.py).
+SUITE_QEMU = {"bench": ["-cpu", "pentium"]}
 SPEC_MAX = 63           # bytes of test=...: kmain's copy of it holds 63
 MESSAGE_LINES = 24      # a longer failure message keeps its first and last lines
 
@@ -147,7 +152,7 @@ def run_boot(spec, suite, expected):
     t0 = time.monotonic()
     deadline = t0 + SUITE_TIMEOUT
     results, running = [], None       # running: (case, start offset, start time)
-    g = Guest(append="test=" + spec, icount=True)
+    g = Guest(append="test=" + spec, icount=True, extra=SUITE_QEMU.get(suite, ()))
     problem = ""
     try:
         while True:

@@ -68,8 +68,10 @@ int cmd_net(int argc, char **argv)
     kprintf("       %llu arp requests (%llu refreshes), %llu arp replies\n",
             ull(s.arp_requests), ull(s.arp_refreshes), ull(s.arp_replies));
     kprintf("       %llu echo replies, %llu udp echoes\n", ull(s.echo_replies), ull(s.udp_echoed));
-    kprintf("       %llu port unreachables, %llu not sent (over %u per second)\n",
-            ull(s.port_unreach), ull(s.port_unreach_limited), NET_ICMP_ERROR_RATE);
+    kprintf("       %llu port unreachables, %llu protocol unreachables,\n", ull(s.port_unreach),
+            ull(s.proto_unreach));
+    kprintf("       %llu not sent (over %u per second)\n", ull(s.unreach_limited),
+            NET_ICMP_ERROR_RATE);
     struct tcp_stats t;
     tcp_get_stats(&t);
     kprintf("  tcp: %llu segments in, %llu out; %llu data bytes in, %llu out\n",

@@ -111,7 +111,7 @@ const struct shell_cmd shell_commands[] = {
         .help = "the NIC: address, MAC, counters, ARP table, drops by reason",
         .about = "the card, address, MAC; frames and bytes in and out, interrupts, the RX ring's peak "
         "and how often it was full; what each layer accepted and sent (ARP refreshes, port "
-        "unreachables sent and refused by the rate); TCP's segments, handshakes, connections, "
+        "and protocol unreachables sent and refused by the rate); TCP's segments, handshakes, connections, "
         "SYN backlog, retransmits and resets; the ARP table; drops by reason",
     },
     {

@@ -215,6 +215,37 @@ static int route_of(const char *const *routes, const char *t, size_t n)
     return -1;
 }
 
+/* The origin-form path of the target t[0..*n) [RFC 9112 3.2]: in place
+ * for "/path?query"; for the absolute-form "http://host/path?query",
+ * which a server MUST accept though mostly proxies get it [3.2.2], the
+ * part after the authority, an empty one "/" [RFC 9110 4.2.3]. The host
+ * named there is the one that counts and any Host field is ignored [3.2.2];
+ * this server answers the same on every name, so it only checks it: an
+ * empty host or userinfo ("user@") makes the target invalid [RFC 9110
+ * 4.2.1, 4.2.4], NULL. Other schemes are left as they are (no route
+ * matches them: 404): https is not served on this port. */
+static const char *origin_path(const char *t, size_t *n)
+{
+    static const char scheme[] = "http://";
+    size_t s = sizeof scheme - 1;
+    if (*n < s || !word_is(t, s, scheme))
+        return t;            /* word_is: the scheme is case-insensitive [RFC 3986 3.1] */
+    size_t a = s;
+    while (a < *n && t[a] != '/' && t[a] != '?') {
+        if (t[a] == '@')
+            return NULL;
+        a++;
+    }
+    if (a == s)
+        return NULL;
+    if (a == *n || t[a] == '?') {
+        *n = 1;
+        return "/";          /* "http://host" and "http://host?q" ask for "/" */
+    }
+    *n -= a;
+    return t + a;
+}
+
 /* The status and framing of the complete head buf[0..end). */
 static void parse_head(const char *const *routes, const char *buf, size_t end,
                        struct http_request *r)
@@ -254,7 +285,13 @@ static void parse_head(const char *const *routes, const char *buf, size_t end,
     r->keep = v11 ? !f.conn_close : f.conn_keep_alive && !f.conn_close;
     int get = mlen == 3 && !memcmp(buf, "GET", 3);
     r->head_only = mlen == 4 && !memcmp(buf, "HEAD", 4);
-    int route = route_of(routes, buf + t0, t1 - t0);
+    size_t tn = t1 - t0;
+    const char *path = origin_path(buf + t0, &tn);
+    if (!path) {
+        r->status = 400;     /* refused: http_next closes the connection */
+        return;
+    }
+    int route = route_of(routes, path, tn);
     if (!get && !r->head_only)
         r->status = 405;
     else if (route < 0)

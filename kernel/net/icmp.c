@@ -4,7 +4,14 @@
  * not answered (RFC 1122 3.2.2.6 allows it; it keeps us out of smurf
  * floods). Every other type is counted and dropped.
  *
- * Errors: destination unreachable for UDP to a closed port (udp.c), never
+ * An echo request's code is not looked at: RFC 792 gives echo only code 0
+ * but says nothing of a receiver that meets another, and hosts answer it
+ * (nmap -O sends code 9 and notes what comes back; Linux copies the code
+ * into its reply). We answer too, and, conservative in what we send
+ * [RFC 1122 1.2.2], with the one code RFC 792 gives the reply: 0.
+ *
+ * Errors: destination unreachable for UDP to a closed port (udp.c, code 3)
+ * and for a protocol we do not speak (ip.c, code 2 [RFC 1122 3.2.2.1]), never
  * about what RFC 1122 3.2.2 forbids (an ICMP error, an IP or link-layer
  * broadcast or multicast, a fragment, a source that is no single host:
  * ip_input already drops the last two, UDP never hands us the first), and
@@ -30,7 +37,7 @@ void icmp_input(const struct ip_info *ip)
         return;
     }
     net_st.rx_icmp++;
-    if (ic.type == ICMP_ECHO_REQUEST && ic.code == 0) {
+    if (ic.type == ICMP_ECHO_REQUEST) {   /* any code: see above */
         if (ip->dst != net_if.ip) {
             net_drop(NET_DROP_ECHO_REFUSED);
             return;
@@ -69,13 +76,17 @@ void icmp_send_unreachable(const struct ip_info *ip, uint8_t code)
     if (ip->dst != net_if.ip || net_rx_link_group)
         return;
     if (!ratelimit_take(&icmp_errors, clock_ns())) {
-        net_st.port_unreach_limited++;
+        net_st.unreach_limited++;
         return;
     }
     size_t quote = ip->hlen + (ip->len < ICMP_QUOTE_DATA ? ip->len : ICMP_QUOTE_DATA);
     uint8_t *m = net_tx + NET_TX_L4;
     memcpy(m + ICMP_HLEN, ip->hdr, quote);
     icmp_build(m, ICMP_DEST_UNREACH, code, 0, 0, quote);   /* "unused" is zero */
-    if (ip_output(ip->src, IP_PROTO_ICMP, ICMP_HLEN + quote) == 0)
-        net_st.port_unreach++;
+    if (ip_output(ip->src, IP_PROTO_ICMP, ICMP_HLEN + quote) == 0) {
+        if (code == ICMP_PROTO_UNREACH)
+            net_st.proto_unreach++;
+        else
+            net_st.port_unreach++;
+    }
 }

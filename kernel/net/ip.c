@@ -1,7 +1,10 @@
 /* IPv4 [RFC 791; RFC 1122 3.2.1 "Internet Protocol"]: a host, not a
  * router. Accepts datagrams for our address and broadcasts whose header
  * passes ip_parse (version, length, checksum, flags), drops fragments (no
- * reassembly) and impossible sources, hands ICMP, UDP and TCP on. Does not
+ * reassembly) and impossible sources, hands ICMP, UDP and TCP on; any
+ * other protocol gets ICMP protocol unreachable [RFC 1122 3.2.2.1: a host
+ * SHOULD send it] under the rate of every ICMP error, and is counted as
+ * dropped whether it was sent or not. Does not
  * check the TTL on receipt (RFC 1122 3.2.1.7: a host must not discard a
  * datagram for a low TTL); sends with TTL 64 to the gateway unless the
  * destination is on our subnet. */
@@ -38,6 +41,7 @@ void ip_input(const uint8_t *p, size_t len)
         tcp_input(&ip);
         break;
     default:
+        icmp_send_unreachable(&ip, ICMP_PROTO_UNREACH);
         net_drop(NET_DROP_IP_PROTOCOL);
         break;
     }

@@ -39,6 +39,7 @@
 #define ICMP_ECHO_REPLY   0
 #define ICMP_ECHO_REQUEST 8
 #define ICMP_DEST_UNREACH 3
+#define ICMP_PROTO_UNREACH 2      /* its code for "protocol unreachable" */
 #define ICMP_PORT_UNREACH 3       /* its code for "port unreachable" */
 #define ICMP_QUOTE_DATA   8       /* bytes of the datagram after its IP header that
                                    * an error quotes [RFC 792; RFC 1122 3.2.2] */

@@ -314,14 +314,37 @@ static void head_as_one_format(void)
     }
 }
 
+/* A request alone through the routes of httpd's site, and the status and
+ * route it should get; a refused one must also close. */
+struct routed_case {
+    const char *req;
+    int status, route;
+};
+
+static void check_routed(const struct routed_case *cases, size_t n)
+{
+    static const char *const paths[] = { "/", "/stats.json", "/text", NULL };
+    for (size_t i = 0; i < n; i++) {
+        struct http_stream s = { 0 };
+        struct http_request r;
+        size_t used;
+        const char *q = cases[i].req;
+        CHECK_EQ(http_next_routed(paths, &s, q, strlen(q), &used, &r), HTTP_REQUEST);
+        if (r.status != cases[i].status)
+            fprintf(stderr, "%d wanted, got %d: %s\n", cases[i].status, r.status, q);
+        CHECK_EQ(r.status, cases[i].status);
+        CHECK_EQ(r.route, cases[i].route);
+        if (http_refused(cases[i].status))
+            CHECK(!r.keep);
+    }
+}
+
 /* A server's routes: each path its index, a query string ignored, any
  * other path 404 (methods other than GET and HEAD 405 first); without
  * routes "/" alone. */
 static void routes(void)
 {
-    static const char *const paths[] = { "/", "/stats.json", "/text", NULL };
-    struct http_stream s = { 0 };
-    struct { const char *req; int status, route; } cases[] = {
+    static const struct routed_case cases[] = {
         { "GET / HTTP/1.1\r\n\r\n", 200, 0 },
         { "GET /stats.json HTTP/1.1\r\n\r\n", 200, 1 },
         { "HEAD /text HTTP/1.1\r\n\r\n", 200, 2 },
@@ -333,15 +356,38 @@ static void routes(void)
         { "POST /stats.json HTTP/1.1\r\n\r\n", 405, 0 },
         { "DELETE /nothing HTTP/1.1\r\n\r\n", 405, 0 },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct http_request r;
-        size_t used;
-        const char *q = cases[i].req;
-        CHECK_EQ(http_next_routed(paths, &s, q, strlen(q), &used, &r), HTTP_REQUEST);
-        CHECK_EQ(r.status, cases[i].status);
-        CHECK_EQ(r.route, cases[i].route);
-    }
+    check_routed(cases, sizeof cases / sizeof cases[0]);
     CHECK_EQ(status_of("GET /stats.json HTTP/1.1\r\n\r\n"), 404);
+}
+
+/* The absolute-form target [RFC 9112 3.2.2], which a server MUST accept:
+ * routed by the path after its authority, whatever the Host field says;
+ * an empty host or userinfo is invalid (400, closed); a scheme other
+ * than http names nothing here (404). */
+static void absolute_form(void)
+{
+    static const struct routed_case cases[] = {
+        { "GET http://10.0.2.15/text HTTP/1.1\r\nHost: 10.0.2.15\r\n\r\n", 200, 2 },
+        { "GET http://10.0.2.15/text HTTP/1.1\r\n\r\n", 200, 2 },
+        { "GET http://10.0.2.15:80/stats.json?t=1 HTTP/1.1\r\nHost: other\r\n\r\n", 200, 1 },
+        { "HEAD HTTP://Example.ORG/text HTTP/1.0\r\n\r\n", 200, 2 },
+        { "GET http://10.0.2.15 HTTP/1.1\r\n\r\n", 200, 0 },
+        { "GET http://10.0.2.15?x HTTP/1.1\r\n\r\n", 200, 0 },
+        { "GET http://[::1]:80/ HTTP/1.1\r\n\r\n", 200, 0 },
+        { "GET http://10.0.2.15/nothing HTTP/1.1\r\n\r\n", 404, 0 },
+        { "GET http://10.0.2.15/text/ HTTP/1.1\r\n\r\n", 404, 0 },
+        { "GET https://10.0.2.15/text HTTP/1.1\r\n\r\n", 404, 0 },
+        { "GET ftp://10.0.2.15/text HTTP/1.1\r\n\r\n", 404, 0 },
+        { "GET http:/text HTTP/1.1\r\n\r\n", 404, 0 },
+        { "GET http:///text HTTP/1.1\r\n\r\n", 400, 0 },
+        { "GET http://user@10.0.2.15/text HTTP/1.1\r\n\r\n", 400, 0 },
+        { "GET http:// HTTP/1.1\r\n\r\n", 400, 0 },
+        { "POST http://10.0.2.15/text HTTP/1.1\r\n\r\n", 405, 0 },
+        /* Two Hosts are refused in any form [RFC 9112 3.2]. */
+        { "GET http://a/text HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, 0 },
+    };
+    check_routed(cases, sizeof cases / sizeof cases[0]);
+    CHECK_EQ(status_of("GET http://10.0.2.15/ HTTP/1.1\r\n\r\n"), 200);
 }
 
 /* Random bytes, and valid requests with random bytes changed: whole and in
@@ -401,6 +447,7 @@ int main(void)
     head_as_one_format();
     token_bytes();
     routes();
+    absolute_form();
     fuzz();
     return check_done("http");
 }

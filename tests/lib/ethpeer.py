@@ -70,8 +70,8 @@ def ipv4(src, dst, proto, payload, ttl=64, flags=0, ident=1, ver_ihl=0x45, total
     return hdr[:10] + struct.pack("!H", c) + hdr[12:] + payload
 
 
-def icmp_echo(typ, ident, seq, data, bad_csum=False):
-    m = struct.pack("!BBHHH", typ, 0, 0, ident, seq) + data
+def icmp_echo(typ, ident, seq, data, bad_csum=False, code=0):
+    m = struct.pack("!BBHHH", typ, code, 0, ident, seq) + data
     c = csum(m) ^ (0x1111 if bad_csum else 0)
     return m[:2] + struct.pack("!H", c) + m[4:]
 

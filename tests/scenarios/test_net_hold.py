@@ -7,6 +7,9 @@
 - UDP to a closed port: ICMP port unreachable quoting the datagram's IP
   header and first 8 bytes; none for a broadcast; a burst is held to the
   rate's bucket and the refusals are counted.
+- An echo request with a code other than 0 (nmap -O's) answered, code 0;
+  a protocol we do not speak: ICMP protocol unreachable, under the same
+  rate, the datagram still counted as ip-protocol.
 - ARP: a sender outside 10.0.2.0/24 is dropped (arp-off-subnet) and not
   learned; up to 4 packets wait for an address being resolved and leave in
   order when the reply comes, an older one pushed out is counted
@@ -91,6 +94,26 @@ def burst_while_frozen(nic, burst, ring_full):
         peer.close()
 
 
+def burst(peer, n, datagram):
+    """n datagrams (datagram(i) each) in a row, paced a little so QEMU's
+    model hands each to the card; then (what the bucket holds them to) the
+    ICMP errors that came back: (frames, the most the rate allows)."""
+    t0 = time.monotonic()
+    for i in range(n):
+        peer.send(eth(peer.mac, PEER_MAC, 0x0800, datagram(i)))
+        time.sleep(0.0005)
+    most = 10 + int((time.monotonic() - t0) * 100) + 1
+    time.sleep(0.5)
+    got = []
+    peer.sock.settimeout(0.3)
+    try:
+        while True:
+            got.append(peer.sock.recvfrom(65536)[0])
+    except socket.timeout:
+        pass
+    return got, most
+
+
 def port_unreachable(f):
     return f[12:14] == b"\x08\x00" and f[23] == 1 and f[34] == 3
 
@@ -123,31 +146,63 @@ def test_udp_to_a_closed_port_gets_icmp_port_unreachable_within_the_rate():
             except socket.timeout:
                 pass
             before = drops(g)
-            # 60 in a row (paced a little, so QEMU's model hands each to the
-            # card): the bucket's 10, less the one above, plus what it refills
-            # at 100 a second meanwhile; the rest refused and counted.
-            t0 = time.monotonic()
-            for i in range(60):
-                peer.send(eth(peer.mac, PEER_MAC, 0x0800,
-                              ipv4(PEER_IP, GUEST_IP, 17, udp(PEER_IP, GUEST_IP, 41000 + i, 9999, b"x"))))
-                time.sleep(0.0005)
-            most = 10 + int((time.monotonic() - t0) * 100) + 1
-            time.sleep(0.5)
-            got = 0
-            peer.sock.settimeout(0.3)
-            try:
-                while True:
-                    f, _ = peer.sock.recvfrom(65536)
-                    got += port_unreachable(f)
-            except socket.timeout:
-                pass
+            # 60 in a row: the bucket's 10, less the one above, plus what it
+            # refills at 100 a second meanwhile; the rest refused and counted.
+            frames, most = burst(peer, 60, lambda i: ipv4(PEER_IP, GUEST_IP, 17, udp(
+                PEER_IP, GUEST_IP, 41000 + i, 9999, b"x")))
+            got = sum(map(port_unreachable, frames))
             after = drops(g)
-            m = re.search(r"(\d+) port unreachables, (\d+) not sent \(over 100 per second\)", after["_out"])
+            m = re.search(r"(\d+) port unreachables, \d+ protocol unreachables,\s+(\d+) not sent "
+                          r"\(over 100 per second\)", after["_out"])
             check(m, after["_out"])
             sent, limited = int(m.group(1)), int(m.group(2))
             check(after["udp-no-port"] - before["udp-no-port"] == 60, after["_out"])
             check(1 <= got <= most and sent == 1 + got and limited == 60 - got,
                   "%d answered (at most %d), %d sent, %d refused\n%s" % (got, most, sent, limited, after["_out"]))
+    finally:
+        peer.close()
+
+
+def protocol_unreachable(f):
+    return f[12:14] == b"\x08\x00" and f[23] == 1 and f[34] == 3 and f[35] == 2
+
+
+def test_echo_with_a_code_answered_and_an_unknown_protocol_gets_protocol_unreachable():
+    peer = Peer()
+    try:
+        with boot(peer) as g:
+            arp_resolve(peer)
+            before = drops(g)
+            # nmap -O's first echo request: code 9, which RFC 792 does not give echo.
+            peer.send(eth(peer.mac, PEER_MAC, 0x0800,
+                          ipv4(PEER_IP, GUEST_IP, 1, icmp_echo(8, 0x0909, 295, b"\0" * 120, code=9))))
+            m = check_ip_reply(peer.recv(lambda f: f[12:14] == b"\x08\x00" and f[23] == 1 and f[34] == 0), 1)
+            check(csum(m) == 0 and m[1] == 0, "echo reply's checksum or code wrong: %s" % m[:8].hex())
+            check(struct.unpack("!HH", m[4:8]) == (0x0909, 295) and m[8:] == b"\0" * 120,
+                  "echo reply's identifier, sequence or data wrong: %s" % m[:16].hex())
+            # Protocol 253 (RFC 3692's for experiments): type 3 code 2,
+            # quoting the IP header and 8 bytes.
+            dgram = ipv4(PEER_IP, GUEST_IP, 253, b"experiment 253", ident=0x2530)
+            peer.send(eth(peer.mac, PEER_MAC, 0x0800, dgram))
+            m = check_ip_reply(peer.recv(protocol_unreachable), 1)
+            check(csum(m) == 0 and m[4:8] == b"\0\0\0\0", "ICMP checksum or 'unused' wrong: %s" % m.hex())
+            check(m[8:] == dgram[:28], "the quote is not the IP header + 8 bytes:\n%s\n%s"
+                  % (m[8:].hex(), dgram[:28].hex()))
+            # A burst is held to the bucket the port unreachables use.
+            frames, most = burst(peer, 40, lambda i: ipv4(PEER_IP, GUEST_IP, 254, b"x" * 8,
+                                                          ident=0x2540 + i))
+            got = sum(map(protocol_unreachable, frames))
+            after = drops(g)
+            m = re.search(r"(\d+) port unreachables, (\d+) protocol unreachables,\s+(\d+) not sent",
+                          after["_out"])
+            check(m, after["_out"])
+            port, proto, limited = map(int, m.groups())
+            check(port == 0 and proto == 1 + got and 1 <= got <= most and limited == 40 - got,
+                  "%d answered of 40 (at most %d), %d sent, %d refused\n%s"
+                  % (got, most, proto, limited, after["_out"]))
+            check(after["ip-protocol"] - before["ip-protocol"] == 41, after["_out"])
+            check(after["icmp-type"] == before["icmp-type"] and after["rx_icmp"] - before["rx_icmp"] == 1,
+                  "the echo request was dropped:\n" + after["_out"])
     finally:
         peer.close()
 

@@ -52,7 +52,8 @@ enum net_drop {
     NET_DROP_IP_FRAGMENT,      /* a fragment: we do not reassemble */
     NET_DROP_IP_NOT_US,        /* for another address */
     NET_DROP_IP_SOURCE,        /* source is 0, broadcast, multicast, loopback or us */
-    NET_DROP_IP_PROTOCOL,      /* not ICMP, UDP or TCP */
+    NET_DROP_IP_PROTOCOL,      /* not ICMP, UDP or TCP (ICMP protocol unreachable sent,
+                                  within its rate) */
     /* ICMP (RFC 792). */
     NET_DROP_ICMP_TRUNCATED,   /* shorter than its 8-byte header */
     NET_DROP_ICMP_CHECKSUM,
@@ -94,7 +95,8 @@ struct net_stats {
     uint64_t arp_refreshes;                    /* of the requests: unicast, before an entry in use expired */
     uint64_t echo_replies, udp_echoed;         /* sent: ICMP echo replies, UDP echo */
     uint64_t port_unreach;                     /* sent: ICMP port unreachable (UDP to a closed port) */
-    uint64_t port_unreach_limited;             /* not sent: over NET_ICMP_ERROR_RATE */
+    uint64_t proto_unreach;                    /* sent: ICMP protocol unreachable (not ICMP/UDP/TCP) */
+    uint64_t unreach_limited;                  /* either, not sent: over NET_ICMP_ERROR_RATE */
     uint64_t drops[NET_DROP_REASONS];
 };
 
@@ -110,7 +112,7 @@ struct net_config {
 void net_get_config(struct net_config *c);
 void net_get_stats(struct net_stats *s);
 
-/* ICMP errors (port unreachable) sent per second at most, refilled into a
+/* ICMP errors (port and protocol unreachable) sent per second at most, refilled into a
  * bucket of a few [RFC 1122 3.2.2 "SHOULD be rate-limited"; the number is
  * ours: enough for a scanner's answer, too few to amplify a flood]. */
 #define NET_ICMP_ERROR_RATE 100
