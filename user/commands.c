@@ -38,9 +38,9 @@ const struct shell_cmd shell_commands[] = {
         .help = "run a ring-3 program in its own address space; Ctrl-C kills it",
         .about = "run ring-3 program NAME (`user/ring3/NAME.c`) in an address space of its own, in "
         "the foreground: the shell waits, Ctrl-C kills it; then its exit code (or \"was killed\") "
-        "and how long it ran. `spawn NAME &` runs it as a job: its output marked `[N]`, its "
-        "console reads refused, `kill %N` ends it. Without NAME (or a wrong one) the programs are listed "
-        "{Ring 3}",
+        "and how long it lived, its start (image loaded, stack mapped) included. `spawn NAME &` "
+        "runs it as a job: its output marked `[N]`, its console reads refused, `kill %N` ends "
+        "it. Without NAME (or a wrong one) the programs are listed {Ring 3}",
     },
     {
         .name = "uptime", .args = "", .section = SHELL_BASIC, .run = cmd_uptime,

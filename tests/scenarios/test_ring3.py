@@ -42,6 +42,19 @@ def test_spawn_runs_a_program_with_its_arguments_and_exit_code():
         check(re.search(r"\[1\] echo: read: not allowed\r", g.output), "E_PERM unnamed", g)
 
 
+def test_spawns_run_time_covers_the_childs_whole_life():
+    """spawn's "after N us" counts from before process_start: the child's
+    life begins there (its image loaded, its stack mapped and zeroed), and
+    it can even end before process_start returns (a clock started after
+    it read 0 us). Under -icount shift=0 (1 instruction = 1 ns) exit's own
+    run is 13 us and its start 16 more: at least 20 means the start is in."""
+    with boot() as g:
+        for _ in range(2):
+            out = g.command("spawn exit 0")
+            us = int(re.search(r"exited with code 0 after (\d+) us", out).group(1))
+            check(us >= 20, "the start left out of the run time:\n" + out, g)
+
+
 def test_bad_numbers_are_refused_with_the_shells_words():
     """Each program's number is parsed as the shell parses its own: junk or
     out of range is an error naming the argument and its range and a
