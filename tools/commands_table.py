@@ -58,8 +58,13 @@ def commands(path=COMMANDS_C):
     return out
 
 
+SECTION_REF = re.compile(r"\{([^{}]*)\}")
+
+
 def cell(text):
-    return text.replace("|", "\\|")
+    """A README cell: {Section} (help prints "(README: Section)") points
+    to a part further down."""
+    return SECTION_REF.sub(r"(see *\1* below)", text.replace("|", "\\|"))
 
 
 def usage(c):
@@ -104,6 +109,11 @@ def problems(cmds):
                 bad.append("%s: no .%s" % (c.get("name", "?"), key))
         if len(c.get("about", "")) >= HELP_TEXT_MAX or len(c.get("claim") or "") >= HELP_TEXT_MAX:
             bad.append("%s: text longer than help's %d bytes" % (c["name"], HELP_TEXT_MAX))
+        for key in ("help", "claim", "about"):
+            text = SECTION_REF.sub("", c.get(key) or "")
+            if re.search(r"(?<![*\w])\*\w[^*]*\*(?!\*)|\bbelow\b", text):
+                bad.append("%s: a README reference (*Section*, below) means nothing at the "
+                           "console: write {Section}" % c["name"])
         if c.get("section") not in HEADS:
             bad.append("%s: unknown section %s" % (c["name"], c.get("section")))
         if (c.get("claim") is not None) != (c.get("section") in ("DEMO", "HTTPD")):

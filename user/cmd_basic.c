@@ -13,11 +13,20 @@
 
 #define PS_MAX 64
 
+const char *fit_name(char buf[NAME_COLUMN + 1], const char *name)
+{
+    strlcpy(buf, name, NAME_COLUMN + 1);
+    if (strlen(name) > NAME_COLUMN)
+        buf[NAME_COLUMN - 1] = '~';
+    return buf;
+}
+
 void print_thread_columns(const struct thread_info *t)
 {
     /* WAITS ON holds the longest, "loop: stall reports" (19 characters). */
-    kprintf("%c%3d %-11s %-8s %-19s", t->is_current ? '*' : ' ', t->id, t->name, t->state,
-            t->wait_on);
+    char name[NAME_COLUMN + 1];
+    kprintf("%c%3d %-11s %-8s %-19s", t->is_current ? '*' : ' ', t->id, fit_name(name, t->name),
+            t->state, t->wait_on);
 }
 
 /* Below a table of CPU times or switch counts: what `sched stats off`

@@ -57,6 +57,11 @@ int cmd_spawn(int argc, char **argv)
         args[len++] = i + 1 < argc ? ' ' : 0;
         args[len] = 0;
     }
+    /* The clock starts before process_start: the child's life begins in
+     * it (its image loaded, its stack mapped), and it may even run, exit
+     * and be waitable before process_start returns here (a PIT tick in
+     * between), which a clock started after it once reported as 0 us. */
+    uint64_t t0 = clock_ns();
     int pid = process_start(argv[1], args);
     if (pid < 0) {
         kprintf("spawn: cannot start '%s': %s\n", argv[1], ws_strerror(pid));
@@ -64,7 +69,6 @@ int cmd_spawn(int argc, char **argv)
             list_programs();
         return 1;
     }
-    uint64_t t0 = clock_ns();
     int code = 0;
     /* In the foreground Ctrl-C kills it, from the interrupt. As a job
      * (spawn NAME &) it is not the console's: Ctrl-C belongs to the

@@ -3,7 +3,9 @@
  * This is the one source of that text: tools/commands_table.py writes the
  * README's tables from it (`--write`) and checks them (`make test` does,
  * tests/scenarios/test_help.py). Backquotes mark code for the README;
- * help prints the text without them. */
+ * help prints the text without them. {Section} points into the README:
+ * there it reads "(see *Section* below)", at the console, where "below"
+ * means nothing, "(README: Section)". */
 #include <webscale/string.h>
 #include "user/shell.h"
 #include "user/commands.h"
@@ -36,9 +38,9 @@ const struct shell_cmd shell_commands[] = {
         .help = "run a ring-3 program in its own address space; Ctrl-C kills it",
         .about = "run ring-3 program NAME (`user/ring3/NAME.c`) in an address space of its own, in "
         "the foreground: the shell waits, Ctrl-C kills it; then its exit code (or \"was killed\") "
-        "and how long it ran. `spawn NAME &` runs it as a job: its output marked `[N]`, its "
-        "console reads refused, `kill %N` ends it. Without NAME (or a wrong one) the programs are listed. See *Ring 3* "
-        "below",
+        "and how long it lived, its start (image loaded, stack mapped) included. `spawn NAME &` "
+        "runs it as a job: its output marked `[N]`, its console reads refused, `kill %N` ends "
+        "it. Without NAME (or a wrong one) the programs are listed {Ring 3}",
     },
     {
         .name = "uptime", .args = "", .section = SHELL_BASIC, .run = cmd_uptime,
@@ -83,8 +85,8 @@ const struct shell_cmd shell_commands[] = {
         "says `Nothing happened`; `trace dump [MS]`: the same switches for a program: `T <ns since "
         "boot> <from id> <from name> <to id> <to name> <reason>`, one a line between `trace "
         "dump BEGIN` and `trace dump END`, every thread named (ended ones too: the kernel "
-        "remembers the last 128 names); `make trace` turns it into pictures (see below, *The "
-        "trace as pictures*)",
+        "remembers the last 128 names); `make trace` turns it into pictures {The "
+        "trace as pictures}",
     },
     {
         .name = "sched", .args = "[slice MS | preempt | coop | stats on|off]", .section = SHELL_BASIC, .run = cmd_sched,
@@ -127,11 +129,11 @@ const struct shell_cmd shell_commands[] = {
         .claim = "Apache vs nginx",
         .about = "the same HTTP/1.0 and 1.1 server on PORT (default 80): `threads` runs an acceptor "
         "thread and one thread with a 4 KiB stack per connection; `loop` runs callbacks and a "
-        "32-byte struct per connection. `GET /` answers the dashboard (below), `/stats.json` its "
+        "32-byte struct per connection. `GET /` answers the dashboard {The dashboard}, `/stats.json` its "
         "figures, `/text` a few lines of this server's figures (`HEAD` the same fields without "
         "the body), other paths 404, other methods 405; "
         "request bodies are skipped, pipelined requests answered in order; a request whose "
-        "framing cannot be trusted is refused and the connection closed (below); keep-alive "
+        "framing cannot be trusted is refused and the connection closed {HTTP framing}; keep-alive "
         "as HTTP/1.1 says. Ctrl-C stops it, closes the connections still open (FIN after what is "
         "queued, never RST: a client whose own FIN is still on its way finishes the close with "
         "the stack) and prints requests, connections, peak connections "
@@ -239,13 +241,22 @@ const struct shell_cmd shell_commands[] = {
 };
 const int shell_ncommands = sizeof shell_commands / sizeof shell_commands[0];
 
-/* text without the README's backquotes and bold marks, into buf. */
+/* text without the README's backquotes and bold marks, into buf, each
+ * {Section} as "(README: Section)". */
 static void plain(char *buf, int size, const char *text)
 {
     int n = 0;
-    for (const char *p = text; *p && n < size - 1; p++)
-        if (*p != '`' && !(p[0] == '*' && (p[1] == '*' || (p > text && p[-1] == '*'))))
+    for (const char *p = text; *p && n < size - 1; p++) {
+        const char *put = NULL;
+        if (*p == '{')
+            put = "(README: ";
+        else if (*p == '}')
+            put = ")";
+        else if (*p != '`' && !(p[0] == '*' && (p[1] == '*' || (p > text && p[-1] == '*'))))
             buf[n++] = *p;
+        for (; put && *put && n < size - 1; put++)
+            buf[n++] = *put;
+    }
     buf[n] = 0;
 }
 

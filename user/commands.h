@@ -34,6 +34,12 @@ void ps_processes(void);
 struct thread_info;
 #define THREAD_COLUMNS_HEAD "  ID NAME        STATE    WAITS ON           "
 void print_thread_columns(const struct thread_info *t);
+/* A thread's NAME column (ps, top, jobs) is this wide. A name may be 15
+ * characters (THREAD_NAME_MAX - 1: "%7 cpu-vs-io", "httpd-accept"), more
+ * than ps's 80 columns have room for, so a longer one is cut to fit, a '~'
+ * for its last character: the columns after it stay under their heads. */
+#define NAME_COLUMN 11
+const char *fit_name(char buf[NAME_COLUMN + 1], const char *name);
 /* After a table of CPU times or switch counts (ps, top, uptime): "not
  * measured" while `sched stats` is off, or what an off spell left out. */
 void print_stats_note(const char *columns);

@@ -365,12 +365,13 @@ int cmd_jobs(int argc, char **argv)
         if (!j->used)
             continue;
         if (!listed++)
-            kprintf("JOB STATE    THREAD: ID NAME       STATE    RAN ms     COMMAND\n");
-        char ran[32];
+            kprintf("JOB STATE    THREAD: ID NAME        STATE    RAN ms     COMMAND\n");
+        char ran[32], name[NAME_COLUMN + 1];
         fmt_ran(ran, sizeof ran, j);
         const char *state = j->returned ? "ended" : j->stop ? "stopping" : "running";
-        kprintf("[%d] %-8s %10d %-10s %-8s %-10s %.23s\n", i + 1, state, thread_id(j->thread),
-                thread_name(j->thread), thread_state_of(j->thread, nthreads), ran, j->text);
+        kprintf("[%d] %-8s %10d %-11s %-8s %-10s %.22s\n", i + 1, state, thread_id(j->thread),
+                fit_name(name, thread_name(j->thread)), thread_state_of(j->thread, nthreads), ran,
+                j->text);
     }
     if (!listed)
         kprintf("no jobs (start one with 'CMD &', e.g. 'httpd loop &')\n");

@@ -1,6 +1,15 @@
 /* The line editor: see lineedit.h for the keys. Every change redraws
  * only from the cursor on: the text after it, an erase to the end of the
- * terminal line (ESC [ K), and the cursor moved back (ESC [ n D). */
+ * screen (ESC [ J), and the cursor moved back.
+ *
+ * A line longer than the terminal is wide (LE_COLUMNS, with the prompt)
+ * wraps onto more rows, and ESC [ n D cannot go up one: so every cursor
+ * move goes by rows and columns, CUU/CUD (ESC [ n A / B) then CUB/CUF
+ * (ESC [ n D / C), from where the cursor is to where it goes, both known
+ * as positions in the line. One catch: a terminal that has just drawn the
+ * last column of a row keeps the cursor there ("pending wrap") until the
+ * next character; after drawing up to a row's end the editor sends CR LF,
+ * so the cursor is always at the start of the next row as counted. */
 #include <stddef.h>
 #include <webscale/string.h>
 #include "user/lineedit.h"
@@ -10,7 +19,7 @@
 #define KEY_BS 0x08
 #define KEY_DEL 0x7F
 #define CSI_PARAM_MAX 9999       /* larger parameters mean nothing to us */
-#define ERASE_TO_END "\033[K"
+#define ERASE_TO_END "\033[J"      /* ED 0: the rest of this row and all below */
 
 enum le_esc {
     ESC_NONE,
@@ -28,14 +37,14 @@ static void out(const struct lineedit *e, const char *s, int n)
 
 static void outs(const struct lineedit *e, const char *s) { out(e, s, (int)strlen(s)); }
 
-/* ESC [ n D: n columns left. */
-static void cursor_left(le_out_fn fn, void *ctx, int n)
+/* ESC [ n final, for n > 0. */
+static void csi_n(le_out_fn fn, void *ctx, int n, char final)
 {
     char buf[16];
     int i = sizeof buf;
     if (n <= 0)
         return;
-    buf[--i] = 'D';
+    buf[--i] = final;
     do
         buf[--i] = (char)('0' + n % 10);
     while ((n /= 10) > 0);
@@ -44,15 +53,42 @@ static void cursor_left(le_out_fn fn, void *ctx, int n)
     fn(ctx, buf + i, (int)sizeof buf - i);
 }
 
-static void left(const struct lineedit *e, int n) { cursor_left(e->out, e->ctx, n); }
+/* From line position from to position to: rows first, then columns. The
+ * prompt's length counts, as it shares the first row. */
+static void cursor_move(const struct lineedit *e, le_out_fn fn, void *ctx, int from, int to)
+{
+    int p = (int)strlen(e->prompt);
+    int rows = (p + from) / LE_COLUMNS - (p + to) / LE_COLUMNS;
+    int cols = (p + from) % LE_COLUMNS - (p + to) % LE_COLUMNS;
+    if (rows > 0)
+        csi_n(fn, ctx, rows, 'A');
+    else
+        csi_n(fn, ctx, -rows, 'B');
+    if (cols > 0)
+        csi_n(fn, ctx, cols, 'D');
+    else
+        csi_n(fn, ctx, -cols, 'C');
+}
+
+/* The line drawn up to position pos: if that ends a row, CR LF takes the
+ * cursor out of the terminal's pending wrap to the next row's start. */
+static void drawn_to(const struct lineedit *e, le_out_fn fn, void *ctx, int pos)
+{
+    int p = (int)strlen(e->prompt);
+    if (p + pos > 0 && (p + pos) % LE_COLUMNS == 0)
+        fn(ctx, "\r\n", 2);
+}
+
+static void left(const struct lineedit *e, int n) { cursor_move(e, e->out, e->ctx, e->cur, e->cur - n); }
 
 /* The text from the cursor on changed: draw it, erase what was after it,
  * put the cursor back. */
 static void redraw_tail(const struct lineedit *e)
 {
     out(e, e->line + e->cur, e->len - e->cur);
+    drawn_to(e, e->out, e->ctx, e->len);
     outs(e, ERASE_TO_END);
-    left(e, e->len - e->cur);
+    cursor_move(e, e->out, e->ctx, e->len, e->cur);
 }
 
 static void insert(struct lineedit *e, char c)
@@ -66,6 +102,7 @@ static void insert(struct lineedit *e, char c)
     e->len++;
     out(e, &c, 1);
     e->cur++;
+    drawn_to(e, e->out, e->ctx, e->cur);
     if (e->cur < e->len)
         redraw_tail(e);
 }
@@ -106,8 +143,10 @@ static void move_to(struct lineedit *e, int pos)
 {
     if (pos < e->cur)
         left(e, e->cur - pos);
-    else
+    else if (pos > e->cur) {
         out(e, e->line + e->cur, pos - e->cur);   /* moving right: draw over */
+        drawn_to(e, e->out, e->ctx, pos);
+    }
     e->cur = pos;
 }
 
@@ -131,6 +170,7 @@ static void set_line(struct lineedit *e, const char *s)
     memcpy(e->line, s, n);
     e->len = e->cur = (int)n;
     out(e, e->line, e->len);
+    drawn_to(e, e->out, e->ctx, e->len);
     e->too_long = 0;
 }
 
@@ -174,7 +214,8 @@ void le_redraw(const struct lineedit *e, le_out_fn fn, void *ctx)
 {
     fn(ctx, e->prompt, (int)strlen(e->prompt));
     fn(ctx, e->line, e->len);
-    cursor_left(fn, ctx, e->len - e->cur);
+    drawn_to(e, fn, ctx, e->len);
+    cursor_move(e, fn, ctx, e->len, e->cur);
 }
 
 static void clear_screen(struct lineedit *e)

@@ -27,6 +27,7 @@
 
 #define LE_LINE_MAX 256          /* bytes, with the NUL */
 #define LE_HISTORY 16            /* lines remembered */
+#define LE_COLUMNS 80            /* the terminal's width: where a long line wraps */
 
 typedef void (*le_out_fn)(void *ctx, const char *s, int n);
 

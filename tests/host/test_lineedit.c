@@ -7,20 +7,31 @@
 #include "tests/host/check.h"
 #include "user/lineedit.h"
 
-#define TERM_COLUMNS 400
+#define TERM_COLUMNS 80          /* LE_COLUMNS: long lines wrap, as on the console */
+#define TERM_ROWS 8
+#define TERM_CELLS (TERM_COLUMNS * TERM_ROWS)
 #define PROMPT "> "
 
-/* One terminal row: enough of ECMA-48 for what the editor sends. */
+/* A small screen, rows of 80, enough of ECMA-48 (and of a VT100's
+ * autowrap: drawn into the last column, the cursor stays there until the
+ * next character) for what the editor sends. The rows are one array, so
+ * a wrapped line reads as a string. */
 struct term {
-    char row[TERM_COLUMNS + 1];
-    int col;
+    char row[TERM_CELLS + 1];
+    int col;                     /* the cursor: row * TERM_COLUMNS + column */
+    int pending;                 /* drawn into the last column, wrap due */
     int clears;                  /* ESC [ 2 J seen */
     int esc, num;                /* parser: 0, 1 after ESC, 2 in CSI */
     int bad;                     /* bytes the terminal did not expect */
+    char sent[256];              /* the last bytes the editor sent */
+    int nsent;
 };
 
 static void term_byte(struct term *t, char c)
 {
+    if (t->nsent < (int)sizeof t->sent - 1)
+        t->sent[t->nsent++] = c;
+    int r = t->col / TERM_COLUMNS, x = t->col % TERM_COLUMNS, n;
     if (t->esc == 1) {
         t->esc = c == '[' ? 2 : 0;
         t->num = 0;
@@ -33,31 +44,60 @@ static void term_byte(struct term *t, char c)
             return;
         }
         t->esc = 0;
+        t->pending = 0;
+        n = t->num ? t->num : 1;
         if (c == 'D')
-            t->col -= t->num ? t->num : 1;
+            x -= n;
+        else if (c == 'C')
+            x += n;
+        else if (c == 'A')
+            r -= n;
+        else if (c == 'B')
+            r += n;
         else if (c == 'K')
-            memset(t->row + t->col, ' ', TERM_COLUMNS - t->col);
+            memset(t->row + t->col, ' ', TERM_COLUMNS - x);
         else if (c == 'H')
-            t->col = 0;
+            r = x = 0;
+        else if (c == 'J' && t->num == 0)
+            memset(t->row + t->col, ' ', TERM_CELLS - t->col);
         else if (c == 'J' && t->num == 2) {
-            memset(t->row, ' ', TERM_COLUMNS);
+            memset(t->row, ' ', TERM_CELLS);
             t->clears++;
         } else
             t->bad++;
-        if (t->col < 0)
-            t->bad++, t->col = 0;
+        if (x < 0 || x >= TERM_COLUMNS || r < 0 || r >= TERM_ROWS)
+            t->bad++, x = 0, r = r < 0 || r >= TERM_ROWS ? 0 : r;
+        t->col = r * TERM_COLUMNS + x;
         return;
     }
-    if (c == 0x1B)
+    if (c == 0x1B) {
         t->esc = 1;
-    else if (c == '\r')
-        t->col = 0;
-    else if (c == '\n')
-        memset(t->row, ' ', TERM_COLUMNS);       /* a new, empty row */
+        return;
+    }
+    if (c >= 0x20 && c < 0x7F) {
+        if (t->pending)
+            t->col++;            /* the wrap: the next row's first column */
+        t->pending = 0;
+        if (t->col >= TERM_CELLS) {
+            t->bad++;
+            return;
+        }
+        t->row[t->col] = c;
+        if (t->col % TERM_COLUMNS == TERM_COLUMNS - 1)
+            t->pending = 1;
+        else
+            t->col++;
+        return;
+    }
+    t->pending = 0;
+    if (c == '\r')
+        t->col = r * TERM_COLUMNS;
+    else if (c == '\n' && r + 1 < TERM_ROWS)
+        t->col += TERM_COLUMNS;
+    else if (c == '\n')              /* a new, empty row: the screen scrolls */
+        memset(t->row, ' ', TERM_CELLS);
     else if (c == '\b')
-        t->col -= t->col > 0;
-    else if (c >= 0x20 && c < 0x7F && t->col < TERM_COLUMNS)
-        t->row[t->col++] = c;
+        t->col -= x > 0;
     else
         t->bad++;
 }
@@ -75,7 +115,7 @@ static struct lineedit e;
 static void start(void)
 {
     memset(&term, 0, sizeof term);
-    memset(term.row, ' ', TERM_COLUMNS);
+    memset(term.row, ' ', TERM_CELLS);
     le_start(&e, PROMPT, &hist, term_out, &term);
 }
 
@@ -90,11 +130,11 @@ static int type(const char *keys)
 /* The screen shows the prompt and want, the cursor at column cur of it. */
 static int shows(const char *want, int cur)
 {
-    char expect[TERM_COLUMNS + 1];
-    memset(expect, ' ', TERM_COLUMNS);
+    char expect[TERM_CELLS + 1];
+    memset(expect, ' ', TERM_CELLS);
     memcpy(expect, PROMPT, strlen(PROMPT));
     memcpy(expect + strlen(PROMPT), want, strlen(want));
-    int ok = memcmp(term.row, expect, TERM_COLUMNS) == 0 &&
+    int ok = memcmp(term.row, expect, TERM_CELLS) == 0 && !term.pending &&
              term.col == (int)strlen(PROMPT) + cur && e.len == (int)strlen(want) &&
              memcmp(e.line, want, e.len) == 0 && e.cur == cur && !term.bad;
     if (!ok)
@@ -233,6 +273,43 @@ static void test_too_long(void)
     CHECK(type("ps\r") && strcmp(e.line, "ps") == 0 && !e.too_long);
 }
 
+/* A line longer than a row: Home goes up a row and left (CUU, CUB), not
+ * ESC [ 83 D, which stops at the row's first column; drawn to a row's
+ * end, CR LF leaves the terminal's pending wrap. Up to a history line and
+ * Ctrl-U redraw from the line's start, the rows below erased. */
+static void test_wrapped_line(void)
+{
+    char longline[84], shorter[8] = "ps";
+    memset(longline, 'x', 83);
+    longline[83] = 0;
+    start();
+    type("ps\r");
+    le_history_add(&hist, "ps");
+    start();
+    for (int i = 0; i < 77; i++)
+        type("x");
+    term.nsent = 0;
+    type("x");                             /* the 78th ends row 0 (the prompt's 2 too) */
+    CHECK(term.nsent == 3 && memcmp(term.sent, "x\r\n", 3) == 0);
+    type("xxxxx");
+    CHECK(shows(longline, 83));
+    term.nsent = 0;
+    type("\x01");                          /* Ctrl-A, Home */
+    term.sent[term.nsent] = 0;
+    CHECK(strcmp(term.sent, "\033[1A\033[3D") == 0);
+    CHECK(shows(longline, 0));
+    type("\x05");                          /* Ctrl-E, End: drawn over, into row 1 */
+    CHECK(shows(longline, 83));
+    type("\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D");   /* Left across the row's start */
+    CHECK(shows(longline, 77));
+    type("\x1b[A");                        /* Up: "ps", the rows below erased */
+    CHECK(shows(shorter, 2));
+    type("\x1b[B");                        /* Down: the long line again */
+    CHECK(shows(longline, 83));
+    type("\x15");                          /* Ctrl-U */
+    CHECK(shows("", 0));
+}
+
 int main(void)
 {
     test_insert_and_move();
@@ -240,5 +317,6 @@ int main(void)
     test_history_and_clear();
     test_garbage_is_counted_not_shown();
     test_too_long();
+    test_wrapped_line();
     return check_done("lineedit");
 }

@@ -22,7 +22,9 @@ CLEAR = "\x1b[H\x1b[2J"
 
 
 def plain(text):
-    """What help prints of a README text: no backquotes, no bold marks."""
+    """What help prints of a README text: no backquotes, no bold marks,
+    {Section} as (README: Section)."""
+    text = re.sub(r"\{([^{}]*)\}", r"(README: \1)", text)
     return text.replace("`", "").replace("**", "")
 
 
@@ -66,6 +68,9 @@ def test_help_for_every_command():
                   "%s: %s %r,\nwanted %r" % (c["name"], label, f.get(label), plain(c["about"])), g)
             if c["claim"]:
                 check(f.get("the talk's claim") == plain(c["claim"]), "%s: %r" % (c["name"], f), g)
+        # A README reference reads as one at the console: no "see below".
+        out = g.command("help spawn")
+        check("(README: Ring 3)" in out and "below" not in out, out, g)
         out = g.command("help nosuch")
         check("help: no command 'nosuch' (type 'help' for the list)" in out, out, g)
         out = g.command("help ps mem")

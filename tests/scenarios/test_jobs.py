@@ -72,6 +72,38 @@ def test_spin_job_listed_seen_by_top_and_killed():
         check_fits(check, "spin &", g.output, g)
 
 
+def under_heads(out, head_start, name, left, right=()):
+    """The row that holds name of the table whose head line begins
+    head_start: each head of left begins its column there (a blank before
+    it, none under it), each of right ends its column (right-aligned)."""
+    lines = out.replace("\r", "").splitlines()
+    head = next(line for line in lines if line.startswith(head_start))
+    row = next(line for line in lines if name in line and line is not head) + " "
+    ends = [head.index(h) + len(h) for h in right]
+    ok = all(row[head.index(h) - 1] == " " != row[head.index(h)] for h in left) and \
+        all(row[e - 1] != " " == row[e] for e in ends)
+    return ok, head + "\n" + row
+
+
+def test_long_thread_names_keep_the_columns():
+    """A job's thread is "%N CMD": "%1 cpu-vs-io" has 12 characters, one
+    more than NAME's column; cut to "%1 cpu-vs-~" in jobs, ps and top, the
+    columns after it stay under their heads."""
+    with Guest(icount=True) as g:
+        g.expect_prompt(60)
+        run(g, "cpu-vs-io &", r"\[1\] cpu-vs-io: job 1 runs in the background")
+        out = run(g, "jobs", r"\[1\] running .*cpu-vs-io\r?\n")
+        ok, rows = under_heads(out, "JOB STATE", "[1] running", ("STATE    RAN", "RAN ms", "COMMAND"))
+        check(ok and "%1 cpu-vs-~ " in rows, rows, g)
+        out = run(g, "ps", r"no processes \(ring 3\)")
+        ok, rows = under_heads(out, "  ID NAME", "%1 cpu-vs-", ("STATE",), ("CPU ms",))
+        check(ok and "%1 cpu-vs-~ " in rows, rows, g)
+        out = run(g, "top 1", r"Ctrl-C stops\.\r?\n")
+        ok, rows = under_heads(out, "  ID NAME", "%1 cpu-vs-", ("STATE",), ("CPU",))
+        check(ok and "%1 cpu-vs-~ " in rows, rows, g)
+        check_fits(check, "jobs, ps and top", g.output, g)
+
+
 def test_ended_job_reported_at_next_prompt():
     with Guest() as g:
         g.expect_prompt(60)

@@ -42,6 +42,43 @@ def test_spawn_runs_a_program_with_its_arguments_and_exit_code():
         check(re.search(r"\[1\] echo: read: not allowed\r", g.output), "E_PERM unnamed", g)
 
 
+def test_spawns_run_time_covers_the_childs_whole_life():
+    """spawn's "after N us" counts from before process_start: the child's
+    life begins there (its image loaded, its stack mapped and zeroed), and
+    it can even end before process_start returns (a clock started after
+    it read 0 us). Under -icount shift=0 (1 instruction = 1 ns) exit's own
+    run is 13 us and its start 16 more: at least 20 means the start is in."""
+    with boot() as g:
+        for _ in range(2):
+            out = g.command("spawn exit 0")
+            us = int(re.search(r"exited with code 0 after (\d+) us", out).group(1))
+            check(us >= 20, "the start left out of the run time:\n" + out, g)
+
+
+def test_bad_numbers_are_refused_with_the_shells_words():
+    """Each program's number is parsed as the shell parses its own: junk or
+    out of range is an error naming the argument and its range and a
+    non-zero exit, never a wrapped value (atoi: 99999999999 ran as exit
+    code 1215752191, 'x' as 0)."""
+    refused = [
+        ("exit 99999999999", "exit: CODE must be a whole number from -1000000 to 1000000, "
+         "not '99999999999'", 1),
+        ("exit 1000001", "not '1000001'", 1),
+        ("syscalls x", "syscalls: N must be a whole number from 1 to 10000000, not 'x'", 1),
+        ("evecho -1", "evecho: SECONDS must be a whole number from 0 to 3600, not '-1'", 1),
+        ("spin 5x", "spin: MS must be a whole number from 0 to 3600000, not '5x'", 1),
+        ("bench", "usage: bench tsc|ns null|switch|tswitch|fault N", -1),
+        ("bench ns null 0", "bench: N must be a whole number from 1 to 1000000, not '0'", -1),
+    ]
+    with boot() as g:
+        for cmd, says, code in refused:
+            out = g.command("spawn " + cmd)
+            check(says in out and "exited with code %d " % code in out, out, g)
+        out = g.command("spawn exit -1000000")
+        check("exited with code -1000000 " in out, out, g)
+        check_fits(check, "the errors", g.output, g)
+
+
 def ctrl_c_a_spinner(g):
     """spawn spin, Ctrl-C: the guest microseconds from the Ctrl-C to the
     shell's report. The console's interrupt kills the foreground process,

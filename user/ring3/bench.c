@@ -15,6 +15,8 @@
 #include "user/ring3/lib/ulib.h"
 
 #define PAGE 4096
+#define N_MAX 1000000
+#define FAULT_N_MAX 65536              /* 256 MiB: n * PAGE still fits sbrk's int32 */
 
 static int tsc;
 
@@ -41,14 +43,23 @@ static void partner(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3)
+    /* Meant for the kernel (kernel/measure_ring3.c), which always passes
+     * all three; by hand, a missing or unknown word says how, not just -1. */
+    int partner_only = argc == 3 && strcmp(argv[2], "partner") == 0;
+    if ((argc != 4 && !partner_only) || (strcmp(argv[1], "tsc") && strcmp(argv[1], "ns")) ||
+        (strcmp(argv[2], "null") && strcmp(argv[2], "switch") && strcmp(argv[2], "partner") &&
+         strcmp(argv[2], "tswitch") && strcmp(argv[2], "fault"))) {
+        printf("usage: bench tsc|ns null|switch|tswitch|fault N, or bench tsc|ns partner\n"
+               "  (the figure is the exit code, thousandths of a cycle or ns per event)\n");
         return -1;
+    }
     tsc = strcmp(argv[1], "tsc") == 0;
-    int n = argc > 3 ? atoi(argv[3]) : 0;
-    if (strcmp(argv[2], "partner") == 0)
+    if (partner_only)
         for (;;)
             yield();
-    if (n <= 0)
+    int n;
+    int fault = strcmp(argv[2], "fault") == 0;
+    if (parse_int("bench", "N", argv[3], 1, fault ? FAULT_N_MAX : N_MAX, &n) < 0)
         return -1;
     if (strcmp(argv[2], "null") == 0) {
         uint64_t t0 = now();

@@ -8,10 +8,13 @@
 #include "user/ring3/lib/ulib.h"
 
 #define TICK_MS 100
+#define SECONDS_MAX 3600
 
 int main(int argc, char **argv)
 {
-    int seconds = argc > 1 ? atoi(argv[1]) : 5;
+    int seconds = 5;
+    if (argc > 1 && parse_int("evecho", "SECONDS", argv[1], 0, SECONDS_MAX, &seconds) < 0)
+        return 1;
     int ticks = 0, wakes = 0, timeouts = 0, exit_seen = 0;
     char buf[64];
     char line[64];              /* the line being typed, for "exit" */

@@ -12,7 +12,10 @@ static uint64_t since(uint64_t t0) { return clock_ns() - t0; }
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "sleep") == 0) {
-        int r = sleep_ms(argc > 2 ? (uint32_t)atoi(argv[2]) : 1000000);
+        int ms = 1000000;
+        if (argc > 2 && parse_int("events", "MS", argv[2], 0, 1000000000, &ms) < 0)
+            return 1;
+        int r = sleep_ms((uint32_t)ms);
         printf("events: sleep returned %d\n", r);
         return r == 0 ? 0 : 3;
     }

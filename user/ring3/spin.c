@@ -5,10 +5,13 @@
 #include "user/ring3/lib/ulib.h"
 
 #define CHECK_MASK 0xFFFFF
+#define MS_MAX 3600000                 /* an hour */
 
 int main(int argc, char **argv)
 {
-    uint32_t ms = argc > 1 ? (uint32_t)atoi(argv[1]) : 0;
+    int ms = 0;
+    if (argc > 1 && parse_int("spin", "MS", argv[1], 0, MS_MAX, &ms) < 0)
+        return 1;
     uint64_t start = clock_ns(), end = start + (uint64_t)ms * 1000000;
     volatile uint32_t count = 0;
     printf("spin: pid %d counts in ring 3%s\n", getpid(), ms ? "" : " until killed");

@@ -3,11 +3,13 @@
  * clock; prints ns per call and an @demo line for programs. */
 #include "user/ring3/lib/ulib.h"
 
+#define SYSCALLS_N_MAX 10000000        /* some seconds under -icount */
+
 int main(int argc, char **argv)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 100000;
-    if (n <= 0)
-        n = 1;
+    int n = 100000;
+    if (argc > 1 && parse_int("syscalls", "N", argv[1], 1, SYSCALLS_N_MAX, &n) < 0)
+        return 1;
     uint64_t t0 = clock_ns();
     for (int i = 0; i < n; i++)
         getpid();

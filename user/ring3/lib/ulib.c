@@ -138,13 +138,33 @@ int printf(const char *fmt, ...)
 
 int puts(const char *s) { return printf("%s\n", s); }
 
-int atoi(const char *s)
+/* The shell's shell_parse_uint (user/shell.c), signed: digits only, and
+ * out of range as soon as the value passes hi, before it can overflow.
+ * (An atoi once read "99999999999" as 1215752191, wrapped in 32 bits, and
+ * "x" as 0: junk ran as a number nobody typed.) The value grows in
+ * 64 bits, negated at the end: -2147483648 fits. */
+int parse_int(const char *prog, const char *what, const char *s, int lo, int hi, int *v)
 {
-    int v = 0, neg = *s == '-';
-    s += neg;
-    while (*s >= '0' && *s <= '9')
-        v = v * 10 + (*s++ - '0');
-    return neg ? -v : v;
+    int neg = *s == '-' && lo < 0;
+    const char *p = s + neg;
+    int64_t n = 0, limit = neg ? -(int64_t)lo : hi;
+    if (!*p)
+        goto bad;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            goto bad;
+        n = n * 10 + (*p - '0');
+        if (n > limit)
+            goto bad;
+    }
+    n = neg ? -n : n;
+    if (n < lo)
+        goto bad;
+    *v = (int)n;
+    return 0;
+bad:
+    printf("%s: %s must be a whole number from %d to %d, not '%s'\n", prog, what, lo, hi, s);
+    return -1;
 }
 
 /* Every code of <webscale/errno.h> a system call can return, in the

@@ -35,7 +35,11 @@ int syscall3(int n, uint32_t a, uint32_t b, uint32_t c);
 
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int puts(const char *s);               /* with a newline */
-int atoi(const char *s);
+/* An argument that must be a whole number from lo to hi (a '-' allowed
+ * when lo < 0): 0 and *v set, or the error printed in the kernel shell's
+ * words ("PROG: WHAT must be a whole number from LO to HI, not 'S'") and
+ * -1, for the program to exit non-zero. */
+int parse_int(const char *prog, const char *what, const char *s, int lo, int hi, int *v);
 const char *strerror(int err);         /* accepts err or -err */
 
 #endif
