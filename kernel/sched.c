@@ -767,15 +767,26 @@ uint64_t sched_stats_off_ns(void)
 
 /* CPU time of the running thread includes the part of its current turn
  * (with stats on: while off, sched_switch_raw is when they went off). */
+/* The running thread's turn so far is charged, not just added to the
+ * figure: its CPU time up to now, and the turn goes on from now (as
+ * charge_turn does). clock_raw() never reads behind itself, but the
+ * switch's own inline reading can (clock_read_raw): had this only been
+ * added, the switch that ends the turn could charge less than was shown,
+ * and a thread's CPU time would go backwards between two readings (top's
+ * first frame once showed the shell at 1843163615.8 %, an unsigned
+ * difference gone below zero). Charged, a switch reading behind it keeps
+ * this stamp and charges 0. */
 uint64_t sched_cpu_ns(const struct thread *t)
 {
     uint32_t f = irq_save();
-    uint64_t raw = t->cpu_raw;
     if (t == current && sched_stats_on) {
-        uint64_t d = clock_raw() - sched_switch_raw;
-        if ((int64_t)d > 0)
-            raw += d;
+        uint64_t now = clock_raw();
+        if ((int64_t)(now - sched_switch_raw) > 0) {
+            current->cpu_raw += now - sched_switch_raw;
+            sched_switch_raw = now;
+        }
     }
+    uint64_t raw = t->cpu_raw;
     irq_restore(f);
     return clock_raw_to_ns(raw);
 }

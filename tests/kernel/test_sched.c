@@ -10,6 +10,7 @@
 #include <webscale/trace.h>
 #include "kernel/clock.h"
 #include "kernel/ktest.h"
+#include "kernel/sched.h"
 #include "kernel/x86.h"
 #include "tests/kernel/util.h"
 
@@ -400,6 +401,43 @@ static void test_clock(void)
     KT_ASSERT_RANGE(clock_tick_ns(), 999000, 1001000);
 }
 
+/* Reading the running thread's CPU time charges its turn up to then
+ * (sched_cpu_ns): the figure shown is what the thread is charged, so the
+ * switch that ends the turn, whose clock reading may lag clock_raw()'s
+ * (QEMU shows the PIT's reload before IRQ 0 is requested), can charge
+ * nothing more but never take back what was shown. Checked with
+ * interrupts off, no switch in between: the thread's charged time equals
+ * the figure, and the turn now starts at the reading. */
+static void test_reading_cpu_time_charges_the_turn(void)
+{
+    uint32_t f = irq_save();
+    struct thread *me = current;
+    for (volatile int i = 0; i < 20000; i++)
+        ;                                 /* a turn of many PIT input clocks */
+    uint64_t ns = sched_cpu_ns(me);
+    uint64_t charged = me->cpu_raw, stamp = sched_switch_raw;
+    uint64_t later = sched_cpu_ns(me);
+    irq_restore(f);
+    KT_ASSERT(ns > 0);
+    KT_ASSERT_EQ(clock_raw_to_ns(charged), ns);
+    KT_ASSERT(later >= ns);
+    KT_ASSERT(sched_switch_raw >= stamp);
+    /* And across switches: 2000 yields to a thread that yields back, a
+     * tick now and then among them, read after each. */
+    stop = 0;
+    thread_t *ts = thread_create("yielder", yield_until_stop, NULL);
+    KT_ASSERT(ts);
+    uint64_t last = sched_cpu_ns(current);
+    for (int i = 0; i < 2000; i++) {
+        thread_yield();
+        uint64_t now = sched_cpu_ns(current);
+        KT_ASSERT(now >= last);
+        last = now;
+    }
+    stop = 1;
+    thread_join(ts);
+}
+
 static const struct ktest_case sched_cases[] = {
     { "spinner_does_not_starve", test_spinner_does_not_starve },
     { "yield_alternates", test_yield_alternates },
@@ -414,5 +452,6 @@ static const struct ktest_case sched_cases[] = {
     { "long_idle_turn_adds_up", test_long_idle_turn_adds_up },
     { "stats_off_skips_bookkeeping", test_stats_off_skips_bookkeeping },
     { "clock", test_clock },
+    { "reading_cpu_time_charges_the_turn", test_reading_cpu_time_charges_the_turn },
 };
 KTEST_SUITE(sched, sched_cases);
