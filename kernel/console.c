@@ -170,7 +170,10 @@ static int console_write_mode(const void *buf, size_t n, int nonblock)
  * writer took it. */
 static int job_write(const void *buf, size_t n, int kernel)
 {
-    if (!job_writer || !sched_can_sleep() || (!current->job && !kernel))
+    /* A kernel message with interrupts off goes out as it is: the
+     * writer takes a sleeping lock, and a panic (interrupts off, maybe
+     * under that very lock) must print, not sleep or panic again. */
+    if (!job_writer || !sched_can_sleep() || (!current->job && (!kernel || !irqs_enabled())))
         return 0;
     return job_writer(current->job, buf, n);
 }

@@ -408,8 +408,8 @@ def main():
             # two figures just measured.
             off = got.get(name + "_nostats")
             if off is not None and off < v:
-                print("  %-4s of which 'sched stats on' bookkeeping: %d %s (this figure minus its "
-                      "'stats off' one: %d)" % ("", v - off, unit, off))
+                print("  %-4s of which 'sched stats on' bookkeeping: %d %s (%d %s with stats on "
+                      "minus %d with stats off)" % ("", v - off, unit, v, unit, off))
         if anchor:
             print("  %-4s (%s)" % ("", anchor))
     # Growth with N on one path: with 2 threads the run queue's list stays

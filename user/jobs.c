@@ -166,6 +166,12 @@ static void kernel_write(const char *s, size_t n)
         shell_redraw_input();    /* nothing if the prompt went meanwhile */
 }
 
+void jobs_prompt_shown(void)
+{
+    kernel_mid_line = 0;         /* the prompt starts a line of its own */
+    kernel_above_prompt = 0;
+}
+
 /* Output lock held, given up while it waits: a command's line still
  * open gets JOB_LINE_WAIT_MS to end before a job's line goes out (a line
  * left open longer, the command's own question, is not waited for). */

@@ -50,6 +50,9 @@ void jobs_report_ended(void);
 void jobs_init(void);
 void jobs_output_lock(void);
 void jobs_output_unlock(void);
+/* The shell shows its prompt (output lock held): whatever line a kernel
+ * message left open ended there. */
+void jobs_prompt_shown(void);
 
 int cmd_jobs(int argc, char **argv);
 /* `kill %N`. A `kill PID` for processes can share the command: its run

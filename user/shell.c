@@ -50,6 +50,7 @@ static int read_line_edit(struct lineedit *e);
 static int read_line(struct lineedit *e)
 {
     jobs_output_lock();
+    jobs_prompt_shown();         /* a command's output that ended mid-line (clear) ends here */
     le_start(e, PROMPT, &history, out_unlocked, NULL);
     typing = e;
     jobs_output_unlock();

@@ -132,6 +132,11 @@ def test_kernel_message_goes_above_the_prompt():
         g.expect_prompt(60)
         run(g, "stall 300 &", r"\[1\] service that blocks for 300 ms\.\r\n")
         g.expect_prompt(10)
+        # clear's output ends mid-line (no newline after its escapes): the
+        # prompt after it starts a line all the same, so the message still
+        # goes above it (it went after the typed line).
+        g.sendline("clear")
+        g.expect_prompt(10)
         g.send("upt")
         g.expect(r"upt", 10)
         g.expect(r"the loop was stalled all that time\r\n", 30)
