@@ -158,7 +158,7 @@ int parse_int(const char *prog, const char *what, const char *s, int lo, int hi,
             goto bad;
     }
     n = neg ? -n : n;
-    if (n < lo)
+    if (n < lo || n > hi)        /* a negative n against a negative hi too */
         goto bad;
     *v = (int)n;
     return 0;
