@@ -74,7 +74,7 @@ static void emit(struct job *j, int n)
     char mark[8];
     int at_prompt = shell_at_prompt();
     if (at_prompt)
-        console_write_unmarked("\r\033[K", 4);
+        shell_erase_input();
     int m = ksnprintf(mark, sizeof mark, "[%d] ", job_number(j));
     console_write_unmarked(mark, m);
     console_write_unmarked(j->out, n);
@@ -158,7 +158,7 @@ static void kernel_write(const char *s, size_t n)
     if (!kernel_mid_line) {
         kernel_above_prompt = shell_at_prompt();
         if (kernel_above_prompt)
-            console_write_unmarked("\r\033[K", 4);
+            shell_erase_input();
     }
     console_write_unmarked(s, n);
     kernel_mid_line = s[n - 1] != '\n';

@@ -70,12 +70,18 @@ static void cursor_move(const struct lineedit *e, le_out_fn fn, void *ctx, int f
         csi_n(fn, ctx, -cols, 'C');
 }
 
+/* Position pos ends a row: the prompt and the line up to it fill whole rows. */
+static int ends_row(const struct lineedit *e, int pos)
+{
+    int p = (int)strlen(e->prompt);
+    return p + pos > 0 && (p + pos) % LE_COLUMNS == 0;
+}
+
 /* The line drawn up to position pos: if that ends a row, CR LF takes the
  * cursor out of the terminal's pending wrap to the next row's start. */
 static void drawn_to(const struct lineedit *e, le_out_fn fn, void *ctx, int pos)
 {
-    int p = (int)strlen(e->prompt);
-    if (p + pos > 0 && (p + pos) % LE_COLUMNS == 0)
+    if (ends_row(e, pos))
         fn(ctx, "\r\n", 2);
 }
 
@@ -210,6 +216,15 @@ static void history_move(struct lineedit *e, int dir)
         e->too_long = e->saved_too_long;
 }
 
+void le_erase(const struct lineedit *e, le_out_fn fn, void *ctx)
+{
+    /* Up from the cursor's row to the prompt's, then its start, and all
+     * below erased: ESC [ K alone would leave the rows above the
+     * cursor's of a line that wraps. */
+    csi_n(fn, ctx, ((int)strlen(e->prompt) + e->cur) / LE_COLUMNS, 'A');
+    fn(ctx, "\r" ERASE_TO_END, (int)strlen("\r" ERASE_TO_END));
+}
+
 void le_redraw(const struct lineedit *e, le_out_fn fn, void *ctx)
 {
     fn(ctx, e->prompt, (int)strlen(e->prompt));
@@ -324,7 +339,10 @@ enum le_result le_key(struct lineedit *e, uint8_t c)
     case '\r':
     case '\n':
         move_to(e, e->len);
-        outs(e, "\r\n");
+        /* A line that ends a row has its CR LF already (drawn_to): a
+         * second would leave a blank row under it. */
+        if (!ends_row(e, e->len))
+            outs(e, "\r\n");
         e->line[e->len] = 0;
         return LE_DONE;
     case KEY_BS:

@@ -61,6 +61,9 @@ void le_start(struct lineedit *e, const char *prompt, struct le_history *h, le_o
               void *ctx);
 /* Feed one byte. */
 enum le_result le_key(struct lineedit *e, uint8_t c);
+/* Erase the prompt and the line from the screen, the cursor left at the
+ * start of the prompt's row: a line printed there goes above them. */
+void le_erase(const struct lineedit *e, le_out_fn out, void *ctx);
 /* Draw the prompt and the line again, the cursor where it was, through
  * out (the shell passes an unlocked writer while it holds the lock). */
 void le_redraw(const struct lineedit *e, le_out_fn out, void *ctx);

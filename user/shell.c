@@ -20,15 +20,6 @@
 _Static_assert(LE_LINE_MAX == SHELL_LINE_MAX, "the editor's line is the shell's");
 static struct le_history history;
 
-/* The prompt's echo takes the output lock, so a background job's line
- * (user/jobs.c) never lands in the middle of it. */
-static void out_locked(void *ctx, const char *s, int n)
-{
-    jobs_output_lock();
-    console_write(s, n);
-    jobs_output_unlock();
-}
-
 static void out_unlocked(void *ctx, const char *s, int n) { console_write_unmarked(s, n); }
 
 /* The line being typed at the prompt, while read_line runs: a job's
@@ -38,6 +29,12 @@ static struct lineedit *typing;
 int shell_at_prompt(void) { return typing != NULL; }
 
 /* Output lock held: write unlocked. */
+void shell_erase_input(void)
+{
+    if (typing)
+        le_erase(typing, out_unlocked, NULL);
+}
+
 void shell_redraw_input(void)
 {
     if (typing)
@@ -54,9 +51,21 @@ static int read_line(struct lineedit *e)
     le_start(e, PROMPT, &history, out_unlocked, NULL);
     typing = e;
     jobs_output_unlock();
-    e->out = out_locked;
-    int r = read_line_edit(e);
-    typing = NULL;
+    return read_line_edit(e);     /* it ends with typing NULL */
+}
+
+/* One key, under the output lock (the editor writes with out_unlocked):
+ * the editor's line and what the screen shows of it change together, so
+ * a job's line printed above the prompt never redraws a line half-edited
+ * (the line changed, its echo not yet out: the echo then landed after
+ * the redrawn line, doubled). */
+static enum le_result key_locked(struct lineedit *e, uint8_t c)
+{
+    jobs_output_lock();
+    enum le_result r = le_key(e, c);
+    if (r == LE_DONE)
+        typing = NULL;           /* the line is the command's now, not redrawn */
+    jobs_output_unlock();
     return r;
 }
 
@@ -74,7 +83,10 @@ static int read_line_edit(struct lineedit *e)
         int n = console_read(&c, 1);
         if (n == -E_INTR) {
             console_clear_interrupt();
-            out_locked(NULL, "^C\r\n", 4);
+            jobs_output_lock();
+            out_unlocked(NULL, "^C\r\n", 4);
+            typing = NULL;       /* the "^C" line is not redrawn */
+            jobs_output_unlock();
             return -E_INTR;
         }
         if (n <= 0)
@@ -85,7 +97,7 @@ static int read_line_edit(struct lineedit *e)
             continue;
         }
         last_was_cr = c == '\r';
-        if (le_key(e, c) == LE_DONE)
+        if (key_locked(e, c) == LE_DONE)
             return 0;
     }
 }

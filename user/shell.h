@@ -59,9 +59,12 @@ int shell_stop_requested(void);
 const char *shell_self(void);
 /* "Ctrl-C" or "kill %N": what stops the calling command, for its hints. */
 const char *shell_stop_key(void);
-/* For the job layer: the prompt is shown and a line is being typed; draw
- * it again (the prompt, the line, the cursor where it was). */
+/* For the job layer, with the output lock held: the prompt is shown and a
+ * line is being typed; erase it (all its rows, the cursor left at the
+ * prompt row's start), and draw it again (the prompt, the line, the
+ * cursor where it was). */
 int shell_at_prompt(void);
+void shell_erase_input(void);
 void shell_redraw_input(void);
 /* Sleep ms, or until deadline_ns (TIME_NEVER: until Ctrl-C); returns 1
  * as soon as shell_stop_requested, 0 at the deadline. One sleep, no polling. */

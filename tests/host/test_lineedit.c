@@ -310,6 +310,50 @@ static void test_wrapped_line(void)
     CHECK(shows("", 0));
 }
 
+/* Enter on a line that ends a row exactly: the cursor is on the next
+ * row already (drawn_to's CR LF), and Enter adds no second, blank row. */
+static void test_enter_at_row_end(void)
+{
+    start();
+    for (int i = 0; i < 78; i++)           /* with the prompt's 2: one whole row */
+        type("x");
+    term.nsent = 0;
+    CHECK(type("\r") && e.len == 78);
+    CHECK(term.nsent == 0 && term.col == TERM_COLUMNS);
+    start();
+    for (int i = 0; i < 77; i++)           /* one short of the row's end */
+        type("x");
+    term.nsent = 0;
+    CHECK(type("\r") && term.nsent == 2 && memcmp(term.sent, "\r\n", 2) == 0);
+    CHECK(term.col == TERM_COLUMNS);
+}
+
+/* le_erase from anywhere in a line of three rows: the screen is blank and
+ * the cursor at the prompt row's start, where a job's line then goes;
+ * le_redraw after it shows the line and the cursor as they were. */
+static void test_erase_and_redraw(void)
+{
+    char line[200];
+    memset(line, 'y', 170);
+    line[170] = 0;
+    int curs[] = { 170, 0, 78, 77, 100 };
+    for (int k = 0; k < 5; k++) {
+        start();
+        type(line);
+        type("\x01");                      /* Home, then right to curs[k] */
+        for (int i = 0; i < curs[k]; i++)
+            type("\x1b[C");
+        CHECK(shows(line, curs[k]));
+        le_erase(&e, term_out, &term);
+        int blank = 1;
+        for (int i = 0; i < TERM_CELLS; i++)
+            blank &= term.row[i] == ' ';
+        CHECK(blank && term.col == 0 && !term.bad);
+        le_redraw(&e, term_out, &term);
+        CHECK(shows(line, curs[k]));
+    }
+}
+
 int main(void)
 {
     test_insert_and_move();
@@ -318,5 +362,7 @@ int main(void)
     test_garbage_is_counted_not_shown();
     test_too_long();
     test_wrapped_line();
+    test_enter_at_row_end();
+    test_erase_and_redraw();
     return check_done("lineedit");
 }

@@ -67,7 +67,7 @@ def test_spin_job_listed_seen_by_top_and_killed():
         job_part = g.output[g.output.find("spin 3000 &"):]
         marked = [ln for ln in job_part.replace("\r", "").splitlines()
                   if "A thread spins" in ln or "this shell thread" in ln]
-        check(marked and all(ln.split("\x1b[K")[-1].startswith("[1] ") for ln in marked),
+        check(marked and all(ln.split("\x1b[J")[-1].startswith("[1] ") for ln in marked),
               "unmarked job output: %r" % marked, g)
         check_fits(check, "spin &", g.output, g)
 
@@ -111,7 +111,7 @@ def test_ended_job_reported_at_next_prompt():
         g.expect(r"\[1\] @demo spin .*\n", 20)
         # Nothing is reported while the prompt waits; at the next one:
         out = run(g, "", r"\[1\] done after [\d.]+ ms, status 0: spin 100\r?\n")
-        r = demo_lines(g.output.replace("webscale> \r\x1b[K", ""), "spin")
+        r = demo_lines(g.output.replace("webscale> \r\x1b[J", ""), "spin")
         check(r and r[0]["spin_ms"] == 100, "the job's @demo line: %r" % r, g)
         out = run(g, "jobs", r"no jobs .*\n")
         # A job number is free again once reported.
@@ -144,10 +144,32 @@ def test_kernel_message_goes_above_the_prompt():
         out = g.output
         for msg in ("loop: callback 'china' has blocked the loop",
                     "loop: callback 'china' returned after"):
-            check(re.search(r"\r\x1b\[K" + re.escape(msg), out),
+            check(re.search(r"\r\x1b\[J" + re.escape(msg), out),
                   "%r not printed above the prompt:\n%r" % (msg, out[-1500:]), g)
         check("upt" + "loop:" not in out, "a message after the typed line:\n%r" % out[-1500:], g)
         run(g, "ime", r"up \d+\.\d{3} s")                # the line typed on runs whole
+
+
+def test_a_jobs_line_goes_above_a_line_of_two_rows():
+    """A line typed at the prompt that wraps onto a second row: a job's
+    line printed meanwhile erases both rows first (up one row, then the
+    rest of the screen), and the prompt and the whole line come back.
+    ESC [ K erased only the cursor's row: the first row of the typed
+    line stayed on the screen above the job's line, as a stray line."""
+    with Guest() as g:
+        g.expect_prompt(60)
+        run(g, "threads 2 4 &", r"\[1\] .*\r\n", 30)
+        typed = "w" * 105                        # 10 + 105 columns: the cursor on row 1
+        g.send(typed)
+        g.expect("w" * 10, 10)
+        start = g.pos
+        g.expect(r"\x1b\[1A\r\x1b\[J\[1\] ", 30)   # up to the prompt's row, then erased
+        g.expect(re.escape("webscale> " + typed[:70]), 10)  # drawn again
+        out = run(g, "", r"unknown command.*\n", 10)
+        check(re.search(r"\r\nw{105}: unknown command", out),
+              "the line typed on did not run whole:\n%r" % out, g)
+        check(g.output.count("\x1b[K", start) == 0, "a one-row erase above a two-row line", g)
+        run(g, "kill %1", r"heap: \d+ bytes used before it started")
 
 
 def test_threads_timeline_says_what_other_threads_are():
@@ -174,7 +196,7 @@ def test_cooperative_jobs_leave_the_prompt_alive():
         g.expect_prompt(60)
         run(g, "sched coop", r"cooperative: a thread keeps the CPU.*\n")
         run(g, "threads 2 &", r"\[1\] .*stops\.\r\n", 30)
-        text = re.sub(r"\r\n(webscale> \r\x1b\[K)?\[1\] ", " ", g.output)
+        text = re.sub(r"\r\n(webscale> \r\x1b\[J)?\[1\] ", " ", g.output)
         check("'kill %1' stops." in text and "until Ctrl-C" not in text,
               "the job's stop key is not named:\n" + text[-600:], g)
         time.sleep(0.5)                         # countA holds the CPU
@@ -199,7 +221,7 @@ def test_a_jobs_prose_names_kill_not_ctrl_c():
     with Guest() as g:
         g.expect_prompt(60)
         run(g, "scale 1 window 50 &", r"\[1\] @demo scale-work .*\n", 60)
-        text = re.sub(r"\r\n(webscale> \r\x1b\[K)?\[\d\] ", " ", g.output)
+        text = re.sub(r"\r\n(webscale> \r\x1b\[J)?\[\d\] ", " ", g.output)
         check("one core. 'kill %1' stops." in text and "Ctrl-C" not in text,
               "scale's job names Ctrl-C:\n" + text[-2000:], g)
 
@@ -219,10 +241,16 @@ def test_a_jobs_lines_do_not_cut_a_commands_lines():
         run(g, "uptime", r"up \d+\.\d{3} s")
         out = g.output
         cut = [out[max(0, m.start() - 60):m.end() + 20] for m in re.finditer(r"\[1\] ", out)
-               if not re.search(r"(\n|\x1b\[K)$", out[:m.start()])]
+               if not re.search(r"(\n|\x1b\[J)$", out[:m.start()])]
         check(not cut, "%d job lines inside other lines, e.g. %r" % (len(cut), cut[:2]), g)
-        check(len(re.findall(r"^\s+0 idle\s+ready\s+[\d.]+\s+\d+\s+\d+ \d+/\d+\r$", out, re.M)) >= 25,
-              "ps rows broken", g)
+        rows = [m.start() for m in
+                re.finditer(r"^\s+0 idle\s+ready\s+[\d.]+\s+\d+\s+\d+ \d+/\d+\r$", out, re.M)]
+        check(len(rows) >= 25, "ps rows broken", g)
+        # The two really ran side by side: a ps row between the job's
+        # first and last lines (else the test had nothing to cut).
+        job = [m.start() for m in re.finditer(r"\[1\] ", out)]
+        check(any(job[0] < r < job[-1] for r in rows),
+              "trace dump and ps did not overlap: nothing was tested", g)
 
 
 def test_bad_job_numbers_and_forbidden_jobs():
