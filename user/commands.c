@@ -24,7 +24,7 @@ const struct shell_cmd shell_commands[] = {
         .name = "help", .args = "[CMD]", .section = SHELL_BASIC, .run = cmd_help,
         .help = "list the commands; help CMD: what CMD measures",
         .about = "each command, its arguments and one line on it; `help CMD`: its usage and what it "
-        "shows or measures (the text of these tables)",
+        "shows or measures (the text of README's command tables)",
     },
     {
         .name = "ps", .args = "", .section = SHELL_BASIC, .run = cmd_ps,
@@ -235,8 +235,10 @@ const struct shell_cmd shell_commands[] = {
     },
     {
         .name = "halt", .args = "", .section = SHELL_BASIC, .run = cmd_halt,
-        .help = "power off (QEMU exits with status 0)",
-        .about = "power off",
+        .help = "power off (QEMU ends; make run exits with status 0)",
+        .about = "power off: QEMU ends with exit status 3, which the kernel asked for through "
+        "`isa-debug-exit` and `tools/machine.py` reads as a clean halt, so `make run` exits "
+        "with status 0",
     },
 };
 const int shell_ncommands = sizeof shell_commands / sizeof shell_commands[0];

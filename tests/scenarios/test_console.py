@@ -66,6 +66,8 @@ def test_errors_are_one_line():
         check("MS must be a whole number from 1" in out, out)
         out = g.command("sched turbo")
         check("sched: unknown setting 'turbo'" in out, out)
+        out = g.command("sched stats")        # known, its on|off missing
+        check("sched stats: say on or off" in out and "unknown" not in out, out)
         # still alive and well
         check("idle" in g.command("ps"), "ps after errors failed")
 

@@ -31,7 +31,7 @@ def test_spawn_runs_a_program_with_its_arguments_and_exit_code():
         out = g.command("spawn exit 42")
         check("exited with code 42" in out, "exit 42's code", g)
         out = g.command("spawn nosuch")
-        check("cannot start 'nosuch': no such entry" in out and "programs (user/ring3/): " in out,
+        check("spawn: no program 'nosuch'" in out and "programs (user/ring3/): " in out,
               "an unknown program is refused with the list", g)
         out = g.command("ps")
         check("no processes (ring 3)" in out, "a process left behind:\n" + out, g)
