@@ -69,6 +69,9 @@ def test_bad_numbers_are_refused_with_the_shells_words():
         ("spin 5x", "spin: MS must be a whole number from 0 to 3600000, not '5x'", 1),
         ("bench", "usage: bench tsc|ns null|switch|tswitch|fault N", -1),
         ("bench ns null 0", "bench: N must be a whole number from 1 to 1000000, not '0'", -1),
+        # a word, not a number, refused the same (it once ran as no word at all)
+        ("threads bogus", "usage: threads [fault|exit]", 2),
+        ("fault bogus", "fault: MODE is efault, badptr,", 2),
     ]
     with boot() as g:
         for cmd, says, code in refused:
