@@ -193,9 +193,9 @@ def idle_tcp(style, cap=IDLE_CAP, budget=IDLE_BUDGET_S, settle=None):
         secs = time.monotonic() - t0
         _sync(peer, held)
         g.send("\x03")
-        m = g.expect(r"httpd: stopped after \d+ ms: .*\((\d+) open at the stop, (\d+) at most at once\)", 120)
+        m = g.expect(r"httpd: stopped after \d+ ms: [^(]*\([^(]*\((\d+)\s+open\s+at\s+the\s+stop,\s+(\d+)\s+at\s+most\s+at\s+once\)", 120)
         open_stop = int(m.group(1))
-        m = g.expect(r"memory per connection at the peak: (\d+) bytes of heap", 10)
+        m = g.expect(r"memory per connection at the peak:\s+(\d+)\s+bytes\s+of\s+heap", 10)
         per = int(m.group(1))
         g.expect_prompt(120)
         nm = re.search(r"(\d+) handshakes, \d+ connections now \((\d+) at most", g.command("net"))

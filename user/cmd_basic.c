@@ -167,7 +167,10 @@ int cmd_sched(int argc, char **argv)
         kprintf("cooperative: a thread keeps the CPU until it yields, blocks or ends\n");
         return 0;
     }
-    kprintf("sched: unknown setting '%s'\n", argv[1]);
+    if (strcmp(argv[1], "stats") == 0)      /* known, but on or off is missing */
+        kprintf("sched stats: say on or off\n");
+    else
+        kprintf("sched: unknown setting '%s'\n", argv[1]);
     return shell_usage(self);
 }
 

@@ -426,30 +426,34 @@ int cmd_httpd(int argc, char **argv)
     uint64_t sw = httpd_switches() - httpd.switches_base;
     struct tcp_stats ts;
     tcp_get_stats(&ts);
-    kprintf("httpd: stopped after %llu ms: %u requests served, %u refused (400, 411, 413, "
-            "431, 501), %u connections (%u open at the stop, %u at most at once)\n",
-            (unsigned long long)(ns / NS_PER_MS), httpd.requests, httpd.bad_requests, httpd.conns,
-            open_at_stop, httpd.open_max);
-    kprintf("  TIME-WAIT, apart from the open ones: %u connections at the stop, %u at the "
-            "peak of open ones, %u at most (%u bytes each, not in the memory per connection)\n",
-            time_wait_at_stop, httpd.time_wait_at_max, ts.time_wait_max,
-            (unsigned)tcp_conn_bytes());
-    kprintf("  request heads held (%u bytes each, only while a head is partial or "
-            "waits for room): %u at most at once\n", HTTP_HEAD_MAX, httpd.heads_held_max);
+    /* The report is prose: demo_hang wraps it at column 80, continuation
+     * lines indented under their first word, as a job's lines are. */
+    demo_hang(7, "httpd: stopped after %llu ms: %u requests served, %u refused (400, 411, "
+              "413, 431, 501), %u connections (%u open at the stop, %u at most at once)\n",
+              (unsigned long long)(ns / NS_PER_MS), httpd.requests, httpd.bad_requests,
+              httpd.conns, open_at_stop, httpd.open_max);
+    demo_hang(4, "  TIME-WAIT, apart from the open ones: %u connections at the stop, %u at "
+              "the peak of open ones, %u at most (%u bytes each, not in the memory per "
+              "connection)\n", time_wait_at_stop, httpd.time_wait_at_max, ts.time_wait_max,
+              (unsigned)tcp_conn_bytes());
+    demo_hang(4, "  request heads held (%u bytes each, only while a head is partial or "
+              "waits for room): %u at most at once\n", HTTP_HEAD_MAX, httpd.heads_held_max);
     if (httpd.no_thread)
-        kprintf("  %u connections closed at once: no memory for their thread\n", httpd.no_thread);
+        demo_hang(4, "  %u connections closed at once: no memory for their thread\n",
+                  httpd.no_thread);
     if (httpd.idle_closed)
-        kprintf("  %u connections closed idle: no byte from the client in %u s\n",
-                httpd.idle_closed, HTTPD_IDLE_MS / 1000);
-    kprintf("  memory per connection at the peak: %u bytes of heap (struct tcp_conn %u bytes",
-            httpd_bytes_per_conn(), (unsigned)tcp_conn_bytes());
+        demo_hang(4, "  %u connections closed idle: no byte from the client in %u s\n",
+                  httpd.idle_closed, HTTPD_IDLE_MS / 1000);
+    char parts[128];
     if (style == STYLE_LOOP)
-        kprintf(", struct hconn %u bytes, no thread)\n",
-                (unsigned)kmalloc_footprint(sizeof(struct hconn)));
+        ksnprintf(parts, sizeof parts, "struct hconn %u bytes, no thread",
+                  (unsigned)kmalloc_footprint(sizeof(struct hconn)));
     else
-        kprintf(", struct tcp_sock %u bytes, struct tconn %u bytes, a %u-byte stack and a "
-                "thread)\n", (unsigned)tcp_sock_bytes(),
-                (unsigned)kmalloc_footprint(sizeof(struct tconn)), THREAD_STACK_DEFAULT);
+        ksnprintf(parts, sizeof parts, "struct tcp_sock %u bytes, struct tconn %u bytes, "
+                  "a %u-byte stack and a thread", (unsigned)tcp_sock_bytes(),
+                  (unsigned)kmalloc_footprint(sizeof(struct tconn)), THREAD_STACK_DEFAULT);
+    demo_hang(4, "  memory per connection at the peak: %u bytes of heap (struct tcp_conn "
+              "%u bytes, %s)\n", httpd_bytes_per_conn(), (unsigned)tcp_conn_bytes(), parts);
     /* Every switch of every thread while it ran: idle's wake-ups for the
      * PIT's timers and other jobs too. At low load they are most of it. */
     uint64_t per10 = httpd.requests ? sw * 10 / httpd.requests : 0;

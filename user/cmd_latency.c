@@ -321,11 +321,19 @@ int cmd_latency(int argc, char **argv)
         demo_say("latency: measuring... clock: PIT, resolution %u ns (no TSC on this CPU): "
                  "events are timed in batches and divided; figures in ns.\n",
                  l.clock.resolution);
-    /* The guest cannot tell whether QEMU runs it under -icount: say both. */
+    /* The guest cannot tell whether QEMU runs it under -icount: say both.
+     * Under -icount a boot's figures repeat, but the preempted switch on
+     * the PIT clock is a mean of stamps 838 ns apart, dithered over the
+     * tick's phase: measured 172.6 then 230.1 ns in one boot, its 'sched
+     * stats off' row 279.4 then 172.5, so it is not "the same on every
+     * run" and its two rows may trade places. */
     demo_say("Without -icount (make run) the emulated clock follows the host's speed, so "
              "figures vary from run to run and a row can land above the one it should be "
              "under; under -icount shift=0 (make bench, the tests) one %s is one "
-             "instruction, the same on every run.\n", l.clock.tsc ? "cycle" : "ns");
+             "instruction, and a boot's figures repeat%s.\n", l.clock.tsc ? "cycle" : "ns",
+             l.clock.tsc ? ""
+                         : " (the preempted switch's, +-1 us, are means of 838 ns steps: "
+                           "they move between runs, and its two rows may trade places)");
     /* Its rows are the switches as they run by default, with the
      * bookkeeping; the rows below them "the same, 'sched stats off'". */
     int was = stats_on_for_run("latency");

@@ -64,9 +64,14 @@ int cmd_spawn(int argc, char **argv)
     uint64_t t0 = clock_ns();
     int pid = process_start(argv[1], args);
     if (pid < 0) {
-        kprintf("spawn: cannot start '%s': %s\n", argv[1], ws_strerror(pid));
-        if (pid == -E_NOENT)
+        /* E_NOENT's own words, "no such entry", name no file system's
+         * entry here: the name is not one of the embedded programs. */
+        if (pid == -E_NOENT) {
+            kprintf("spawn: no program '%s'\n", argv[1]);
             list_programs();
+        } else {
+            kprintf("spawn: cannot start '%s': %s\n", argv[1], ws_strerror(pid));
+        }
         return 1;
     }
     int code = 0;

@@ -200,16 +200,29 @@ int cmd_threads(int argc, char **argv)
             break;
     }
 
-    for (uint32_t i = 0; i < created; i++)
-        c[i].stop = 1;
+    /*
+     * The summary's two figures must cover the same span: a Ctrl-C ends
+     * the last second early, after its table was printed, so the
+     * preemptions are read again here, at the moment the run time ends,
+     * not taken from the last table (which left the part second out:
+     * "ran for 1962 ms and were preempted 102 times", one second's worth).
+     */
     uint64_t total_switches = 0;
-    for (uint32_t i = 0; i < created; i++) {
-        total_switches += c[i].last_invol;
-        thread_join(c[i].t);
-    }
+    int ni = thread_snapshot_counts(info, THREADS_MAX + 16);
+    if (ni > THREADS_MAX + 16)
+        ni = THREADS_MAX + 16;
     uint64_t ms = (clock_ns() - start) / NS_PER_MS;
+    for (uint32_t i = 0; i < created; i++) {
+        struct thread_info *t = find(info, ni, c[i].id);
+        total_switches += t ? t->involuntary : c[i].last_invol;
+        c[i].stop = 1;
+    }
+    for (uint32_t i = 0; i < created; i++)
+        thread_join(c[i].t);
     char turns[80];
-    if (sched_preemptive())
+    if (created == 1)           /* nobody to take turns with */
+        ksnprintf(turns, sizeof turns, "with one thread it had the core to itself.");
+    else if (sched_preemptive())
         ksnprintf(turns, sizeof turns, "they took turns, each getting about 1/%u of it.", created);
     else
         ksnprintf(turns, sizeof turns,
@@ -222,8 +235,9 @@ int cmd_threads(int argc, char **argv)
     else
         ksnprintf(preempted, sizeof preempted,
                   "their preemptions were not measured ('sched stats' was off)");
-    demo_say("%u threads ran for %llu ms and %s. One core runs one thread at a time: %s\n",
-             created, (unsigned long long)ms, preempted, turns);
+    demo_say("%u %s ran for %llu ms and %s. One core runs one thread at a time: %s\n",
+             created, created == 1 ? "thread" : "threads", (unsigned long long)ms, preempted,
+             turns);
     demo_line_begin("threads");
     demo_line_u64("threads", created);
     demo_line_str("sched", sched_preemptive() ? "preemptive" : "cooperative");

@@ -268,8 +268,9 @@ int cmd_trace(int argc, char **argv)
         demo_hang(2, "  Nothing happened: only idle (and this command) held the CPU; the "
                   "machine waited for your typing. Start something first, e.g. "
                   "'threads 3 5 &', then 'trace'.\n");
-    /* The legend, as many entries a line as fit in 80 columns. */
-    int used = kprintf(" ");
+    /* The legend, as many entries a line as fit in 80 columns; none (only
+     * idle held the CPU) prints no line, where a lone space was left. */
+    int used = legend.n ? kprintf(" ") : 0;
     for (int i = 0; i < legend.n; i++) {
         char entry[8 + THREAD_NAME_MAX + 20];
         int len = ksnprintf(entry, sizeof entry, " %c = %d %s%s", legend.e[i].letter,
@@ -280,7 +281,7 @@ int cmd_trace(int argc, char **argv)
         }
         used += kprintf("%s", entry);
     }
-    kprintf("\n  %u switches in it:", in_span);
+    kprintf("%s  %u switch%s in it:", legend.n ? "\n" : "", in_span, in_span == 1 ? "" : "es");
     for (int i = 0; i < SWITCH_REASONS; i++)
         kprintf(" %u %s%s", by_reason[i], sched_reason_name(i), i + 1 < SWITCH_REASONS ? "," : "");
     kprintf(".\n  %llu switches since boot; the last ones:\n", (unsigned long long)total);

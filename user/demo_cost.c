@@ -7,6 +7,14 @@ int demo_drifted(uint64_t first_ns, uint64_t again_ns)
     return diff * 100 > first_ns * DEMO_DRIFT_PERCENT;
 }
 
+int demo_drifted_any(uint64_t first_ns, const uint64_t *others, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (demo_drifted(first_ns, others[i]))
+            return 1;
+    return 0;
+}
+
 void demo_cpu_split(uint64_t window_ns, uint64_t idle_ns, uint64_t requests,
                     uint64_t work_each_ns, uint64_t switching_ns, struct cpu_split *s)
 {

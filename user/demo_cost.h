@@ -14,6 +14,12 @@
 /* 1 if again_ns differs from first_ns by more than DEMO_DRIFT_PERCENT. */
 int demo_drifted(uint64_t first_ns, uint64_t again_ns);
 
+/* 1 if any of the n timings others[] of the same work drifted from
+ * first_ns. On one core a split of the work over threads is the same
+ * work: cpu-vs-io's "4 threads: speed-up 1.11x" beside its "more threads
+ * do not help" was QEMU's speed changing, not the threads. */
+int demo_drifted_any(uint64_t first_ns, const uint64_t *others, int n);
+
 /* A window's CPU time, split: busy = window minus idle; work = requests x
  * one request's work (timed alone, before); overhead = busy minus work,
  * which holds the switching and everything else. */

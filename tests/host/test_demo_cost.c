@@ -20,6 +20,13 @@ static void test_drift(void)
     CHECK(demo_drifted(50 * US, 146 * US));
     CHECK(!demo_drifted(0, 0));
     CHECK(demo_drifted(0, 1));
+    /* cpu-vs-io's splits, the control run and the pool against the first
+     * run: a busy host's 51.3 ms, then 53.3, 46.0 (1.11x "faster"), 49.6. */
+    uint64_t steady[] = { 53 * MS, 49 * MS, 50 * MS, 51 * MS };
+    uint64_t busy[] = { 53 * MS, 45 * MS, 50 * MS, 51 * MS };
+    CHECK(!demo_drifted_any(51 * MS, steady, 4));
+    CHECK(demo_drifted_any(51 * MS, busy, 4));
+    CHECK(!demo_drifted_any(51 * MS, busy, 0));
 }
 
 static void test_split(void)

@@ -66,6 +66,8 @@ def test_errors_are_one_line():
         check("MS must be a whole number from 1" in out, out)
         out = g.command("sched turbo")
         check("sched: unknown setting 'turbo'" in out, out)
+        out = g.command("sched stats")        # known, its on|off missing
+        check("sched stats: say on or off" in out and "unknown" not in out, out)
         # still alive and well
         check("idle" in g.command("ps"), "ps after errors failed")
 
@@ -140,6 +142,41 @@ def test_ctrl_c_stops_a_demo():
         g.expect(r"stopped by Ctrl-C")
         g.expect_prompt()
         check("countA" not in g.command("ps"), "threads left behind after Ctrl-C")
+
+
+def test_threads_summary_after_ctrl_c_covers_its_run():
+    """A Ctrl-C in the middle of a second: the summary's preemptions and its
+    run time cover the same span. It once added up only the seconds whose
+    table was printed ("ran for 1962 ms and were preempted 102 times")."""
+    with boot() as g:
+        g.sendline("threads 2")
+        g.expect(r"\[1 s\]", 60)
+        g.expect(r"\[2 s\]", 60)
+        g.expect(r"last 70 ticks", 60)
+        time.sleep(0.5)
+        g.send("\x03")          # somewhere in the third second
+        g.expect(r"stopped by Ctrl-C")
+        out = g.output[g.output.rfind("threads 2"):]
+        g.expect_prompt()
+        seconds = [r for r in demo_lines(out, "threads") if "second" in r]
+        summary = [r for r in demo_lines(out, "threads") if "ran_ms" in r]
+        check(len(summary) == 1, out)
+        s = summary[0]
+        in_tables = sum(r["preempted"] for r in seconds)
+        check(s["preempted"] >= in_tables, "summary %d < the tables' %d:\n%s"
+              % (s["preempted"], in_tables, out))
+        # Two threads, 10 ms slices: one preemption per 10 ms of the run,
+        # give or take the start, the stop and the shell's own turns.
+        print("  threads 2, Ctrl-C: %d preemptions in %d ms (%d in the tables)"
+              % (s["preempted"], s["ran_ms"], in_tables))
+        check(s["ran_ms"] > 2000 and s["preempted"] >= s["ran_ms"] // 10 - 3,
+              "%d preemptions in %d ms of 10 ms slices:\n%s" % (s["preempted"], s["ran_ms"], out))
+
+
+def test_one_thread_has_the_core_to_itself():
+    with boot() as g:
+        out = g.command("threads 1 1")
+        check("1 thread ran for" in out and "took turns" not in out, out)
 
 
 def test_sched_settings_live():

@@ -16,6 +16,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from columns import check_fits  # noqa: E402
 from demo_line import demo_line  # noqa: E402
 from guest import Guest, check  # noqa: E402
 import test_tcp as T  # noqa: E402
@@ -176,9 +177,11 @@ def framing(style):
         g.send("\x03")
         g.expect(r"httpd: stopped after \d+ ms: (\d+) requests served, (\d+) refused", 30)
         g.expect(r"TIME-WAIT, apart from the open ones: \d+ connections at the stop", 10)
-        m = g.expect(r"request heads held .*: (\d+) at most at once", 10)
+        m = g.expect(r"request heads held [^:]*:\s+(\d+)\s+at\s+most\s+at\s+once", 10)
         check(int(m.group(1)) >= 1, "the 6 KiB head came in pieces, yet none was held", g)
         r = demo_line(g.expect(r"@demo httpd .*\n", 10).group(0).decode("latin-1"), "httpd")
+        report = g.output[g.output.rfind("httpd: stopped after"):]
+        check_fits(check, "httpd's report", report[:report.find("@demo httpd")], g)
         check(r["requests"] == served and r["bad_requests"] == refused, g.tail(), g)
         check(r["open_max"] <= 3 and "time_wait_max" in r, g.tail(), g)
         heap_back(g, base)

@@ -31,7 +31,7 @@ def test_spawn_runs_a_program_with_its_arguments_and_exit_code():
         out = g.command("spawn exit 42")
         check("exited with code 42" in out, "exit 42's code", g)
         out = g.command("spawn nosuch")
-        check("cannot start 'nosuch': no such entry" in out and "programs (user/ring3/): " in out,
+        check("spawn: no program 'nosuch'" in out and "programs (user/ring3/): " in out,
               "an unknown program is refused with the list", g)
         out = g.command("ps")
         check("no processes (ring 3)" in out, "a process left behind:\n" + out, g)
@@ -69,6 +69,9 @@ def test_bad_numbers_are_refused_with_the_shells_words():
         ("spin 5x", "spin: MS must be a whole number from 0 to 3600000, not '5x'", 1),
         ("bench", "usage: bench tsc|ns null|switch|tswitch|fault N", -1),
         ("bench ns null 0", "bench: N must be a whole number from 1 to 1000000, not '0'", -1),
+        # a word, not a number, refused the same (it once ran as no word at all)
+        ("threads bogus", "usage: threads [fault|exit]", 2),
+        ("fault bogus", "fault: MODE is efault, badptr,", 2),
     ]
     with boot() as g:
         for cmd, says, code in refused:

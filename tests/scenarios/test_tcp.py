@@ -116,7 +116,7 @@ def serve_and_check(style):
         check(reply.startswith(b"HTTP/1.1 400 Bad Request\r\n"), "garbage: %r" % reply[:80], g)
         g.send("\x03")
         g.expect(r"httpd: stopped after \d+ ms: \d+ requests served", 30)
-        m = g.expect(r"memory per connection at the peak: (\d+) bytes of heap \(struct tcp_conn (\d+) bytes", 10)
+        m = g.expect(r"memory per connection at the peak:\s+(\d+)\s+bytes\s+of\s+heap\s+\(struct\s+tcp_conn\s+(\d+)\s+bytes", 10)
         check(int(m.group(2)) <= 256, "a connection costs %s bytes" % m.group(2), g)
         r = demo_line(g.expect(r"@demo httpd .*\n", 10).group(0).decode("latin-1"), "httpd")
         check(r["requests"] == n_seq + 5 + 40 + 1 and r["bad_requests"] == 1, g.tail(), g)

@@ -35,6 +35,11 @@ static void worker(void *arg)
 int main(int argc, char **argv)
 {
     mode = argc > 1 ? argv[1] : "";
+    /* A word it does not know is refused, not run as no word at all. */
+    if (argc > 2 || (argc == 2 && strcmp(mode, "fault") != 0 && strcmp(mode, "exit") != 0)) {
+        printf("usage: threads [fault|exit]\n");
+        return 2;
+    }
     for (int i = 1; i <= WORKERS; i++) {
         int t = thread_create(worker, (void *)i);
         if (t < 0) {
@@ -43,7 +48,10 @@ int main(int argc, char **argv)
         }
     }
     int extra = thread_create(worker, (void *)99);
-    printf("threads: %d more threads; a fifth: %s\n", WORKERS, strerror(extra));
+    /* The kernel refuses it with -E_NOMEM (no thread slot left): say
+     * why, as "out of memory" alone would mislead. */
+    printf("threads: %d more threads; a fifth refused, a process has at most %d: %s\n",
+           WORKERS, WORKERS + 1, strerror(extra));
     if (extra != -E_NOMEM)
         return 2;
     if (strcmp(mode, "exit") == 0)
