@@ -209,6 +209,37 @@ def alive_after_the_flood(g, peer, used):
     check(heap_used(g) == used, "the heap grew during the flood")
 
 
+def test_ping_refuses_what_never_leaves_a_host():
+    """`ping` to an address no datagram may be sent to (RFC 1122 3.2.1.3)
+    says why and sends nothing: 127.0.0.1 and 0.0.0.0 went to the
+    gateway's MAC, multicast too, and our own address was asked by ARP."""
+    peer = Peer()
+    try:
+        with boot(peer) as g:
+            arp_resolve(peer)
+            peer.drain()
+            for addr, why in (("127.0.0.1", "loopback"), ("0.0.0.0", "this host"),
+                              ("224.0.0.1", "multicast"), ("240.0.0.1", "reserved"),
+                              ("10.0.2.15", "our own address")):
+                out = g.command("ping %s 1" % addr, 20)
+                check(re.search(r"ping: %s is .*%s.*; nothing sent" % (re.escape(addr), why), out)
+                      and "PING" not in out, "ping %s:\n%s" % (addr, out))
+            peer.sock.settimeout(0.5)
+            try:
+                f, _ = peer.sock.recvfrom(65536)
+                check(False, "the guest sent a frame: %s" % f[:42].hex())
+            except socket.timeout:
+                pass
+            # Broadcast is still a destination (ping -b): one request, to ff:ff:...
+            out = g.command("ping 255.255.255.255 1", 20)
+            check("1 sent" in out, out)
+            f = peer.recv(lambda f: f[12:14] == b"\x08\x00" and f[23] == 1)
+            check(f[:6] == b"\xff" * 6 and f[30:34] == b"\xff" * 4, f[:42].hex())
+            check("PANIC" not in g.output, g.tail())
+    finally:
+        peer.close()
+
+
 def test_bad_frames_dropped_by_reason_and_flood():
     peer = Peer()
     try:
