@@ -128,6 +128,11 @@ int cmd_ping(int argc, char **argv)
     }
     char dst[16];
     net_fmt_ip(dst, sizeof dst, ip);
+    const char *why = net_dest_refused(ip, c.ip);
+    if (why) {
+        kprintf("ping: %s is %s; nothing sent\n", dst, why);
+        return 1;
+    }
     demo_say("PING %s: %u data bytes, one request every %u ms, timeout %u ms; %s stops\n",
              dst, NET_PING_DATA, PING_INTERVAL_MS, PING_TIMEOUT_MS, shell_stop_key());
     uint32_t sent = 0, got = 0;

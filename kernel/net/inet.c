@@ -88,6 +88,22 @@ int net_parse_ip(const char *s, uint32_t *ip)
     return 0;
 }
 
+const char *net_dest_refused(uint32_t ip, uint32_t us)
+{
+    uint32_t top = ip >> 24;
+    if (top == 0)
+        return "\"this host\" (0.0.0.0/8), a source address only";
+    if (top == 127)
+        return "a loopback address (127.0.0.0/8): it never leaves its host";
+    if (ip == us)
+        return "our own address: this stack has no loopback interface";
+    if (top >= 224 && top < 240)
+        return "a multicast address (224.0.0.0/4): this stack speaks no multicast";
+    if (top >= 240 && ip != 0xFFFFFFFFu)
+        return "a reserved address (240.0.0.0/4)";
+    return NULL;
+}
+
 void net_fmt_ip(char *buf, size_t size, uint32_t ip)
 {
     ksnprintf(buf, size, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xFF, (ip >> 8) & 0xFF,

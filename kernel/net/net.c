@@ -159,6 +159,11 @@ int net_ping(uint32_t ip, uint16_t seq, uint32_t timeout_ms, uint64_t *rtt_ns, i
     struct ping_state *P = &net_ping_state;
     if (!net_if.up)
         return -E_NOENT;
+    /* The one destination a user picks: every other datagram answers a
+     * source that ip_input checked, so only here can one that must never
+     * reach the wire get in (127.0.0.1 went to the gateway's MAC). */
+    if (net_dest_refused(ip, net_if.ip))
+        return -E_INVAL;
     if (!sched_can_sleep() || loop_in_callback())
         return -E_INVAL;
     uint32_t f = irq_save();

@@ -57,10 +57,17 @@ int udp_output(uint32_t dst, uint16_t sport, uint16_t dport, size_t data_len)
 }
 
 /* RFC 862: send back what came. Never to a broadcast (an amplifier), nor
- * to port 0 (no client can have sent from it). */
+ * to a source port below UDP_PORT_CLIENT_MIN: port 0 no client can have
+ * sent from, and the others are services' ports, where a client never
+ * sits. A datagram forged from another host's echo (7) or chargen (19)
+ * would otherwise start the two services answering each other for ever,
+ * each answer a new question (the UDP "echo loop", CERT CA-1996-01;
+ * BSD inetd refuses the same). A client's port is ephemeral, above 1023. */
+#define UDP_PORT_CLIENT_MIN 1024
+
 static void udp_echo(const struct ip_info *ip, const struct udp_info *u)
 {
-    if (ip->dst != net_if.ip || u->sport == 0) {
+    if (ip->dst != net_if.ip || u->sport < UDP_PORT_CLIENT_MIN) {
         net_drop(NET_DROP_ECHO_REFUSED);
         return;
     }

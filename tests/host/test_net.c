@@ -355,6 +355,29 @@ static void test_text(void)
     CHECK(strcmp(net_drop_name(NET_DROP_REASONS), "?") == 0);
 }
 
+/* Destinations that must never reach the wire [RFC 1122 3.2.1.3]; ping
+ * once sent 127.0.0.1, 0.0.0.0 and multicast to the gateway's MAC. */
+static void test_dest_refused(void)
+{
+    uint32_t us = NET_IP(10, 0, 2, 15);
+    CHECK(net_dest_refused(NET_IP(0, 0, 0, 0), us) != NULL);
+    CHECK(net_dest_refused(NET_IP(0, 1, 2, 3), us) != NULL);
+    CHECK(net_dest_refused(NET_IP(127, 0, 0, 1), us) != NULL);
+    CHECK(net_dest_refused(NET_IP(127, 255, 255, 254), us) != NULL);
+    CHECK(net_dest_refused(us, us) != NULL);
+    CHECK(net_dest_refused(NET_IP(224, 0, 0, 1), us) != NULL);
+    CHECK(net_dest_refused(NET_IP(239, 255, 255, 255), us) != NULL);
+    CHECK(net_dest_refused(NET_IP(240, 0, 0, 1), us) != NULL);
+    CHECK(net_dest_refused(NET_IP(255, 255, 255, 254), us) != NULL);
+    /* What may go: the gateway, a neighbour, the Internet, broadcasts. */
+    CHECK(net_dest_refused(NET_IP(10, 0, 2, 2), us) == NULL);
+    CHECK(net_dest_refused(NET_IP(10, 0, 2, 16), us) == NULL);
+    CHECK(net_dest_refused(NET_IP(8, 8, 8, 8), us) == NULL);
+    CHECK(net_dest_refused(NET_IP(223, 255, 255, 255), us) == NULL);
+    CHECK(net_dest_refused(NET_IP(10, 0, 2, 255), us) == NULL);
+    CHECK(net_dest_refused(0xFFFFFFFFu, us) == NULL);
+}
+
 /* Random bytes, random lengths, into every parser: no crash, no read past
  * the end, and a pass only with consistent lengths. */
 static void test_fuzz(void)
@@ -406,6 +429,7 @@ int main(void)
     test_arp_queue();
     test_ratelimit();
     test_text();
+    test_dest_refused();
     test_fuzz();
     return check_done("test_net");
 }

@@ -43,6 +43,16 @@ def drops(g):
     return d
 
 
+def check_silent(peer, secs=0.5):
+    """The guest sends nothing for secs seconds."""
+    peer.sock.settimeout(secs)
+    try:
+        f, _ = peer.sock.recvfrom(65536)
+    except socket.timeout:
+        return
+    check(False, "the guest sent a frame: %s" % f[:42].hex())
+
+
 def heap_used(g):
     m = re.search(r"heap: \d+ bytes, (\d+) used", g.command("mem"))
     check(m, "mem prints no heap line")
@@ -207,6 +217,58 @@ def alive_after_the_flood(g, peer, used):
     check(csum(m) == 0 and m[8:] == b"after the flood", "echo after the flood: %s" % m.hex())
     check("PANIC" not in g.output and "CPU exception" not in g.output, g.tail())
     check(heap_used(g) == used, "the heap grew during the flood")
+
+
+def test_ping_refuses_what_never_leaves_a_host():
+    """`ping` to an address no datagram may be sent to (RFC 1122 3.2.1.3)
+    says why and sends nothing: 127.0.0.1 and 0.0.0.0 went to the
+    gateway's MAC, multicast too, and our own address was asked by ARP."""
+    peer = Peer()
+    try:
+        with boot(peer) as g:
+            arp_resolve(peer)
+            peer.drain()
+            for addr, why in (("127.0.0.1", "loopback"), ("0.0.0.0", "this host"),
+                              ("224.0.0.1", "multicast"), ("240.0.0.1", "reserved"),
+                              ("10.0.2.15", "our own address")):
+                out = g.command("ping %s 1" % addr, 20)
+                check(re.search(r"ping: %s is .*%s.*; nothing sent" % (re.escape(addr), why), out)
+                      and "PING" not in out, "ping %s:\n%s" % (addr, out))
+            check_silent(peer)
+            # Broadcast is still a destination (ping -b): one request, to ff:ff:...
+            out = g.command("ping 255.255.255.255 1", 20)
+            check("1 sent" in out, out)
+            f = peer.recv(lambda f: f[12:14] == b"\x08\x00" and f[23] == 1)
+            check(f[:6] == b"\xff" * 6 and f[30:34] == b"\xff" * 4, f[:42].hex())
+            check("PANIC" not in g.output, g.tail())
+    finally:
+        peer.close()
+
+
+def test_udp_echo_refuses_a_service_port():
+    """A datagram to the echo service from port 7 (another host's echo, as a
+    forger would write it) or 19 (chargen) is not answered, or the two
+    services would answer each other for ever (CERT CA-1996-01): dropped
+    and counted as echo-refused. From a client's port it is echoed."""
+    peer = Peer()
+    try:
+        with boot(peer) as g:
+            arp_resolve(peer)
+            before = drops(g)
+            for sport in (7, 19, 1023):
+                peer.send(eth(peer.mac, PEER_MAC, 0x0800,
+                              ipv4(PEER_IP, GUEST_IP, 17, udp(PEER_IP, GUEST_IP, sport, 7, b"loop?"))))
+            check_silent(peer)
+            peer.send(eth(peer.mac, PEER_MAC, 0x0800,
+                          ipv4(PEER_IP, GUEST_IP, 17, udp(PEER_IP, GUEST_IP, 1024, 7, b"client"))))
+            f = peer.recv(lambda f: f[12:14] == b"\x08\x00" and f[23] == 17)
+            u = check_ip_reply(f, 17)
+            check(struct.unpack("!HH", u[:4]) == (7, 1024) and u[8:] == b"client", u.hex())
+            after = drops(g)
+            check(after["echo-refused"] - before["echo-refused"] == 3, after["_out"])
+            check(after["rx_udp"] - before["rx_udp"] == 4, after["_out"])
+    finally:
+        peer.close()
 
 
 def test_bad_frames_dropped_by_reason_and_flood():

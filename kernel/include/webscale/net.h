@@ -131,10 +131,20 @@ int net_arp_list(struct net_arp_entry *out, int max);
  * timeout_ms for its reply. Returns 0 and the round trip in *rtt_ns (from
  * handing the request to the card to the interrupt that brought the
  * reply), -E_TIMEDOUT, -E_INTR on Ctrl-C, -E_NOENT without a NIC, or
- * -E_BUSY if another ping is outstanding. For threads, not IRQ handlers
+ * -E_BUSY if another ping is outstanding, -E_INVAL for an address
+ * net_dest_refused refuses (nothing is sent). For threads, not IRQ handlers
  * or loop callbacks (it waits). ttl gets the reply's TTL. */
 #define NET_PING_DATA 56
 int net_ping(uint32_t ip, uint16_t seq, uint32_t timeout_ms, uint64_t *rtt_ns, int *ttl);
+
+/* Why ip can be no destination of a datagram we send from our address us,
+ * or NULL if it can [RFC 1122 3.2.1.3]: 0.0.0.0/8 is "this host", a source
+ * only; 127.0.0.0/8 is loopback, which "MUST NOT appear outside a host"
+ * (and we have no loopback interface, so neither may our own address);
+ * 240.0.0.0/4 is reserved, broadcast 255.255.255.255 apart; this stack
+ * speaks no multicast, which would need its own MAC addresses, not the
+ * gateway's. A reason, a phrase for after "ping: 127.0.0.1 is ". */
+const char *net_dest_refused(uint32_t ip, uint32_t us);
 
 /* "10.0.2.2" -> 0x0A000202; 0, or -1 if it is not a dotted quad. */
 int net_parse_ip(const char *s, uint32_t *ip);
