@@ -143,6 +143,15 @@ def heap_used(g):
     return int(m.group(1))
 
 
+def heap_blocks(g):
+    """(bytes used, blocks held): `mem`'s allocations less its frees."""
+    out = g.command("mem")
+    m = re.search(r"heap: \d+ bytes, (\d+) used", out)
+    n = re.search(r"(\d+) allocations, (\d+) frees", out)
+    check(m and n, "mem prints no heap or allocations line", g)
+    return int(m.group(1)), int(n.group(1)) - int(n.group(2))
+
+
 class Server:
     """`httpd STYLE` in a guest booted on the link; stop() returns httpd's
     @demo line. The guest is killed on leaving the `with`."""

@@ -33,9 +33,9 @@ from guest import Skip, c_define, check  # noqa: E402
 import tapnet  # noqa: E402
 from tapnet import GUEST_IP, SHAPE_FLOOD, SHAPE_OTHER, SYN_FRAME_BYTES, ShapedLink, TapNet  # noqa: E402
 from tapload import (Server, ab, ab_text, curl, curl_cmd, curl_phases, curl_result, drops_text,  # noqa: E402
-                     flood_intake, guest_net, guest_uptime_s, heap_used, nmap, nmap_count,
-                     read_responses, LinkCount, rst_text, syn_flood, tap_tx, wait_closed, wrk,
-                     wrk_text)
+                     flood_intake, guest_net, guest_uptime_s, heap_blocks, heap_used, nmap,
+                     nmap_count, read_responses, LinkCount, rst_text, syn_flood, tap_tx,
+                     wait_closed, wrk, wrk_text)
 
 # Test name -> the item of issue 8 whose fix it waits for. Remove a name
 # when its fix has landed and the test passes.
@@ -168,6 +168,15 @@ def wrk_c10(style):
         check(d["requests"] >= w["requests"], "httpd served %d, wrk counted %d"
               % (d["requests"], w["requests"]), srv.g)
         check(rst == 0 and f["resets_sent"] == 0, guest_text(f, rst), srv.g)
+        # A thousand connections leave nothing behind: once the closes are
+        # through, the heap holds the blocks and bytes it held before httpd
+        # started (the threads style's ended threads joined, the loop's
+        # hconns freed; the warm-up allocated what stays).
+        check(f["conns_now"] == 0, "connections left: %d" % f["conns_now"], srv.g)
+        after = heap_blocks(srv.g)
+        check(after == srv.blocks_before,
+              "heap: %d blocks (%d bytes) before httpd, %d (%d bytes) after 1000 connections"
+              % (srv.blocks_before[1], srv.blocks_before[0], after[1], after[0]), srv.g)
 
 
 @tap_test
@@ -190,6 +199,7 @@ def wrk_against(net, srv, conns, secs):
     frames the NE2000 lost while httpd ran: they are reported, the RSTs
     while httpd runs and at its stop are what the callers check."""
     link = LinkCount(net, srv.g)
+    srv.blocks_before = heap_blocks(srv.g)
     srv.start()
     with RstWatch(net) as rw:
         w = wrk(net, conns=conns, secs=secs)
@@ -211,6 +221,8 @@ def load_text():
 
 def wrk_c1000(style):
     with TapNet() as net, Server(net, style, nic=C1000_NIC) as srv:
+        srv.warm_up()                 # the loop's timer array: 1 block, 264 bytes, for good
+        time.sleep(0.8)               # its connection's TIME-WAIT (500 ms) ends
         w, d, f, _, rst, link = wrk_against(net, srv, 1000, 10)
         report("wrk -t1 -c1000 -d10s, httpd " + style, "%s | httpd: %d connections, %d at most "
                "at once | %s | %s | %s" % (wrk_text(w), d["connections"], d["open_max"],
@@ -221,6 +233,15 @@ def wrk_c1000(style):
         check(w["errors"] == 0 and w["non2xx"] == 0, wrk_text(w), srv.g)
         check(f["drops"].get("rx-ring-full", 0) == 0, drops_text(f), srv.g)
         check(rst == 0 and f["resets_sent"] == 0, guest_text(f, rst), srv.g)
+        # A thousand connections leave nothing behind: once the closes are
+        # through, the heap holds the blocks and bytes it held before httpd
+        # started (the threads style's ended threads joined, the loop's
+        # hconns freed; the warm-up allocated what stays).
+        check(f["conns_now"] == 0, "connections left: %d" % f["conns_now"], srv.g)
+        after = heap_blocks(srv.g)
+        check(after == srv.blocks_before,
+              "heap: %d blocks (%d bytes) before httpd, %d (%d bytes) after 1000 connections"
+              % (srv.blocks_before[1], srv.blocks_before[0], after[1], after[0]), srv.g)
 
 
 @tap_test
@@ -845,3 +866,4 @@ def test_pending_names_are_tests():
     """Every name in PENDING is a test here (a typo would skip nothing)."""
     names = {n[len("test_"):] for n in globals() if n.startswith("test_")}
     check(set(PENDING) <= names, "PENDING names no test: %s" % sorted(set(PENDING) - names))
+
