@@ -16,7 +16,7 @@
  * stack and heap. SYS_BRK beyond it gets -E_NOMEM. */
 #define PROCESS_PAGE_LIMIT 64
 #define PROCESS_KSTACK 8192             /* bytes of kernel stack for each of its threads */
-#define PROCESS_THREADS_MAX 4           /* threads of one process (SYS_THREAD) */
+#define PROCESS_THREADS_MAX SYS_THREADS_MAX  /* threads of one process (SYS_THREAD) */
 
 enum process_state { PROC_RUNNING, PROC_ZOMBIE };
 

@@ -7,7 +7,7 @@
  *          process ends with 7, the others with it */
 #include "user/ring3/lib/ulib.h"
 
-#define WORKERS 3
+#define WORKERS (SYS_THREADS_MAX - 1)   /* with the first thread, all a process may have */
 #define ROUNDS 100
 
 static volatile int counter, done, zero;
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     /* The kernel refuses it with -E_NOMEM (no thread slot left): say
      * why, as "out of memory" alone would mislead. */
     printf("threads: %d more threads; a fifth refused, a process has at most %d: %s\n",
-           WORKERS, WORKERS + 1, strerror(extra));
+           WORKERS, SYS_THREADS_MAX, strerror(extra));
     if (extra != -E_NOMEM)
         return 2;
     if (strcmp(mode, "exit") == 0)

@@ -27,6 +27,10 @@ enum syscall_number {
     SYS_COUNT
 };
 
+/* The threads one process may have, its first among them: SYS_THREAD
+ * past that is -E_NOMEM (no thread slot left). */
+#define SYS_THREADS_MAX 4
+
 /* SYS_READ and SYS_WRITE flags. */
 #define IO_NONBLOCK 1    /* -E_WOULDBLOCK instead of waiting */
 
